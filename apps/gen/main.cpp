@@ -1,0 +1,40 @@
+// The gen command line: wires the subcommands of src/cli and turns errors into one line on
+// stderr and an exit code (see ExitCode in util/errors.h).
+#include <c10/util/Exception.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "util/errors.h"
+#include "util/logging.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"gen: train generative models (DCGAN, VAE, Transformer) from YAML experiment files"};
+  app.set_version_flag("--version", std::string("gen ") + GEN_VERSION);
+  gen::setup_console_logging(false);
+  app.add_flag_callback("-v,--verbose", [] { spdlog::set_level(spdlog::level::debug); }, "debug logging");
+  app.require_subcommand(1);
+  gen::setup_train(app);
+  gen::setup_sample(app);
+  gen::setup_config(app);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const gen::Error& e) {
+    std::cerr << "gen: error: " << e.what() << "\n";
+    return static_cast<int>(e.exit_code());
+  } catch (const c10::Error& e) {
+    // A LibTorch failure we did not anticipate: one line, no C++ backtrace.
+    const std::string msg = e.what_without_backtrace();
+    std::cerr << "gen: error: " << msg.substr(0, msg.find('\n')) << "\n";
+    return static_cast<int>(gen::ExitCode::kFailure);
+  } catch (const std::exception& e) {
+    std::cerr << "gen: error: " << e.what() << "\n";
+    return static_cast<int>(gen::ExitCode::kFailure);
+  }
+  return 0;
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Builds what is needed and runs every test; the exit code is the verdict.
+#   1. build/ (Release, LibTorch): unit tests, smoke runs of the real gen binary on tiny
+#      configs, and 30 steps of configs/dcgan_mnist.yaml on real MNIST when data/mnist exists.
+#   2. build-asan/: the torch-free file parsers (config, IDX) and their tests under ASan+UBSan.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+
+echo "test: building build/ (Release)"
+[[ -f build/CMakeCache.txt ]] || cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
+cmake -S . -B build -DGEN_BUILD_TESTS=ON >/dev/null
+cmake --build build -j "$jobs"
+
+echo "test: building build-asan/ (parsers under AddressSanitizer + UndefinedBehaviorSanitizer)"
+[[ -f build-asan/CMakeCache.txt ]] || cmake --preset asan >/dev/null
+cmake --build build-asan -j "$jobs"
+
+status=0
+echo "test: ctest build/"
+(cd build && ctest -j "$jobs" --output-on-failure) || status=1
+echo "test: ctest build-asan/"
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest -j "$jobs" --output-on-failure) || status=1
+exit $status

@@ -1,0 +1,35 @@
+// gen train CONFIG [--set k=v ...] [--resume auto|PATH] [--force]
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.h"
+#include "cli/experiment.h"
+#include "train/loop.h"
+#include "util/interrupt.h"
+
+namespace gen {
+
+namespace {
+struct TrainCommand {
+  std::string config_file;
+  std::vector<std::string> overrides;
+  TrainOptions options;
+};
+}  // namespace
+
+void setup_train(CLI::App& app) {
+  auto cmd = std::make_shared<TrainCommand>();
+  CLI::App* sub = app.add_subcommand("train", "Train a model from a YAML experiment file");
+  sub->add_option("config", cmd->config_file, "experiment YAML (see configs/)")->required();
+  sub->add_option("--set", cmd->overrides, "override a config key, e.g. --set train.steps=100 (repeatable)")
+      ->type_name("KEY=VALUE");
+  sub->add_option("--resume", cmd->options.resume,
+                  "continue from a checkpoint: 'auto' (newest in the run folder, or start fresh) or a path");
+  sub->add_flag("--force", cmd->options.force, "resume even if model or data keys changed");
+  sub->callback([cmd] {
+    const Config config = load_resolved_config(cmd->config_file, cmd->overrides);
+    install_interrupt_handlers();
+    train(config, cmd->options);
+  });
+}
+
+}  // namespace gen

@@ -1,0 +1,139 @@
+// The experiment config: typed structs with defaults in code. Each struct's visit() is the
+// one list of its keys (see field.h); model families read their own keys from model.options.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/field.h"
+
+namespace gen {
+
+constexpr int64_t kMaxSteps = 1'000'000'000;
+constexpr int64_t kMaxBatch = 65'536;
+constexpr int64_t kMaxImageSize = 1024;
+
+struct RuntimeConfig {
+  std::optional<int64_t> threads;       // nullopt = auto
+  std::optional<int64_t> blas_threads;  // nullopt = auto (chosen per model family)
+
+  template <class V>
+  void visit(V& v) {
+    v("threads", threads, Doc("intra-op threads; auto = all CPUs this process may use").range(1, 1024));
+    v("blas_threads", blas_threads,
+      Doc("OpenBLAS threads; auto = what measurement found best for the model family").range(1, 1024));
+  }
+};
+
+struct DataConfig {
+  std::string kind = "mnist";
+  std::string root = "data/mnist";
+  std::string split = "train";
+  int64_t image_size = 0;  // 0 = the data's own size
+  int64_t batch_size = 128;
+  std::string images;  // idx kind: file names inside root
+  std::string labels;
+
+  template <class V>
+  void visit(V& v) {
+    v("kind", kind, Doc("data source kind").one_of({"mnist", "fashion_mnist", "idx"}));
+    v("root", root, "folder holding the data files (relative to the working directory)");
+    v("split", split, Doc("which split training reads").one_of({"train", "test"}));
+    v("image_size", image_size,
+      Doc("resize images to this square size once at load; 0 keeps the data's size").range(0, kMaxImageSize));
+    v("batch_size", batch_size, Doc("examples per training step").range(1, kMaxBatch));
+    v("images", images, "idx kind: image file inside root (.gz or raw)");
+    v("labels", labels, "idx kind: label file inside root (optional)");
+  }
+};
+
+struct ModelSection {
+  std::string kind;
+  YAML::Node options = YAML::Node(YAML::NodeType::Map);  // the family's own keys
+
+  template <class V>
+  void visit(V& v) {
+    v("kind", kind, "model family (`gen config keys` lists them)");
+    v.rest(options);
+  }
+};
+
+struct OptimConfig {
+  double lr = 2e-4;
+  std::vector<double> betas = {0.5, 0.999};
+  double weight_decay = 0.0;
+
+  template <class V>
+  void visit(V& v) {
+    v("lr", lr, Doc("learning rate").range(0, 10));
+    v("betas", betas, Doc("Adam betas [beta1, beta2]").range(0, 1));
+    v("weight_decay", weight_decay, Doc("weight decay").range(0, 10));
+  }
+};
+
+struct TrainConfig {
+  int64_t steps = 1000;
+  int64_t log_every = 50;
+  int64_t sample_every = 500;
+  int64_t ckpt_every = 500;
+  int64_t keep_last = 3;
+  int64_t n_samples = 64;
+
+  template <class V>
+  void visit(V& v) {
+    v("steps", steps, Doc("optimizer steps to train").range(1, kMaxSteps));
+    v("log_every", log_every, Doc("log metrics every N steps").range(1, kMaxSteps));
+    v("sample_every", sample_every, Doc("write a sample grid every N steps; 0 = only at the end").range(0, kMaxSteps));
+    v("ckpt_every", ckpt_every, Doc("write a checkpoint every N steps; 0 = only at the end").range(0, kMaxSteps));
+    v("keep_last", keep_last, Doc("checkpoints kept on disk (the newest always stays)").range(1, 1'000'000));
+    v("n_samples", n_samples, Doc("images in each training sample grid (the fixed noise bank)").range(1, 1024));
+  }
+};
+
+struct Config {
+  std::string name;  // empty = the config file's stem
+  int64_t seed = 0;
+  std::string device = "auto";
+  std::string out_dir = "runs";
+  RuntimeConfig runtime;
+  DataConfig data;
+  ModelSection model;
+  OptimConfig optim;
+  TrainConfig train;
+
+  ConfigSource source;  // not a key: where the values came from, for error messages
+
+  template <class V>
+  void visit(V& v) {
+    v("name", name, "run name; the run folder is out_dir/name (default: the config file's stem)");
+    v("seed", seed, Doc("seed for weights, data order and noise").range(0, 9.007199254740992e15));
+    v("device", device, "auto | cpu | cuda | cuda:N (auto picks CUDA when present)");
+    v("out_dir", out_dir, "folder that holds run folders");
+    v.section("runtime", runtime, "threads");
+    v.section("data", data, "training data");
+    v.section("model", model, "model family and its options");
+    v.section("optim", optim, "optimizer");
+    v.section("train", train, "training loop cadence");
+  }
+
+  std::string run_dir() const { return out_dir + "/" + name; }
+};
+
+// Reads FILE, applies "a.b=c" overrides, checks every key except the model family's own
+// (models::resolve_model_options does those). Throws ConfigError.
+Config load_config(const std::string& file, const std::vector<std::string>& overrides = {});
+
+// Parses a config from YAML text (a checkpoint's embedded config); `origin` names it in errors.
+Config parse_config(const std::string& yaml_text, const std::string& origin);
+
+// The resolved config as YAML; with comments, every key carries its help text.
+std::string config_to_yaml(const Config& config, bool comments);
+
+// "key = default  # help" for every key of the fixed sections.
+std::vector<std::string> config_key_lines();
+
+}  // namespace gen

@@ -1,0 +1,99 @@
+#include "data/image_dataset.h"
+
+#include <sys/stat.h>
+
+#include <opencv2/imgproc.hpp>
+
+#include "config/config.h"
+#include "data/idx_file.h"
+#include "util/errors.h"
+
+namespace gen {
+
+namespace {
+
+bool file_exists(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+// MNIST-layout folders may hold the official .gz files or their unpacked twins.
+std::string find_mnist_file(const std::string& root, const std::string& stem) {
+  for (const std::string& candidate : {root + "/" + stem + ".gz", root + "/" + stem}) {
+    if (file_exists(candidate)) return candidate;
+  }
+  throw DataError(root + "/" + stem + ".gz: file not found (run scripts/get_data.sh, or set data.root)");
+}
+
+ImageDataset load_mnist_layout(const DataConfig& data) {
+  const std::string prefix = data.split == "train" ? "train" : "t10k";
+  const std::string images = find_mnist_file(data.root, prefix + "-images-idx3-ubyte");
+  const std::string labels = find_mnist_file(data.root, prefix + "-labels-idx1-ubyte");
+  return image_dataset_from_idx(images, labels);
+}
+
+ImageDataset load_idx_files(const DataConfig& data) {
+  return image_dataset_from_idx(data.root + "/" + data.images,
+                                data.labels.empty() ? "" : data.root + "/" + data.labels);
+}
+
+}  // namespace
+
+ImageDataset image_dataset_from_idx(const std::string& images_path, const std::string& labels_path) {
+  IdxArray images = read_idx(images_path);
+  const auto& d = images.dims;
+  ImageDataset out;
+  if (d.size() == 3) {  // (N, H, W)
+    out.images = torch::from_blob(images.data.data(), {d[0], 1, d[1], d[2]}, torch::kUInt8).clone();
+  } else if (d.size() == 4) {  // (N, H, W, C), the layout of colour IDX exports
+    out.images = torch::from_blob(images.data.data(), {d[0], d[1], d[2], d[3]}, torch::kUInt8)
+                     .permute({0, 3, 1, 2})
+                     .contiguous();
+  } else {
+    throw DataError(images_path + ": expected an image file with 3 or 4 dimensions, got " +
+                    std::to_string(d.size()));
+  }
+  out.origin = images_path;
+  if (!labels_path.empty()) {
+    IdxArray labels = read_idx(labels_path);
+    if (labels.dims.size() != 1 || labels.dims[0] != d[0]) {
+      throw DataError(labels_path + ": expected " + std::to_string(d[0]) +
+                      " labels to match " + images_path + ", got a file of shape " +
+                      std::to_string(labels.dims[0]) + (labels.dims.size() > 1 ? "x..." : ""));
+    }
+    out.labels = torch::from_blob(labels.data.data(), {d[0]}, torch::kUInt8).to(torch::kInt64);
+    out.num_classes = out.labels.max().item<int64_t>() + 1;
+  }
+  return out;
+}
+
+torch::Tensor resize_images(const torch::Tensor& images, int64_t size) {
+  const int64_t n = images.size(0), c = images.size(1), h = images.size(2), w = images.size(3);
+  if (h == size && w == size) return images;
+  // OpenCV wants (H, W, C) per image.
+  torch::Tensor hwc = images.permute({0, 2, 3, 1}).contiguous();
+  torch::Tensor out = torch::empty({n, size, size, c}, torch::kUInt8);
+  const int interp = (size < h || size < w) ? cv::INTER_AREA : cv::INTER_LINEAR;
+  const int type = CV_8UC(static_cast<int>(c));
+  for (int64_t i = 0; i < n; ++i) {
+    cv::Mat src(static_cast<int>(h), static_cast<int>(w), type, hwc[i].data_ptr<uint8_t>());
+    cv::Mat dst(static_cast<int>(size), static_cast<int>(size), type, out[i].data_ptr<uint8_t>());
+    cv::resize(src, dst, dst.size(), 0, 0, interp);
+  }
+  return out.permute({0, 3, 1, 2}).contiguous();
+}
+
+ImageDataset load_image_dataset(const DataConfig& data) {
+  ImageDataset set;
+  if (data.kind == "mnist" || data.kind == "fashion_mnist") {
+    set = load_mnist_layout(data);
+  } else if (data.kind == "idx") {
+    set = load_idx_files(data);
+  } else {
+    throw ConfigError("data.kind: '" + data.kind + "' is not an image data kind");
+  }
+  if (data.image_size > 0) set.images = resize_images(set.images, data.image_size);
+  return set;
+}
+
+}  // namespace gen

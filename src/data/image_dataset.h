@@ -1,0 +1,29 @@
+// An image data set held in memory as one uint8 tensor, loaded by `data.kind`.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+
+namespace gen {
+
+struct DataConfig;
+
+struct ImageDataset {
+  torch::Tensor images;  // (N, C, H, W) uint8
+  torch::Tensor labels;  // (N) int64, or undefined when the source has none
+  int64_t num_classes = 0;
+  std::string origin;    // what was read, for the log
+};
+
+// Loads by data.kind (mnist | fashion_mnist | idx) and resizes once to data.image_size.
+// Throws DataError naming the file and the problem.
+ImageDataset load_image_dataset(const DataConfig& data);
+
+// Resizes every image to size x size with OpenCV (area filter when shrinking).
+torch::Tensor resize_images(const torch::Tensor& images, int64_t size);
+
+// Builds a data set from IDX image and (optional) label files.
+ImageDataset image_dataset_from_idx(const std::string& images_path, const std::string& labels_path);
+
+}  // namespace gen

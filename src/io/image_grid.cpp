@@ -1,0 +1,55 @@
+#include "io/image_grid.h"
+
+#include <cmath>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "util/errors.h"
+#include "util/fs.h"
+
+namespace gen {
+
+cv::Mat make_grid(const torch::Tensor& images, const GridLayout& layout) {
+  TORCH_CHECK(images.dim() == 4, "make_grid expects (N, C, H, W), got ", images.sizes());
+  const int64_t n = images.size(0), c = images.size(1), h = images.size(2), w = images.size(3);
+  TORCH_CHECK(c == 1 || c == 3, "make_grid expects 1 or 3 channels, got ", c);
+  const int64_t nrow = layout.nrow > 0 ? std::min(layout.nrow, n)
+                                       : static_cast<int64_t>(std::ceil(std::sqrt(double(n))));
+  const int64_t rows = (n + nrow - 1) / nrow;
+  const int64_t pad = layout.padding;
+  // [-1, 1] -> [0, 255] with rounding, as (N, H, W, C) uint8.
+  const torch::Tensor pixels = images.detach()
+                                   .to(torch::kCPU, torch::kFloat)
+                                   .clamp(-1, 1)
+                                   .add(1)
+                                   .mul(127.5)
+                                   .round()
+                                   .to(torch::kUInt8)
+                                   .permute({0, 2, 3, 1})
+                                   .contiguous();
+  const int type = c == 1 ? CV_8UC1 : CV_8UC3;
+  cv::Mat grid(static_cast<int>(rows * (h + pad) + pad), static_cast<int>(nrow * (w + pad) + pad),
+               type, cv::Scalar::all(layout.pad_value));
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t r = i / nrow, col = i % nrow;
+    cv::Mat tile(static_cast<int>(h), static_cast<int>(w), type,
+                 const_cast<uint8_t*>(pixels[i].data_ptr<uint8_t>()));
+    cv::Mat dst = grid(cv::Rect(static_cast<int>(pad + col * (w + pad)),
+                                static_cast<int>(pad + r * (h + pad)), static_cast<int>(w),
+                                static_cast<int>(h)));
+    if (c == 3) {
+      cv::cvtColor(tile, dst, cv::COLOR_RGB2BGR);
+    } else {
+      tile.copyTo(dst);
+    }
+  }
+  return grid;
+}
+
+void write_png(const std::string& path, const cv::Mat& mat) {
+  std::vector<uchar> bytes;
+  if (!cv::imencode(".png", mat, bytes)) throw IoError(path + ": PNG encoding failed");
+  write_file_atomic(path, [&](const WriteFn& write) { write(bytes.data(), bytes.size()); });
+}
+
+}  // namespace gen

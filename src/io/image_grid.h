@@ -1,0 +1,25 @@
+// Sample grids: a batch of images in [-1, 1] laid out row by row with padding, as an 8-bit
+// OpenCV image, and written as PNG.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <opencv2/core.hpp>
+#include <string>
+
+namespace gen {
+
+struct GridLayout {
+  int64_t nrow = 0;     // images per row; 0 = ceil(sqrt(N))
+  int64_t padding = 2;  // pixels between images and around the edge
+  int pad_value = 0;    // 0..255
+};
+
+// (N, C, H, W) float in [-1, 1] (C = 1 or 3, RGB) -> CV_8UC1 or CV_8UC3 (BGR, as OpenCV writes).
+// Values outside [-1, 1] are clamped.
+cv::Mat make_grid(const torch::Tensor& images, const GridLayout& layout = {});
+
+// Writes MAT as PNG atomically; throws IoError.
+void write_png(const std::string& path, const cv::Mat& mat);
+
+}  // namespace gen

@@ -1,0 +1,47 @@
+#include "io/metrics_log.h"
+
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+#include "util/errors.h"
+#include "util/fs.h"
+
+namespace gen {
+
+std::string metrics_json(int64_t step, const MetricValues& values) {
+  std::string out = "{\"step\":" + std::to_string(step);
+  char buf[40];
+  for (const auto& [key, value] : values) {
+    if (std::isfinite(value)) {
+      std::snprintf(buf, sizeof buf, "%.6g", value);
+    } else {
+      std::snprintf(buf, sizeof buf, "null");
+    }
+    out += ",\"" + key + "\":" + buf;
+  }
+  return out + "}";
+}
+
+MetricsLog::MetricsLog(const std::string& path, int64_t resume_step) : path_(path) {
+  if (resume_step >= 0 && path_exists(path)) {
+    std::ifstream in(path);
+    std::string kept, line;
+    while (std::getline(in, line)) {
+      long long step = -1;
+      if (std::sscanf(line.c_str(), "{\"step\":%lld", &step) == 1 && step > resume_step) continue;
+      kept += line + "\n";
+    }
+    write_file_atomic(path, kept);
+  }
+  out_.open(path, std::ios::app);
+  if (!out_) throw IoError(path + ": cannot open for writing");
+}
+
+void MetricsLog::write(int64_t step, const MetricValues& values) {
+  out_ << metrics_json(step, values) << '\n';
+  out_.flush();
+  if (!out_) throw IoError(path_ + ": write failed");
+}
+
+}  // namespace gen

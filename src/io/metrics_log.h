@@ -1,0 +1,29 @@
+// metrics.jsonl: one JSON object per logged step, for plotting and for tests.
+#pragma once
+
+#include <cstdint>
+#include <fstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace gen {
+
+using MetricValues = std::vector<std::pair<std::string, double>>;
+
+// {"step":100,"loss_d":0.69,...}; non-finite values are written as null (JSON has no NaN).
+std::string metrics_json(int64_t step, const MetricValues& values);
+
+class MetricsLog {
+ public:
+  // Appends to PATH; on resume, lines for steps after `resume_step` (written by a run that
+  // died after its last checkpoint) are dropped first so the log has each step once.
+  MetricsLog(const std::string& path, int64_t resume_step);
+  void write(int64_t step, const MetricValues& values);
+
+ private:
+  std::string path_;
+  std::ofstream out_;
+};
+
+}  // namespace gen

@@ -1,0 +1,46 @@
+// One checkpoint file per save: a LibTorch archive that carries its own recipe (the resolved
+// config, the data shape, a format version, the program version, the step, the RNG state) and
+// the model's full state. Written atomically; `gen sample` needs nothing else.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <string>
+
+#include "config/config.h"
+#include "data/data_spec.h"
+
+namespace gen {
+
+class GenerativeModel;
+
+constexpr int64_t kCheckpointFormat = 1;
+
+struct Checkpoint {
+  std::string path;
+  Config config;
+  DataSpec data;
+  int64_t step = 0;
+  int64_t format = 0;
+  std::string program_version;
+  torch::serialize::InputArchive archive;  // the rest: model state, RNG
+};
+
+void save_checkpoint(const std::string& path, const Config& config, const DataSpec& data,
+                     int64_t step, GenerativeModel& model);
+
+// Reads and checks the header; throws CheckpointError naming the file and the problem.
+Checkpoint open_checkpoint(const std::string& path, torch::Device device);
+
+// Loads the model's state and the global RNG state from an opened checkpoint.
+void restore_checkpoint(Checkpoint& checkpoint, GenerativeModel& model);
+
+// Run-folder bookkeeping: checkpoints/step_NNNNNNN.pt, and latest.pt pointing at the newest.
+std::string checkpoint_name(int64_t step);
+// Newest complete checkpoint in DIR, or "" when there is none.
+std::string latest_checkpoint(const std::string& dir);
+// Deletes all but the newest `keep` step_*.pt files of DIR.
+void prune_checkpoints(const std::string& dir, int64_t keep);
+
+}  // namespace gen

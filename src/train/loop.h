@@ -1,0 +1,26 @@
+// The training loop: a resolved config in, a run folder out
+// (config.yaml, train.log, metrics.jsonl, samples/, checkpoints/).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "config/config.h"
+
+namespace gen {
+
+struct TrainOptions {
+  std::string resume;  // "" = fresh run, "auto" = newest checkpoint of the run folder if any, else a path
+  bool force = false;  // resume even when architecture or data keys changed
+};
+
+struct TrainResult {
+  int64_t step = 0;          // last step trained
+  bool interrupted = false;  // stopped early by SIGINT/SIGTERM (a checkpoint was written)
+  std::string checkpoint;    // newest checkpoint written
+};
+
+// `config` must have its model options resolved (resolve_model_options).
+TrainResult train(const Config& config, const TrainOptions& options);
+
+}  // namespace gen

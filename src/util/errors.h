@@ -1,0 +1,41 @@
+// Typed errors thrown by the library. apps/gen turns each into one line on stderr and a
+// distinct exit code, so scripts can tell a bad config from a bad data file.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace gen {
+
+enum class ExitCode : int {
+  kOk = 0,
+  kFailure = 1,     // anything unexpected
+  kUsage = 2,       // command line (CLI11 uses 2 as well)
+  kConfig = 3,
+  kData = 4,
+  kCheckpoint = 5,
+  kIo = 6,
+  kInterrupted = 130,
+};
+
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+  virtual ExitCode exit_code() const { return ExitCode::kFailure; }
+};
+
+#define GEN_DEFINE_ERROR(Name, code)                             \
+  class Name : public Error {                                    \
+   public:                                                       \
+    using Error::Error;                                          \
+    ExitCode exit_code() const override { return ExitCode::code; } \
+  };
+
+GEN_DEFINE_ERROR(UsageError, kUsage)
+GEN_DEFINE_ERROR(ConfigError, kConfig)
+GEN_DEFINE_ERROR(DataError, kData)
+GEN_DEFINE_ERROR(CheckpointError, kCheckpoint)
+GEN_DEFINE_ERROR(IoError, kIo)
+#undef GEN_DEFINE_ERROR
+
+}  // namespace gen

@@ -1,0 +1,34 @@
+// Sets LibTorch's OpenMP pool and OpenBLAS's own pthread pool together. On a small CPU the two
+// pools oversubscribe the cores when both run at full width, and which one should get the
+// cores depends on the workload: see CpuWorkload in models/registry.h.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "models/registry.h"
+
+namespace gen {
+
+struct RuntimeConfig;
+
+struct ThreadChoice {
+  int64_t cpus = 0;      // CPUs this process may use
+  int64_t intra = 0;     // at::set_num_threads (OpenMP)
+  int64_t interop = 0;   // at::set_num_interop_threads
+  int64_t blas = 0;      // openblas_set_num_threads; 0 = OpenBLAS not loaded
+  std::string summary;   // one line for the log
+};
+
+// CPUs in this process's affinity mask (what `taskset` or a container allows).
+int64_t available_cpus();
+
+// Pure: what to use for this runtime config and workload on `cpus` CPUs.
+ThreadChoice choose_threads(const RuntimeConfig& runtime, CpuWorkload workload, int64_t cpus,
+                            bool openblas_loaded);
+
+// Applies the choice to the process. Call once, before any parallel torch work.
+ThreadChoice configure_threads(const RuntimeConfig& runtime, CpuWorkload workload);
+
+}  // namespace gen

@@ -1,0 +1,132 @@
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <sstream>
+
+#include "config/config.h"
+#include "models/generative_model.h"
+#include "models/registry.h"
+#include "support/temp_dir.h"
+#include "util/errors.h"
+
+namespace {
+gen::Config dcgan_config(int64_t latent, int64_t g, int64_t d) {
+  gen::Config c = gen::parse_config("model: {kind: dcgan, latent_dim: " + std::to_string(latent) +
+                                        ", g_channels: " + std::to_string(g) +
+                                        ", d_channels: " + std::to_string(d) + "}\ntrain: {n_samples: 4}\n",
+                                    "test");
+  gen::resolve_model_options(c);
+  return c;
+}
+
+void flatten(torch::serialize::InputArchive& a, const std::string& prefix,
+             std::map<std::string, torch::Tensor>& out) {
+  for (const auto& key : a.keys()) {
+    torch::Tensor t;
+    torch::serialize::InputArchive sub;
+    if (a.try_read(key, t)) {
+      out[prefix + key] = t.clone();
+    } else if (a.try_read(key, sub)) {
+      flatten(sub, prefix + key + ".", out);
+    }
+  }
+}
+
+// Every tensor of a network's saved state, by dotted name.
+std::map<std::string, torch::Tensor> snapshot(gen::GenerativeModel& m, const std::string& net) {
+  torch::serialize::OutputArchive a;
+  m.save(a);
+  std::ostringstream s;
+  a.save_to(s);
+  std::istringstream is(s.str());
+  torch::serialize::InputArchive in;
+  in.load_from(is);
+  torch::serialize::InputArchive sub;
+  in.read(net, sub);
+  std::map<std::string, torch::Tensor> out;
+  flatten(sub, "", out);
+  return out;
+}
+
+bool any_changed(const std::map<std::string, torch::Tensor>& a, const std::map<std::string, torch::Tensor>& b) {
+  REQUIRE(a.size() == b.size());
+  REQUIRE(!a.empty());
+  bool changed = false;
+  for (const auto& [k, v] : a) changed |= !torch::equal(v, b.at(k));
+  return changed;
+}
+}  // namespace
+
+TEST_CASE("dcgan: the 64 px reference has the published parameter counts", "[model]") {
+  torch::manual_seed(0);
+  const gen::Config c = dcgan_config(100, 64, 64);
+  auto model = gen::build_model(c, gen::DataSpec{1, 64, 64, 10}, torch::kCPU);
+  const auto counts = model->parameter_counts();
+  REQUIRE(counts.size() == 2);
+  CHECK(counts[0] == std::make_pair(std::string("generator"), int64_t(3574656)));
+  CHECK(counts[1] == std::make_pair(std::string("discriminator"), int64_t(2763520)));
+}
+
+TEST_CASE("dcgan: samples have the data's shape for every power-of-two size", "[model]") {
+  for (int64_t size : {16, 32, 64}) {
+    for (int64_t channels : {1, 3}) {
+      torch::manual_seed(0);
+      auto model = gen::build_model(dcgan_config(8, 8, 8), gen::DataSpec{channels, size, size, 0}, torch::kCPU);
+      gen::SampleRequest r;
+      r.n = 5;
+      const torch::Tensor x = model->sample(r).images;
+      CHECK(x.sizes() == torch::IntArrayRef({5, channels, size, size}));
+      CHECK(x.min().item<float>() >= -1.0f);
+      CHECK(x.max().item<float>() <= 1.0f);
+    }
+  }
+}
+
+TEST_CASE("dcgan: image sizes that are not a power of two >= 16 are a config error", "[model]") {
+  const gen::Config c = dcgan_config(8, 8, 8);
+  CHECK_THROWS_WITH(gen::build_model(c, gen::DataSpec{1, 28, 28, 0}, torch::kCPU),
+                    Catch::Contains("power of two >= 16") && Catch::Contains("data.image_size"));
+  CHECK_THROWS_AS(gen::build_model(c, gen::DataSpec{1, 8, 8, 0}, torch::kCPU), gen::ConfigError);
+}
+
+TEST_CASE("dcgan: a train step returns finite metrics and moves both networks", "[model]") {
+  torch::manual_seed(1);
+  auto model = gen::build_model(dcgan_config(8, 8, 8), gen::DataSpec{1, 16, 16, 0}, torch::kCPU);
+  const auto g0 = snapshot(*model, "generator"), d0 = snapshot(*model, "discriminator");
+  gen::Batch batch{torch::rand({8, 1, 16, 16}) * 2 - 1, {}};
+  const auto metrics = model->train_step(batch);
+  std::vector<std::string> names;
+  for (const auto& [k, v] : metrics) {
+    names.push_back(k);
+    CHECK(std::isfinite(v.item<double>()));
+  }
+  CHECK(names == std::vector<std::string>{"loss_d", "loss_g", "d_real", "d_fake"});
+  CHECK(any_changed(g0, snapshot(*model, "generator")));
+  CHECK(any_changed(d0, snapshot(*model, "discriminator")));
+}
+
+TEST_CASE("dcgan: the discriminator learns to separate a fixed real batch from noise", "[model]") {
+  torch::manual_seed(2);
+  auto model = gen::build_model(dcgan_config(8, 8, 8), gen::DataSpec{1, 16, 16, 0}, torch::kCPU);
+  gen::Batch batch{torch::ones({16, 1, 16, 16}) * 0.8, {}};
+  const double first = model->train_step(batch)[0].second.item<double>();
+  double last = first;
+  for (int i = 0; i < 10; ++i) last = model->train_step(batch)[0].second.item<double>();
+  CHECK(last < first);
+}
+
+TEST_CASE("dcgan: sampling is a function of the seed", "[model]") {
+  torch::manual_seed(3);
+  auto model = gen::build_model(dcgan_config(8, 8, 8), gen::DataSpec{1, 16, 16, 0}, torch::kCPU);
+  gen::SampleRequest r;
+  r.n = 4;
+  r.seed = 11;
+  const torch::Tensor a = model->sample(r).images;
+  const torch::Tensor b = model->sample(r).images;
+  r.seed = 12;
+  const torch::Tensor c = model->sample(r).images;
+  CHECK(torch::equal(a, b));
+  CHECK_FALSE(torch::equal(a, c));
+  r.fixed_noise = true;
+  CHECK(torch::equal(model->sample(r).images, model->sample(r).images));
+}

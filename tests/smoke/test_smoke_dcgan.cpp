@@ -1,0 +1,155 @@
+// End-to-end: the real gen binary on the tiny DCGAN config and data the test writes.
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <opencv2/imgcodecs.hpp>
+
+#include "support/idx_writer.h"
+#include "support/temp_dir.h"
+
+namespace fs = std::filesystem;
+using gen::test::read_text;
+using gen::test::TempDir;
+
+namespace {
+struct Run {
+  int code = -1;
+  std::string output;  // stdout + stderr
+};
+
+Run run_gen(const std::string& args, const TempDir& dir) {
+  const std::string log = dir / "gen_output.txt";
+  const std::string cmd = std::string("cd '" GEN_SOURCE_DIR "' && '" GEN_BINARY "' ") + args + " > '" + log + "' 2>&1";
+  const int status = std::system(cmd.c_str());
+  Run r;
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.output = read_text(log);
+  return r;
+}
+
+std::string tiny_train(const TempDir& dir, const std::string& extra) {
+  return "train configs/tiny/dcgan.yaml --set data.root=" + dir.path() + "/data --set out_dir=" +
+         dir.path() + "/runs " + extra;
+}
+
+int count_lines(const std::string& text) { return static_cast<int>(std::count(text.begin(), text.end(), '\n')); }
+
+// Metric lines without the timing fields, which differ between runs.
+std::vector<std::string> losses(const std::string& jsonl) {
+  std::vector<std::string> out;
+  std::istringstream in(jsonl);
+  for (std::string line; std::getline(in, line);) out.push_back(line.substr(0, line.find(",\"lr\"")));
+  return out;
+}
+}  // namespace
+
+TEST_CASE("smoke: train, refuse to overwrite, resume, sample", "[smoke]") {
+  TempDir dir;
+  fs::create_directories(dir / "data");
+  gen::test::write_tiny_mnist(dir / "data", 64, 28);
+  const std::string run = dir / "runs/dcgan";
+
+  Run r = run_gen(tiny_train(dir, ""), dir);
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  CHECK_THAT(r.output, Catch::Contains("threads:") && Catch::Contains("OpenMP"));
+  for (const char* f : {"config.yaml", "train.log", "metrics.jsonl", "samples/step_0000003.png",
+                        "samples/step_0000006.png", "checkpoints/step_0000003.pt", "checkpoints/step_0000006.pt"}) {
+    INFO(f);
+    CHECK(fs::exists(run + "/" + f));
+  }
+  CHECK(fs::read_symlink(run + "/checkpoints/latest.pt") == "step_0000006.pt");
+  CHECK(count_lines(read_text(run + "/metrics.jsonl")) == 3);
+  CHECK_THAT(read_text(run + "/metrics.jsonl"), Catch::Contains("\"loss_d\":") && Catch::Contains("\"images_per_s\":"));
+  CHECK_THAT(read_text(run + "/config.yaml"), Catch::Contains("latent_dim: 8"));
+  const cv::Mat grid = cv::imread(run + "/samples/step_0000006.png", cv::IMREAD_UNCHANGED);
+  CHECK(grid.cols == 4 * 18 + 2);  // 16 samples of 16 px in a 4x4 grid, 2 px padding
+
+  r = run_gen(tiny_train(dir, ""), dir);
+  CHECK(r.code == 2);
+  CHECK_THAT(r.output, Catch::Contains("already holds checkpoints") && Catch::Contains("--resume auto"));
+
+  r = run_gen(tiny_train(dir, "--resume auto --set train.steps=10"), dir);
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  CHECK_THAT(r.output, Catch::Contains("resumed from") && Catch::Contains("at step 6"));
+  CHECK_THAT(r.output, Catch::Contains("train.steps: 6 -> 10"));
+  CHECK(fs::read_symlink(run + "/checkpoints/latest.pt") == "step_0000010.pt");
+  CHECK_FALSE(fs::exists(run + "/checkpoints/step_0000006.pt"));  // keep_last: 2
+  CHECK(fs::exists(run + "/checkpoints/step_0000009.pt"));
+  CHECK(count_lines(read_text(run + "/metrics.jsonl")) == 5);
+
+  r = run_gen("sample --ckpt " + run + "/checkpoints/latest.pt --n 10 --nrow 5 --seed 4 --out " + (dir / "s.png"), dir);
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  const cv::Mat s = cv::imread(dir / "s.png", cv::IMREAD_UNCHANGED);
+  REQUIRE_FALSE(s.empty());
+  CHECK(s.cols == 5 * 18 + 2);
+  CHECK(s.rows == 2 * 18 + 2);
+
+  r = run_gen(tiny_train(dir, "--resume auto --set model.latent_dim=9"), dir);
+  CHECK(r.code == 3);
+  CHECK_THAT(r.output, Catch::Contains("cannot resume") && Catch::Contains("model.latent_dim"));
+}
+
+TEST_CASE("smoke: stopping and resuming gives the same losses and weights as one straight run", "[smoke]") {
+  TempDir dir;
+  fs::create_directories(dir / "data");
+  gen::test::write_tiny_mnist(dir / "data", 64, 28);
+  const std::string common = " --set train.log_every=1 --set train.ckpt_every=0";
+  REQUIRE(run_gen(tiny_train(dir, "--set name=straight" + common), dir).code == 0);
+  REQUIRE(run_gen(tiny_train(dir, "--set name=halves --set train.steps=3" + common), dir).code == 0);
+  REQUIRE(run_gen(tiny_train(dir, "--set name=halves --resume auto" + common), dir).code == 0);
+
+  const auto a = losses(read_text(dir / "runs/straight/metrics.jsonl"));
+  const auto b = losses(read_text(dir / "runs/halves/metrics.jsonl"));
+  REQUIRE(a.size() == 6);
+  CHECK(a == b);
+  for (const char* name : {"straight", "halves"}) {
+    REQUIRE(run_gen(std::string("sample --seed 1 --ckpt ") + dir.path() + "/runs/" + name +
+                        "/checkpoints/latest.pt --out " + dir.path() + "/" + name + ".png",
+                    dir).code == 0);
+  }
+  CHECK(read_text(dir / "straight.png") == read_text(dir / "halves.png"));
+}
+
+TEST_CASE("smoke: bad input ends in one line and a distinct exit code", "[smoke]") {
+  TempDir dir;
+  gen::test::write_text(dir / "bad.yaml", "model: {kind: dcgan}\ntrain: {steps: lots}\n");
+  Run r = run_gen("train " + (dir / "bad.yaml"), dir);
+  CHECK(r.code == 3);
+  CHECK(count_lines(r.output) == 1);
+  CHECK_THAT(r.output, Catch::StartsWith("gen: error: ") && Catch::Contains("bad.yaml:2:16: train.steps"));
+
+  r = run_gen("train configs/tiny/dcgan.yaml --set data.root=" + dir.path() + "/nowhere --set out_dir=" + dir.path(), dir);
+  CHECK(r.code == 4);
+  CHECK_THAT(r.output, Catch::Contains("gen: error: ") && Catch::Contains("nowhere/train-images-idx3-ubyte.gz: file not found"));
+  CHECK_FALSE(fs::exists(dir / "dcgan"));  // a run that cannot start leaves no folder behind
+
+  gen::test::write_text(dir / "junk.pt", "not a checkpoint");
+  r = run_gen("sample --ckpt " + (dir / "junk.pt"), dir);
+  CHECK(r.code == 5);
+  CHECK(count_lines(r.output) == 1);
+  CHECK_THAT(r.output, Catch::Contains("junk.pt: not a readable checkpoint"));
+  CHECK_FALSE(fs::exists(dir / "samples.png"));
+
+  r = run_gen("config show configs/tiny/dcgan.yaml --set train.stpes=1", dir);
+  CHECK(r.code == 3);
+  CHECK_THAT(r.output, Catch::Contains("did you mean 'train.steps'"));
+}
+
+TEST_CASE("smoke: config show and check", "[smoke]") {
+  TempDir dir;
+  fs::create_directories(dir / "data");
+  gen::test::write_tiny_mnist(dir / "data", 32, 28);
+  Run r = run_gen("config show configs/tiny/dcgan.yaml --set train.steps=77", dir);
+  REQUIRE(r.code == 0);
+  CHECK_THAT(r.output, Catch::Contains("steps: 77") && Catch::Contains("g_channels: 8"));
+  r = run_gen("config check configs/tiny/dcgan.yaml --set data.root=" + dir.path() + "/data", dir);
+  INFO(r.output);
+  CHECK(r.code == 0);
+  CHECK_THAT(r.output, Catch::Contains("ok: dcgan") && Catch::Contains("32 images 1x16x16"));
+}

@@ -1,0 +1,115 @@
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+
+#include "cli/experiment.h"
+#include "models/generative_model.h"
+#include "models/registry.h"
+#include "support/temp_dir.h"
+#include "train/checkpoint.h"
+#include "util/errors.h"
+
+using gen::test::TempDir;
+
+namespace {
+gen::Config tiny_config() {
+  gen::Config c = gen::load_resolved_config(GEN_SOURCE_DIR "/configs/tiny/dcgan.yaml", {});
+  return c;
+}
+const gen::DataSpec kSpec{1, 16, 16, 10};
+
+std::string error_of(const std::string& path) {
+  try {
+    gen::open_checkpoint(path, torch::kCPU);
+  } catch (const gen::CheckpointError& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+TEST_CASE("checkpoint: round trip restores weights, optimizers, config, step and data shape", "[train]") {
+  TempDir dir;
+  const gen::Config config = tiny_config();
+  torch::manual_seed(0);
+  auto a = gen::build_model(config, kSpec, torch::kCPU);
+  gen::Batch batch{torch::rand({16, 1, 16, 16}) * 2 - 1, {}};
+  a->train_step(batch);
+  gen::save_checkpoint(dir / "c.pt", config, kSpec, 17, *a);
+
+  torch::manual_seed(99);  // different initial weights
+  auto b = gen::build_model(config, kSpec, torch::kCPU);
+  gen::Checkpoint ckpt = gen::open_checkpoint(dir / "c.pt", torch::kCPU);
+  CHECK(ckpt.step == 17);
+  CHECK(ckpt.format == gen::kCheckpointFormat);
+  CHECK(ckpt.data.height == 16);
+  CHECK(ckpt.data.num_classes == 10);
+  CHECK(ckpt.config.model.kind == "dcgan");
+  CHECK(ckpt.config.model.options["latent_dim"].as<int>() == 8);
+  gen::restore_checkpoint(ckpt, *b);
+
+  gen::SampleRequest r;
+  r.n = 4;
+  r.seed = 3;
+  CHECK(torch::equal(a->sample(r).images, b->sample(r).images));
+  r.fixed_noise = true;
+  CHECK(torch::equal(a->sample(r).images, b->sample(r).images));
+  // Same optimizer state: one more identical step keeps them identical.
+  torch::manual_seed(5);
+  a->train_step(batch);
+  torch::manual_seed(5);
+  b->train_step(batch);
+  r.fixed_noise = false;
+  CHECK(torch::equal(a->sample(r).images, b->sample(r).images));
+  // Nothing but the checkpoint is left in the folder (no temp files).
+  int files = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir.path())) ++files;
+  CHECK(files == 1);
+}
+
+TEST_CASE("checkpoint: damaged, foreign and newer files are CheckpointErrors naming the file", "[train]") {
+  TempDir dir;
+  const gen::Config config = tiny_config();
+  auto model = gen::build_model(config, kSpec, torch::kCPU);
+  gen::save_checkpoint(dir / "good.pt", config, kSpec, 1, *model);
+  const std::string good = gen::test::read_text(dir / "good.pt");
+
+  gen::test::write_text(dir / "cut.pt", good.substr(0, good.size() / 2));
+  CHECK_THAT(error_of(dir / "cut.pt"), Catch::Contains("cut.pt: not a readable checkpoint"));
+  gen::test::write_text(dir / "text.pt", "hello");
+  CHECK_THAT(error_of(dir / "text.pt"), Catch::Contains("text.pt: not a readable checkpoint"));
+  CHECK_THAT(error_of(dir / "none.pt"), Catch::Contains("none.pt: cannot open checkpoint"));
+
+  torch::serialize::OutputArchive foreign;
+  foreign.write("weights", torch::ones({2}));
+  foreign.save_to(dir / "foreign.pt");
+  CHECK_THAT(error_of(dir / "foreign.pt"), Catch::Contains("not a gen checkpoint"));
+
+  torch::serialize::OutputArchive newer;
+  newer.write("gen/format", c10::IValue(int64_t(999)));
+  newer.save_to(dir / "newer.pt");
+  CHECK_THAT(error_of(dir / "newer.pt"), Catch::Contains("newer gen") && Catch::Contains("update gen"));
+}
+
+TEST_CASE("checkpoint: a model of another shape does not load silently", "[train]") {
+  TempDir dir;
+  gen::Config config = tiny_config();
+  auto model = gen::build_model(config, kSpec, torch::kCPU);
+  gen::save_checkpoint(dir / "c.pt", config, kSpec, 1, *model);
+  gen::Checkpoint ckpt = gen::open_checkpoint(dir / "c.pt", torch::kCPU);
+  auto bigger = gen::build_model(config, gen::DataSpec{1, 32, 32, 10}, torch::kCPU);
+  CHECK_THROWS_AS(gen::restore_checkpoint(ckpt, *bigger), gen::CheckpointError);
+}
+
+TEST_CASE("checkpoint: newest is found by step and pruning keeps the newest", "[train]") {
+  TempDir dir;
+  for (int s : {5, 40, 300, 7}) gen::test::write_text(dir / gen::checkpoint_name(s), "x");
+  gen::test::write_text(dir / "step_0000999.pt.tmp.1", "partial");  // never counts
+  CHECK(gen::latest_checkpoint(dir.path()) == dir / "step_0000300.pt");
+  gen::prune_checkpoints(dir.path(), 2);
+  CHECK_FALSE(std::filesystem::exists(dir / "step_0000005.pt"));
+  CHECK_FALSE(std::filesystem::exists(dir / "step_0000007.pt"));
+  CHECK(std::filesystem::exists(dir / "step_0000040.pt"));
+  CHECK(std::filesystem::exists(dir / "step_0000300.pt"));
+  CHECK(gen::latest_checkpoint(dir / "nothing").empty());
+}
