@@ -17,8 +17,8 @@ int main(int argc, char** argv) {
   app.add_flag_callback("-v,--verbose", [] { spdlog::set_level(spdlog::level::debug); }, "debug logging");
   app.require_subcommand(1);
   gen::setup_train(app);
-  gen::setup_sample(app);
-  gen::setup_config(app);
+  gen::setup_sample(app, std::cout);
+  gen::setup_config(app, std::cout);
 
   try {
     app.parse(argc, argv);

@@ -2,11 +2,11 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
-#include <iostream>
+#include <ostream>
 
 #include "cli/commands.h"
 #include "cli/experiment.h"
-#include "data/image_dataset.h"
+#include "data/data_source.h"
 #include "models/generative_model.h"
 #include "models/registry.h"
 #include "util/device.h"
@@ -20,22 +20,17 @@ struct ConfigCommand {
   bool comments = false;
 };
 
-// The one place a subcommand prints to stdout: the result the user asked for.
-void print(const std::string& text) { std::cout << text << std::flush; }
-
-void run_check(const ConfigCommand& cmd) {
+void run_check(const ConfigCommand& cmd, std::ostream& print) {
   const Config config = load_resolved_config(cmd.file, cmd.overrides);
-  const ImageDataset data = load_image_dataset(config.data);
-  const DataSpec spec{data.images.size(1), data.images.size(2), data.images.size(3), data.num_classes};
-  auto model = build_model(config, spec, choose_device(config.device));
+  const torch::Device device = choose_device(config.device);
+  const auto data = open_data_source(config, device);
+  auto model = build_model(config, data->spec(), device);
   std::string counts;
   for (const auto& [name, n] : model->parameter_counts()) counts += " " + name + "=" + std::to_string(n);
-  print(cmd.file + ": ok: " + config.model.kind + " (" + counts.substr(1) + ") on " +
-        std::to_string(data.images.size(0)) + " images " + std::to_string(spec.channels) + "x" +
-        std::to_string(spec.height) + "x" + std::to_string(spec.width) + "\n");
+  print << cmd.file << ": ok: " << config.model.kind << " (" << counts.substr(1) << ") on " << data->describe() << "\n";
 }
 
-void run_keys() {
+void run_keys(std::ostream& print) {
   std::string out;
   for (const auto& line : config_key_lines()) out += line + "\n";
   register_builtin_models();
@@ -46,11 +41,11 @@ void run_keys() {
     out += "\n# model.kind: " + name + " -- " + kind.summary + "\n";
     for (const auto& line : kind.key_lines()) out += line + "\n";
   }
-  print(out);
+  print << out;
 }
 }  // namespace
 
-void setup_config(CLI::App& app) {
+void setup_config(CLI::App& app, std::ostream& out) {
   auto cmd = std::make_shared<ConfigCommand>();
   CLI::App* sub = app.add_subcommand("config", "Inspect experiment configs");
   sub->require_subcommand(1);
@@ -59,15 +54,15 @@ void setup_config(CLI::App& app) {
   show->add_option("config", cmd->file, "experiment YAML")->required();
   show->add_option("--set", cmd->overrides, "override a config key (repeatable)")->type_name("KEY=VALUE");
   show->add_flag("--comments", cmd->comments, "annotate every key with its help text");
-  show->callback([cmd] { print(config_to_yaml(load_resolved_config(cmd->file, cmd->overrides), cmd->comments)); });
+  show->callback([cmd, &out] { out << config_to_yaml(load_resolved_config(cmd->file, cmd->overrides), cmd->comments); });
 
   CLI::App* check = sub->add_subcommand("check", "Validate a config, load its data and build its model, without training");
   check->add_option("config", cmd->file, "experiment YAML")->required();
   check->add_option("--set", cmd->overrides, "override a config key (repeatable)")->type_name("KEY=VALUE");
-  check->callback([cmd] { run_check(*cmd); });
+  check->callback([cmd, &out] { run_check(*cmd, out); });
 
   CLI::App* keys = sub->add_subcommand("keys", "List every config key with its default and meaning");
-  keys->callback([] { run_keys(); });
+  keys->callback([&out] { run_keys(out); });
 }
 
 }  // namespace gen

@@ -1,10 +1,12 @@
-// gen sample --ckpt F [--n N] [--nrow R] [--seed S] [--out F.png]
-// Rebuilds the model from the checkpoint alone and writes a PNG grid (or text).
+// gen sample --ckpt F [--mode M] [--n N] [--nrow R] [--seed S] [--out F] [text options]
+// Rebuilds the model from the checkpoint alone and writes a PNG grid, or prints text.
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <ostream>
 
 #include "cli/commands.h"
+#include "data/data_source.h"
 #include "io/image_grid.h"
 #include "models/generative_model.h"
 #include "models/registry.h"
@@ -19,46 +21,77 @@ namespace gen {
 namespace {
 struct SampleCommand {
   std::string ckpt;
+  std::string mode;
   int64_t n = 64;
   int64_t nrow = 0;
   uint64_t seed = 0;
-  std::string out = "samples.png";
+  std::string out;
   std::string device = "auto";
+  std::string data_root;  // recon / interp: where the checkpoint's data set lives now
+  bool no_ema = false;
+  SampleRequest text;     // prompt, tokens, temperature, top_k, top_p
 };
 
-void run_sample(const SampleCommand& cmd) {
+void run_sample(const SampleCommand& cmd, std::ostream& print) {
   const torch::Device device = choose_device(cmd.device);
   Checkpoint ckpt = open_checkpoint(cmd.ckpt, device);
-  configure_threads(ckpt.config.runtime, find_model_kind(ckpt.config).workload);
+  configure_threads(ckpt.config.runtime, find_model_kind(ckpt.config).workload(ckpt.config));
   auto model = build_model(ckpt.config, ckpt.data, device);
   restore_checkpoint(ckpt, *model);
 
-  SampleRequest request;
+  const auto modes = model->sample_modes();
+  const std::string mode = cmd.mode.empty() ? modes.front() : cmd.mode;
+  if (std::find(modes.begin(), modes.end(), mode) == modes.end()) {
+    std::string list;
+    for (const auto& m : modes) list += (list.empty() ? "" : "|") + m;
+    throw UsageError("--mode " + mode + ": model.kind " + ckpt.config.model.kind + " samples in modes " + list);
+  }
+  SampleRequest request = cmd.text;
   request.n = cmd.n;
   request.seed = cmd.seed;
+  request.mode = mode;
+  request.use_ema = !cmd.no_ema;
+  if (mode != modes.front()) {  // data-driven modes start from held-out examples
+    Config data_config = ckpt.config;
+    if (!cmd.data_root.empty()) data_config.data.root = cmd.data_root;
+    request.inputs = open_data_source(data_config, device)->examples(mode == "interp" ? 2 * cmd.n : cmd.n).x;
+  }
   const SampleOutput out = model->sample(request);
   if (out.images.defined()) {
     GridLayout layout;
-    layout.nrow = cmd.nrow;
-    write_png(cmd.out, make_grid(out.images, layout));
-    spdlog::info("wrote {} ({} samples from {} at step {})", cmd.out, cmd.n, cmd.ckpt, ckpt.step);
+    layout.nrow = cmd.nrow > 0 ? cmd.nrow : out.nrow;
+    const std::string path = cmd.out.empty() ? "samples.png" : cmd.out;
+    write_png(path, make_grid(out.images, layout));
+    spdlog::info("wrote {} ({} mode, {} images, from {} at step {})", path, mode, out.images.size(0), cmd.ckpt, ckpt.step);
+  } else if (cmd.out.empty()) {
+    print << out.text << "\n";
   } else {
     write_file_atomic(cmd.out, out.text);
+    spdlog::info("wrote {} ({} characters from {} at step {})", cmd.out, out.text.size(), cmd.ckpt, ckpt.step);
   }
 }
 }  // namespace
 
-void setup_sample(CLI::App& app) {
+void setup_sample(CLI::App& app, std::ostream& out) {
   auto cmd = std::make_shared<SampleCommand>();
-  CLI::App* sub = app.add_subcommand("sample", "Generate samples from a checkpoint");
+  CLI::App* sub = app.add_subcommand("sample", "Generate samples from a checkpoint (PNG grid, or text)");
   sub->add_option("--ckpt", cmd->ckpt, "checkpoint file (e.g. runs/NAME/checkpoints/latest.pt)")->required();
-  sub->add_option("--n", cmd->n, "number of samples")->check(CLI::Range(int64_t(1), int64_t(4096)));
-  sub->add_option("--nrow", cmd->nrow, "images per grid row (default: square grid)")
+  sub->add_option("--mode", cmd->mode, "image models: prior (default), recon or interp for a VAE");
+  sub->add_option("--n", cmd->n, "number of samples (recon: inputs; interp: rows)")->check(CLI::Range(int64_t(1), int64_t(4096)));
+  sub->add_option("--nrow", cmd->nrow, "images per grid row (default: the mode's layout)")
       ->check(CLI::Range(int64_t(0), int64_t(4096)));
-  sub->add_option("--seed", cmd->seed, "seed for the noise; same seed, same images");
-  sub->add_option("--out", cmd->out, "output file (.png for images)");
+  sub->add_option("--seed", cmd->seed, "seed for the noise; same seed, same samples");
+  sub->add_option("--out", cmd->out, "output file: .png for images (default samples.png); text goes to stdout unless given");
   sub->add_option("--device", cmd->device, "auto | cpu | cuda | cuda:N");
-  sub->callback([cmd] { run_sample(*cmd); });
+  sub->add_option("--data", cmd->data_root, "recon/interp: data.root to read examples from (default: the checkpoint's)");
+  sub->add_flag("--no-ema", cmd->no_ema, "sample with the raw weights even when the checkpoint has EMA weights");
+  sub->add_option("--prompt", cmd->text.prompt, "text models: the text to continue");
+  sub->add_option("--tokens", cmd->text.tokens, "text models: tokens to generate")->check(CLI::Range(int64_t(1), int64_t(1'000'000)));
+  sub->add_option("--temperature", cmd->text.temperature, "text models: softmax temperature")->check(CLI::Range(1e-3, 100.0));
+  sub->add_option("--top-k", cmd->text.top_k, "text models: sample from the k most likely tokens (0 = all)")
+      ->check(CLI::Range(int64_t(0), int64_t(1'000'000)));
+  sub->add_option("--top-p", cmd->text.top_p, "text models: nucleus sampling mass (1 = off)")->check(CLI::Range(1e-6, 1.0));
+  sub->callback([cmd, &out] { run_sample(*cmd, out); });
 }
 
 }  // namespace gen

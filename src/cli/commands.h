@@ -2,14 +2,17 @@
 // callback that runs it. Callbacks throw gen errors; apps/gen/main.cpp maps them to exit codes.
 #pragma once
 
+#include <iosfwd>
+
 namespace CLI {
 class App;
 }
 
 namespace gen {
 
+// `out` receives what a command was asked to print (a config, sampled text); logs go to spdlog.
 void setup_train(CLI::App& app);
-void setup_sample(CLI::App& app);
-void setup_config(CLI::App& app);
+void setup_sample(CLI::App& app, std::ostream& out);
+void setup_config(CLI::App& app, std::ostream& out);
 
 }  // namespace gen

@@ -37,10 +37,14 @@ struct DataConfig {
   int64_t batch_size = 128;
   std::string images;  // idx kind: file names inside root
   std::string labels;
+  std::string file = "input.txt";  // text kind
+  std::string tokenizer = "char";
+  double val_fraction = 0.1;
+  int64_t block_size = 64;
 
   template <class V>
   void visit(V& v) {
-    v("kind", kind, Doc("data source kind").one_of({"mnist", "fashion_mnist", "idx"}));
+    v("kind", kind, Doc("data source kind").one_of({"mnist", "fashion_mnist", "idx", "text"}));
     v("root", root, "folder holding the data files (relative to the working directory)");
     v("split", split, Doc("which split training reads").one_of({"train", "test"}));
     v("image_size", image_size,
@@ -48,6 +52,10 @@ struct DataConfig {
     v("batch_size", batch_size, Doc("examples per training step").range(1, kMaxBatch));
     v("images", images, "idx kind: image file inside root (.gz or raw)");
     v("labels", labels, "idx kind: label file inside root (optional)");
+    v("file", file, "text kind: UTF-8 file inside root");
+    v("tokenizer", tokenizer, Doc("text kind: char (vocabulary from the text) or byte (256 symbols)").one_of({"char", "byte"}));
+    v("val_fraction", val_fraction, Doc("text kind: the last fraction of the text held out for validation").range(0, 0.9));
+    v("block_size", block_size, Doc("text kind: tokens of context per training window").range(1, 65536));
   }
 };
 
@@ -63,15 +71,26 @@ struct ModelSection {
 };
 
 struct OptimConfig {
+  std::string kind = "adam";
   double lr = 2e-4;
   std::vector<double> betas = {0.5, 0.999};
   double weight_decay = 0.0;
+  std::string schedule = "constant";
+  int64_t warmup_steps = 0;
+  double min_lr = 0.0;
+  double grad_clip = 0.0;
 
   template <class V>
   void visit(V& v) {
-    v("lr", lr, Doc("learning rate").range(0, 10));
+    v("kind", kind, Doc("adam (L2 in the gradient) or adamw (decoupled weight decay)").one_of({"adam", "adamw"}));
+    v("lr", lr, Doc("peak learning rate").range(0, 10));
     v("betas", betas, Doc("Adam betas [beta1, beta2]").range(0, 1));
-    v("weight_decay", weight_decay, Doc("weight decay").range(0, 10));
+    v("weight_decay", weight_decay,
+      Doc("weight decay on weight matrices (never on biases, norms or position tables)").range(0, 10));
+    v("schedule", schedule, Doc("learning-rate schedule after warm-up").one_of({"constant", "cosine"}));
+    v("warmup_steps", warmup_steps, Doc("linear warm-up from 0 to lr over these steps").range(0, kMaxSteps));
+    v("min_lr", min_lr, Doc("cosine: the lr reached at the last step").range(0, 10));
+    v("grad_clip", grad_clip, Doc("clip gradients to this global norm; 0 = off").range(0, 1e6));
   }
 };
 
@@ -82,6 +101,10 @@ struct TrainConfig {
   int64_t ckpt_every = 500;
   int64_t keep_last = 3;
   int64_t n_samples = 64;
+  int64_t accumulate = 1;
+  double ema = 0.0;
+  int64_t eval_every = 0;
+  int64_t eval_batches = 20;
 
   template <class V>
   void visit(V& v) {
@@ -91,6 +114,10 @@ struct TrainConfig {
     v("ckpt_every", ckpt_every, Doc("write a checkpoint every N steps; 0 = only at the end").range(0, kMaxSteps));
     v("keep_last", keep_last, Doc("checkpoints kept on disk (the newest always stays)").range(1, 1'000'000));
     v("n_samples", n_samples, Doc("images in each training sample grid (the fixed noise bank)").range(1, 1024));
+    v("accumulate", accumulate, Doc("micro-batches per optimizer step (gradient accumulation); divides data.batch_size").range(1, 1024));
+    v("ema", ema, Doc("decay of an exponential moving average of the weights, used for sampling; 0 = off").range(0, 0.99999999));
+    v("eval_every", eval_every, Doc("evaluate on held-out data every N steps (and at the end); 0 = never").range(0, kMaxSteps));
+    v("eval_batches", eval_batches, Doc("batches per split in each evaluation; 0 = the whole split").range(0, 1'000'000));
   }
 };
 

@@ -105,6 +105,13 @@ Config read_config(YAML::Node root, ConfigSource source, const std::string& defa
   if (config.data.kind == "idx" && config.data.images.empty()) {
     fail("data", "images", "data.kind idx needs data.images (an IDX file inside data.root)");
   }
+  if (config.data.batch_size % config.train.accumulate != 0) {
+    fail("train", "accumulate", "must divide data.batch_size (" + std::to_string(config.data.batch_size) +
+         ") into equal micro-batches, got " + std::to_string(config.train.accumulate));
+  }
+  if (config.optim.schedule == "cosine" && config.optim.min_lr > config.optim.lr) {
+    fail("optim", "min_lr", "must not exceed optim.lr");
+  }
   if (config.model.kind.empty()) fail("model", "kind", "missing: every config names a model.kind");
   return config;
 }

@@ -3,14 +3,30 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 namespace gen {
 
 struct DataSpec {
+  // Images.
   int64_t channels = 1;
   int64_t height = 0;
   int64_t width = 0;
   int64_t num_classes = 0;  // 0 = unlabelled
+  // Text.
+  std::string tokenizer;    // "" for image data, else char | byte
+  std::string vocabulary;   // char tokenizer: its symbols, concatenated UTF-8
+  int64_t vocab_size = 0;
+  int64_t block_size = 0;   // tokens of context per window
+
+  static DataSpec image(int64_t channels, int64_t height, int64_t width, int64_t num_classes = 0) {
+    DataSpec s;
+    s.channels = channels;
+    s.height = height;
+    s.width = width;
+    s.num_classes = num_classes;
+    return s;
+  }
 };
 
 }  // namespace gen

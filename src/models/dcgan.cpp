@@ -8,6 +8,7 @@
 #include "models/generative_model.h"
 #include "models/model_options.h"
 #include "models/registry.h"
+#include "train/net_optimizer.h"
 #include "util/errors.h"
 
 namespace gen {
@@ -111,8 +112,8 @@ class Dcgan final : public GenerativeModel {
                                    ctx.data.height), device_)),
         discriminator_(ready(Discriminator(options_.d_channels, ctx.data.channels, ctx.data.height),
                              device_)),
-        opt_g_(generator_->parameters(), adam_options(ctx.config)),
-        opt_d_(discriminator_->parameters(), adam_options(ctx.config)) {
+        opt_g_(*generator_, ctx.config, /*use_ema=*/true),
+        opt_d_(*discriminator_, ctx.config, /*use_ema=*/false) {
     // Fixed noise for the training grids, drawn from its own seeded generator so it does not
     // depend on how much of the global random stream the weights used.
     auto gen = at::detail::createCPUGenerator(ctx.config.seed + 0x5eed);
@@ -128,22 +129,22 @@ class Dcgan final : public GenerativeModel {
 
     // Discriminator: real -> 1, fake -> 0.
     set_requires_grad(*discriminator_, true);
+    opt_d_.zero_grad();
     const torch::Tensor logit_real = discriminator_->forward(real);           // (B)
     const torch::Tensor logit_fake = discriminator_->forward(fake.detach());  // (B)
     const torch::Tensor loss_d =
         F::binary_cross_entropy_with_logits(logit_real, torch::ones_like(logit_real)) +
         F::binary_cross_entropy_with_logits(logit_fake, torch::zeros_like(logit_fake));
-    opt_d_.zero_grad();
     loss_d.backward();
     opt_d_.step();
 
     // Generator, non-saturating: maximise log D(G(z)). D's weights need no gradient here,
     // which skips its weight-gradient GEMMs.
     set_requires_grad(*discriminator_, false);
+    opt_g_.zero_grad();
     const torch::Tensor logit_gen = discriminator_->forward(fake);
     const torch::Tensor loss_g =
         F::binary_cross_entropy_with_logits(logit_gen, torch::ones_like(logit_gen));
-    opt_g_.zero_grad();
     loss_g.backward();
     opt_g_.step();
 
@@ -153,12 +154,9 @@ class Dcgan final : public GenerativeModel {
             {"d_fake", torch::sigmoid(logit_fake.detach()).mean()}};
   }
 
-  void set_lr(double lr) override {
-    for (auto* opt : {&opt_g_, &opt_d_}) {
-      for (auto& group : opt->param_groups()) {
-        static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
-      }
-    }
+  void begin_step(int64_t /*step*/, double lr) override {
+    opt_g_.set_lr(lr);
+    opt_d_.set_lr(lr);
   }
 
   SampleOutput sample(const SampleRequest& request) override {
@@ -170,10 +168,11 @@ class Dcgan final : public GenerativeModel {
       auto gen = at::detail::createCPUGenerator(request.seed);
       z = torch::randn({request.n, options_.latent_dim}, gen);  // CPU: same images on any device
     }
+    const auto ema = request.use_ema && opt_g_.ema() ? opt_g_.ema()->apply() : nullptr;
     generator_->eval();
     torch::Tensor images = generator_->forward(z.to(device_)).to(torch::kCPU);
     generator_->train();
-    return {images, ""};
+    return {images, 0, ""};
   }
 
   void save(torch::serialize::OutputArchive& archive) override {
@@ -209,12 +208,6 @@ class Dcgan final : public GenerativeModel {
   }
 
  private:
-  static torch::optim::AdamOptions adam_options(const Config& config) {
-    return torch::optim::AdamOptions(config.optim.lr)
-        .betas({config.optim.betas[0], config.optim.betas[1]})
-        .weight_decay(config.optim.weight_decay);
-  }
-
   // Initialised on the CPU (same weights for a seed on any device), then moved.
   template <class Net>
   static Net ready(Net net, const torch::Device& device) {
@@ -231,8 +224,8 @@ class Dcgan final : public GenerativeModel {
   torch::Device device_;
   Generator generator_;
   Discriminator discriminator_;
-  torch::optim::Adam opt_g_;
-  torch::optim::Adam opt_d_;
+  NetOptimizer opt_g_;  // owns the generator's EMA when train.ema > 0
+  NetOptimizer opt_d_;
   torch::Tensor noise_bank_;  // (n_samples, latent) on the CPU
 };
 
@@ -243,6 +236,9 @@ std::unique_ptr<GenerativeModel> build_dcgan(const ModelContext& ctx) {
                       std::to_string(ctx.data.height) + "x" + std::to_string(ctx.data.width) +
                       " (set data.image_size, e.g. 32)");
   }
+  if (ctx.config.train.accumulate != 1) {
+    throw ConfigError(ctx.config.source.file + ": train.accumulate: model.kind dcgan trains D and G in turn on whole batches; use 1");
+  }
   return std::make_unique<Dcgan>(ctx);
 }
 
@@ -250,8 +246,8 @@ std::unique_ptr<GenerativeModel> build_dcgan(const ModelContext& ctx) {
 
 void register_dcgan() {
   register_model(ModelKind{
-      "dcgan", "DCGAN generator + discriminator, non-saturating GAN loss",
-      CpuWorkload::kConvolution, resolve_model_options_as<DcganOptions>,
+      "dcgan", "DCGAN generator + discriminator, non-saturating GAN loss (images)",
+      [](const Config&) { return CpuWorkload::kConvolution; }, resolve_model_options_as<DcganOptions>,
       model_option_lines<DcganOptions>, build_dcgan});
 }
 

@@ -23,8 +23,8 @@ struct ModelContext {
 };
 
 struct Batch {
-  torch::Tensor x;  // (B, C, H, W) float in [-1, 1], on the model's device
-  torch::Tensor y;  // (B) int64 labels, or undefined
+  torch::Tensor x;  // images (B, C, H, W) float in [-1, 1], or tokens (B, T) int64; on the model's device
+  torch::Tensor y;  // labels (B) int64, next tokens (B, T) int64, or undefined
 };
 
 // Scalars from one step, kept as 0-dim tensors on the device so that the loop syncs with the
@@ -35,10 +35,20 @@ struct SampleRequest {
   int64_t n = 64;
   uint64_t seed = 0;
   bool fixed_noise = false;  // use the model's saved noise bank (training grids), not the seed
+  bool use_ema = true;       // sample with the EMA weights when the model keeps them
+  std::string mode;          // "" = the family's default; see GenerativeModel::sample_modes()
+  torch::Tensor inputs;      // modes that start from data (recon, interp): (N, C, H, W) in [-1, 1]
+  // Text models.
+  std::string prompt;
+  int64_t tokens = 500;
+  double temperature = 1.0;
+  int64_t top_k = 0;         // 0 = off
+  double top_p = 1.0;        // 1 = off
 };
 
 struct SampleOutput {
   torch::Tensor images;  // (N, C, H, W) float in [-1, 1] on the CPU, or undefined
+  int64_t nrow = 0;      // images per grid row the mode was laid out for; 0 = square
   std::string text;
 };
 
@@ -46,10 +56,16 @@ class GenerativeModel {
  public:
   virtual ~GenerativeModel() = default;
 
+  // Called before every step with the step number and the scheduled learning rate; the model
+  // applies the lr to every optimizer it has (and may use the step, e.g. for KL warm-up).
+  virtual void begin_step(int64_t step, double lr) = 0;
   // One optimisation step (for a GAN: D then G).
   virtual StepMetrics train_step(const Batch& batch) = 0;
-  // The loop owns the schedule; the model applies it to every optimizer it has.
-  virtual void set_lr(double lr) = 0;
+  // Metrics on a held-out batch without updating anything; empty when the family has none.
+  virtual StepMetrics evaluate(const Batch& /*batch*/) { return {}; }
+
+  // The first mode is the default. Modes other than the default may need request.inputs.
+  virtual std::vector<std::string> sample_modes() const { return {"prior"}; }
   virtual SampleOutput sample(const SampleRequest& request) = 0;
 
   // Every network, optimizer and buffer the model needs to continue training bit for bit.

@@ -13,6 +13,8 @@ namespace gen {
 
 // Each family's file defines one of these.
 void register_dcgan();
+void register_transformer();
+void register_vae();
 
 namespace {
 std::vector<ModelKind>& kinds() {
@@ -31,6 +33,8 @@ void register_model(ModelKind kind) {
 void register_builtin_models() {
   static const bool once = [] {
     register_dcgan();
+    register_transformer();
+    register_vae();
     return true;
   }();
   (void)once;

@@ -28,7 +28,8 @@ enum class CpuWorkload {
 struct ModelKind {
   std::string kind;
   std::string summary;
-  CpuWorkload workload = CpuWorkload::kConvolution;
+  // From the resolved config: a family may be conv- or matmul-bound depending on its options.
+  std::function<CpuWorkload(const Config&)> workload;
   // Checks the family's keys under `model` (raw, with source marks) and returns them with
   // every default filled in. Throws ConfigError.
   std::function<YAML::Node(const YAML::Node& raw, const ConfigSource* source)> resolve_options;

@@ -61,8 +61,10 @@ void save_checkpoint(const std::string& path, const Config& config, const DataSp
   archive.write("gen/format", c10::IValue(kCheckpointFormat));
   archive.write("gen/program_version", c10::IValue(std::string(GEN_VERSION)));
   archive.write("gen/config", c10::IValue(config_to_yaml(config, false)));
-  archive.write("gen/data_spec",
-                torch::tensor({data.channels, data.height, data.width, data.num_classes}, torch::kInt64));
+  archive.write("gen/data_spec", torch::tensor({data.channels, data.height, data.width, data.num_classes,
+                                               data.vocab_size, data.block_size}, torch::kInt64));
+  archive.write("gen/tokenizer", c10::IValue(data.tokenizer));
+  archive.write("gen/vocabulary", c10::IValue(data.vocabulary));
   archive.write("gen/step", c10::IValue(step));
   archive.write("gen/rng_cpu", at::detail::getDefaultCPUGenerator().get_state());
   torch::serialize::OutputArchive model_archive;
@@ -114,10 +116,21 @@ Checkpoint open_checkpoint(const std::string& path, torch::Device device) {
     ckpt.config = parse_config(v.toStringRef(), path + " (embedded config)");
     torch::Tensor spec;
     ckpt.archive.read("gen/data_spec", spec);
-    if (spec.numel() != 4) throw CheckpointError(path + ": malformed gen/data_spec");
+    if (spec.dim() != 1 || spec.numel() != 6 || spec.scalar_type() != torch::kInt64) {
+      throw CheckpointError(path + ": malformed gen/data_spec");
+    }
     spec = spec.to(torch::kCPU);
-    ckpt.data = DataSpec{spec[0].item<int64_t>(), spec[1].item<int64_t>(), spec[2].item<int64_t>(),
-                         spec[3].item<int64_t>()};
+    const int64_t* d = spec.data_ptr<int64_t>();
+    ckpt.data.channels = d[0];
+    ckpt.data.height = d[1];
+    ckpt.data.width = d[2];
+    ckpt.data.num_classes = d[3];
+    ckpt.data.vocab_size = d[4];
+    ckpt.data.block_size = d[5];
+    ckpt.archive.read("gen/tokenizer", v);
+    ckpt.data.tokenizer = v.toStringRef();
+    ckpt.archive.read("gen/vocabulary", v);
+    ckpt.data.vocabulary = v.toStringRef();
   } catch (const c10::Error& e) {
     throw CheckpointError(path + ": damaged gen checkpoint header (" +
                           first_line(e.what_without_backtrace()) + ")");

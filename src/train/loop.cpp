@@ -8,13 +8,13 @@
 #include <cstdio>
 
 #include "config/diff.h"
-#include "data/batcher.h"
-#include "data/image_dataset.h"
+#include "data/data_source.h"
 #include "io/image_grid.h"
 #include "io/metrics_log.h"
 #include "models/generative_model.h"
 #include "models/registry.h"
 #include "train/checkpoint.h"
+#include "train/lr_schedule.h"
 #include "util/device.h"
 #include "util/errors.h"
 #include "util/fs.h"
@@ -80,16 +80,15 @@ class Trainer {
     buffer_log_lines();
     const ModelKind& kind = find_model_kind(config_);
     spdlog::info("gen {} | run folder {} | model {}", GEN_VERSION, run_dir, kind.kind);
-    spdlog::info(configure_threads(config_.runtime, kind.workload).summary);
+    spdlog::info(configure_threads(config_.runtime, kind.workload(config_)).summary);
     const torch::Device device = choose_device(config_.device);
     spdlog::info("device: {}", device.str());
 
     torch::manual_seed(static_cast<uint64_t>(config_.seed));
     auto t_load = Clock::now();
-    const ImageDataset data = load_image_dataset(config_.data);
-    spec_ = DataSpec{data.images.size(1), data.images.size(2), data.images.size(3), data.num_classes};
-    spdlog::info("data: {} images {}x{}x{} from {} ({:.2f} s)", data.images.size(0), spec_.channels,
-                 spec_.height, spec_.width, data.origin, seconds_since(t_load));
+    data_ = open_data_source(config_, device);
+    spec_ = data_->spec();
+    spdlog::info("data: {} ({:.2f} s)", data_->describe(), seconds_since(t_load));
 
     model_ = build_model(config_, spec_, device);
     for (const auto& [name, count] : model_->parameter_counts()) {
@@ -109,26 +108,26 @@ class Trainer {
     log_to_file(run_dir + "/train.log");
     write_file_atomic(run_dir + "/config.yaml", config_to_yaml(config_, true));
 
-    Batcher batcher(data, config_.data.batch_size, static_cast<uint64_t>(config_.seed), device);
     MetricsLog metrics(run_dir + "/metrics.jsonl", step);
     const int64_t steps = config_.train.steps;
     if (step >= steps) spdlog::info("already at step {} of {}: nothing to train", step, steps);
 
     TrainResult result;
-    int64_t last_sample = -1, last_ckpt = resume.empty() ? -1 : step;
+    int64_t last_sample = -1, last_eval = -1, last_ckpt = resume.empty() ? -1 : step;
     std::vector<std::pair<std::string, torch::Tensor>> sums;  // running sums, on the device
     int64_t window_steps = 0;
     double paused = 0;  // seconds spent on samples and checkpoints inside the window
     auto window_start = Clock::now();
-    const double lr = config_.optim.lr;
+    double lr = lr_at(config_.optim, steps, step);
 
     while (step < steps) {
       if (interrupt_requested()) {
         result.interrupted = true;
         break;
       }
-      model_->set_lr(lr);
-      const Batch batch = batcher.batch_at(step);
+      lr = lr_at(config_.optim, steps, step);
+      model_->begin_step(step, lr);
+      const Batch batch = data_->batch_at(step);
       const StepMetrics m = model_->train_step(batch);
       ++step;
       accumulate(sums, m);
@@ -143,6 +142,10 @@ class Trainer {
         window_start = Clock::now();
       }
       const auto t_io = Clock::now();
+      if (config_.train.eval_every > 0 && step % config_.train.eval_every == 0) {
+        evaluate(metrics, step);
+        last_eval = step;
+      }
       if (config_.train.sample_every > 0 && step % config_.train.sample_every == 0) {
         write_samples(step);
         last_sample = step;
@@ -154,6 +157,7 @@ class Trainer {
       paused += seconds_since(t_io);
     }
 
+    if (config_.train.eval_every > 0 && step != last_eval && step > 0 && !result.interrupted) evaluate(metrics, step);
     if (step != last_sample && step > 0) write_samples(step);
     if (step != last_ckpt && step > 0) result.checkpoint = save(step);
     result.step = step;
@@ -189,15 +193,52 @@ class Trainer {
     const double steps_per_s = double(n) / secs;
     values.emplace_back("lr", lr);
     values.emplace_back("steps_per_s", steps_per_s);
-    values.emplace_back("images_per_s", steps_per_s * double(config_.data.batch_size));
+    const bool text = !spec_.tokenizer.empty();
+    const double items = steps_per_s * double(config_.data.batch_size) * (text ? double(spec_.block_size) : 1.0);
+    values.emplace_back(text ? "tokens_per_s" : "images_per_s", items);
     metrics.write(step, values);
 
     std::string line;
     for (size_t i = 0; i < sums.size(); ++i) line += fmt::format(" {} {:.4f}", values[i].first, values[i].second);
     const double eta = double(steps - step) / steps_per_s;
-    spdlog::info("step {}/{} |{} | lr {:.3g} | {:.2f} steps/s {:.0f} img/s | eta {:.0f}m{:02.0f}s", step,
-                 steps, line, lr, steps_per_s, steps_per_s * double(config_.data.batch_size),
+    spdlog::info("step {}/{} |{} | lr {:.3g} | {:.2f} steps/s {:.0f} {}/s | eta {:.0f}m{:02.0f}s", step,
+                 steps, line, lr, steps_per_s, items, text ? "tok" : "img",
                  std::floor(eta / 60), std::fmod(eta, 60.0));
+  }
+
+  // Mean of each metric of model->evaluate over the held-out batches of each split, weighted by
+  // batch size, logged as train_<name> and val_<name>.
+  void evaluate(MetricsLog& metrics, int64_t step) {
+    const auto t0 = Clock::now();
+    MetricValues values;
+    std::string line;
+    for (const std::string split : {"train", "val"}) {
+      const int64_t batches = data_->eval_batch_count(split);
+      std::vector<std::pair<std::string, torch::Tensor>> sums;
+      int64_t rows = 0;
+      for (int64_t i = 0; i < batches; ++i) {
+        const Batch batch = data_->eval_batch(split, i);
+        const int64_t b = batch.x.size(0);
+        if (b == 0) continue;
+        StepMetrics m = model_->evaluate(batch);
+        if (m.empty()) return;  // this family has nothing to evaluate
+        for (auto& kv : m) kv.second = kv.second.detach().to(torch::kDouble) * double(b);
+        if (sums.empty()) {
+          sums = std::move(m);
+        } else {
+          for (size_t j = 0; j < sums.size(); ++j) sums[j].second += m[j].second;
+        }
+        rows += b;
+      }
+      for (const auto& [name, sum] : sums) {
+        const double mean = sum.item<double>() / double(rows);
+        values.emplace_back(split + "_" + name, mean);
+        line += fmt::format(" {}_{} {:.4f}", split, name, mean);
+      }
+    }
+    if (values.empty()) return;
+    metrics.write(step, values);
+    spdlog::info("eval step {} |{} | {:.1f} s", step, line, seconds_since(t0));
   }
 
   void write_samples(int64_t step) {
@@ -207,7 +248,9 @@ class Trainer {
     const SampleOutput out = model_->sample(request);
     if (out.images.defined()) {
       const std::string path = step_file(samples_dir_, step, "png");
-      write_png(path, make_grid(out.images));
+      GridLayout layout;
+      layout.nrow = out.nrow;
+      write_png(path, make_grid(out.images, layout));
       spdlog::info("samples: {}", path);
     }
     if (!out.text.empty()) {
@@ -229,6 +272,7 @@ class Trainer {
   const Config& config_;
   TrainOptions options_;
   std::string ckpt_dir_, samples_dir_;
+  std::unique_ptr<DataSource> data_;
   DataSpec spec_;
   std::unique_ptr<GenerativeModel> model_;
 };

@@ -32,10 +32,12 @@ ThreadChoice choose_threads(const RuntimeConfig& runtime, CpuWorkload workload, 
   c.cpus = cpus;
   const int64_t threads = runtime.threads.value_or(cpus);
   // Measured on 2 cores (README, "Threads"): convolution nets run im2col GEMMs from inside
-  // OpenMP regions, where a multi-threaded OpenBLAS only fights OpenMP for the cores; plain
-  // matmul nets spend their time in large GEMMs that OpenBLAS threads well.
+  // OpenMP regions, where a multi-threaded OpenBLAS only fights OpenMP for the cores
+  // (OpenMP 2 + OpenBLAS 1); matmul nets spend their time in large GEMMs that OpenBLAS
+  // threads well, and run fastest with OpenMP at 1 and OpenBLAS at full width.
   const bool blas_wide = workload == CpuWorkload::kMatmul;
-  c.intra = threads;
+  // OpenMP only adds wake-ups around GEMMs that OpenBLAS already spreads over the cores.
+  c.intra = runtime.threads ? threads : (blas_wide && openblas_loaded ? 1 : threads);
   c.blas = openblas_loaded ? runtime.blas_threads.value_or(blas_wide ? threads : 1) : 0;
   c.interop = 1;  // gen runs one graph at a time; extra inter-op threads only add wake-ups
   c.summary = "threads: " + std::to_string(c.intra) + " OpenMP (intra-op), " +

@@ -18,8 +18,17 @@ TEST_CASE("every config under configs/ loads and builds its model", "[config]") 
     INFO(entry.path().string());
     const gen::Config c = gen::load_resolved_config(entry.path().string(), {});
     kinds_seen.insert(c.model.kind);
-    const int64_t size = c.data.image_size > 0 ? c.data.image_size : 28;
-    REQUIRE_NOTHROW(gen::build_model(c, gen::DataSpec{1, size, size, 10}, torch::kCPU));
+    gen::DataSpec spec;
+    if (c.data.kind == "text") {
+      spec.tokenizer = "char";
+      spec.vocabulary = "\n !abcdefghijklmnopqrstuvwxyz";
+      spec.vocab_size = static_cast<int64_t>(spec.vocabulary.size());
+      spec.block_size = c.data.block_size;
+    } else {
+      const int64_t size = c.data.image_size > 0 ? c.data.image_size : 28;
+      spec = gen::DataSpec::image(1, size, size, 10);
+    }
+    REQUIRE_NOTHROW(gen::build_model(c, spec, torch::kCPU));
   }
   CHECK(files >= 3);
   for (const auto& kind : gen::model_kind_names()) {

@@ -60,7 +60,7 @@ bool any_changed(const std::map<std::string, torch::Tensor>& a, const std::map<s
 TEST_CASE("dcgan: the 64 px reference has the published parameter counts", "[model]") {
   torch::manual_seed(0);
   const gen::Config c = dcgan_config(100, 64, 64);
-  auto model = gen::build_model(c, gen::DataSpec{1, 64, 64, 10}, torch::kCPU);
+  auto model = gen::build_model(c, gen::DataSpec::image(1, 64, 64, 10), torch::kCPU);
   const auto counts = model->parameter_counts();
   REQUIRE(counts.size() == 2);
   CHECK(counts[0] == std::make_pair(std::string("generator"), int64_t(3574656)));
@@ -71,7 +71,7 @@ TEST_CASE("dcgan: samples have the data's shape for every power-of-two size", "[
   for (int64_t size : {16, 32, 64}) {
     for (int64_t channels : {1, 3}) {
       torch::manual_seed(0);
-      auto model = gen::build_model(dcgan_config(8, 8, 8), gen::DataSpec{channels, size, size, 0}, torch::kCPU);
+      auto model = gen::build_model(dcgan_config(8, 8, 8), gen::DataSpec::image(channels, size, size, 0), torch::kCPU);
       gen::SampleRequest r;
       r.n = 5;
       const torch::Tensor x = model->sample(r).images;
@@ -84,14 +84,14 @@ TEST_CASE("dcgan: samples have the data's shape for every power-of-two size", "[
 
 TEST_CASE("dcgan: image sizes that are not a power of two >= 16 are a config error", "[model]") {
   const gen::Config c = dcgan_config(8, 8, 8);
-  CHECK_THROWS_WITH(gen::build_model(c, gen::DataSpec{1, 28, 28, 0}, torch::kCPU),
+  CHECK_THROWS_WITH(gen::build_model(c, gen::DataSpec::image(1, 28, 28, 0), torch::kCPU),
                     Catch::Contains("power of two >= 16") && Catch::Contains("data.image_size"));
-  CHECK_THROWS_AS(gen::build_model(c, gen::DataSpec{1, 8, 8, 0}, torch::kCPU), gen::ConfigError);
+  CHECK_THROWS_AS(gen::build_model(c, gen::DataSpec::image(1, 8, 8, 0), torch::kCPU), gen::ConfigError);
 }
 
 TEST_CASE("dcgan: a train step returns finite metrics and moves both networks", "[model]") {
   torch::manual_seed(1);
-  auto model = gen::build_model(dcgan_config(8, 8, 8), gen::DataSpec{1, 16, 16, 0}, torch::kCPU);
+  auto model = gen::build_model(dcgan_config(8, 8, 8), gen::DataSpec::image(1, 16, 16, 0), torch::kCPU);
   const auto g0 = snapshot(*model, "generator"), d0 = snapshot(*model, "discriminator");
   gen::Batch batch{torch::rand({8, 1, 16, 16}) * 2 - 1, {}};
   const auto metrics = model->train_step(batch);
@@ -107,7 +107,7 @@ TEST_CASE("dcgan: a train step returns finite metrics and moves both networks", 
 
 TEST_CASE("dcgan: the discriminator learns to separate a fixed real batch from noise", "[model]") {
   torch::manual_seed(2);
-  auto model = gen::build_model(dcgan_config(8, 8, 8), gen::DataSpec{1, 16, 16, 0}, torch::kCPU);
+  auto model = gen::build_model(dcgan_config(8, 8, 8), gen::DataSpec::image(1, 16, 16, 0), torch::kCPU);
   gen::Batch batch{torch::ones({16, 1, 16, 16}) * 0.8, {}};
   const double first = model->train_step(batch)[0].second.item<double>();
   double last = first;
@@ -117,7 +117,7 @@ TEST_CASE("dcgan: the discriminator learns to separate a fixed real batch from n
 
 TEST_CASE("dcgan: sampling is a function of the seed", "[model]") {
   torch::manual_seed(3);
-  auto model = gen::build_model(dcgan_config(8, 8, 8), gen::DataSpec{1, 16, 16, 0}, torch::kCPU);
+  auto model = gen::build_model(dcgan_config(8, 8, 8), gen::DataSpec::image(1, 16, 16, 0), torch::kCPU);
   gen::SampleRequest r;
   r.n = 4;
   r.seed = 11;

@@ -16,7 +16,7 @@ gen::Config tiny_config() {
   gen::Config c = gen::load_resolved_config(GEN_SOURCE_DIR "/configs/tiny/dcgan.yaml", {});
   return c;
 }
-const gen::DataSpec kSpec{1, 16, 16, 10};
+const gen::DataSpec kSpec = gen::DataSpec::image(1, 16, 16, 10);
 
 std::string error_of(const std::string& path) {
   try {
@@ -97,7 +97,7 @@ TEST_CASE("checkpoint: a model of another shape does not load silently", "[train
   auto model = gen::build_model(config, kSpec, torch::kCPU);
   gen::save_checkpoint(dir / "c.pt", config, kSpec, 1, *model);
   gen::Checkpoint ckpt = gen::open_checkpoint(dir / "c.pt", torch::kCPU);
-  auto bigger = gen::build_model(config, gen::DataSpec{1, 32, 32, 10}, torch::kCPU);
+  auto bigger = gen::build_model(config, gen::DataSpec::image(1, 32, 32, 10), torch::kCPU);
   CHECK_THROWS_AS(gen::restore_checkpoint(ckpt, *bigger), gen::CheckpointError);
 }
 

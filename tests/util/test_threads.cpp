@@ -10,6 +10,9 @@ TEST_CASE("threads: convolution nets keep OpenBLAS single-threaded, matmul nets 
   CHECK(conv.blas == 1);
   const auto mm = gen::choose_threads(auto_rt, gen::CpuWorkload::kMatmul, 4, true);
   CHECK(mm.blas == 4);
+  CHECK(mm.intra == 1);
+  // Without OpenBLAS the GEMMs are LibTorch's own, which need the OpenMP threads.
+  CHECK(gen::choose_threads(auto_rt, gen::CpuWorkload::kMatmul, 4, false).intra == 4);
   CHECK_THAT(mm.summary, Catch::Contains("matmul") && Catch::Contains("(auto)"));
 }
 

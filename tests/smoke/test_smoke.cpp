@@ -1,4 +1,4 @@
-// End-to-end: the real gen binary on the tiny DCGAN config and data the test writes.
+// End-to-end: the real gen binary on the tiny configs and data the tests write.
 #include <catch2/catch.hpp>
 
 #include <sys/wait.h>
@@ -33,6 +33,13 @@ Run run_gen(const std::string& args, const TempDir& dir) {
 std::string tiny_train(const TempDir& dir, const std::string& extra) {
   return "train configs/tiny/dcgan.yaml --set data.root=" + dir.path() + "/data --set out_dir=" +
          dir.path() + "/runs " + extra;
+}
+
+// A few lines of ASCII text, long enough for the tiny Transformer's windows and its 10% validation split.
+std::string tiny_text() {
+  std::string t;
+  for (int i = 0; i < 40; ++i) t += "ROMEO: but soft, what light through yonder window breaks?\nJULIET: ay me.\n";
+  return t;
 }
 
 int count_lines(const std::string& text) { return static_cast<int>(std::count(text.begin(), text.end(), '\n')); }
@@ -95,25 +102,79 @@ TEST_CASE("smoke: train, refuse to overwrite, resume, sample", "[smoke]") {
   CHECK_THAT(r.output, Catch::Contains("cannot resume") && Catch::Contains("model.latent_dim"));
 }
 
-TEST_CASE("smoke: stopping and resuming gives the same losses and weights as one straight run", "[smoke]") {
+TEST_CASE("smoke: for every family, stopping and resuming gives the same losses and weights as one straight run", "[smoke]") {
+  for (const char* family : {"dcgan", "vae", "transformer"}) {
+    INFO(family);
+    TempDir dir;
+    fs::create_directories(dir / "data");
+    gen::test::write_tiny_mnist(dir / "data", 64, 28);
+    gen::test::write_text(dir / "data/input.txt", tiny_text());
+    const std::string train = std::string("train configs/tiny/") + family + ".yaml --set data.root=" + dir.path() +
+                              "/data --set out_dir=" + dir.path() + "/runs --set train.log_every=1 --set train.ckpt_every=0";
+    REQUIRE(run_gen(train + " --set name=straight", dir).code == 0);
+    REQUIRE(run_gen(train + " --set name=halves --set train.steps=3", dir).code == 0);
+    REQUIRE(run_gen(train + " --set name=halves --resume auto", dir).code == 0);
+
+    const auto a = losses(read_text(dir / "runs/straight/metrics.jsonl"));
+    const auto b = losses(read_text(dir / "runs/halves/metrics.jsonl"));
+    REQUIRE(a.size() >= 6);
+    CHECK(a == b);
+    for (const char* name : {"straight", "halves"}) {
+      REQUIRE(run_gen(std::string("sample --seed 1 --tokens 40 --ckpt ") + dir.path() + "/runs/" + name +
+                          "/checkpoints/latest.pt --out " + dir.path() + "/" + name + ".out",
+                      dir).code == 0);
+    }
+    CHECK(read_text(dir / "straight.out") == read_text(dir / "halves.out"));
+  }
+}
+
+TEST_CASE("smoke: vae trains, evaluates, and samples in every mode", "[smoke]") {
   TempDir dir;
   fs::create_directories(dir / "data");
   gen::test::write_tiny_mnist(dir / "data", 64, 28);
-  const std::string common = " --set train.log_every=1 --set train.ckpt_every=0";
-  REQUIRE(run_gen(tiny_train(dir, "--set name=straight" + common), dir).code == 0);
-  REQUIRE(run_gen(tiny_train(dir, "--set name=halves --set train.steps=3" + common), dir).code == 0);
-  REQUIRE(run_gen(tiny_train(dir, "--set name=halves --resume auto" + common), dir).code == 0);
-
-  const auto a = losses(read_text(dir / "runs/straight/metrics.jsonl"));
-  const auto b = losses(read_text(dir / "runs/halves/metrics.jsonl"));
-  REQUIRE(a.size() == 6);
-  CHECK(a == b);
-  for (const char* name : {"straight", "halves"}) {
-    REQUIRE(run_gen(std::string("sample --seed 1 --ckpt ") + dir.path() + "/runs/" + name +
-                        "/checkpoints/latest.pt --out " + dir.path() + "/" + name + ".png",
-                    dir).code == 0);
+  Run r = run_gen("train configs/tiny/vae.yaml --set data.root=" + dir.path() + "/data --set out_dir=" + dir.path() + "/runs", dir);
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  const std::string metrics = read_text(dir / "runs/vae/metrics.jsonl");
+  CHECK_THAT(metrics, Catch::Contains("\"recon\":") && Catch::Contains("\"kl\":") && Catch::Contains("\"val_loss\":"));
+  const std::string ckpt = dir / "runs/vae/checkpoints/latest.pt";
+  struct Mode {
+    const char* args;
+    int cols, rows;
+  };
+  for (const Mode& m : {Mode{"--mode prior --n 16", 4 * 18 + 2, 4 * 18 + 2}, Mode{"--mode recon --n 10", 8 * 18 + 2, 4 * 18 + 2},
+                        Mode{"--mode interp --n 3", 10 * 18 + 2, 3 * 18 + 2}}) {
+    INFO(m.args);
+    r = run_gen(std::string("sample --ckpt ") + ckpt + " " + m.args + " --data " + dir.path() + "/data --out " + (dir / "v.png"), dir);
+    REQUIRE(r.code == 0);
+    const cv::Mat img = cv::imread(dir / "v.png", cv::IMREAD_UNCHANGED);
+    CHECK(img.cols == m.cols);
+    CHECK(img.rows == m.rows);
   }
-  CHECK(read_text(dir / "straight.png") == read_text(dir / "halves.png"));
+  r = run_gen("sample --ckpt " + ckpt + " --mode text", dir);
+  CHECK(r.code == 2);
+  CHECK_THAT(r.output, Catch::Contains("prior|recon|interp"));
+}
+
+TEST_CASE("smoke: transformer trains with evaluation and prints text from a prompt", "[smoke]") {
+  TempDir dir;
+  fs::create_directories(dir / "data");
+  gen::test::write_text(dir / "data/input.txt", tiny_text());
+  Run r = run_gen("train configs/tiny/transformer.yaml --set data.root=" + dir.path() + "/data --set out_dir=" + dir.path() + "/runs", dir);
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  CHECK_THAT(r.output, Catch::Contains("val_bpc") && Catch::Contains("tok/s"));
+  CHECK_THAT(read_text(dir / "runs/transformer/metrics.jsonl"), Catch::Contains("\"val_loss\":") && Catch::Contains("\"train_bpc\":"));
+  CHECK(fs::exists(dir / "runs/transformer/samples/step_0000006.txt"));
+  const std::string ckpt = dir / "runs/transformer/checkpoints/latest.pt";
+  r = run_gen("sample --ckpt " + ckpt + " --prompt ROMEO: --tokens 50 --temperature 0.8 --top-k 5 --out " + (dir / "t.txt"), dir);
+  REQUIRE(r.code == 0);
+  const std::string text = read_text(dir / "t.txt");
+  CHECK(text.size() == 56);  // ASCII: one byte per character
+  CHECK(text.rfind("ROMEO:", 0) == 0);
+  r = run_gen("sample --ckpt " + ckpt + " --prompt 'JULIET~' --tokens 5", dir);
+  CHECK(r.code == 4);
+  CHECK_THAT(r.output, Catch::Contains("'~'"));
 }
 
 TEST_CASE("smoke: bad input ends in one line and a distinct exit code", "[smoke]") {

@@ -1,0 +1,39 @@
+// Where training and evaluation batches come from, whatever the data kind. The training batch
+// for a step is a pure function of (seed, step), so a resumed run sees exactly the data it
+// would have seen; evaluation batches are fixed per (split, index).
+#pragma once
+
+#include <torch/torch.h>
+
+#include <memory>
+#include <string>
+
+#include "data/data_spec.h"
+#include "models/generative_model.h"
+
+namespace gen {
+
+struct Config;
+
+class DataSource {
+ public:
+  virtual ~DataSource() = default;
+
+  virtual const DataSpec& spec() const = 0;
+  virtual std::string describe() const = 0;
+
+  virtual Batch batch_at(int64_t step) = 0;
+
+  // Held-out evaluation: batches of split "train" or "val" (for image data, "val" is the
+  // other IDX split, e.g. t10k). eval_batch_count(split) = 0 means the split is not available.
+  virtual int64_t eval_batch_count(const std::string& split) = 0;
+  virtual Batch eval_batch(const std::string& split, int64_t index) = 0;
+
+  // The first n examples of the evaluation data (reconstructions, interpolations).
+  virtual Batch examples(int64_t n) = 0;
+};
+
+// Opens config.data on `device`. Throws DataError / ConfigError.
+std::unique_ptr<DataSource> open_data_source(const Config& config, torch::Device device);
+
+}  // namespace gen

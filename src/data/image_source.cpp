@@ -1,0 +1,99 @@
+// Image data (mnist, fashion_mnist, idx kinds) as a DataSource: the training split through the
+// Batcher, the other split loaded on first use for evaluation.
+#include <optional>
+
+#include "config/config.h"
+#include "data/batcher.h"
+#include "data/data_source.h"
+#include "data/image_dataset.h"
+#include "util/errors.h"
+
+namespace gen {
+
+namespace {
+
+torch::Tensor to_unit_range(const torch::Tensor& u8) {  // uint8 -> float in [-1, 1]
+  return u8.to(torch::kFloat).mul_(2.0 / 255.0).sub_(1.0);
+}
+
+class ImageSource final : public DataSource {
+ public:
+  ImageSource(const Config& config, torch::Device device)
+      : config_(config.data),
+        device_(device),
+        train_(load_image_dataset(config.data)),
+        batcher_(train_, config.data.batch_size, static_cast<uint64_t>(config.seed), device) {
+    spec_.channels = train_.images.size(1);
+    spec_.height = train_.images.size(2);
+    spec_.width = train_.images.size(3);
+    spec_.num_classes = train_.num_classes;
+  }
+
+  const DataSpec& spec() const override { return spec_; }
+
+  std::string describe() const override {
+    return std::to_string(train_.images.size(0)) + " images " + std::to_string(spec_.channels) + "x" +
+           std::to_string(spec_.height) + "x" + std::to_string(spec_.width) + " from " + train_.origin;
+  }
+
+  Batch batch_at(int64_t step) override { return batcher_.batch_at(step); }
+
+  int64_t eval_batch_count(const std::string& split) override {
+    const ImageDataset* d = split_data(split);
+    if (!d) return 0;
+    return (d->images.size(0) + config_.batch_size - 1) / config_.batch_size;
+  }
+
+  Batch eval_batch(const std::string& split, int64_t index) override {
+    const ImageDataset* d = split_data(split);
+    TORCH_CHECK(d, "no evaluation split ", split);
+    const int64_t start = index * config_.batch_size;
+    const int64_t n = std::min(config_.batch_size, d->images.size(0) - start);
+    return slice(*d, start, n);
+  }
+
+  Batch examples(int64_t n) override {
+    const ImageDataset* d = split_data("val");
+    if (!d) d = &train_;
+    return slice(*d, 0, std::min(n, d->images.size(0)));
+  }
+
+ private:
+  Batch slice(const ImageDataset& d, int64_t start, int64_t n) const {
+    Batch b;
+    b.x = to_unit_range(d.images.narrow(0, start, n).to(device_));
+    if (d.labels.defined()) b.y = d.labels.narrow(0, start, n).to(device_);
+    return b;
+  }
+
+  // "train" is the training split; "val" the other split of an MNIST-layout folder, if present.
+  const ImageDataset* split_data(const std::string& split) {
+    if (split == "train") return &train_;
+    if (config_.kind == "idx") return nullptr;
+    if (!held_out_) {
+      DataConfig other = config_;
+      other.split = config_.split == "train" ? "test" : "train";
+      try {
+        held_out_ = load_image_dataset(other);
+      } catch (const DataError&) {
+        held_out_ = ImageDataset{};  // no held-out split: evaluation reports train only
+      }
+    }
+    return held_out_->images.defined() ? &*held_out_ : nullptr;
+  }
+
+  DataConfig config_;
+  torch::Device device_;
+  ImageDataset train_;
+  std::optional<ImageDataset> held_out_;
+  Batcher batcher_;
+  DataSpec spec_;
+};
+
+}  // namespace
+
+std::unique_ptr<DataSource> open_image_source(const Config& config, torch::Device device) {
+  return std::make_unique<ImageSource>(config, device);
+}
+
+}  // namespace gen

@@ -1,0 +1,284 @@
+// A decoder-only Transformer language model (GPT-2 / nanoGPT shape): token + learned position
+// embeddings, pre-LayerNorm blocks of causal multi-head self-attention and a 4x GELU MLP,
+// optional biases, dropout, the output head tied to the token embedding, init std 0.02 with
+// residual projections scaled by 1/sqrt(2 * n_layer). Trained with AdamW and the shared
+// machinery; samples text with temperature, top-k and top-p from a prompt.
+#include <cmath>
+
+#include "config/config.h"
+#include "data/tokenizer.h"
+#include "models/generative_model.h"
+#include "models/model_options.h"
+#include "models/registry.h"
+#include "train/net_optimizer.h"
+#include "util/errors.h"
+
+namespace gen {
+
+namespace {
+
+namespace F = torch::nn::functional;
+
+struct TransformerOptions {
+  int64_t n_layer = 4;
+  int64_t n_head = 4;
+  int64_t n_embd = 128;
+  double dropout = 0.0;
+  bool bias = false;
+
+  template <class V>
+  void visit(V& v) {
+    v("n_layer", n_layer, Doc("Transformer blocks").range(1, 256));
+    v("n_head", n_head, Doc("attention heads; must divide n_embd").range(1, 256));
+    v("n_embd", n_embd, Doc("embedding width").range(1, 16384));
+    v("dropout", dropout, Doc("dropout on embeddings, attention and residual branches").range(0, 0.9));
+    v("bias", bias, "biases in Linear layers and LayerNorms (GPT-2: true; nanoGPT's smaller models: false)");
+  }
+};
+
+// LayerNorm with an optional bias (LibTorch's has both or neither).
+struct NormImpl : torch::nn::Module {
+  NormImpl(int64_t dim, bool bias) : dim_(dim) {
+    weight = register_parameter("weight", torch::ones({dim}));
+    if (bias) this->bias = register_parameter("bias", torch::zeros({dim}));
+  }
+  torch::Tensor forward(const torch::Tensor& x) {
+    return F::layer_norm(x, F::LayerNormFuncOptions({dim_}).weight(weight).bias(bias).eps(1e-5));
+  }
+  int64_t dim_;
+  torch::Tensor weight, bias;
+};
+TORCH_MODULE(Norm);
+
+struct AttentionImpl : torch::nn::Module {
+  AttentionImpl(const TransformerOptions& o, int64_t block)
+      : n_head(o.n_head), dropout(o.dropout),
+        c_attn(register_module("c_attn", torch::nn::Linear(torch::nn::LinearOptions(o.n_embd, 3 * o.n_embd).bias(o.bias)))),
+        c_proj(register_module("c_proj", torch::nn::Linear(torch::nn::LinearOptions(o.n_embd, o.n_embd).bias(o.bias)))) {
+    // Additive causal mask; a buffer so it follows the module to the device.
+    mask = register_buffer("mask", torch::full({block, block}, -INFINITY).triu(1));
+  }
+
+  torch::Tensor forward(const torch::Tensor& x) {  // (B, T, C) -> (B, T, C)
+    const int64_t b = x.size(0), t = x.size(1), c = x.size(2), hs = c / n_head;
+    auto qkv = c_attn->forward(x).split(c, 2);
+    auto heads = [&](const torch::Tensor& z) { return z.view({b, t, n_head, hs}).transpose(1, 2); };  // (B, nh, T, hs)
+    const torch::Tensor q = heads(qkv[0]), k = heads(qkv[1]), v = heads(qkv[2]);
+    const double p = is_training() ? dropout : 0.0;
+#if TORCH_VERSION_MAJOR >= 2
+    torch::Tensor y = at::scaled_dot_product_attention(q, k, v, {}, p, /*is_causal=*/true);  // fused kernels
+#else
+    torch::Tensor att = torch::matmul(q, k.transpose(-2, -1)) * (1.0 / std::sqrt(double(hs)));  // (B, nh, T, T)
+    att = torch::softmax(att + mask.narrow(0, 0, t).narrow(1, 0, t), -1);
+    att = F::dropout(att, F::DropoutFuncOptions().p(p).training(is_training()));
+    torch::Tensor y = torch::matmul(att, v);  // (B, nh, T, hs)
+#endif
+    y = y.transpose(1, 2).contiguous().view({b, t, c});
+    return F::dropout(c_proj->forward(y), F::DropoutFuncOptions().p(p).training(is_training()));
+  }
+
+  int64_t n_head;
+  double dropout;
+  torch::nn::Linear c_attn, c_proj;
+  torch::Tensor mask;
+};
+TORCH_MODULE(Attention);
+
+struct BlockImpl : torch::nn::Module {
+  BlockImpl(const TransformerOptions& o, int64_t block)
+      : ln_1(register_module("ln_1", Norm(o.n_embd, o.bias))),
+        attn(register_module("attn", Attention(o, block))),
+        ln_2(register_module("ln_2", Norm(o.n_embd, o.bias))),
+        c_fc(register_module("c_fc", torch::nn::Linear(torch::nn::LinearOptions(o.n_embd, 4 * o.n_embd).bias(o.bias)))),
+        c_proj(register_module("c_proj", torch::nn::Linear(torch::nn::LinearOptions(4 * o.n_embd, o.n_embd).bias(o.bias)))),
+        dropout(o.dropout) {}
+
+  torch::Tensor forward(torch::Tensor x) {  // (B, T, C)
+    x = x + attn->forward(ln_1->forward(x));
+    const torch::Tensor h = c_proj->forward(F::gelu(c_fc->forward(ln_2->forward(x))));
+    return x + F::dropout(h, F::DropoutFuncOptions().p(dropout).training(is_training()));
+  }
+
+  Norm ln_1;
+  Attention attn;
+  Norm ln_2;
+  torch::nn::Linear c_fc, c_proj;
+  double dropout;
+};
+TORCH_MODULE(Block);
+
+struct GptImpl : torch::nn::Module {
+  GptImpl(const TransformerOptions& o, int64_t vocab, int64_t block)
+      : block_size(block), dropout(o.dropout),
+        tok_emb(register_module("tok_emb", torch::nn::Embedding(vocab, o.n_embd))),
+        pos_emb(register_module("pos_emb", torch::nn::Embedding(block, o.n_embd))),
+        blocks(register_module("blocks", torch::nn::ModuleList())),
+        ln_f(register_module("ln_f", Norm(o.n_embd, o.bias))) {
+    for (int64_t i = 0; i < o.n_layer; ++i) blocks->push_back(Block(o, block));
+    torch::NoGradGuard no_grad;
+    const double residual_std = 0.02 / std::sqrt(2.0 * double(o.n_layer));
+    for (const auto& item : named_parameters()) {
+      const std::string& name = item.key();
+      torch::Tensor p = item.value();
+      if (p.dim() < 2) continue;  // LayerNorm weights stay 1, biases 0
+      const bool residual = name.size() > 13 && name.compare(name.size() - 13, 13, "c_proj.weight") == 0;
+      p.normal_(0.0, residual ? residual_std : 0.02);
+    }
+    for (const auto& item : named_parameters()) {
+      if (item.key().find(".bias") != std::string::npos && item.value().dim() == 1 &&
+          item.key().find("ln_") == std::string::npos) {
+        item.value().zero_();
+      }
+    }
+  }
+
+  torch::Tensor forward(const torch::Tensor& idx) {  // (B, T) int64 -> logits (B, T, V)
+    const int64_t t = idx.size(1);
+    const torch::Tensor pos = torch::arange(t, torch::TensorOptions().dtype(torch::kInt64).device(idx.device()));
+    torch::Tensor x = tok_emb->forward(idx) + pos_emb->forward(pos);  // (B, T, C)
+    x = F::dropout(x, F::DropoutFuncOptions().p(dropout).training(is_training()));
+    for (const auto& b : *blocks) x = b->as<Block>()->forward(x);
+    return F::linear(ln_f->forward(x), tok_emb->weight);  // head tied to the token embedding
+  }
+
+  int64_t block_size;
+  double dropout;
+  torch::nn::Embedding tok_emb, pos_emb;
+  torch::nn::ModuleList blocks;
+  Norm ln_f;
+};
+TORCH_MODULE(Gpt);
+
+class Transformer final : public GenerativeModel {
+ public:
+  explicit Transformer(const ModelContext& ctx)
+      : options_(read_model_options<TransformerOptions>(ctx.config.model.options, &ctx.config.source)),
+        device_(ctx.device),
+        tokenizer_(Tokenizer::restore(ctx.data.tokenizer, ctx.data.vocabulary)),
+        net_(make_net(options_, ctx.data, ctx.device)),
+        opt_(*net_, ctx.config, /*use_ema=*/true),
+        accumulate_(ctx.config.train.accumulate) {}
+
+  void begin_step(int64_t /*step*/, double lr) override { opt_.set_lr(lr); }
+
+  StepMetrics train_step(const Batch& batch) override {
+    net_->train();
+    opt_.zero_grad();
+    StepMetrics m = accumulate_gradients(batch, accumulate_, [&](const Batch& micro) {
+      const torch::Tensor loss = loss_of(micro);
+      return std::make_pair(loss, StepMetrics{{"loss", loss.detach()}});
+    });
+    const torch::Tensor norm = opt_.step();
+    if (norm.defined()) m.emplace_back("grad_norm", norm);
+    return m;
+  }
+
+  StepMetrics evaluate(const Batch& batch) override {
+    torch::NoGradGuard no_grad;
+    net_->eval();
+    const torch::Tensor loss = loss_of(batch);
+    net_->train();
+    return {{"loss", loss}, {"bpc", loss / std::log(2.0)}};
+  }
+
+  std::vector<std::string> sample_modes() const override { return {"text"}; }
+
+  SampleOutput sample(const SampleRequest& request) override {
+    torch::NoGradGuard no_grad;
+    const auto ema = request.use_ema && opt_.ema() ? opt_.ema()->apply() : nullptr;
+    net_->eval();
+    std::vector<int64_t> ids = tokenizer_.encode(request.prompt);
+    if (ids.empty()) ids.push_back(0);  // no prompt: start from the first symbol (newline in Shakespeare)
+    const size_t prompt_len = request.prompt.empty() ? 0 : ids.size();
+    auto gen = at::detail::createCPUGenerator(request.seed);
+    const int64_t tokens = request.fixed_noise ? std::min<int64_t>(request.tokens, 200) : request.tokens;
+    for (int64_t i = 0; i < tokens; ++i) {
+      const int64_t start = std::max<int64_t>(0, int64_t(ids.size()) - net_->block_size);
+      const torch::Tensor ctx = torch::tensor(std::vector<int64_t>(ids.begin() + start, ids.end()), torch::kInt64)
+                                    .to(device_).unsqueeze(0);                        // (1, T)
+      torch::Tensor logits = net_->forward(ctx).select(1, -1).squeeze(0).to(torch::kCPU, torch::kFloat);  // (V)
+      ids.push_back(pick(logits, request, gen));
+    }
+    net_->train();
+    std::string text = tokenizer_.decode(std::vector<int64_t>(ids.begin() + int64_t(prompt_len), ids.end()));
+    return {torch::Tensor(), 0, request.prompt + text};
+  }
+
+  void save(torch::serialize::OutputArchive& archive) override {
+    torch::serialize::OutputArchive net, opt;
+    net_->save(net);
+    opt_.save(opt);
+    archive.write("net", net);
+    archive.write("optim", opt);
+  }
+
+  void load(torch::serialize::InputArchive& archive) override {
+    torch::serialize::InputArchive net, opt;
+    archive.read("net", net);
+    archive.read("optim", opt);
+    net_->load(net);
+    opt_.load(opt);
+  }
+
+  std::vector<std::pair<std::string, int64_t>> parameter_counts() const override {
+    return {{"transformer", count_parameters(*net_)}};
+  }
+
+ private:
+  static Gpt make_net(const TransformerOptions& o, const DataSpec& data, torch::Device device) {
+    Gpt net(o, data.vocab_size, data.block_size);
+    net->to(device);
+    return net;
+  }
+
+  torch::Tensor loss_of(const Batch& batch) {
+    const torch::Tensor logits = net_->forward(batch.x);  // (B, T, V)
+    return F::cross_entropy(logits.view({-1, logits.size(-1)}), batch.y.reshape({-1}));
+  }
+
+  // One token from logits (V): temperature, then top-k, then top-p (nucleus), then a draw.
+  static int64_t pick(torch::Tensor logits, const SampleRequest& r, at::Generator& gen) {
+    logits = logits / r.temperature;
+    if (r.top_k > 0 && r.top_k < logits.size(0)) {
+      const torch::Tensor kth = std::get<0>(logits.topk(r.top_k)).select(0, r.top_k - 1);
+      logits = logits.masked_fill(logits < kth, -INFINITY);
+    }
+    torch::Tensor probs = torch::softmax(logits, 0);
+    if (r.top_p < 1.0) {
+      auto [sorted, order] = probs.sort(0, /*descending=*/true);
+      const torch::Tensor before = sorted.cumsum(0) - sorted;  // mass strictly before each token
+      sorted = sorted.masked_fill(before > r.top_p, 0.0);      // keeps at least the top token
+      probs = torch::zeros_like(probs).scatter(0, order, sorted);
+    }
+    return torch::multinomial(probs, 1, false, gen).item<int64_t>();
+  }
+
+  TransformerOptions options_;
+  torch::Device device_;
+  Tokenizer tokenizer_;
+  Gpt net_;
+  NetOptimizer opt_;
+  int64_t accumulate_;
+};
+
+std::unique_ptr<GenerativeModel> build_transformer(const ModelContext& ctx) {
+  const auto o = read_model_options<TransformerOptions>(ctx.config.model.options, &ctx.config.source);
+  if (o.n_embd % o.n_head != 0) {
+    throw ConfigError(ctx.config.source.file + ": model.n_head (" + std::to_string(o.n_head) +
+                      ") must divide model.n_embd (" + std::to_string(o.n_embd) + ")");
+  }
+  if (ctx.data.tokenizer.empty() || ctx.data.vocab_size <= 0) {
+    throw ConfigError(ctx.config.source.file + ": model.kind transformer needs text data (data.kind: text)");
+  }
+  return std::make_unique<Transformer>(ctx);
+}
+
+}  // namespace
+
+void register_transformer() {
+  register_model(ModelKind{"transformer", "decoder-only GPT language model (text)", [](const Config&) { return CpuWorkload::kMatmul; },
+                           resolve_model_options_as<TransformerOptions>, model_option_lines<TransformerOptions>,
+                           build_transformer});
+}
+
+}  // namespace gen

@@ -1,0 +1,276 @@
+// Variational autoencoder (Kingma & Welling 2014). `arch: mlp` with hidden 400 and latent 20
+// on 28x28x1 is the pytorch/examples reference (784-400-20, ReLU, 652,824 parameters);
+// `arch: conv` is a small strided-conv encoder/decoder. Likelihood Bernoulli (logits, summed
+// BCE) or Gaussian (learned or fixed scale); optional dynamic binarization; beta-weighted KL
+// with linear warm-up. Losses are reported per image in nats.
+#include <cmath>
+
+#include "config/config.h"
+#include "models/generative_model.h"
+#include "models/model_options.h"
+#include "models/registry.h"
+#include "train/net_optimizer.h"
+#include "util/errors.h"
+
+namespace gen {
+
+namespace {
+
+namespace F = torch::nn::functional;
+namespace nn = torch::nn;
+
+struct VaeOptions {
+  std::string arch = "conv";
+  int64_t hidden = 400;
+  int64_t latent_dim = 20;
+  int64_t channels = 32;
+  std::string likelihood = "bernoulli";
+  bool learn_scale = true;
+  double scale = 0.1;
+  std::string binarize = "none";
+  double beta = 1.0;
+  int64_t kl_warmup_steps = 0;
+
+  template <class V>
+  void visit(V& v) {
+    v("arch", arch, Doc("encoder/decoder shape").one_of({"conv", "mlp"}));
+    v("hidden", hidden, Doc("width of the hidden layer (mlp) or of the dense layer (conv)").range(1, 65536));
+    v("latent_dim", latent_dim, Doc("size of z").range(1, 4096));
+    v("channels", channels, Doc("conv: channels of the first conv layer (the second has twice as many)").range(1, 1024));
+    v("likelihood", likelihood, Doc("p(x|z): bernoulli (pixels in [0,1] as probabilities) or gaussian").one_of({"bernoulli", "gaussian"}));
+    v("learn_scale", learn_scale, "gaussian: learn one log-scale for all pixels (else fixed at scale)");
+    v("scale", scale, Doc("gaussian: the (initial) standard deviation of p(x|z)").range(1e-4, 10));
+    v("binarize", binarize, Doc("dynamic: resample binary pixels from the intensities every step (binarized MNIST)").one_of({"none", "dynamic"}));
+    v("beta", beta, Doc("weight of the KL term (beta-VAE); 1 = the ELBO").range(0, 1000));
+    v("kl_warmup_steps", kl_warmup_steps, Doc("ramp the KL weight linearly from 0 to beta over these steps").range(0, kMaxSteps));
+  }
+};
+
+struct VaeNetImpl : nn::Module {
+  VaeNetImpl(const VaeOptions& o, const DataSpec& d) : o_(o), c_(d.channels), h_(d.height), w_(d.width) {
+    const int64_t pixels = c_ * h_ * w_;
+    if (o.arch == "mlp") {
+      encoder = register_module("encoder", nn::Sequential(nn::Flatten(), nn::Linear(pixels, o.hidden), nn::ReLU()));
+      decoder = register_module("decoder", nn::Sequential(nn::Linear(o.latent_dim, o.hidden), nn::ReLU(), nn::Linear(o.hidden, pixels)));
+    } else {
+      const int64_t c1 = o.channels, c2 = 2 * o.channels, flat = c2 * (h_ / 4) * (w_ / 4);
+      auto conv = [](int64_t i, int64_t out) { return nn::Conv2d(nn::Conv2dOptions(i, out, 4).stride(2).padding(1)); };
+      auto deconv = [](int64_t i, int64_t out) { return nn::ConvTranspose2d(nn::ConvTranspose2dOptions(i, out, 4).stride(2).padding(1)); };
+      encoder = register_module("encoder", nn::Sequential(conv(c_, c1), nn::ReLU(), conv(c1, c2), nn::ReLU(), nn::Flatten(),
+                                                           nn::Linear(flat, o.hidden), nn::ReLU()));
+      decoder = register_module("decoder", nn::Sequential(nn::Linear(o.latent_dim, o.hidden), nn::ReLU(), nn::Linear(o.hidden, flat), nn::ReLU(),
+                                                           nn::Unflatten(nn::UnflattenOptions(1, {c2, h_ / 4, w_ / 4})),
+                                                           deconv(c2, c1), nn::ReLU(), deconv(c1, c_)));
+    }
+    mu = register_module("mu", nn::Linear(o.hidden, o.latent_dim));
+    logvar = register_module("logvar", nn::Linear(o.hidden, o.latent_dim));
+    log_scale = register_parameter("log_scale", torch::full({1}, std::log(o.scale)), o.learn_scale && o.likelihood == "gaussian");
+  }
+
+  std::pair<torch::Tensor, torch::Tensor> encode(const torch::Tensor& x) {  // (B, C, H, W) in [0, 1] -> (B, Z) x2
+    const torch::Tensor h = encoder->forward(x);
+    return {mu->forward(h), logvar->forward(h)};
+  }
+  torch::Tensor decode(const torch::Tensor& z) {  // (B, Z) -> (B, C, H, W): logits (bernoulli) or means (gaussian)
+    return decoder->forward(z).view({z.size(0), c_, h_, w_});
+  }
+
+  VaeOptions o_;
+  int64_t c_, h_, w_;
+  nn::Sequential encoder{nullptr}, decoder{nullptr};
+  nn::Linear mu{nullptr}, logvar{nullptr};
+  torch::Tensor log_scale;
+};
+TORCH_MODULE(VaeNet);
+
+class Vae final : public GenerativeModel {
+ public:
+  explicit Vae(const ModelContext& ctx)
+      : o_(read_model_options<VaeOptions>(ctx.config.model.options, &ctx.config.source)),
+        device_(ctx.device),
+        net_(make_net(o_, ctx.data, ctx.device)),
+        opt_(*net_, ctx.config, /*use_ema=*/true),
+        accumulate_(ctx.config.train.accumulate) {
+    auto gen = at::detail::createCPUGenerator(ctx.config.seed + 0x5eed);
+    noise_bank_ = torch::randn({ctx.config.train.n_samples, o_.latent_dim}, gen);
+  }
+
+  void begin_step(int64_t step, double lr) override {
+    opt_.set_lr(lr);
+    kl_weight_ = o_.kl_warmup_steps > 0 ? o_.beta * std::min(1.0, double(step + 1) / double(o_.kl_warmup_steps)) : o_.beta;
+  }
+
+  StepMetrics train_step(const Batch& batch) override {
+    net_->train();
+    opt_.zero_grad();
+    StepMetrics m = accumulate_gradients(batch, accumulate_, [&](const Batch& micro) {
+      const Terms t = terms(prepare(micro.x, /*training=*/true));
+      const torch::Tensor loss = t.recon + kl_weight_ * t.kl;
+      return std::make_pair(loss, StepMetrics{{"loss", (t.recon + t.kl).detach()}, {"recon", t.recon.detach()}, {"kl", t.kl.detach()}});
+    });
+    const torch::Tensor norm = opt_.step();
+    if (norm.defined()) m.emplace_back("grad_norm", norm);
+    return m;
+  }
+
+  // Negative ELBO per image (nats) with its two terms, on the data as the model sees it
+  // (dynamic binarization uses a fixed draw so evaluations are comparable).
+  StepMetrics evaluate(const Batch& batch) override {
+    torch::NoGradGuard no_grad;
+    net_->eval();
+    const Terms t = terms(prepare(batch.x, /*training=*/false));
+    net_->train();
+    return {{"loss", t.recon + t.kl}, {"recon", t.recon}, {"kl", t.kl}};
+  }
+
+  std::vector<std::string> sample_modes() const override { return {"prior", "recon", "interp"}; }
+
+  SampleOutput sample(const SampleRequest& request) override {
+    torch::NoGradGuard no_grad;
+    const auto ema = request.use_ema && opt_.ema() ? opt_.ema()->apply() : nullptr;
+    net_->eval();
+    SampleOutput out;
+    if (request.mode == "recon") {
+      // Rows of 8 inputs, each followed by the row of their reconstructions; a partial last
+      // pair of rows is padded with black so inputs and reconstructions never share a row.
+      const torch::Tensor x = prepare(request.inputs.narrow(0, 0, std::min(request.n, request.inputs.size(0))), false);
+      const torch::Tensor r = mean_image(net_->decode(net_->encode(x).first));
+      const int64_t per_row = 8, n = x.size(0), rows = (n + per_row - 1) / per_row;
+      std::vector<torch::Tensor> tiles;
+      for (int64_t i = 0; i < rows; ++i) {
+        const int64_t k = std::min(per_row, n - i * per_row);
+        const torch::Tensor pad = torch::full({per_row - k, x.size(1), x.size(2), x.size(3)}, -1.0, x.options());
+        tiles.push_back(torch::cat({x.narrow(0, i * per_row, k) * 2 - 1, pad}));
+        tiles.push_back(torch::cat({r.narrow(0, i * per_row, k), pad}));
+      }
+      out.images = torch::cat(tiles);
+      out.nrow = per_row;
+    } else if (request.mode == "interp") {
+      // Each row walks in latent space from one encoded image to the next.
+      const int64_t steps = 10, rows = request.inputs.size(0) / 2;
+      const torch::Tensor mu = net_->encode(prepare(request.inputs.narrow(0, 0, 2 * rows), false)).first;  // (2R, Z)
+      const torch::Tensor a = mu.narrow(0, 0, rows), b = mu.narrow(0, rows, rows);
+      const torch::Tensor t = torch::linspace(0, 1, steps, mu.options()).view({1, steps, 1});
+      const torch::Tensor z = (a.unsqueeze(1) * (1 - t) + b.unsqueeze(1) * t).reshape({rows * steps, -1});
+      out.images = mean_image(net_->decode(z));
+      out.nrow = steps;
+    } else {
+      torch::Tensor z;
+      if (request.fixed_noise) {
+        z = noise_bank_.narrow(0, 0, std::min(request.n, noise_bank_.size(0)));
+      } else {
+        auto gen = at::detail::createCPUGenerator(request.seed);
+        z = torch::randn({request.n, o_.latent_dim}, gen);
+      }
+      out.images = mean_image(net_->decode(z.to(device_)));
+    }
+    net_->train();
+    out.images = out.images.to(torch::kCPU);
+    return out;
+  }
+
+  void save(torch::serialize::OutputArchive& archive) override {
+    torch::serialize::OutputArchive net, opt;
+    net_->save(net);
+    opt_.save(opt);
+    archive.write("net", net);
+    archive.write("optim", opt);
+    archive.write("noise_bank", noise_bank_);
+  }
+
+  void load(torch::serialize::InputArchive& archive) override {
+    torch::serialize::InputArchive net, opt;
+    archive.read("net", net);
+    archive.read("optim", opt);
+    net_->load(net);
+    opt_.load(opt);
+    archive.read("noise_bank", noise_bank_);
+    noise_bank_ = noise_bank_.to(torch::kCPU);
+  }
+
+  std::vector<std::pair<std::string, int64_t>> parameter_counts() const override {
+    int64_t n = 0;
+    for (const auto& p : net_->parameters()) {
+      if (p.requires_grad()) n += p.numel();  // a fixed Gaussian scale is not a parameter
+    }
+    return {{"vae", n}};
+  }
+
+ private:
+  struct Terms {
+    torch::Tensor recon;  // -log p(x|z), summed over pixels, mean over the batch
+    torch::Tensor kl;     // KL(q(z|x) || N(0, I)), summed over z, mean over the batch
+  };
+
+  static VaeNet make_net(const VaeOptions& o, const DataSpec& d, torch::Device device) {
+    VaeNet net(o, d);
+    net->to(device);
+    return net;
+  }
+
+  // [-1, 1] -> [0, 1], binarized when configured (a fixed draw outside training).
+  torch::Tensor prepare(const torch::Tensor& x, bool training) const {
+    torch::Tensor u = x.add(1).mul_(0.5).clamp_(0, 1);
+    if (o_.binarize == "dynamic") {
+      if (training) return torch::bernoulli(u);
+      auto gen = at::detail::createCPUGenerator(0xB1A7);
+      return torch::bernoulli(u.to(torch::kCPU), gen).to(u.device());
+    }
+    return u;
+  }
+
+  Terms terms(const torch::Tensor& x) {  // x (B, C, H, W) in [0, 1]
+    auto [mu, logvar] = net_->encode(x);
+    const torch::Tensor z = mu + torch::randn_like(mu) * torch::exp(0.5 * logvar);  // reparameterisation
+    const torch::Tensor out = net_->decode(z);
+    const double b = double(x.size(0));
+    torch::Tensor recon;
+    if (o_.likelihood == "bernoulli") {
+      recon = F::binary_cross_entropy_with_logits(out, x, F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kSum)) / b;
+    } else {
+      const torch::Tensor ls = net_->log_scale;
+      recon = (0.5 * (x - out).pow(2) * torch::exp(-2 * ls) + ls + 0.5 * std::log(2 * M_PI)).sum() / b;
+    }
+    const torch::Tensor kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum() / b;
+    return {recon, kl};
+  }
+
+  // Decoder output -> the mean image in [-1, 1].
+  torch::Tensor mean_image(const torch::Tensor& out) const {
+    const torch::Tensor p = o_.likelihood == "bernoulli" ? torch::sigmoid(out) : out.clamp(0, 1);
+    return p * 2 - 1;
+  }
+
+  VaeOptions o_;
+  torch::Device device_;
+  VaeNet net_;
+  NetOptimizer opt_;
+  int64_t accumulate_;
+  double kl_weight_ = 1.0;
+  torch::Tensor noise_bank_;  // (n_samples, latent) on the CPU
+};
+
+std::unique_ptr<GenerativeModel> build_vae(const ModelContext& ctx) {
+  const auto o = read_model_options<VaeOptions>(ctx.config.model.options, &ctx.config.source);
+  if (!ctx.data.tokenizer.empty() || ctx.data.height <= 0) {
+    throw ConfigError(ctx.config.source.file + ": model.kind vae needs image data");
+  }
+  if (o.arch == "conv" && (ctx.data.height % 4 != 0 || ctx.data.width % 4 != 0)) {
+    throw ConfigError(ctx.config.source.file + ": model.arch conv needs image sides divisible by 4; the data is " +
+                      std::to_string(ctx.data.height) + "x" + std::to_string(ctx.data.width) + " (set data.image_size)");
+  }
+  return std::make_unique<Vae>(ctx);
+}
+
+}  // namespace
+
+void register_vae() {
+  auto workload = [](const Config& c) {
+    return read_model_options<VaeOptions>(c.model.options, &c.source).arch == "mlp" ? CpuWorkload::kMatmul
+                                                                                     : CpuWorkload::kConvolution;
+  };
+  register_model(ModelKind{"vae", "variational autoencoder, MLP or conv (images)", workload,
+                           resolve_model_options_as<VaeOptions>, model_option_lines<VaeOptions>, build_vae});
+}
+
+}  // namespace gen

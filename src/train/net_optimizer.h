@@ -1,0 +1,66 @@
+// The training machinery every family shares, for one network: Adam or AdamW with the
+// conventional no-decay group (biases, norms, position tables), gradient clipping by global
+// norm, an optional EMA of the weights, and gradient accumulation over micro-batches.
+// A family owns one NetOptimizer per network it trains inside its own train_step.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "models/generative_model.h"
+
+namespace gen {
+
+struct Config;
+
+// Exponential moving average of a module's parameters (buffers are copied as they are).
+class Ema {
+ public:
+  Ema(torch::nn::Module& module, double decay);
+  void update();
+  // Swaps the averaged weights into the module until the returned guard is destroyed.
+  std::shared_ptr<void> apply();
+  void save(torch::serialize::OutputArchive& archive) const;
+  void load(torch::serialize::InputArchive& archive);
+
+ private:
+  torch::nn::Module& module_;
+  double decay_;
+  std::vector<torch::Tensor> shadow_;  // one per parameter, same order as module_.parameters()
+};
+
+class NetOptimizer {
+ public:
+  // `use_ema`: whether this network keeps an EMA (when train.ema > 0).
+  NetOptimizer(torch::nn::Module& net, const Config& config, bool use_ema);
+
+  void zero_grad();
+  // Clips (when configured), steps and updates the EMA; returns the gradient norm before clipping
+  // (a 0-dim tensor on the device; NaN-free only if the gradients are).
+  torch::Tensor step();
+  void set_lr(double lr);
+  Ema* ema() { return ema_.get(); }
+
+  void save(torch::serialize::OutputArchive& archive);
+  void load(torch::serialize::InputArchive& archive);
+
+ private:
+  torch::nn::Module& net_;
+  std::vector<torch::Tensor> params_;
+  double clip_;
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  std::unique_ptr<Ema> ema_;
+};
+
+// Splits `batch` into `parts` equal micro-batches along dim 0, runs `loss_of` on each and
+// backpropagates loss / parts, so the gradients equal those of the whole batch. Returns the
+// mean over micro-batches of each metric `loss_of` reported.
+using MicroStep = std::function<std::pair<torch::Tensor, StepMetrics>(const Batch&)>;
+StepMetrics accumulate_gradients(const Batch& batch, int64_t parts, const MicroStep& loss_of);
+
+}  // namespace gen
