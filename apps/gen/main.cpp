@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   gen::setup_train(app);
   gen::setup_sample(app, std::cout);
   gen::setup_config(app, std::cout);
+  gen::setup_verify_resume(app, std::cout);
 
   try {
     app.parse(argc, argv);

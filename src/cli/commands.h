@@ -14,5 +14,6 @@ namespace gen {
 void setup_train(CLI::App& app);
 void setup_sample(CLI::App& app, std::ostream& out);
 void setup_config(CLI::App& app, std::ostream& out);
+void setup_verify_resume(CLI::App& app, std::ostream& out);
 
 }  // namespace gen

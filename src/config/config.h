@@ -37,6 +37,8 @@ struct DataConfig {
   int64_t batch_size = 128;
   std::string images;  // idx kind: file names inside root
   std::string labels;
+  int64_t channels = 3;  // image_folder kind
+  bool strict = false;
   std::string file = "input.txt";  // text kind
   std::string tokenizer = "char";
   double val_fraction = 0.1;
@@ -44,7 +46,7 @@ struct DataConfig {
 
   template <class V>
   void visit(V& v) {
-    v("kind", kind, Doc("data source kind").one_of({"mnist", "fashion_mnist", "idx", "text"}));
+    v("kind", kind, Doc("data source kind").one_of({"mnist", "fashion_mnist", "idx", "image_folder", "text"}));
     v("root", root, "folder holding the data files (relative to the working directory)");
     v("split", split, Doc("which split training reads").one_of({"train", "test"}));
     v("image_size", image_size,
@@ -52,6 +54,8 @@ struct DataConfig {
     v("batch_size", batch_size, Doc("examples per training step").range(1, kMaxBatch));
     v("images", images, "idx kind: image file inside root (.gz or raw)");
     v("labels", labels, "idx kind: label file inside root (optional)");
+    v("channels", channels, Doc("image_folder kind: 1 (grayscale) or 3 (RGB)").range(1, 3));
+    v("strict", strict, "image_folder kind: fail on an unreadable image instead of skipping it (skips are logged by name)");
     v("file", file, "text kind: UTF-8 file inside root");
     v("tokenizer", tokenizer, Doc("text kind: char (vocabulary from the text) or byte (256 symbols)").one_of({"char", "byte"}));
     v("val_fraction", val_fraction, Doc("text kind: the last fraction of the text held out for validation").range(0, 0.9));

@@ -105,6 +105,10 @@ Config read_config(YAML::Node root, ConfigSource source, const std::string& defa
   if (config.data.kind == "idx" && config.data.images.empty()) {
     fail("data", "images", "data.kind idx needs data.images (an IDX file inside data.root)");
   }
+  if (config.data.kind == "image_folder" && config.data.image_size == 0) {
+    fail("data", "image_size", "data.kind image_folder needs data.image_size (images are resized and center-cropped to it)");
+  }
+  if (config.data.channels == 2) fail("data", "channels", "expected 1 (grayscale) or 3 (RGB), got 2");
   if (config.data.batch_size % config.train.accumulate != 0) {
     fail("train", "accumulate", "must divide data.batch_size (" + std::to_string(config.data.batch_size) +
          ") into equal micro-batches, got " + std::to_string(config.train.accumulate));

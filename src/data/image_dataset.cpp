@@ -2,6 +2,13 @@
 
 #include <sys/stat.h>
 
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "config/config.h"
@@ -83,7 +90,80 @@ torch::Tensor resize_images(const torch::Tensor& images, int64_t size) {
   return out.permute({0, 3, 1, 2}).contiguous();
 }
 
+ImageDataset load_image_folder(const std::string& root, int64_t size, int64_t channels, bool strict) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_directory(root, ec)) throw DataError(root + ": not a folder (data.root of an image_folder)");
+  std::vector<fs::path> files;
+  for (fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, ec), end; it != end;
+       it.increment(ec)) {
+    if (ec) break;
+    std::string ext = it->path().extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+    if (it->is_regular_file(ec) && (ext == ".png" || ext == ".jpg" || ext == ".jpeg")) files.push_back(it->path());
+  }
+  if (ec) throw DataError(root + ": cannot list folder: " + ec.message());
+  std::sort(files.begin(), files.end());
+
+  // First-level sub-folder -> class id, when images live in sub-folders.
+  std::map<std::string, int64_t> classes;
+  auto class_of = [&](const fs::path& p) {
+    const fs::path rel = p.lexically_relative(root);
+    return std::distance(rel.begin(), rel.end()) > 1 ? rel.begin()->string() : std::string();
+  };
+  for (const auto& f : files) {
+    const std::string c = class_of(f);
+    if (!c.empty()) classes.emplace(c, 0);
+  }
+  int64_t next = 0;
+  for (auto& kv : classes) kv.second = next++;
+
+  const int mode = channels == 1 ? cv::IMREAD_GRAYSCALE : cv::IMREAD_COLOR;
+  const int s = static_cast<int>(size);
+  std::vector<cv::Mat> images;
+  std::vector<int64_t> labels;
+  int64_t skipped = 0;
+  for (const auto& f : files) {
+    cv::Mat img = cv::imread(f.string(), mode);
+    if (img.empty()) {
+      if (strict) throw DataError(f.string() + ": cannot decode image (data.strict is on)");
+      spdlog::warn("{}: cannot decode image, skipped", f.string());
+      ++skipped;
+      continue;
+    }
+    if (channels == 3) cv::cvtColor(img, img, cv::COLOR_BGR2RGB);
+    // Shorter side to `size`, then the central size x size square.
+    const double scale = double(s) / double(std::min(img.rows, img.cols));
+    const int w = std::max(s, int(std::lround(img.cols * scale))), h = std::max(s, int(std::lround(img.rows * scale)));
+    cv::resize(img, img, cv::Size(w, h), 0, 0, scale < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
+    images.push_back(img(cv::Rect((w - s) / 2, (h - s) / 2, s, s)).clone());
+    const std::string c = class_of(f);
+    labels.push_back(c.empty() ? -1 : classes[c]);
+  }
+  if (images.empty()) {
+    throw DataError(root + ": no readable PNG or JPEG images" + (skipped ? " (" + std::to_string(skipped) + " unreadable)" : ""));
+  }
+  const auto n = static_cast<int64_t>(images.size());
+  ImageDataset out;
+  torch::Tensor hwc = torch::empty({n, size, size, channels}, torch::kUInt8);
+  for (int64_t i = 0; i < n; ++i) {
+    std::memcpy(hwc[i].data_ptr<uint8_t>(), images[size_t(i)].data, size_t(size * size * channels));
+  }
+  out.images = hwc.permute({0, 3, 1, 2}).contiguous();
+  const bool labelled = !classes.empty() && std::none_of(labels.begin(), labels.end(), [](int64_t l) { return l < 0; });
+  if (labelled) {
+    out.labels = torch::tensor(labels, torch::kInt64);
+    out.num_classes = static_cast<int64_t>(classes.size());
+  } else if (!classes.empty()) {
+    spdlog::warn("{}: some images are not in a class sub-folder; training without labels", root);
+  }
+  out.origin = root + " (" + std::to_string(n) + " images" + (skipped ? ", " + std::to_string(skipped) + " skipped" : "") +
+               (labelled ? ", " + std::to_string(out.num_classes) + " classes" : "") + ")";
+  return out;
+}
+
 ImageDataset load_image_dataset(const DataConfig& data) {
+  if (data.kind == "image_folder") return load_image_folder(data.root, data.image_size, data.channels, data.strict);
   ImageDataset set;
   if (data.kind == "mnist" || data.kind == "fashion_mnist") {
     set = load_mnist_layout(data);

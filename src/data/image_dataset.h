@@ -23,6 +23,12 @@ ImageDataset load_image_dataset(const DataConfig& data);
 // Resizes every image to size x size with OpenCV (area filter when shrinking).
 torch::Tensor resize_images(const torch::Tensor& images, int64_t size);
 
+// Every PNG/JPEG under ROOT (recursively, in sorted path order); first-level sub-folder names,
+// sorted, become class labels when there are any. Each image is resized so its shorter side is
+// `size`, then center-cropped to size x size, as 1 (grayscale) or 3 (RGB) channels. Unreadable
+// files are skipped with a warning naming them, or throw DataError when `strict`.
+ImageDataset load_image_folder(const std::string& root, int64_t size, int64_t channels, bool strict);
+
 // Builds a data set from IDX image and (optional) label files.
 ImageDataset image_dataset_from_idx(const std::string& images_path, const std::string& labels_path);
 

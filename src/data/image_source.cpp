@@ -69,7 +69,7 @@ class ImageSource final : public DataSource {
   // "train" is the training split; "val" the other split of an MNIST-layout folder, if present.
   const ImageDataset* split_data(const std::string& split) {
     if (split == "train") return &train_;
-    if (config_.kind == "idx") return nullptr;
+    if (config_.kind == "idx" || config_.kind == "image_folder") return nullptr;  // one split only
     if (!held_out_) {
       DataConfig other = config_;
       other.split = config_.split == "train" ? "test" : "train";

@@ -1,8 +1,12 @@
 // DCGAN (Radford et al. 2016): transposed-conv generator and strided-conv discriminator,
-// both with BatchNorm, parameterised by image size (any power of two >= 16). At 64 px with
-// latent 100 and 64/64 channels it matches the pytorch/examples reference layer for layer.
-// Trained with the non-saturating loss on logits and two Adam optimizers owned here.
+// parameterised by image size (any power of two >= 16). At 64 px with latent 100, 64/64
+// channels and BatchNorm it matches the pytorch/examples reference layer for layer.
+// Variants the literature uses: loss bce (non-saturating, on logits), hinge, or wgan-gp
+// (gradient penalty on interpolates, n_critic critic steps, no BatchNorm in the critic);
+// class-conditional G (one-hot label with z) and projection D (Miyato & Koyama 2018);
+// differentiable batch augmentation applied to everything D sees.
 #include <cmath>
+#include <optional>
 
 #include "config/config.h"
 #include "models/generative_model.h"
@@ -15,17 +19,48 @@ namespace gen {
 
 namespace {
 
+namespace F = torch::nn::functional;
+namespace nn = torch::nn;
+
+struct AugmentOptions {
+  bool hflip = false;
+  int64_t translate_px = 0;
+  double noise_std = 0.0;
+
+  template <class V>
+  void visit(V& v) {
+    v("hflip", hflip, "flip each image left-right with probability 1/2");
+    v("translate_px", translate_px, Doc("shift each image by up to this many pixels in x and y (background fill)").range(0, 64));
+    v("noise_std", noise_std, Doc("add Gaussian noise of this standard deviation").range(0, 10));
+  }
+  bool any() const { return hflip || translate_px > 0 || noise_std > 0; }
+};
+
 struct DcganOptions {
   int64_t latent_dim = 100;
   int64_t g_channels = 64;
   int64_t d_channels = 64;
+  std::string loss = "bce";
+  std::string d_norm = "auto";
+  double gp_weight = 10.0;
+  int64_t n_critic = 1;
+  bool conditional = false;
+  AugmentOptions augment;
 
   template <class V>
   void visit(V& v) {
     v("latent_dim", latent_dim, Doc("size of the noise vector z").range(1, 4096));
     v("g_channels", g_channels, Doc("generator width (channels of its last hidden layer)").range(1, 4096));
     v("d_channels", d_channels, Doc("discriminator width (channels of its first layer)").range(1, 4096));
+    v("loss", loss, Doc("bce: non-saturating GAN loss; hinge; wgan-gp: Wasserstein loss with gradient penalty").one_of({"bce", "hinge", "wgan-gp"}));
+    v("d_norm", d_norm, Doc("normalisation in D: auto = batch, or layer for wgan-gp (a penalty per example needs no batch statistics)").one_of({"auto", "batch", "layer", "none"}));
+    v("gp_weight", gp_weight, Doc("wgan-gp: weight of the gradient penalty").range(0, 1e6));
+    v("n_critic", n_critic, Doc("critic steps per generator step; the batch is split between them").range(1, 100));
+    v("conditional", conditional, "class-conditional G and D (needs labelled data); gen sample --class N");
+    v.section("augment", augment, "augmentation of every batch D sees (real and generated)");
   }
+
+  std::string critic_norm() const { return d_norm != "auto" ? d_norm : (loss == "wgan-gp" ? "layer" : "batch"); }
 };
 
 // Number of stride-2 (up/down)sampling layers between 4x4 and the image size.
@@ -33,16 +68,14 @@ int64_t stride2_layers(int64_t image_size) {
   return static_cast<int64_t>(std::lround(std::log2(double(image_size)))) - 2;
 }
 
-struct GeneratorImpl : torch::nn::Module {
-  GeneratorImpl(int64_t latent, int64_t width, int64_t channels, int64_t image_size) {
-    namespace nn = torch::nn;
+struct GeneratorImpl : nn::Module {
+  GeneratorImpl(int64_t in, int64_t width, int64_t channels, int64_t image_size) {
     const int64_t layers = stride2_layers(image_size);
     int64_t ch = width << (layers - 1);
-    auto up = [](int64_t in, int64_t out, int64_t stride, int64_t pad) {
-      return nn::ConvTranspose2d(
-          nn::ConvTranspose2dOptions(in, out, 4).stride(stride).padding(pad).bias(false));
+    auto up = [](int64_t i, int64_t o, int64_t stride, int64_t pad) {
+      return nn::ConvTranspose2d(nn::ConvTranspose2dOptions(i, o, 4).stride(stride).padding(pad).bias(false));
     };
-    net->push_back(up(latent, ch, 1, 0));  // (B, latent, 1, 1) -> (B, ch, 4, 4)
+    net->push_back(up(in, ch, 1, 0));  // (B, in, 1, 1) -> (B, ch, 4, 4)
     net->push_back(nn::BatchNorm2d(ch));
     net->push_back(nn::ReLU(nn::ReLUOptions(true)));
     for (int64_t i = 1; i < layers; ++i, ch /= 2) {
@@ -55,103 +88,97 @@ struct GeneratorImpl : torch::nn::Module {
     register_module("net", net);
   }
 
-  torch::Tensor forward(const torch::Tensor& z) {  // (B, latent) -> (B, C, S, S)
+  torch::Tensor forward(const torch::Tensor& z) {  // (B, in) -> (B, C, S, S)
     return net->forward(z.view({z.size(0), z.size(1), 1, 1}));
   }
 
-  torch::nn::Sequential net;
+  nn::Sequential net;
 };
 TORCH_MODULE(Generator);
 
-struct DiscriminatorImpl : torch::nn::Module {
-  DiscriminatorImpl(int64_t width, int64_t channels, int64_t image_size) {
-    namespace nn = torch::nn;
+struct DiscriminatorImpl : nn::Module {
+  DiscriminatorImpl(int64_t width, int64_t channels, int64_t image_size, const std::string& norm, int64_t classes) {
     const int64_t layers = stride2_layers(image_size);
-    auto down = [](int64_t in, int64_t out, int64_t stride, int64_t pad) {
-      return nn::Conv2d(nn::Conv2dOptions(in, out, 4).stride(stride).padding(pad).bias(false));
+    auto down = [](int64_t i, int64_t o, int64_t stride, int64_t pad) {
+      return nn::Conv2d(nn::Conv2dOptions(i, o, 4).stride(stride).padding(pad).bias(false));
     };
     auto lrelu = [] { return nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.2).inplace(true)); };
     int64_t ch = width;
-    net->push_back(down(channels, ch, 2, 1));  // halves H and W; no BatchNorm on the input layer
+    net->push_back(down(channels, ch, 2, 1));  // halves H and W; no normalisation on the input layer
     net->push_back(lrelu());
     for (int64_t i = 1; i < layers; ++i, ch *= 2) {
       net->push_back(down(ch, ch * 2, 2, 1));
-      net->push_back(nn::BatchNorm2d(ch * 2));
+      if (norm == "batch") net->push_back(nn::BatchNorm2d(ch * 2));
+      if (norm == "layer") net->push_back(nn::GroupNorm(nn::GroupNormOptions(1, ch * 2)));  // LayerNorm over (C, H, W)
       net->push_back(lrelu());
     }
-    net->push_back(down(ch, 1, 1, 0));  // (B, ch, 4, 4) -> (B, 1, 1, 1) logits
     register_module("net", net);
+    head = register_module("head", down(ch, 1, 1, 0));  // (B, ch, 4, 4) -> (B, 1, 1, 1)
+    if (classes > 0) embed = register_module("embed", nn::Embedding(classes, ch));
   }
 
-  torch::Tensor forward(const torch::Tensor& x) {  // (B, C, S, S) -> (B) logits
-    return net->forward(x).view({x.size(0)});
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& y) {  // (B, C, S, S), (B) -> (B) scores
+    const torch::Tensor h = net->forward(x);  // (B, ch, 4, 4)
+    torch::Tensor score = head->forward(h).view({x.size(0)});
+    if (embed) score = score + (embed->forward(y) * h.sum({2, 3})).sum(1);  // projection
+    return score;
   }
 
-  torch::nn::Sequential net;
+  nn::Sequential net;
+  nn::Conv2d head{nullptr};
+  nn::Embedding embed{nullptr};
 };
 TORCH_MODULE(Discriminator);
 
-void init_dcgan_weights(torch::nn::Module& module) {
+void init_dcgan_weights(nn::Module& module) {
   torch::NoGradGuard no_grad;
   for (auto& m : module.modules(/*include_self=*/false)) {
-    if (auto* c = m->as<torch::nn::Conv2d>()) c->weight.normal_(0.0, 0.02);
-    if (auto* t = m->as<torch::nn::ConvTranspose2d>()) t->weight.normal_(0.0, 0.02);
-    if (auto* bn = m->as<torch::nn::BatchNorm2d>()) {
+    if (auto* c = m->as<nn::Conv2d>()) c->weight.normal_(0.0, 0.02);
+    if (auto* t = m->as<nn::ConvTranspose2d>()) t->weight.normal_(0.0, 0.02);
+    if (auto* bn = m->as<nn::BatchNorm2d>()) {
       bn->weight.normal_(1.0, 0.02);
       bn->bias.zero_();
     }
+    if (auto* e = m->as<nn::Embedding>()) e->weight.normal_(0.0, 0.02);
   }
+}
+
+// Random flips, shifts and noise, per example, vectorised and differentiable (so G learns
+// through them when D sees augmented fakes).
+torch::Tensor augment(const torch::Tensor& x, const AugmentOptions& a) {  // (B, C, H, W) in [-1, 1]
+  torch::Tensor out = x;
+  const int64_t b = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
+  const auto idx = torch::TensorOptions().dtype(torch::kInt64).device(x.device());
+  if (a.hflip) {
+    const torch::Tensor flip = torch::rand({b, 1, 1, 1}, x.options()) < 0.5;
+    out = torch::where(flip, out.flip({3}), out);
+  }
+  if (a.translate_px > 0) {
+    const int64_t t = a.translate_px;
+    const torch::Tensor padded = F::pad(out, F::PadFuncOptions({t, t, t, t}).value(-1.0));  // background is -1
+    const torch::Tensor sy = torch::randint(0, 2 * t + 1, {b, 1}, idx), sx = torch::randint(0, 2 * t + 1, {b, 1}, idx);
+    const torch::Tensor rows = (torch::arange(h, idx).unsqueeze(0) + sy).view({b, 1, h, 1}).expand({b, c, h, w + 2 * t});
+    const torch::Tensor cols = (torch::arange(w, idx).unsqueeze(0) + sx).view({b, 1, 1, w}).expand({b, c, h, w});
+    out = padded.gather(2, rows).gather(3, cols);
+  }
+  if (a.noise_std > 0) out = out + a.noise_std * torch::randn_like(out);
+  return out;
 }
 
 class Dcgan final : public GenerativeModel {
  public:
-  explicit Dcgan(const ModelContext& ctx)
-      : options_(read_model_options<DcganOptions>(ctx.config.model.options, &ctx.config.source)),
+  Dcgan(const ModelContext& ctx, const DcganOptions& o)
+      : o_(o),
         device_(ctx.device),
-        generator_(ready(Generator(options_.latent_dim, options_.g_channels, ctx.data.channels,
-                                   ctx.data.height), device_)),
-        discriminator_(ready(Discriminator(options_.d_channels, ctx.data.channels, ctx.data.height),
-                             device_)),
+        classes_(o.conditional ? ctx.data.num_classes : 0),
+        generator_(ready(Generator(o.latent_dim + classes_, o.g_channels, ctx.data.channels, ctx.data.height), device_)),
+        discriminator_(ready(Discriminator(o.d_channels, ctx.data.channels, ctx.data.height, o.critic_norm(), classes_), device_)),
         opt_g_(*generator_, ctx.config, /*use_ema=*/true),
         opt_d_(*discriminator_, ctx.config, /*use_ema=*/false) {
     // Fixed noise for the training grids, drawn from its own seeded generator so it does not
     // depend on how much of the global random stream the weights used.
     auto gen = at::detail::createCPUGenerator(ctx.config.seed + 0x5eed);
-    noise_bank_ = torch::randn({ctx.config.train.n_samples, options_.latent_dim}, gen);
-  }
-
-  StepMetrics train_step(const Batch& batch) override {
-    namespace F = torch::nn::functional;
-    const torch::Tensor& real = batch.x;  // (B, C, S, S)
-    const int64_t b = real.size(0);
-    const torch::Tensor z = torch::randn({b, options_.latent_dim}, real.options());
-    const torch::Tensor fake = generator_->forward(z);  // (B, C, S, S)
-
-    // Discriminator: real -> 1, fake -> 0.
-    set_requires_grad(*discriminator_, true);
-    opt_d_.zero_grad();
-    const torch::Tensor logit_real = discriminator_->forward(real);           // (B)
-    const torch::Tensor logit_fake = discriminator_->forward(fake.detach());  // (B)
-    const torch::Tensor loss_d =
-        F::binary_cross_entropy_with_logits(logit_real, torch::ones_like(logit_real)) +
-        F::binary_cross_entropy_with_logits(logit_fake, torch::zeros_like(logit_fake));
-    loss_d.backward();
-    opt_d_.step();
-
-    // Generator, non-saturating: maximise log D(G(z)). D's weights need no gradient here,
-    // which skips its weight-gradient GEMMs.
-    set_requires_grad(*discriminator_, false);
-    opt_g_.zero_grad();
-    const torch::Tensor logit_gen = discriminator_->forward(fake);
-    const torch::Tensor loss_g =
-        F::binary_cross_entropy_with_logits(logit_gen, torch::ones_like(logit_gen));
-    loss_g.backward();
-    opt_g_.step();
-
-    return {{"loss_d", loss_d.detach()},
-            {"loss_g", loss_g.detach()},
-            {"d_real", torch::sigmoid(logit_real.detach()).mean()},
-            {"d_fake", torch::sigmoid(logit_fake.detach()).mean()}};
+    noise_bank_ = torch::randn({ctx.config.train.n_samples, o.latent_dim}, gen);
   }
 
   void begin_step(int64_t /*step*/, double lr) override {
@@ -159,20 +186,86 @@ class Dcgan final : public GenerativeModel {
     opt_d_.set_lr(lr);
   }
 
+  StepMetrics train_step(const Batch& batch) override {
+    const auto reals = batch.x.chunk(o_.n_critic, 0);
+    const auto labels = classes_ > 0 ? batch.y.chunk(o_.n_critic, 0) : std::vector<torch::Tensor>{};
+    StepMetrics m;
+    torch::Tensor fake, y;  // the last critic step's fakes, with their graph, for G's step
+    set_requires_grad(*discriminator_, true);
+    for (int64_t k = 0; k < o_.n_critic; ++k) {
+      const torch::Tensor& real = reals[size_t(k)];  // (B, C, S, S)
+      y = classes_ > 0 ? labels[size_t(k)] : torch::Tensor();
+      const bool last = k + 1 == o_.n_critic;
+      {
+        // Only the last critic step's fakes are reused by G, so only they keep a graph.
+        std::optional<torch::NoGradGuard> no_grad;
+        if (!last) no_grad.emplace();
+        fake = generate(torch::randn({real.size(0), o_.latent_dim}, real.options()), y);
+      }
+      opt_d_.zero_grad();
+      const torch::Tensor d_real = critic(real, y), d_fake = critic(fake.detach(), y);  // (B), (B)
+      torch::Tensor loss_d;
+      if (o_.loss == "bce") {
+        loss_d = F::binary_cross_entropy_with_logits(d_real, torch::ones_like(d_real)) +
+                 F::binary_cross_entropy_with_logits(d_fake, torch::zeros_like(d_fake));
+      } else if (o_.loss == "hinge") {
+        loss_d = torch::relu(1 - d_real).mean() + torch::relu(1 + d_fake).mean();
+      } else {
+        const torch::Tensor gp = gradient_penalty(real, fake.detach(), y);
+        loss_d = d_fake.mean() - d_real.mean() + o_.gp_weight * gp;
+        if (k == 0) m.emplace_back("gp", gp.detach());
+      }
+      loss_d.backward();
+      opt_d_.step();
+      if (k == 0) {
+        m.emplace_back("loss_d", loss_d.detach());
+        m.emplace_back("d_real", score_summary(d_real));
+        m.emplace_back("d_fake", score_summary(d_fake));
+      }
+    }
+
+    // Generator. D's weights need no gradient here, which skips its weight-gradient GEMMs.
+    set_requires_grad(*discriminator_, false);
+    opt_g_.zero_grad();
+    const torch::Tensor d_gen = critic(fake, y);
+    const torch::Tensor loss_g = o_.loss == "bce" ? F::binary_cross_entropy_with_logits(d_gen, torch::ones_like(d_gen))  // non-saturating
+                                                  : -d_gen.mean();
+    loss_g.backward();
+    opt_g_.step();
+    m.insert(m.begin() + 1, {"loss_g", loss_g.detach()});
+    return m;
+  }
+
   SampleOutput sample(const SampleRequest& request) override {
     torch::NoGradGuard no_grad;
+    int64_t n = request.n, nrow = 0;
+    torch::Tensor y;
+    if (classes_ > 0) {
+      if (request.label >= classes_) {
+        throw UsageError("--class " + std::to_string(request.label) + ": the model knows classes 0 to " + std::to_string(classes_ - 1));
+      }
+      if (request.label >= 0) {
+        y = torch::full({n}, request.label, torch::kInt64);
+      } else {  // one class per row
+        nrow = std::max<int64_t>(1, n / classes_);
+        n = nrow * classes_;
+        y = torch::arange(n, torch::kInt64).div(nrow, "floor");
+      }
+    }
     torch::Tensor z;
     if (request.fixed_noise) {
-      z = noise_bank_.narrow(0, 0, std::min(request.n, noise_bank_.size(0)));
+      n = std::min(n, noise_bank_.size(0));
+      z = noise_bank_.narrow(0, 0, n);
+      if (y.defined()) y = y.narrow(0, 0, n);
     } else {
       auto gen = at::detail::createCPUGenerator(request.seed);
-      z = torch::randn({request.n, options_.latent_dim}, gen);  // CPU: same images on any device
+      z = torch::randn({n, o_.latent_dim}, gen);  // CPU: same images on any device
     }
     const auto ema = request.use_ema && opt_g_.ema() ? opt_g_.ema()->apply() : nullptr;
     generator_->eval();
-    torch::Tensor images = generator_->forward(z.to(device_)).to(torch::kCPU);
+    torch::Tensor images = generate(z.to(device_), y.defined() ? y.to(device_) : y).to(torch::kCPU);
     generator_->train();
-    return {images, 0, ""};
+    return {images, nrow, ""};
   }
 
   void save(torch::serialize::OutputArchive& archive) override {
@@ -203,8 +296,7 @@ class Dcgan final : public GenerativeModel {
   }
 
   std::vector<std::pair<std::string, int64_t>> parameter_counts() const override {
-    return {{"generator", count_parameters(*generator_)},
-            {"discriminator", count_parameters(*discriminator_)}};
+    return {{"generator", count_parameters(*generator_)}, {"discriminator", count_parameters(*discriminator_)}};
   }
 
  private:
@@ -216,12 +308,36 @@ class Dcgan final : public GenerativeModel {
     return net;
   }
 
-  static void set_requires_grad(torch::nn::Module& module, bool on) {
+  static void set_requires_grad(nn::Module& module, bool on) {
     for (auto& p : module.parameters()) p.set_requires_grad(on);
   }
 
-  DcganOptions options_;
+  torch::Tensor generate(const torch::Tensor& z, const torch::Tensor& y) {  // (B, latent), (B) -> (B, C, S, S)
+    if (classes_ == 0) return generator_->forward(z);
+    return generator_->forward(torch::cat({z, F::one_hot(y, classes_).to(z.dtype())}, 1));
+  }
+
+  torch::Tensor critic(const torch::Tensor& x, const torch::Tensor& y) {
+    return discriminator_->forward(o_.augment.any() ? augment(x, o_.augment) : x, y);
+  }
+
+  // E[(||grad_x D(x_hat)|| - 1)^2] on random interpolates of real and generated images.
+  torch::Tensor gradient_penalty(const torch::Tensor& real, const torch::Tensor& fake, const torch::Tensor& y) {
+    const torch::Tensor eps = torch::rand({real.size(0), 1, 1, 1}, real.options());
+    const torch::Tensor x_hat = (eps * real + (1 - eps) * fake).requires_grad_(true);
+    const torch::Tensor score = critic(x_hat, y);
+    const torch::Tensor grad = torch::autograd::grad({score.sum()}, {x_hat}, {}, /*retain_graph=*/true, /*create_graph=*/true)[0];
+    return (grad.flatten(1).norm(2, 1) - 1).pow(2).mean();
+  }
+
+  // D(x) as a probability for bce, else the mean raw score.
+  torch::Tensor score_summary(const torch::Tensor& d) const {
+    return o_.loss == "bce" ? torch::sigmoid(d.detach()).mean() : d.detach().mean();
+  }
+
+  DcganOptions o_;
   torch::Device device_;
+  int64_t classes_;
   Generator generator_;
   Discriminator discriminator_;
   NetOptimizer opt_g_;  // owns the generator's EMA when train.ema > 0
@@ -230,23 +346,34 @@ class Dcgan final : public GenerativeModel {
 };
 
 std::unique_ptr<GenerativeModel> build_dcgan(const ModelContext& ctx) {
+  const auto o = read_model_options<DcganOptions>(ctx.config.model.options, &ctx.config.source);
+  const std::string& file = ctx.config.source.file;
   const int64_t s = ctx.data.height;
   if (ctx.data.width != s || s < 16 || (s & (s - 1)) != 0) {
-    throw ConfigError(ctx.config.source.file + ": model.kind dcgan needs square images whose size is a power of two >= 16; the data is " +
-                      std::to_string(ctx.data.height) + "x" + std::to_string(ctx.data.width) +
-                      " (set data.image_size, e.g. 32)");
+    throw ConfigError(file + ": model.kind dcgan needs square images whose size is a power of two >= 16; the data is " +
+                      std::to_string(ctx.data.height) + "x" + std::to_string(ctx.data.width) + " (set data.image_size, e.g. 32)");
   }
   if (ctx.config.train.accumulate != 1) {
-    throw ConfigError(ctx.config.source.file + ": train.accumulate: model.kind dcgan trains D and G in turn on whole batches; use 1");
+    throw ConfigError(file + ": train.accumulate: model.kind dcgan trains D and G in turn on whole batches; use 1");
   }
-  return std::make_unique<Dcgan>(ctx);
+  if (o.loss == "wgan-gp" && o.critic_norm() == "batch") {
+    throw ConfigError(file + ": model.d_norm: batch norm makes the gradient penalty of wgan-gp depend on the batch; use layer or none");
+  }
+  if (o.conditional && ctx.data.num_classes < 2) {
+    throw ConfigError(file + ": model.conditional needs labelled data; this data has no class labels");
+  }
+  if (ctx.config.data.batch_size % o.n_critic != 0) {
+    throw ConfigError(file + ": model.n_critic (" + std::to_string(o.n_critic) + ") must divide data.batch_size (" +
+                      std::to_string(ctx.config.data.batch_size) + "): the critic steps share the batch");
+  }
+  return std::make_unique<Dcgan>(ctx, o);
 }
 
 }  // namespace
 
 void register_dcgan() {
   register_model(ModelKind{
-      "dcgan", "DCGAN generator + discriminator, non-saturating GAN loss (images)",
+      "dcgan", "DCGAN generator + discriminator; bce, hinge or wgan-gp; optionally class-conditional (images)",
       [](const Config&) { return CpuWorkload::kConvolution; }, resolve_model_options_as<DcganOptions>,
       model_option_lines<DcganOptions>, build_dcgan});
 }

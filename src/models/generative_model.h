@@ -38,6 +38,7 @@ struct SampleRequest {
   bool use_ema = true;       // sample with the EMA weights when the model keeps them
   std::string mode;          // "" = the family's default; see GenerativeModel::sample_modes()
   torch::Tensor inputs;      // modes that start from data (recon, interp): (N, C, H, W) in [-1, 1]
+  int64_t label = -1;        // class-conditional models: this class only; -1 = one class per row
   // Text models.
   std::string prompt;
   int64_t tokens = 500;

@@ -1,6 +1,7 @@
 #include "train/checkpoint.h"
 
 #include <dirent.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <fstream>
@@ -32,6 +33,34 @@ int64_t step_of(const std::string& name) {
     return step;
   }
   return -1;
+}
+
+constexpr char kMagic[8] = {'G', 'E', 'N', 'C', 'K', 'P', 'T', '\0'};
+constexpr size_t kHeaderSize = 24;
+
+void put_le(std::string& out, uint64_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i) out += char((v >> (8 * i)) & 0xff);
+}
+uint64_t get_le(const std::string& in, size_t at, int bytes) {
+  uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i) v |= uint64_t(uint8_t(in[at + size_t(i)])) << (8 * i);
+  return v;
+}
+CheckpointError newer_format(const std::string& path, uint64_t format) {
+  return CheckpointError(path + ": written in checkpoint format " + std::to_string(format) +
+                         " by a newer gen; this gen reads up to format " + std::to_string(kCheckpointFormat) +
+                         ": update gen to load it");
+}
+
+uint32_t crc32_of(const char* data, size_t size) {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  while (size > 0) {  // zlib takes 32-bit lengths
+    const auto chunk = static_cast<uInt>(std::min<size_t>(size, 1u << 30));
+    crc = crc32(crc, reinterpret_cast<const Bytef*>(data), chunk);
+    data += chunk;
+    size -= chunk;
+  }
+  return static_cast<uint32_t>(crc);
 }
 
 std::vector<std::pair<int64_t, std::string>> list_checkpoints(const std::string& dir) {
@@ -70,12 +99,19 @@ void save_checkpoint(const std::string& path, const Config& config, const DataSp
   torch::serialize::OutputArchive model_archive;
   model.save(model_archive);
   archive.write("model", model_archive);
+  std::string payload;
+  archive.save_to([&](const void* buf, size_t n) {
+    payload.append(static_cast<const char*>(buf), n);
+    return n;
+  });
+  std::string header(kMagic, sizeof kMagic);
+  put_le(header, uint64_t(kCheckpointFormat), 4);
+  put_le(header, payload.size(), 8);
+  put_le(header, crc32_of(payload.data(), payload.size()), 4);
   try {
     write_file_atomic(path, [&](const WriteFn& write) {
-      archive.save_to([&](const void* buf, size_t n) {
-        write(buf, n);
-        return n;
-      });
+      write(header.data(), header.size());
+      write(payload.data(), payload.size());
     });
   } catch (const IoError& e) {
     throw CheckpointError(std::string("checkpoint not saved (the previous one is intact): ") + e.what());
@@ -89,10 +125,30 @@ Checkpoint open_checkpoint(const std::string& path, torch::Device device) {
   bytes << in.rdbuf();
   const std::string data = bytes.str();
 
+  // Format 2: verify the header and checksum; format 1: a bare zip archive ("PK").
+  size_t offset = 0, length = data.size();
+  if (data.size() >= sizeof kMagic && std::equal(kMagic, kMagic + sizeof kMagic, data.begin())) {
+    if (data.size() < kHeaderSize) throw CheckpointError(path + ": truncated checkpoint header");
+    const uint64_t format = get_le(data, 8, 4), want = get_le(data, 12, 8);
+    if (format > uint64_t(kCheckpointFormat)) throw newer_format(path, format);
+    const uint64_t have = data.size() - kHeaderSize;
+    if (have != want) {
+      throw CheckpointError(path + ": truncated or padded: header says " + std::to_string(want) +
+                            " payload bytes, file has " + std::to_string(have));
+    }
+    if (crc32_of(data.data() + kHeaderSize, have) != uint32_t(get_le(data, 20, 4))) {
+      throw CheckpointError(path + ": corrupted: checksum mismatch (the file changed after it was written)");
+    }
+    offset = kHeaderSize;
+    length = have;
+  } else if (data.compare(0, 2, "PK") != 0) {
+    throw CheckpointError(path + ": not a gen checkpoint (unknown file signature)");
+  }
+
   Checkpoint ckpt;
   ckpt.path = path;
   try {
-    ckpt.archive.load_from(data.data(), data.size(), device);
+    ckpt.archive.load_from(data.data() + offset, length, device);
   } catch (const c10::Error& e) {
     throw CheckpointError(path + ": not a readable checkpoint (truncated or not a LibTorch archive: " +
                           first_line(e.what_without_backtrace()) + ")");
@@ -103,11 +159,7 @@ Checkpoint open_checkpoint(const std::string& path, torch::Device device) {
       throw CheckpointError(path + ": a LibTorch archive, but not a gen checkpoint (no gen/format)");
     }
     ckpt.format = v.toInt();
-    if (ckpt.format > kCheckpointFormat) {
-      throw CheckpointError(path + ": written in checkpoint format " + std::to_string(ckpt.format) +
-                            " by a newer gen; this gen reads up to format " +
-                            std::to_string(kCheckpointFormat) + ": update gen to load it");
-    }
+    if (ckpt.format > kCheckpointFormat) throw newer_format(path, uint64_t(ckpt.format));
     ckpt.archive.read("gen/program_version", v);
     ckpt.program_version = v.toStringRef();
     ckpt.archive.read("gen/step", v);
@@ -157,6 +209,20 @@ void restore_checkpoint(Checkpoint& checkpoint, GenerativeModel& model) {
 std::string latest_checkpoint(const std::string& dir) {
   const auto found = list_checkpoints(dir);
   return found.empty() ? "" : found.back().second;
+}
+
+int64_t remove_partial_checkpoints(const std::string& dir) {
+  int64_t removed = 0;
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return 0;
+  std::vector<std::string> partial;
+  while (const dirent* e = ::readdir(d)) {
+    const std::string name = e->d_name;
+    if (name.rfind("step_", 0) == 0 && name.find(".pt.tmp.") != std::string::npos) partial.push_back(dir + "/" + name);
+  }
+  ::closedir(d);
+  for (const auto& p : partial) removed += std::remove(p.c_str()) == 0 ? 1 : 0;
+  return removed;
 }
 
 void prune_checkpoints(const std::string& dir, int64_t keep) {

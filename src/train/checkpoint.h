@@ -1,6 +1,11 @@
 // One checkpoint file per save: a LibTorch archive that carries its own recipe (the resolved
 // config, the data shape, a format version, the program version, the step, the RNG state) and
 // the model's full state. Written atomically; `gen sample` needs nothing else.
+//
+// File layout (format 2): a 24-byte header -- magic "GENCKPT\0", u32 format, u64 payload
+// length, u32 CRC-32 of the payload (little-endian) -- then the payload, a LibTorch zip
+// archive. The header lets a truncated or corrupted file be named as such before LibTorch
+// parses a byte of it. Format 1 files (a bare archive, no checksum) still load.
 #pragma once
 
 #include <torch/torch.h>
@@ -15,7 +20,7 @@ namespace gen {
 
 class GenerativeModel;
 
-constexpr int64_t kCheckpointFormat = 1;
+constexpr int64_t kCheckpointFormat = 2;
 
 struct Checkpoint {
   std::string path;
@@ -40,6 +45,8 @@ void restore_checkpoint(Checkpoint& checkpoint, GenerativeModel& model);
 std::string checkpoint_name(int64_t step);
 // Newest complete checkpoint in DIR, or "" when there is none.
 std::string latest_checkpoint(const std::string& dir);
+// Deletes temp files of checkpoint writes that never finished (a killed run); returns how many.
+int64_t remove_partial_checkpoints(const std::string& dir);
 // Deletes all but the newest `keep` step_*.pt files of DIR.
 void prune_checkpoints(const std::string& dir, int64_t keep);
 

@@ -106,6 +106,9 @@ class Trainer {
     make_dirs(ckpt_dir_);
     make_dirs(samples_dir_);
     log_to_file(run_dir + "/train.log");
+    if (const int64_t n = remove_partial_checkpoints(ckpt_dir_)) {
+      spdlog::info("removed {} unfinished checkpoint write(s) left by an interrupted run", n);
+    }
     write_file_atomic(run_dir + "/config.yaml", config_to_yaml(config_, true));
 
     MetricsLog metrics(run_dir + "/metrics.jsonl", step);
@@ -123,6 +126,10 @@ class Trainer {
     while (step < steps) {
       if (interrupt_requested()) {
         result.interrupted = true;
+        break;
+      }
+      if (options_.stop_at > 0 && step >= options_.stop_at) {
+        result.stopped_early = true;
         break;
       }
       lr = lr_at(config_.optim, steps, step);
@@ -157,13 +164,18 @@ class Trainer {
       paused += seconds_since(t_io);
     }
 
-    if (config_.train.eval_every > 0 && step != last_eval && step > 0 && !result.interrupted) evaluate(metrics, step);
+    if (config_.train.eval_every > 0 && step != last_eval && step > 0 && !result.interrupted && !result.stopped_early) {
+      evaluate(metrics, step);
+    }
     if (step != last_sample && step > 0) write_samples(step);
     if (step != last_ckpt && step > 0) result.checkpoint = save(step);
     result.step = step;
     if (result.interrupted) {
       spdlog::warn("interrupted at step {}; checkpoint {} written. Continue with: gen train {} --resume auto",
                    step, result.checkpoint, config_.source.file);
+    } else if (result.stopped_early) {
+      spdlog::info("stopped at step {} of {} (--stop-at); continue with: gen train {} --resume auto", step, steps,
+                   config_.source.file);
     } else {
       spdlog::info("done: {} steps; samples in {}, checkpoints in {}", step, samples_dir_, ckpt_dir_);
     }

@@ -130,3 +130,60 @@ TEST_CASE("dcgan: sampling is a function of the seed", "[model]") {
   r.fixed_noise = true;
   CHECK(torch::equal(model->sample(r).images, model->sample(r).images));
 }
+
+namespace {
+gen::Config variant(const std::string& opts, const std::string& extra = "") {
+  gen::Config c = gen::parse_config("model: {kind: dcgan, latent_dim: 8, g_channels: 8, d_channels: 8, " + opts + "}\n" +
+                                        "data: {batch_size: 8}\ntrain: {n_samples: 4}\n" + extra,
+                                    "test");
+  gen::resolve_model_options(c);
+  return c;
+}
+
+std::vector<std::string> metric_names(const gen::StepMetrics& m) {
+  std::vector<std::string> names;
+  for (const auto& [k, v] : m) {
+    names.push_back(k);
+    CHECK(std::isfinite(v.item<double>()));
+  }
+  return names;
+}
+}  // namespace
+
+TEST_CASE("dcgan variants: hinge and wgan-gp (with n_critic and augmentation) take finite steps", "[model]") {
+  torch::manual_seed(4);
+  const gen::Batch batch{torch::rand({8, 1, 16, 16}) * 2 - 1, torch::arange(8, torch::kInt64).remainder(2)};
+  auto hinge = gen::build_model(variant("loss: hinge"), gen::DataSpec::image(1, 16, 16), torch::kCPU);
+  CHECK(metric_names(hinge->train_step(batch)) == std::vector<std::string>{"loss_d", "loss_g", "d_real", "d_fake"});
+  auto wgan = gen::build_model(variant("loss: wgan-gp, n_critic: 2, augment: {hflip: true, translate_px: 2, noise_std: 0.05}"),
+                               gen::DataSpec::image(1, 16, 16), torch::kCPU);
+  const auto names = metric_names(wgan->train_step(batch));
+  CHECK(names == std::vector<std::string>{"gp", "loss_g", "loss_d", "d_real", "d_fake"});
+}
+
+TEST_CASE("dcgan variants: invalid combinations are config errors", "[model]") {
+  const auto spec = gen::DataSpec::image(1, 16, 16);
+  CHECK_THROWS_WITH(gen::build_model(variant("loss: wgan-gp, d_norm: batch"), spec, torch::kCPU), Catch::Contains("model.d_norm"));
+  CHECK_THROWS_WITH(gen::build_model(variant("n_critic: 3"), spec, torch::kCPU), Catch::Contains("must divide data.batch_size"));
+  CHECK_THROWS_WITH(gen::build_model(variant("conditional: true"), spec, torch::kCPU), Catch::Contains("labelled data"));
+}
+
+TEST_CASE("dcgan conditional: samples one class, or one class per row", "[model]") {
+  torch::manual_seed(5);
+  auto m = gen::build_model(variant("conditional: true"), gen::DataSpec::image(1, 16, 16, 10), torch::kCPU);
+  const gen::Batch batch{torch::rand({8, 1, 16, 16}) * 2 - 1, torch::arange(8, torch::kInt64)};
+  metric_names(m->train_step(batch));
+  gen::SampleRequest r;
+  r.n = 25;
+  gen::SampleOutput all = m->sample(r);
+  CHECK(all.nrow == 2);
+  CHECK(all.images.size(0) == 20);  // 2 per class
+  r.label = 7;
+  r.seed = 1;
+  const torch::Tensor sevens = m->sample(r).images;
+  CHECK(sevens.size(0) == 25);
+  r.label = 3;
+  CHECK_FALSE(torch::equal(m->sample(r).images, sevens));  // same noise, other class, other images
+  r.label = 10;
+  CHECK_THROWS_AS(m->sample(r), gen::UsageError);
+}

@@ -112,7 +112,7 @@ TEST_CASE("smoke: for every family, stopping and resuming gives the same losses 
     const std::string train = std::string("train configs/tiny/") + family + ".yaml --set data.root=" + dir.path() +
                               "/data --set out_dir=" + dir.path() + "/runs --set train.log_every=1 --set train.ckpt_every=0";
     REQUIRE(run_gen(train + " --set name=straight", dir).code == 0);
-    REQUIRE(run_gen(train + " --set name=halves --set train.steps=3", dir).code == 0);
+    REQUIRE(run_gen(train + " --set name=halves --stop-at 3", dir).code == 0);
     REQUIRE(run_gen(train + " --set name=halves --resume auto", dir).code == 0);
 
     const auto a = losses(read_text(dir / "runs/straight/metrics.jsonl"));
@@ -126,6 +126,18 @@ TEST_CASE("smoke: for every family, stopping and resuming gives the same losses 
     }
     CHECK(read_text(dir / "straight.out") == read_text(dir / "halves.out"));
   }
+}
+
+TEST_CASE("smoke: verify-resume reports identical runs, also under a cosine schedule", "[smoke]") {
+  TempDir dir;
+  fs::create_directories(dir / "data");
+  gen::test::write_tiny_mnist(dir / "data", 64, 28);
+  const Run r = run_gen("verify-resume configs/tiny/vae.yaml --steps 8 --set optim.schedule=cosine --set optim.min_lr=0.0001 "
+                        "--set data.root=" + dir.path() + "/data",
+                        dir);
+  INFO(r.output);
+  CHECK(r.code == 0);
+  CHECK_THAT(r.output, Catch::Contains("8 logged steps identical, final weights identical"));
 }
 
 TEST_CASE("smoke: vae trains, evaluates, and samples in every mode", "[smoke]") {
@@ -177,6 +189,27 @@ TEST_CASE("smoke: transformer trains with evaluation and prints text from a prom
   CHECK_THAT(r.output, Catch::Contains("'~'"));
 }
 
+TEST_CASE("smoke: a class-conditional wgan-gp DCGAN samples one class per row, or --class N", "[smoke]") {
+  TempDir dir;
+  fs::create_directories(dir / "data");
+  gen::test::write_tiny_mnist(dir / "data", 64, 28);
+  Run r = run_gen(tiny_train(dir, "--set model.conditional=true --set model.loss=wgan-gp --set model.n_critic=2"), dir);
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  CHECK_THAT(read_text(dir / "runs/dcgan/metrics.jsonl"), Catch::Contains("\"gp\":"));
+  const std::string ckpt = dir / "runs/dcgan/checkpoints/latest.pt";
+  r = run_gen("sample --ckpt " + ckpt + " --n 30 --out " + (dir / "rows.png"), dir);
+  REQUIRE(r.code == 0);
+  const cv::Mat rows = cv::imread(dir / "rows.png", cv::IMREAD_UNCHANGED);
+  CHECK(rows.cols == 3 * 18 + 2);   // 3 per class
+  CHECK(rows.rows == 10 * 18 + 2);  // 10 classes
+  r = run_gen("sample --ckpt " + ckpt + " --class 7 --n 4 --out " + (dir / "sevens.png"), dir);
+  CHECK(r.code == 0);
+  r = run_gen("sample --ckpt " + ckpt + " --class 12 --n 4 --out " + (dir / "bad.png"), dir);
+  CHECK(r.code == 2);
+  CHECK_THAT(r.output, Catch::Contains("classes 0 to 9"));
+}
+
 TEST_CASE("smoke: bad input ends in one line and a distinct exit code", "[smoke]") {
   TempDir dir;
   gen::test::write_text(dir / "bad.yaml", "model: {kind: dcgan}\ntrain: {steps: lots}\n");
@@ -194,7 +227,7 @@ TEST_CASE("smoke: bad input ends in one line and a distinct exit code", "[smoke]
   r = run_gen("sample --ckpt " + (dir / "junk.pt"), dir);
   CHECK(r.code == 5);
   CHECK(count_lines(r.output) == 1);
-  CHECK_THAT(r.output, Catch::Contains("junk.pt: not a readable checkpoint"));
+  CHECK_THAT(r.output, Catch::Contains("junk.pt: not a gen checkpoint"));
   CHECK_FALSE(fs::exists(dir / "samples.png"));
 
   r = run_gen("config show configs/tiny/dcgan.yaml --set train.stpes=1", dir);

@@ -75,9 +75,21 @@ TEST_CASE("checkpoint: damaged, foreign and newer files are CheckpointErrors nam
   const std::string good = gen::test::read_text(dir / "good.pt");
 
   gen::test::write_text(dir / "cut.pt", good.substr(0, good.size() / 2));
-  CHECK_THAT(error_of(dir / "cut.pt"), Catch::Contains("cut.pt: not a readable checkpoint"));
+  CHECK_THAT(error_of(dir / "cut.pt"), Catch::Contains("cut.pt: truncated or padded: header says"));
+  gen::test::write_text(dir / "head.pt", good.substr(0, 10));
+  CHECK_THAT(error_of(dir / "head.pt"), Catch::Contains("head.pt: truncated checkpoint header"));
+  std::string flipped = good;
+  flipped[flipped.size() / 2] = char(flipped[flipped.size() / 2] ^ 0x10);
+  gen::test::write_text(dir / "flip.pt", flipped);
+  CHECK_THAT(error_of(dir / "flip.pt"), Catch::Contains("flip.pt: corrupted: checksum mismatch"));
+  std::string future = good;
+  future[8] = char(99);  // header format field
+  gen::test::write_text(dir / "future.pt", future);
+  CHECK_THAT(error_of(dir / "future.pt"), Catch::Contains("format 99 by a newer gen"));
   gen::test::write_text(dir / "text.pt", "hello");
-  CHECK_THAT(error_of(dir / "text.pt"), Catch::Contains("text.pt: not a readable checkpoint"));
+  CHECK_THAT(error_of(dir / "text.pt"), Catch::Contains("text.pt: not a gen checkpoint (unknown file signature)"));
+  gen::test::write_text(dir / "zip.pt", "PK\x03\x04 but not really a zip");
+  CHECK_THAT(error_of(dir / "zip.pt"), Catch::Contains("zip.pt: not a readable checkpoint"));
   CHECK_THAT(error_of(dir / "none.pt"), Catch::Contains("none.pt: cannot open checkpoint"));
 
   torch::serialize::OutputArchive foreign;
@@ -112,4 +124,7 @@ TEST_CASE("checkpoint: newest is found by step and pruning keeps the newest", "[
   CHECK(std::filesystem::exists(dir / "step_0000040.pt"));
   CHECK(std::filesystem::exists(dir / "step_0000300.pt"));
   CHECK(gen::latest_checkpoint(dir / "nothing").empty());
+  CHECK(gen::remove_partial_checkpoints(dir.path()) == 1);
+  CHECK_FALSE(std::filesystem::exists(dir / "step_0000999.pt.tmp.1"));
+  CHECK(std::filesystem::exists(dir / "step_0000300.pt"));
 }
