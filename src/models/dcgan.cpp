@@ -269,28 +269,14 @@ class Dcgan final : public GenerativeModel {
   }
 
   void save(torch::serialize::OutputArchive& archive) override {
-    torch::serialize::OutputArchive g, d, og, od;
-    generator_->save(g);
-    discriminator_->save(d);
-    opt_g_.save(og);
-    opt_d_.save(od);
-    archive.write("generator", g);
-    archive.write("discriminator", d);
-    archive.write("optim_generator", og);
-    archive.write("optim_discriminator", od);
+    save_trained(archive, "generator", "optim_generator", *generator_, opt_g_);
+    save_trained(archive, "discriminator", "optim_discriminator", *discriminator_, opt_d_);
     archive.write("noise_bank", noise_bank_);
   }
 
   void load(torch::serialize::InputArchive& archive) override {
-    torch::serialize::InputArchive g, d, og, od;
-    archive.read("generator", g);
-    archive.read("discriminator", d);
-    archive.read("optim_generator", og);
-    archive.read("optim_discriminator", od);
-    generator_->load(g);
-    discriminator_->load(d);
-    opt_g_.load(og);
-    opt_d_.load(od);
+    load_trained(archive, "generator", "optim_generator", *generator_, opt_g_);
+    load_trained(archive, "discriminator", "optim_discriminator", *discriminator_, opt_d_);
     archive.read("noise_bank", noise_bank_);
     noise_bank_ = noise_bank_.to(torch::kCPU);
   }

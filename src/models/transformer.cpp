@@ -204,21 +204,8 @@ class Transformer final : public GenerativeModel {
     return {torch::Tensor(), 0, request.prompt + text};
   }
 
-  void save(torch::serialize::OutputArchive& archive) override {
-    torch::serialize::OutputArchive net, opt;
-    net_->save(net);
-    opt_.save(opt);
-    archive.write("net", net);
-    archive.write("optim", opt);
-  }
-
-  void load(torch::serialize::InputArchive& archive) override {
-    torch::serialize::InputArchive net, opt;
-    archive.read("net", net);
-    archive.read("optim", opt);
-    net_->load(net);
-    opt_.load(opt);
-  }
+  void save(torch::serialize::OutputArchive& archive) override { save_trained(archive, "net", "optim", *net_, opt_); }
+  void load(torch::serialize::InputArchive& archive) override { load_trained(archive, "net", "optim", *net_, opt_); }
 
   std::vector<std::pair<std::string, int64_t>> parameter_counts() const override {
     return {{"transformer", count_parameters(*net_)}};

@@ -170,20 +170,12 @@ class Vae final : public GenerativeModel {
   }
 
   void save(torch::serialize::OutputArchive& archive) override {
-    torch::serialize::OutputArchive net, opt;
-    net_->save(net);
-    opt_.save(opt);
-    archive.write("net", net);
-    archive.write("optim", opt);
+    save_trained(archive, "net", "optim", *net_, opt_);
     archive.write("noise_bank", noise_bank_);
   }
 
   void load(torch::serialize::InputArchive& archive) override {
-    torch::serialize::InputArchive net, opt;
-    archive.read("net", net);
-    archive.read("optim", opt);
-    net_->load(net);
-    opt_.load(opt);
+    load_trained(archive, "net", "optim", *net_, opt_);
     archive.read("noise_bank", noise_bank_);
     noise_bank_ = noise_bank_.to(torch::kCPU);
   }

@@ -121,6 +121,24 @@ void NetOptimizer::load(torch::serialize::InputArchive& archive) {
   }
 }
 
+void save_trained(torch::serialize::OutputArchive& archive, const std::string& net_key, const std::string& optim_key,
+                  torch::nn::Module& net, NetOptimizer& optimizer) {
+  torch::serialize::OutputArchive n, o;
+  net.save(n);
+  optimizer.save(o);
+  archive.write(net_key, n);
+  archive.write(optim_key, o);
+}
+
+void load_trained(torch::serialize::InputArchive& archive, const std::string& net_key, const std::string& optim_key,
+                  torch::nn::Module& net, NetOptimizer& optimizer) {
+  torch::serialize::InputArchive n, o;
+  archive.read(net_key, n);
+  archive.read(optim_key, o);
+  net.load(n);
+  optimizer.load(o);
+}
+
 StepMetrics accumulate_gradients(const Batch& batch, int64_t parts, const MicroStep& loss_of) {
   if (parts <= 1) {
     auto [loss, metrics] = loss_of(batch);

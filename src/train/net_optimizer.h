@@ -57,6 +57,12 @@ class NetOptimizer {
   std::unique_ptr<Ema> ema_;
 };
 
+// A network and its optimizer (with EMA) as two entries of a checkpoint archive.
+void save_trained(torch::serialize::OutputArchive& archive, const std::string& net_key, const std::string& optim_key,
+                  torch::nn::Module& net, NetOptimizer& optimizer);
+void load_trained(torch::serialize::InputArchive& archive, const std::string& net_key, const std::string& optim_key,
+                  torch::nn::Module& net, NetOptimizer& optimizer);
+
 // Splits `batch` into `parts` equal micro-batches along dim 0, runs `loss_of` on each and
 // backpropagates loss / parts, so the gradients equal those of the whole batch. Returns the
 // mean over micro-batches of each metric `loss_of` reported.
