@@ -1,5 +1,7 @@
 // Image data (mnist, fashion_mnist, idx kinds) as a DataSource: the training split through the
 // Batcher, the other split loaded on first use for evaluation.
+#include <spdlog/spdlog.h>
+
 #include <optional>
 
 #include "config/config.h"
@@ -75,8 +77,9 @@ class ImageSource final : public DataSource {
       other.split = config_.split == "train" ? "test" : "train";
       try {
         held_out_ = load_image_dataset(other);
-      } catch (const DataError&) {
-        held_out_ = ImageDataset{};  // no held-out split: evaluation reports train only
+      } catch (const DataError& e) {
+        spdlog::warn("no held-out split for evaluation ({}); evaluating on the training split only", e.what());
+        held_out_ = ImageDataset{};
       }
     }
     return held_out_->images.defined() ? &*held_out_ : nullptr;

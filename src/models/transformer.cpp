@@ -163,14 +163,10 @@ class Transformer final : public GenerativeModel {
 
   StepMetrics train_step(const Batch& batch) override {
     net_->train();
-    opt_.zero_grad();
-    StepMetrics m = accumulate_gradients(batch, accumulate_, [&](const Batch& micro) {
+    return opt_.train(batch, accumulate_, [&](const Batch& micro) {
       const torch::Tensor loss = loss_of(micro);
       return std::make_pair(loss, StepMetrics{{"loss", loss.detach()}});
     });
-    const torch::Tensor norm = opt_.step();
-    if (norm.defined()) m.emplace_back("grad_norm", norm);
-    return m;
   }
 
   StepMetrics evaluate(const Batch& batch) override {

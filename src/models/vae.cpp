@@ -102,15 +102,11 @@ class Vae final : public GenerativeModel {
 
   StepMetrics train_step(const Batch& batch) override {
     net_->train();
-    opt_.zero_grad();
-    StepMetrics m = accumulate_gradients(batch, accumulate_, [&](const Batch& micro) {
+    return opt_.train(batch, accumulate_, [&](const Batch& micro) {
       const Terms t = terms(prepare(micro.x, /*training=*/true));
       const torch::Tensor loss = t.recon + kl_weight_ * t.kl;
       return std::make_pair(loss, StepMetrics{{"loss", (t.recon + t.kl).detach()}, {"recon", t.recon.detach()}, {"kl", t.kl.detach()}});
     });
-    const torch::Tensor norm = opt_.step();
-    if (norm.defined()) m.emplace_back("grad_norm", norm);
-    return m;
   }
 
   // Negative ELBO per image (nats) with its two terms, on the data as the model sees it

@@ -95,6 +95,15 @@ torch::Tensor NetOptimizer::step() {
   return norm;
 }
 
+StepMetrics NetOptimizer::train(const Batch& batch, int64_t parts,
+                                const std::function<std::pair<torch::Tensor, StepMetrics>(const Batch&)>& loss_of) {
+  zero_grad();
+  StepMetrics m = accumulate_gradients(batch, parts, loss_of);
+  const torch::Tensor norm = step();
+  if (norm.defined()) m.emplace_back("grad_norm", norm);
+  return m;
+}
+
 void NetOptimizer::set_lr(double lr) {
   for (auto& group : optimizer_->param_groups()) group.options().set_lr(lr);
 }

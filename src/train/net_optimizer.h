@@ -46,6 +46,11 @@ class NetOptimizer {
   void set_lr(double lr);
   Ema* ema() { return ema_.get(); }
 
+  // One whole optimizer step over `batch`: zero_grad, gradients accumulated over `parts`
+  // micro-batches (see accumulate_gradients), step. Returns loss_of's metrics averaged over the
+  // micro-batches, plus grad_norm when clipping computed it.
+  StepMetrics train(const Batch& batch, int64_t parts, const std::function<std::pair<torch::Tensor, StepMetrics>(const Batch&)>& loss_of);
+
   void save(torch::serialize::OutputArchive& archive);
   void load(torch::serialize::InputArchive& archive);
 

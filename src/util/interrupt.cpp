@@ -29,6 +29,5 @@ void install_interrupt_handlers() {
 }
 
 bool interrupt_requested() { return g_signals.load() > 0; }
-void clear_interrupt() { g_signals.store(0); }
 
 }  // namespace gen

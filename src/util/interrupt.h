@@ -6,6 +6,5 @@ namespace gen {
 
 void install_interrupt_handlers();
 bool interrupt_requested();
-void clear_interrupt();  // tests
 
 }  // namespace gen
