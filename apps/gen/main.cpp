@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   gen::setup_train(app);
   gen::setup_sample(app, std::cout);
+  gen::setup_eval(app, std::cout);
   gen::setup_config(app, std::cout);
   gen::setup_verify_resume(app, std::cout);
 

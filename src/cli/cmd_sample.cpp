@@ -40,6 +40,10 @@ void run_sample(const SampleCommand& cmd, std::ostream& print) {
   restore_checkpoint(ckpt, *model);
 
   const auto modes = model->sample_modes();
+  if (modes.empty()) {
+    throw UsageError(cmd.ckpt + ": model.kind " + ckpt.config.model.kind + " draws no samples; `gen eval --ckpt " + cmd.ckpt +
+                     "` reports its figures");
+  }
   const std::string mode = cmd.mode.empty() ? modes.front() : cmd.mode;
   if (std::find(modes.begin(), modes.end(), mode) == modes.end()) {
     std::string list;

@@ -13,6 +13,7 @@ namespace gen {
 // `out` receives what a command was asked to print (a config, sampled text); logs go to spdlog.
 void setup_train(CLI::App& app);
 void setup_sample(CLI::App& app, std::ostream& out);
+void setup_eval(CLI::App& app, std::ostream& out);
 void setup_config(CLI::App& app, std::ostream& out);
 void setup_verify_resume(CLI::App& app, std::ostream& out);
 

@@ -125,6 +125,47 @@ struct TrainConfig {
   }
 };
 
+struct GuardConfig {
+  int64_t max_bad_steps = 10;
+  double lr_factor = 0.5;
+  int64_t max_rollbacks = 3;
+
+  template <class V>
+  void visit(V& v) {
+    v("max_bad_steps", max_bad_steps,
+      Doc("after this many steps in a row with a non-finite loss or gradient (each skipped), roll back to the last "
+          "checkpoint; 0 = never roll back").range(0, 1'000'000));
+    v("lr_factor", lr_factor, Doc("multiply the learning rate by this at each rollback").range(1e-6, 1));
+    v("max_rollbacks", max_rollbacks, Doc("stop with an error after this many rollbacks").range(0, 1000));
+  }
+};
+
+struct CheckpointConfig {
+  std::string on_error = "stop";
+
+  template <class V>
+  void visit(V& v) {
+    v("on_error", on_error,
+      Doc("when a checkpoint cannot be written (disk full, unwritable): stop the run cleanly, or warn and keep training")
+          .one_of({"stop", "warn"}));
+  }
+};
+
+struct EvalConfig {
+  std::string features = "auto";
+  int64_t samples = 2000;
+  int64_t iw_samples = 0;
+
+  template <class V>
+  void visit(V& v) {
+    v("features", features,
+      "classifier checkpoint whose features FID/KID/IS use; auto = out_dir/classifier_<data.kind>/checkpoints/latest.pt if it exists");
+    v("samples", samples, Doc("generated images per image figure during training (gen eval takes --n)").range(2, 1'000'000));
+    v("iw_samples", iw_samples,
+      Doc("VAE: importance samples per test image for the IWAE bound during training; 0 = ELBO only").range(0, 100'000));
+  }
+};
+
 struct Config {
   std::string name;  // empty = the config file's stem
   int64_t seed = 0;
@@ -135,6 +176,9 @@ struct Config {
   ModelSection model;
   OptimConfig optim;
   TrainConfig train;
+  EvalConfig eval;
+  GuardConfig guard;
+  CheckpointConfig checkpoint;
 
   ConfigSource source;  // not a key: where the values came from, for error messages
 
@@ -149,6 +193,9 @@ struct Config {
     v.section("model", model, "model family and its options");
     v.section("optim", optim, "optimizer");
     v.section("train", train, "training loop cadence");
+    v.section("guard", guard, "what to do about non-finite losses and gradients");
+    v.section("checkpoint", checkpoint, "checkpoint writing");
+    v.section("eval", eval, "quality figures (gen eval, and train.eval_every during training)");
   }
 
   std::string run_dir() const { return out_dir + "/" + name; }

@@ -41,7 +41,7 @@ std::vector<ConfigChange> config_differences(const Config& before, const Config&
 bool change_allowed_on_resume(const std::string& key) {
   auto starts = [&](const char* p) { return key.rfind(p, 0) == 0; };
   if (key == "train.accumulate") return false;  // changes the effective batch
-  return starts("train.") || starts("runtime.") || key == "optim.lr" || key == "optim.weight_decay" ||
+  return starts("train.") || starts("runtime.") || starts("eval.") || starts("guard.") || starts("checkpoint.") || key == "optim.lr" || key == "optim.weight_decay" ||
          key == "optim.schedule" || key == "optim.warmup_steps" || key == "optim.min_lr" || key == "optim.grad_clip" ||
          key == "out_dir" || key == "name" || key == "device" || key == "data.root";
 }

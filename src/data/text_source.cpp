@@ -69,9 +69,12 @@ class TextSource final : public DataSource {
   int64_t eval_batch_count(const std::string& split) override {
     const torch::Tensor& t = split == "val" ? val_ : train_;
     if (!t.defined()) return 0;
-    // 0 = the whole split: consecutive non-overlapping windows.
+    if (eval_batches_ > 0) return eval_batches_;
+    // 0 = the whole split: consecutive non-overlapping windows, so every token after the first
+    // is predicted exactly once; the tokens a whole window does not cover form a last, shorter one.
     const int64_t windows_total = (t.numel() - 1) / block_;
-    return eval_batches_ > 0 ? eval_batches_ : (windows_total + batch_size_ - 1) / batch_size_;
+    const bool tail = (t.numel() - 1) % block_ != 0;
+    return (windows_total + batch_size_ - 1) / batch_size_ + (tail ? 1 : 0);
   }
 
   Batch eval_batch(const std::string& split, int64_t index) override {
@@ -81,6 +84,11 @@ class TextSource final : public DataSource {
       return windows(t, 0xE7A1ULL + (split == "val" ? 1ULL << 40 : 0) + uint64_t(index), batch_size_);
     }
     const int64_t windows_total = (t.numel() - 1) / block_;
+    const int64_t full_batches = (windows_total + batch_size_ - 1) / batch_size_;
+    if (index == full_batches) {  // the tail: one window of the remaining tokens
+      const int64_t start = windows_total * block_, len = t.numel() - 1 - start;
+      return Batch{t.narrow(0, start, len).unsqueeze(0), t.narrow(0, start + 1, len).unsqueeze(0)};
+    }
     const int64_t first = index * batch_size_;
     const int64_t count = std::max<int64_t>(0, std::min(batch_size_, windows_total - first));
     const torch::Tensor starts = (torch::arange(first, first + count, torch::kInt64) * block_).to(device_);

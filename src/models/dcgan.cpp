@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "config/config.h"
+#include "models/augment.h"
 #include "models/generative_model.h"
 #include "models/model_options.h"
 #include "models/registry.h"
@@ -21,20 +22,6 @@ namespace {
 
 namespace F = torch::nn::functional;
 namespace nn = torch::nn;
-
-struct AugmentOptions {
-  bool hflip = false;
-  int64_t translate_px = 0;
-  double noise_std = 0.0;
-
-  template <class V>
-  void visit(V& v) {
-    v("hflip", hflip, "flip each image left-right with probability 1/2");
-    v("translate_px", translate_px, Doc("shift each image by up to this many pixels in x and y (background fill)").range(0, 64));
-    v("noise_std", noise_std, Doc("add Gaussian noise of this standard deviation").range(0, 10));
-  }
-  bool any() const { return hflip || translate_px > 0 || noise_std > 0; }
-};
 
 struct DcganOptions {
   int64_t latent_dim = 100;
@@ -141,28 +128,6 @@ void init_dcgan_weights(nn::Module& module) {
     }
     if (auto* e = m->as<nn::Embedding>()) e->weight.normal_(0.0, 0.02);
   }
-}
-
-// Random flips, shifts and noise, per example, vectorised and differentiable (so G learns
-// through them when D sees augmented fakes).
-torch::Tensor augment(const torch::Tensor& x, const AugmentOptions& a) {  // (B, C, H, W) in [-1, 1]
-  torch::Tensor out = x;
-  const int64_t b = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
-  const auto idx = torch::TensorOptions().dtype(torch::kInt64).device(x.device());
-  if (a.hflip) {
-    const torch::Tensor flip = torch::rand({b, 1, 1, 1}, x.options()) < 0.5;
-    out = torch::where(flip, out.flip({3}), out);
-  }
-  if (a.translate_px > 0) {
-    const int64_t t = a.translate_px;
-    const torch::Tensor padded = F::pad(out, F::PadFuncOptions({t, t, t, t}).value(-1.0));  // background is -1
-    const torch::Tensor sy = torch::randint(0, 2 * t + 1, {b, 1}, idx), sx = torch::randint(0, 2 * t + 1, {b, 1}, idx);
-    const torch::Tensor rows = (torch::arange(h, idx).unsqueeze(0) + sy).view({b, 1, h, 1}).expand({b, c, h, w + 2 * t});
-    const torch::Tensor cols = (torch::arange(w, idx).unsqueeze(0) + sx).view({b, 1, 1, w}).expand({b, c, h, w});
-    out = padded.gather(2, rows).gather(3, cols);
-  }
-  if (a.noise_std > 0) out = out + a.noise_std * torch::randn_like(out);
-  return out;
 }
 
 class Dcgan final : public GenerativeModel {

@@ -12,6 +12,7 @@
 namespace gen {
 
 // Each family's file defines one of these.
+void register_classifier();
 void register_dcgan();
 void register_transformer();
 void register_vae();
@@ -32,6 +33,7 @@ void register_model(ModelKind kind) {
 
 void register_builtin_models() {
   static const bool once = [] {
+    register_classifier();
     register_dcgan();
     register_transformer();
     register_vae();

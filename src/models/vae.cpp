@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "config/config.h"
+#include "models/capabilities.h"
 #include "models/generative_model.h"
 #include "models/model_options.h"
 #include "models/registry.h"
@@ -83,7 +84,7 @@ struct VaeNetImpl : nn::Module {
 };
 TORCH_MODULE(VaeNet);
 
-class Vae final : public GenerativeModel {
+class Vae final : public GenerativeModel, public LikelihoodModel {
  public:
   explicit Vae(const ModelContext& ctx)
       : o_(read_model_options<VaeOptions>(ctx.config.model.options, &ctx.config.source)),
@@ -110,14 +111,52 @@ class Vae final : public GenerativeModel {
   }
 
   // Negative ELBO per image (nats) with its two terms, on the data as the model sees it
-  // (dynamic binarization uses a fixed draw so evaluations are comparable).
+  // (dynamic binarization uses a fixed draw so evaluations are comparable), with the weights
+  // `gen sample` uses (the EMA when there is one).
   StepMetrics evaluate(const Batch& batch) override {
     torch::NoGradGuard no_grad;
+    const auto ema = opt_.ema() ? opt_.ema()->apply() : nullptr;
     net_->eval();
     const Terms t = terms(prepare(batch.x, /*training=*/false));
     net_->train();
     return {{"loss", t.recon + t.kl}, {"recon", t.recon}, {"kl", t.kl}};
   }
+
+  // log w_k = log p(x|z_k) + log p(z_k) - log q(z_k|x) for K draws z_k ~ q(z|x), decoded in
+  // chunks of about 5,000 images so K = 1000 fits in memory.
+  Bounds log_likelihood_bounds(const torch::Tensor& batch_x, int64_t k, at::Generator& generator) override {
+    torch::NoGradGuard no_grad;
+    const auto ema = opt_.ema() ? opt_.ema()->apply() : nullptr;
+    net_->eval();
+    const torch::Tensor x = prepare(batch_x, /*training=*/false);  // (B, C, H, W) in [0, 1]
+    auto [mu, logvar] = net_->encode(x);                          // (B, Z)
+    const int64_t b = x.size(0), zd = mu.size(1), chunk = std::max<int64_t>(1, 5000 / b);
+    const torch::Tensor sd = torch::exp(0.5 * logvar), flat_x = x.reshape({1, b, -1});
+    const double log2pi = std::log(2 * M_PI);
+    std::vector<torch::Tensor> parts;
+    for (int64_t s = 0; s < k; s += chunk) {
+      const int64_t c = std::min(chunk, k - s);
+      const torch::Tensor eps = torch::randn({c, b, zd}, generator).to(mu.device());  // (c, B, Z)
+      const torch::Tensor z = mu.unsqueeze(0) + eps * sd.unsqueeze(0);
+      const torch::Tensor out = net_->decode(z.reshape({c * b, zd})).view({c, b, -1});  // (c, B, D)
+      const torch::Tensor xs = flat_x.expand_as(out);
+      torch::Tensor log_px;
+      if (o_.likelihood == "bernoulli") {
+        log_px = -F::binary_cross_entropy_with_logits(out, xs, F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kNone)).sum(2);
+      } else {
+        const torch::Tensor ls = net_->log_scale;
+        log_px = -(0.5 * (xs - out).pow(2) * torch::exp(-2 * ls) + ls + 0.5 * log2pi).sum(2);
+      }
+      const torch::Tensor log_pz = -0.5 * (z.pow(2) + log2pi).sum(2);
+      const torch::Tensor log_qz = -0.5 * (eps.pow(2) + logvar.unsqueeze(0) + log2pi).sum(2);
+      parts.push_back((log_px + log_pz - log_qz).to(torch::kDouble));  // (c, B)
+    }
+    net_->train();
+    const torch::Tensor log_w = torch::cat(parts);  // (K, B)
+    return {log_w.mean(0).to(torch::kCPU), (torch::logsumexp(log_w, 0) - std::log(double(k))).to(torch::kCPU)};
+  }
+
+  int64_t data_dims() const override { return net_->c_ * net_->h_ * net_->w_; }
 
   std::vector<std::string> sample_modes() const override { return {"prior", "recon", "interp"}; }
 

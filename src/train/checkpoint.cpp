@@ -85,7 +85,7 @@ std::string checkpoint_name(int64_t step) {
 }
 
 void save_checkpoint(const std::string& path, const Config& config, const DataSpec& data,
-                     int64_t step, GenerativeModel& model) {
+                     int64_t step, GenerativeModel& model, double lr_scale) {
   torch::serialize::OutputArchive archive;
   archive.write("gen/format", c10::IValue(kCheckpointFormat));
   archive.write("gen/program_version", c10::IValue(std::string(GEN_VERSION)));
@@ -95,7 +95,15 @@ void save_checkpoint(const std::string& path, const Config& config, const DataSp
   archive.write("gen/tokenizer", c10::IValue(data.tokenizer));
   archive.write("gen/vocabulary", c10::IValue(data.vocabulary));
   archive.write("gen/step", c10::IValue(step));
+  archive.write("gen/lr_scale", c10::IValue(lr_scale));
   archive.write("gen/rng_cpu", at::detail::getDefaultCPUGenerator().get_state());
+  if (torch::cuda::is_available()) {  // dropout and randn on the GPU draw from these
+    std::vector<torch::Tensor> states;
+    for (int64_t i = 0; i < int64_t(torch::cuda::device_count()); ++i) {
+      states.push_back(at::globalContext().defaultGenerator(c10::Device(c10::kCUDA, c10::DeviceIndex(i))).get_state());
+    }
+    archive.write("gen/rng_cuda", torch::stack(states));
+  }
   torch::serialize::OutputArchive model_archive;
   model.save(model_archive);
   archive.write("model", model_archive);
@@ -164,6 +172,7 @@ Checkpoint open_checkpoint(const std::string& path, torch::Device device) {
     ckpt.program_version = v.toStringRef();
     ckpt.archive.read("gen/step", v);
     ckpt.step = v.toInt();
+    if (ckpt.archive.try_read("gen/lr_scale", v)) ckpt.lr_scale = v.toDouble();  // absent before rollbacks existed
     ckpt.archive.read("gen/config", v);
     ckpt.config = parse_config(v.toStringRef(), path + " (embedded config)");
     torch::Tensor spec;
@@ -190,19 +199,35 @@ Checkpoint open_checkpoint(const std::string& path, torch::Device device) {
   return ckpt;
 }
 
-void restore_checkpoint(Checkpoint& checkpoint, GenerativeModel& model) {
+void load_model_state(Checkpoint& checkpoint, GenerativeModel& model) {
   try {
     torch::serialize::InputArchive model_archive;
     checkpoint.archive.read("model", model_archive);
     model.load(model_archive);
-    torch::Tensor rng;
-    checkpoint.archive.read("gen/rng_cpu", rng);
-    at::Generator global = at::detail::getDefaultCPUGenerator();  // a handle to the shared state
-    global.set_state(rng.to(torch::kCPU));
   } catch (const c10::Error& e) {
     throw CheckpointError(checkpoint.path + ": model state does not fit model.kind " +
                           checkpoint.config.model.kind + " as configured (" +
                           first_line(e.what_without_backtrace()) + ")");
+  }
+}
+
+void restore_checkpoint(Checkpoint& checkpoint, GenerativeModel& model) {
+  load_model_state(checkpoint, model);
+  try {
+    torch::Tensor rng;
+    checkpoint.archive.read("gen/rng_cpu", rng);
+    at::Generator global = at::detail::getDefaultCPUGenerator();  // a handle to the shared state
+    global.set_state(rng.to(torch::kCPU));
+    torch::Tensor cuda;
+    if (torch::cuda::is_available() && checkpoint.archive.try_read("gen/rng_cuda", cuda)) {
+      const int64_t n = std::min<int64_t>(cuda.size(0), int64_t(torch::cuda::device_count()));
+      for (int64_t i = 0; i < n; ++i) {
+        at::Generator g = at::globalContext().defaultGenerator(c10::Device(c10::kCUDA, c10::DeviceIndex(i)));
+        g.set_state(cuda[i].to(torch::kCPU));
+      }
+    }
+  } catch (const c10::Error& e) {
+    throw CheckpointError(checkpoint.path + ": no usable random-generator state (" + first_line(e.what_without_backtrace()) + ")");
   }
 }
 

@@ -27,19 +27,23 @@ struct Checkpoint {
   Config config;
   DataSpec data;
   int64_t step = 0;
+  double lr_scale = 1.0;  // product of the guard's lr factors applied by rollbacks so far
   int64_t format = 0;
   std::string program_version;
   torch::serialize::InputArchive archive;  // the rest: model state, RNG
 };
 
 void save_checkpoint(const std::string& path, const Config& config, const DataSpec& data,
-                     int64_t step, GenerativeModel& model);
+                     int64_t step, GenerativeModel& model, double lr_scale = 1.0);
 
 // Reads and checks the header; throws CheckpointError naming the file and the problem.
 Checkpoint open_checkpoint(const std::string& path, torch::Device device);
 
-// Loads the model's state and the global RNG state from an opened checkpoint.
+// Loads the model's state and the global RNG state from an opened checkpoint (to continue it).
 void restore_checkpoint(Checkpoint& checkpoint, GenerativeModel& model);
+// Loads the model's state only: for a helper network (the feature net) inside another run,
+// whose random stream must not change.
+void load_model_state(Checkpoint& checkpoint, GenerativeModel& model);
 
 // Run-folder bookkeeping: checkpoints/step_NNNNNNN.pt, and latest.pt pointing at the newest.
 std::string checkpoint_name(int64_t step);

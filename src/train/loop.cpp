@@ -5,10 +5,15 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <set>
 
 #include "config/diff.h"
 #include "data/data_source.h"
+#include "eval/held_out.h"
+#include "eval/quality.h"
 #include "io/image_grid.h"
 #include "io/metrics_log.h"
 #include "models/generative_model.h"
@@ -36,6 +41,30 @@ std::string step_file(const std::string& dir, int64_t step, const char* ext) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "/step_%07lld.%s", static_cast<long long>(step), ext);
   return dir + buf;
+}
+
+// Test hook for the non-finite guard: GEN_FAULT_NAN_STEPS=A-B poisons the image batches of
+// steps A..B-1 with NaN, once per step (a transient fault: a rolled-back step is clean).
+struct NanFault {
+  int64_t from = 0, to = 0;
+  std::set<int64_t> fired;
+
+  NanFault() {
+    const char* env = std::getenv("GEN_FAULT_NAN_STEPS");
+    long long a = 0, b = 0;
+    if (env && std::sscanf(env, "%lld-%lld", &a, &b) == 2) from = a, to = b;
+  }
+  void apply(int64_t step, Batch& batch) {
+    if (step < from || step >= to || !batch.x.is_floating_point() || !fired.insert(step).second) return;
+    batch.x = batch.x * std::nan("");
+  }
+};
+
+bool all_finite(const StepMetrics& m) {
+  if (m.empty()) return true;
+  std::vector<torch::Tensor> values;
+  for (const auto& kv : m) values.push_back(kv.second.detach().reshape({}).to(torch::kDouble));
+  return torch::stack(values).isfinite().all().item<bool>();
 }
 
 // Which checkpoint to continue from, or "" for a fresh run.
@@ -82,6 +111,7 @@ class Trainer {
     spdlog::info("gen {} | run folder {} | model {}", GEN_VERSION, run_dir, kind.kind);
     spdlog::info(configure_threads(config_.runtime, kind.workload(config_)).summary);
     const torch::Device device = choose_device(config_.device);
+    device_ = device;
     spdlog::info("device: {}", device.str());
 
     torch::manual_seed(static_cast<uint64_t>(config_.seed));
@@ -94,6 +124,7 @@ class Trainer {
     for (const auto& [name, count] : model_->parameter_counts()) {
       spdlog::info("{}: {} parameters", name, count);
     }
+    if (config_.train.eval_every > 0) quality_ = std::make_unique<QualityEvaluator>(*model_, *data_, open_feature_net(device));
 
     int64_t step = 0;
     if (!resume.empty()) {
@@ -101,7 +132,9 @@ class Trainer {
       check_resume_config(ckpt.config, config_, resume, options_.force);
       restore_checkpoint(ckpt, *model_);
       step = ckpt.step;
-      spdlog::info("resumed from {} at step {}", resume, step);
+      lr_scale_ = ckpt.lr_scale;
+      spdlog::info("resumed from {} at step {}{}", resume, step,
+                   lr_scale_ != 1.0 ? fmt::format(" (lr scaled by {:.3g} after rollbacks)", lr_scale_) : "");
     }
     make_dirs(ckpt_dir_);
     make_dirs(samples_dir_);
@@ -118,7 +151,7 @@ class Trainer {
     TrainResult result;
     int64_t last_sample = -1, last_eval = -1, last_ckpt = resume.empty() ? -1 : step;
     std::vector<std::pair<std::string, torch::Tensor>> sums;  // running sums, on the device
-    int64_t window_steps = 0;
+    int64_t window_steps = 0, bad_in_row = 0, bad_in_window = 0;
     double paused = 0;  // seconds spent on samples and checkpoints inside the window
     auto window_start = Clock::now();
     double lr = lr_at(config_.optim, steps, step);
@@ -132,19 +165,36 @@ class Trainer {
         result.stopped_early = true;
         break;
       }
-      lr = lr_at(config_.optim, steps, step);
+      lr = lr_at(config_.optim, steps, step) * lr_scale_;
       model_->begin_step(step, lr);
-      const Batch batch = data_->batch_at(step);
+      Batch batch = data_->batch_at(step);
+      fault_.apply(step, batch);
       const StepMetrics m = model_->train_step(batch);
       ++step;
-      accumulate(sums, m);
+      if (all_finite(m)) {
+        bad_in_row = 0;
+        accumulate(sums, m);
+      } else {  // the model skipped its update (NetOptimizer never applies a non-finite gradient)
+        ++bad_in_row;
+        ++bad_in_window;
+        if (config_.guard.max_bad_steps > 0 && bad_in_row >= config_.guard.max_bad_steps) {
+          step = roll_back(metrics, step, bad_in_row);
+          bad_in_row = 0;
+          continue;
+        }
+      }
       ++window_steps;
 
       if (step % config_.train.log_every == 0 || step == steps) {
         const double secs = std::max(seconds_since(window_start) - paused, 1e-9);
-        log_step(metrics, step, steps, sums, window_steps, secs, lr);
+        log_step(metrics, step, steps, sums, window_steps - bad_in_window, secs, lr);
+        if (bad_in_window > 0) {
+          spdlog::warn("{} of the last {} steps had a non-finite loss or gradient and were skipped", bad_in_window, window_steps);
+          metrics.write(step, {{"skipped_nonfinite", double(bad_in_window)}});
+        }
         sums.clear();
         window_steps = 0;
+        bad_in_window = 0;
         paused = 0;
         window_start = Clock::now();
       }
@@ -158,8 +208,11 @@ class Trainer {
         last_sample = step;
       }
       if (config_.train.ckpt_every > 0 && step % config_.train.ckpt_every == 0) {
-        result.checkpoint = save(step);
-        last_ckpt = step;
+        const std::string written = save(step, /*final=*/step == steps);
+        if (!written.empty()) {
+          result.checkpoint = written;
+          last_ckpt = step;
+        }
       }
       paused += seconds_since(t_io);
     }
@@ -168,7 +221,7 @@ class Trainer {
       evaluate(metrics, step);
     }
     if (step != last_sample && step > 0) write_samples(step);
-    if (step != last_ckpt && step > 0) result.checkpoint = save(step);
+    if (step != last_ckpt && step > 0) result.checkpoint = save(step, /*final=*/true);
     result.step = step;
     if (result.interrupted) {
       spdlog::warn("interrupted at step {}; checkpoint {} written. Continue with: gen train {} --resume auto",
@@ -218,39 +271,41 @@ class Trainer {
                  std::floor(eta / 60), std::fmod(eta, 60.0));
   }
 
-  // Mean of each metric of model->evaluate over the held-out batches of each split, weighted by
-  // batch size, logged as train_<name> and val_<name>.
+  // The family's held-out metrics on both splits, plus its quality figures on the budget of
+  // the eval section (FID/KID/IS when a feature network is there, the IWAE bound when asked).
   void evaluate(MetricsLog& metrics, int64_t step) {
     const auto t0 = Clock::now();
-    MetricValues values;
-    std::string line;
-    for (const std::string split : {"train", "val"}) {
-      const int64_t batches = data_->eval_batch_count(split);
-      std::vector<std::pair<std::string, torch::Tensor>> sums;
-      int64_t rows = 0;
-      for (int64_t i = 0; i < batches; ++i) {
-        const Batch batch = data_->eval_batch(split, i);
-        const int64_t b = batch.x.size(0);
-        if (b == 0) continue;
-        StepMetrics m = model_->evaluate(batch);
-        if (m.empty()) return;  // this family has nothing to evaluate
-        for (auto& kv : m) kv.second = kv.second.detach().to(torch::kDouble) * double(b);
-        if (sums.empty()) {
-          sums = std::move(m);
-        } else {
-          for (size_t j = 0; j < sums.size(); ++j) sums[j].second += m[j].second;
-        }
-        rows += b;
-      }
-      for (const auto& [name, sum] : sums) {
-        const double mean = sum.item<double>() / double(rows);
-        values.emplace_back(split + "_" + name, mean);
-        line += fmt::format(" {}_{} {:.4f}", split, name, mean);
-      }
-    }
+    MetricValues values = held_out_means(*data_, *model_, "train", config_.train.eval_batches);
+    QualityBudget budget;
+    budget.samples = config_.eval.samples;
+    budget.iw_samples = config_.eval.iw_samples;
+    budget.iw_examples = config_.eval.samples;
+    budget.seed = static_cast<uint64_t>(config_.seed);
+    budget.max_batches = config_.train.eval_batches;
+    for (const Figure& f : quality_->run(budget).figures) values.emplace_back(f.name, f.value);
     if (values.empty()) return;
     metrics.write(step, values);
+    std::string line;
+    for (const auto& [name, value] : values) line += fmt::format(" {} {:.4g}", name, value);
     spdlog::info("eval step {} |{} | {:.1f} s", step, line, seconds_since(t0));
+  }
+
+  // The feature network for image figures during training, or null (with the reason logged).
+  std::unique_ptr<FeatureNet> open_feature_net(torch::Device device) const {
+    if (!QualityEvaluator::draws_images(*model_, *data_)) return nullptr;
+    const bool automatic = config_.eval.features.empty() || config_.eval.features == "auto";
+    std::string path;
+    try {
+      path = find_feature_net(config_, "");
+    } catch (const UsageError& e) {
+      if (!automatic) throw;
+      spdlog::info("image figures (FID/KID/IS) off during training: {}", e.what());
+      return nullptr;
+    }
+    auto net = std::make_unique<FeatureNet>(path, device);
+    spdlog::info("image figures during training: {} features from {} (step {}), {} samples", net->name(), path, net->step(),
+                 config_.eval.samples);
+    return net;
   }
 
   void write_samples(int64_t step) {
@@ -272,13 +327,44 @@ class Trainer {
     }
   }
 
-  std::string save(int64_t step) {
+  // Writes a checkpoint; "" when the write failed and checkpoint.on_error is warn (never for the
+  // last one of a run: without it there is nothing to continue from).
+  std::string save(int64_t step, bool final) {
     const std::string path = ckpt_dir_ + "/" + checkpoint_name(step);
-    save_checkpoint(path, config_, spec_, step, *model_);
+    try {
+      save_checkpoint(path, config_, spec_, step, *model_, lr_scale_);
+    } catch (const CheckpointError& e) {
+      if (final || config_.checkpoint.on_error != "warn") throw;
+      spdlog::error("{} (checkpoint.on_error: warn, training goes on)", e.what());
+      return "";
+    }
     replace_symlink(ckpt_dir_ + "/latest.pt", checkpoint_name(step));
     prune_checkpoints(ckpt_dir_, config_.train.keep_last);
     spdlog::info("checkpoint: {}", path);
     return path;
+  }
+
+  // guard.max_bad_steps non-finite steps in a row: back to the newest checkpoint with a smaller
+  // learning rate. Returns the step to continue from; throws TrainingError when out of rollbacks.
+  int64_t roll_back(MetricsLog& metrics, int64_t step, int64_t bad) {
+    const std::string what = fmt::format("{} steps in a row with a non-finite loss or gradient (up to step {})", bad, step);
+    if (rollbacks_ >= config_.guard.max_rollbacks) {
+      throw TrainingError(what + " after " + std::to_string(rollbacks_) + " rollback(s) (guard.max_rollbacks " +
+                          std::to_string(config_.guard.max_rollbacks) + "); the newest checkpoint is intact: lower optim.lr, set " +
+                          "optim.grad_clip, then continue with --resume auto");
+    }
+    const std::string last = latest_checkpoint(ckpt_dir_);
+    if (last.empty()) {
+      throw TrainingError(what + " and no checkpoint to roll back to: lower optim.lr or set optim.grad_clip");
+    }
+    Checkpoint ckpt = open_checkpoint(last, device_);
+    restore_checkpoint(ckpt, *model_);
+    ++rollbacks_;
+    lr_scale_ *= config_.guard.lr_factor;
+    metrics.write(step, {{"rollback_to", double(ckpt.step)}, {"bad_steps", double(bad)}, {"lr_scale", lr_scale_}});
+    spdlog::warn("{}: rolled back to {} (step {}), learning rate now scaled by {:.3g} (rollback {} of {})", what, last,
+                 ckpt.step, lr_scale_, rollbacks_, config_.guard.max_rollbacks);
+    return ckpt.step;
   }
 
   const Config& config_;
@@ -287,6 +373,11 @@ class Trainer {
   std::unique_ptr<DataSource> data_;
   DataSpec spec_;
   std::unique_ptr<GenerativeModel> model_;
+  std::unique_ptr<QualityEvaluator> quality_;
+  torch::Device device_ = torch::kCPU;
+  double lr_scale_ = 1.0;  // guard rollbacks multiply it by guard.lr_factor
+  int64_t rollbacks_ = 0;
+  NanFault fault_;
 };
 
 }  // namespace

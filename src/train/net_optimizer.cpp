@@ -1,5 +1,7 @@
 #include "train/net_optimizer.h"
 
+#include <cmath>
+
 #include "config/config.h"
 
 namespace gen {
@@ -77,14 +79,17 @@ NetOptimizer::NetOptimizer(torch::nn::Module& net, const Config& config, bool us
 void NetOptimizer::zero_grad() { optimizer_->zero_grad(); }
 
 torch::Tensor NetOptimizer::step() {
-  torch::Tensor norm;
+  // The global gradient norm, as a tensor (clip_grad_norm_ returns a double in 1.13, a sync).
+  std::vector<torch::Tensor> norms;
+  for (const auto& p : params_) {
+    if (p.grad().defined()) norms.push_back(p.grad().detach().norm(2));
+  }
+  const torch::Tensor norm = norms.empty() ? torch::zeros({}) : torch::stack(norms).norm(2);
+  // A non-finite gradient would poison the weights and Adam's moments for good: skip the
+  // update (the trainer counts the step as bad from its non-finite loss, and rolls back when
+  // they persist). One host sync per step; on the CPU it costs nothing measurable.
+  if (!std::isfinite(norm.item<double>())) return clip_ > 0 ? norm : torch::Tensor();
   if (clip_ > 0) {
-    // clip_grad_norm_ returns a double in 1.13 (a sync); compute the norm as a tensor instead.
-    std::vector<torch::Tensor> norms;
-    for (const auto& p : params_) {
-      if (p.grad().defined()) norms.push_back(p.grad().detach().norm(2));
-    }
-    norm = norms.empty() ? torch::zeros({}) : torch::stack(norms).norm(2);
     const torch::Tensor scale = (clip_ / (norm + 1e-6)).clamp_max(1.0);
     for (auto& p : params_) {
       if (p.grad().defined()) p.grad().detach().mul_(scale);
@@ -92,7 +97,7 @@ torch::Tensor NetOptimizer::step() {
   }
   optimizer_->step();
   if (ema_) ema_->update();
-  return norm;
+  return clip_ > 0 ? norm : torch::Tensor();
 }
 
 StepMetrics NetOptimizer::train(const Batch& batch, int64_t parts,

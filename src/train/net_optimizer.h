@@ -41,7 +41,8 @@ class NetOptimizer {
 
   void zero_grad();
   // Clips (when configured), steps and updates the EMA; returns the gradient norm before clipping
-  // (a 0-dim tensor on the device; NaN-free only if the gradients are).
+  // when clipping is on (a 0-dim tensor on the device), else an undefined tensor. With a
+  // non-finite gradient nothing is updated.
   torch::Tensor step();
   void set_lr(double lr);
   Ema* ema() { return ema_.get(); }

@@ -15,6 +15,7 @@ enum class ExitCode : int {
   kData = 4,
   kCheckpoint = 5,
   kIo = 6,
+  kTraining = 7,    // training diverged beyond what the guard may repair
   kInterrupted = 130,
 };
 
@@ -36,6 +37,7 @@ GEN_DEFINE_ERROR(ConfigError, kConfig)
 GEN_DEFINE_ERROR(DataError, kData)
 GEN_DEFINE_ERROR(CheckpointError, kCheckpoint)
 GEN_DEFINE_ERROR(IoError, kIo)
+GEN_DEFINE_ERROR(TrainingError, kTraining)
 #undef GEN_DEFINE_ERROR
 
 }  // namespace gen

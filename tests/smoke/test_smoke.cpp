@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <opencv2/imgcodecs.hpp>
+#include <yaml-cpp/yaml.h>
 
 #include "support/idx_writer.h"
 #include "support/temp_dir.h"
@@ -20,9 +21,10 @@ struct Run {
   std::string output;  // stdout + stderr
 };
 
-Run run_gen(const std::string& args, const TempDir& dir) {
+// `shell_prefix` runs before the binary in the same shell, e.g. "GEN_X=1 " or "ulimit -f 64; ".
+Run run_gen(const std::string& args, const TempDir& dir, const std::string& shell_prefix = "") {
   const std::string log = dir / "gen_output.txt";
-  const std::string cmd = std::string("cd '" GEN_SOURCE_DIR "' && '" GEN_BINARY "' ") + args + " > '" + log + "' 2>&1";
+  const std::string cmd = std::string("cd '" GEN_SOURCE_DIR "' && ") + shell_prefix + "'" GEN_BINARY "' " + args + " > '" + log + "' 2>&1";
   const int status = std::system(cmd.c_str());
   Run r;
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -246,4 +248,137 @@ TEST_CASE("smoke: config show and check", "[smoke]") {
   INFO(r.output);
   CHECK(r.code == 0);
   CHECK_THAT(r.output, Catch::Contains("ok: dcgan") && Catch::Contains("32 images 1x16x16"));
+}
+
+namespace {
+YAML::Node eval_json(const TempDir& dir, const std::string& args, Run& r) {
+  r = run_gen("eval " + args + " --json " + (dir / "eval.json"), dir);
+  if (r.code != 0) return YAML::Node();
+  return YAML::LoadFile(dir / "eval.json");  // JSON is YAML 1.2 flow syntax
+}
+}  // namespace
+
+TEST_CASE("smoke: gen eval writes JSON figures for every tiny family; image figures name their feature network", "[smoke]") {
+  TempDir dir;
+  fs::create_directories(dir / "data");
+  gen::test::write_tiny_mnist(dir / "data", 64, 28);
+  gen::test::write_text(dir / "data/input.txt", tiny_text());
+  const std::string sets = " --set data.root=" + dir.path() + "/data --set out_dir=" + dir.path() + "/runs";
+  for (const char* family : {"classifier", "dcgan", "vae", "transformer"}) {
+    const Run r = run_gen(std::string("train configs/tiny/") + family + ".yaml" + sets, dir);
+    INFO(r.output);
+    REQUIRE(r.code == 0);
+  }
+  auto ckpt = [&](const char* run) { return dir.path() + "/runs/" + run + "/checkpoints/latest.pt"; };
+  Run r;
+
+  YAML::Node j = eval_json(dir, "--ckpt " + ckpt("classifier"), r);
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  CHECK(j["info"]["model_kind"].as<std::string>() == "classifier");
+  const double acc = j["figures"]["val_acc"].as<double>();
+  CHECK((acc >= 0 && acc <= 1));
+  r = run_gen("sample --ckpt " + ckpt("classifier"), dir);
+  CHECK(r.code == 2);
+  CHECK_THAT(r.output, Catch::Contains("draws no samples"));
+
+  // An image generator without a feature network: the error names the command that trains one.
+  r = run_gen("eval --ckpt " + ckpt("dcgan") + " --n 32", dir);
+  CHECK(r.code == 2);
+  CHECK_THAT(r.output, Catch::Contains("gen train configs/classifier_mnist.yaml"));
+
+  j = eval_json(dir, "--ckpt " + ckpt("dcgan") + " --features " + ckpt("classifier") + " --n 40", r);
+  REQUIRE(r.code == 0);
+  const YAML::Node f = j["figures"];
+  CHECK(f["fid_mnist_cnn"].as<double>() >= 0);
+  CHECK(f["real_fid_mnist_cnn"].as<double>() >= 0);
+  CHECK(f["kid_mnist_cnn"].IsDefined());
+  const double is = f["is_mnist_cnn"].as<double>();
+  CHECK((is >= 1 && is <= 10.0001));
+  CHECK(f["class_coverage"].as<double>() <= 1);
+  CHECK_THAT(j["info"]["feature_net"].as<std::string>(), Catch::Contains("mnist_cnn") && Catch::Contains("not ImageNet"));
+  CHECK_THAT(r.output, Catch::Contains("fid_mnist_cnn"));  // the table on stdout
+
+  j = eval_json(dir, "--ckpt " + ckpt("vae") + " --iw-samples 20 --skip-images", r);
+  REQUIRE(r.code == 0);
+  CHECK(j["figures"]["val_loss"].as<double>() > 0);
+  CHECK(j["figures"]["val_nll_iwae"].as<double>() <= j["figures"]["val_neg_elbo_mc"].as<double>());
+  CHECK(j["figures"]["val_bits_per_dim"].as<double>() > 0);
+
+  j = eval_json(dir, "--ckpt " + ckpt("transformer"), r);
+  REQUIRE(r.code == 0);
+  const double loss = j["figures"]["val_loss"].as<double>();
+  CHECK(j["figures"]["val_bpc"].as<double>() == Approx(loss / std::log(2.0)));
+  CHECK(j["figures"]["val_perplexity"].as<double>() == Approx(std::exp(loss)));
+}
+
+TEST_CASE("smoke: with a feature network, train.eval_every logs FID and IS to metrics.jsonl", "[smoke]") {
+  TempDir dir;
+  fs::create_directories(dir / "data");
+  gen::test::write_tiny_mnist(dir / "data", 64, 28);
+  const std::string sets = " --set data.root=" + dir.path() + "/data --set out_dir=" + dir.path() + "/runs";
+  Run r = run_gen("train configs/tiny/classifier.yaml" + sets + " --set name=classifier_mnist", dir);
+  REQUIRE(r.code == 0);
+  // eval.features: auto finds out_dir/classifier_mnist.
+  r = run_gen("train configs/tiny/dcgan.yaml" + sets + " --set train.eval_every=3 --set eval.samples=32", dir);
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  const std::string metrics = read_text(dir / "runs/dcgan/metrics.jsonl");
+  CHECK_THAT(metrics, Catch::Contains("\"fid_mnist_cnn\":") && Catch::Contains("\"is_mnist_cnn\":") &&
+                          Catch::Contains("\"real_fid_mnist_cnn\":"));
+}
+
+TEST_CASE("smoke: non-finite steps are skipped, then rolled back with a smaller lr; exhausted rollbacks stop cleanly", "[smoke]") {
+  TempDir dir;
+  fs::create_directories(dir / "data");
+  gen::test::write_tiny_mnist(dir / "data", 64, 28);
+  const std::string train = tiny_train(dir, "--set train.steps=12 --set train.ckpt_every=3 --set train.log_every=3 --set guard.max_bad_steps=3");
+  // Steps 7, 8, 9 (0-based) get NaN images once: three bad steps in a row -> back to step 9's checkpoint.
+  Run r = run_gen(train, dir, "GEN_FAULT_NAN_STEPS=7-10 ");
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  CHECK_THAT(r.output, Catch::Contains("non-finite") && Catch::Contains("rolled back to") && Catch::Contains("scaled by 0.5"));
+  const std::string metrics = read_text(dir / "runs/dcgan/metrics.jsonl");
+  CHECK_THAT(metrics, Catch::Contains("\"rollback_to\":9") && Catch::Contains("\"lr_scale\":0.5"));
+  CHECK_THAT(metrics, Catch::Contains("\"step\":12"));
+  CHECK(fs::read_symlink(dir / "runs/dcgan/checkpoints/latest.pt") == "step_0000012.pt");
+  // The weights never took a NaN: the final checkpoint samples.
+  r = run_gen("sample --ckpt " + (dir / "runs/dcgan/checkpoints/latest.pt") + " --out " + (dir / "s.png"), dir);
+  CHECK(r.code == 0);
+
+  // No rollbacks allowed: a clear stop (exit 7), and the newest checkpoint still loads.
+  fs::remove_all(dir / "runs");
+  r = run_gen(train + " --set guard.max_rollbacks=0", dir, "GEN_FAULT_NAN_STEPS=4-20 ");
+  CHECK(r.code == 7);
+  CHECK_THAT(r.output, Catch::Contains("non-finite") && Catch::Contains("guard.max_rollbacks") && Catch::Contains("--resume auto"));
+  r = run_gen("sample --ckpt " + (dir / "runs/dcgan/checkpoints/latest.pt") + " --out " + (dir / "s.png"), dir);
+  CHECK(r.code == 0);
+}
+
+TEST_CASE("smoke: a checkpoint that cannot be written stops the run and leaves the previous one intact, or warns", "[smoke]") {
+  TempDir dir;
+  fs::create_directories(dir / "data");
+  gen::test::write_tiny_mnist(dir / "data", 64, 28);
+  Run r = run_gen(tiny_train(dir, "--set train.steps=3"), dir);
+  REQUIRE(r.code == 0);
+  const std::string ckpt = dir / "runs/dcgan/checkpoints/step_0000003.pt";
+  const auto size = fs::file_size(ckpt);
+  // A file-size limit makes every checkpoint write fail as a full disk would (EFBIG, SIGXFSZ ignored).
+  const std::string limit = "trap '' XFSZ; ulimit -f " + std::to_string(size / 1024 / 2) + "; ";
+  r = run_gen(tiny_train(dir, "--resume auto"), dir, limit);
+  INFO(r.output);
+  CHECK(r.code == 5);
+  CHECK_THAT(r.output, Catch::Contains("checkpoint not saved (the previous one is intact)"));
+  CHECK(fs::file_size(ckpt) == size);
+  CHECK(fs::read_symlink(dir / "runs/dcgan/checkpoints/latest.pt") == "step_0000003.pt");
+  for (const auto& e : fs::directory_iterator(dir / "runs/dcgan/checkpoints")) {
+    CHECK(e.path().filename().string().find(".tmp") == std::string::npos);  // no half-written file left
+  }
+  r = run_gen("sample --ckpt " + ckpt + " --out " + (dir / "s.png"), dir);
+  CHECK(r.code == 0);
+
+  // on_error: warn trains on past the failed save at step 6... until the run's last checkpoint, which must exist.
+  r = run_gen(tiny_train(dir, "--resume auto --set train.steps=9 --set checkpoint.on_error=warn"), dir, limit);
+  CHECK(r.code == 5);
+  CHECK_THAT(r.output, Catch::Contains("training goes on") && Catch::Contains("step 9/9"));
 }

@@ -1,0 +1,110 @@
+// gen eval --ckpt F [--n N] [--features CKPT] [--json F] [--iw-samples K] ...
+// Rebuilds the model from its checkpoint and measures the family's quality figures on the
+// held-out split: loss/accuracy, the IWAE bound of a VAE, per-token loss/bpc/perplexity of a
+// language model over the whole split, FID/KID/IS/coverage of an image generator.
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <ostream>
+
+#include "cli/commands.h"
+#include "data/data_source.h"
+#include "eval/quality.h"
+#include "models/generative_model.h"
+#include "models/registry.h"
+#include "train/checkpoint.h"
+#include "util/device.h"
+#include "util/errors.h"
+#include "util/fs.h"
+#include "util/threads.h"
+
+namespace gen {
+
+namespace {
+struct EvalCommand {
+  std::string ckpt;
+  std::string features;
+  std::string json;
+  std::string data_root;
+  std::string device = "auto";
+  bool no_ema = false;
+  bool skip_images = false;
+  QualityBudget budget;
+};
+
+void run_eval(const EvalCommand& cmd, std::ostream& print) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const torch::Device device = choose_device(cmd.device);
+  Checkpoint ckpt = open_checkpoint(cmd.ckpt, device);
+  configure_threads(ckpt.config.runtime, find_model_kind(ckpt.config).workload(ckpt.config));
+  auto model = build_model(ckpt.config, ckpt.data, device);
+  restore_checkpoint(ckpt, *model);
+
+  Config data_config = ckpt.config;
+  if (!cmd.data_root.empty()) data_config.data.root = cmd.data_root;
+  data_config.train.eval_batches = 0;  // text: every window of the split, not a sample of them
+  auto data = open_data_source(data_config, device);
+  if (data->spec().vocabulary != ckpt.data.vocabulary || data->spec().channels != ckpt.data.channels ||
+      data->spec().height != ckpt.data.height || data->spec().width != ckpt.data.width) {
+    throw DataError(data_config.data.root + ": this data does not have the shape or vocabulary " + cmd.ckpt +
+                    " was trained on (" + data->describe() + ")");
+  }
+  if (data->eval_batch_count("val") == 0) {
+    throw DataError(data_config.data.root + ": no held-out split to evaluate on (" + data->describe() + ")");
+  }
+
+  std::unique_ptr<FeatureNet> features;
+  if (!cmd.skip_images && QualityEvaluator::draws_images(*model, *data)) {
+    features = std::make_unique<FeatureNet>(find_feature_net(ckpt.config, cmd.features), device);
+  }
+  QualityBudget budget = cmd.budget;
+  budget.use_ema = !cmd.no_ema;
+  QualityEvaluator evaluator(*model, *data, std::move(features));
+  EvalReport report = evaluator.run(budget);
+
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  report.info = {{"checkpoint", cmd.ckpt},
+                 {"model_kind", ckpt.config.model.kind},
+                 {"step", std::to_string(ckpt.step)},
+                 {"data", data->describe()},
+                 {"weights", cmd.no_ema ? "raw" : "EMA when the checkpoint has it"},
+                 {"seed", std::to_string(budget.seed)}};
+  if (const FeatureNet* f = evaluator.features()) {
+    report.info.emplace_back("feature_net", f->name() + " (" + f->path() + ", step " + std::to_string(f->step()) +
+                                                "; a classifier gen trained, not ImageNet Inception)");
+    report.info.emplace_back("samples", std::to_string(budget.samples));
+  }
+  report.info.emplace_back("seconds", fmt::format("{:.1f}", secs));
+  print << report_table(report);
+  if (!cmd.json.empty()) {
+    write_file_atomic(cmd.json, report_json(report));
+    spdlog::info("wrote {}", cmd.json);
+  }
+}
+}  // namespace
+
+void setup_eval(CLI::App& app, std::ostream& out) {
+  auto cmd = std::make_shared<EvalCommand>();
+  CLI::App* sub = app.add_subcommand("eval", "Measure a checkpoint's quality figures on held-out data (table, and JSON with --json)");
+  sub->add_option("--ckpt", cmd->ckpt, "checkpoint file (e.g. runs/NAME/checkpoints/latest.pt)")->required();
+  sub->add_option("--n", cmd->budget.samples, "image models: generated images (and held-out images they are compared with)")
+      ->check(CLI::Range(int64_t(2), int64_t(1'000'000)));
+  sub->add_option("--features", cmd->features,
+                  "classifier checkpoint for FID/KID/IS (default: eval.features of the checkpoint's config)");
+  sub->add_option("--json", cmd->json, "also write the figures as JSON to this file");
+  sub->add_option("--iw-samples", cmd->budget.iw_samples, "VAE: importance samples per example for the IWAE bound (0 = skip)")
+      ->check(CLI::Range(int64_t(0), int64_t(100'000)));
+  sub->add_option("--iw-examples", cmd->budget.iw_examples, "VAE: held-out examples for the IWAE bound (0 = all)")
+      ->check(CLI::Range(int64_t(0), int64_t(100'000'000)));
+  sub->add_option("--seed", cmd->budget.seed, "seed for generated images and importance samples");
+  sub->add_option("--data", cmd->data_root, "data.root to read the held-out split from (default: the checkpoint's)");
+  sub->add_option("--device", cmd->device, "auto | cpu | cuda | cuda:N");
+  sub->add_flag("--no-ema", cmd->no_ema, "evaluate the raw weights even when the checkpoint has EMA weights");
+  sub->add_flag("--skip-images", cmd->skip_images, "image models: leave out FID/KID/IS (no feature network needed)");
+  sub->add_flag("--no-baseline", [cmd](int64_t) { cmd->budget.real_baseline = false; },
+                "image models: leave out the real-vs-real figures");
+  sub->callback([cmd, &out] { run_eval(*cmd, out); });
+}
+
+}  // namespace gen

@@ -1,0 +1,76 @@
+#include "eval/feature_net.h"
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+
+#include "config/config.h"
+#include "models/capabilities.h"
+#include "models/generative_model.h"
+#include "train/checkpoint.h"
+#include "util/errors.h"
+
+namespace gen {
+
+namespace F = torch::nn::functional;
+
+FeatureNet::FeatureNet(const std::string& checkpoint_path, torch::Device device) : path_(checkpoint_path), device_(device) {
+  Checkpoint ckpt = open_checkpoint(checkpoint_path, device);
+  // Building the network draws initial weights from the global generator; a run that loads a
+  // feature net must train exactly as one that does not.
+  at::Generator global = at::detail::getDefaultCPUGenerator();
+  const torch::Tensor rng_state = global.get_state();
+  model_ = build_model(ckpt.config, ckpt.data, device);
+  global.set_state(rng_state);
+  classifier_ = dynamic_cast<ImageClassifier*>(model_.get());
+  if (!classifier_) {
+    throw UsageError(checkpoint_path + ": a feature network must be a model.kind classifier checkpoint, this one is model.kind " +
+                     ckpt.config.model.kind);
+  }
+  load_model_state(ckpt, *model_);
+  spec_ = ckpt.data;
+  step_ = ckpt.step;
+  const std::string& kind = ckpt.config.data.kind;
+  name_ = (kind == "mnist" || kind == "fashion_mnist" ? kind : ckpt.config.name) + "_cnn";
+}
+
+FeatureNet::~FeatureNet() = default;
+
+FeatureNet::Result FeatureNet::run(const torch::Tensor& images) {
+  if (images.size(1) != spec_.channels) {
+    throw UsageError(path_ + ": the feature network takes " + std::to_string(spec_.channels) + "-channel images, these have " +
+                     std::to_string(images.size(1)));
+  }
+  constexpr int64_t kBatch = 500;
+  std::vector<torch::Tensor> features, probs;
+  for (int64_t i = 0; i < images.size(0); i += kBatch) {
+    torch::Tensor x = images.narrow(0, i, std::min(kBatch, images.size(0) - i)).to(device_, torch::kFloat);
+    if (x.size(2) != spec_.height || x.size(3) != spec_.width) {
+      const bool down = x.size(2) > spec_.height;
+      auto options = F::InterpolateFuncOptions().size(std::vector<int64_t>{spec_.height, spec_.width});
+      x = down ? F::interpolate(x, options.mode(torch::kArea))
+               : F::interpolate(x, options.mode(torch::kBilinear).align_corners(false));
+    }
+    const ImageClassifier::Output out = classifier_->classify(x);
+    features.push_back(out.features.to(torch::kCPU));
+    probs.push_back(torch::softmax(out.logits, 1).to(torch::kCPU));
+  }
+  return {torch::cat(features), torch::cat(probs)};
+}
+
+std::string find_feature_net(const Config& config, const std::string& explicit_path) {
+  std::string path = explicit_path.empty() ? config.eval.features : explicit_path;
+  const std::string train_hint = config.data.kind == "fashion_mnist" ? "configs/classifier_fashion_mnist.yaml" : "configs/classifier_mnist.yaml";
+  if (path.empty() || path == "auto") {
+    path = config.out_dir + "/classifier_" + config.data.kind + "/checkpoints/latest.pt";
+    if (!std::filesystem::exists(path)) {
+      throw UsageError("image figures need a feature network and " + path + " does not exist: train one with `gen train " +
+                       train_hint + "`, then pass --features CKPT or set eval.features");
+    }
+  } else if (!std::filesystem::exists(path)) {
+    throw UsageError(path + ": feature network checkpoint not found (train one with `gen train " + train_hint + "`)");
+  }
+  return path;
+}
+
+}  // namespace gen

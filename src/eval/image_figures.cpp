@@ -1,0 +1,56 @@
+#include "eval/image_figures.h"
+
+#include "data/data_source.h"
+#include "models/generative_model.h"
+
+namespace gen {
+
+torch::Tensor split_images(DataSource& data, const std::string& split, int64_t max_images) {
+  std::vector<torch::Tensor> parts;
+  int64_t n = 0;
+  const int64_t batches = data.eval_batch_count(split);
+  for (int64_t i = 0; i < batches && (max_images <= 0 || n < max_images); ++i) {
+    torch::Tensor x = data.eval_batch(split, i).x;
+    if (max_images > 0) x = x.narrow(0, 0, std::min(x.size(0), max_images - n));
+    parts.push_back(x.to(torch::kCPU));
+    n += x.size(0);
+  }
+  return parts.empty() ? torch::Tensor() : torch::cat(parts);
+}
+
+ImageReference image_reference(FeatureNet& net, DataSource& data, const std::string& split, int64_t max_images) {
+  ImageReference r;
+  r.split = split;
+  r.real = net.run(split_images(data, split, max_images));
+  r.stats = feature_stats(r.real.features);
+  return r;
+}
+
+torch::Tensor generate_images(GenerativeModel& model, int64_t n, uint64_t seed, bool use_ema) {
+  constexpr int64_t kChunk = 500;
+  std::vector<torch::Tensor> parts;
+  int64_t have = 0;
+  for (uint64_t chunk = 0; have < n; ++chunk) {
+    SampleRequest request;
+    request.n = std::min(kChunk, n - have);
+    request.seed = seed * 1'000'003ULL + chunk;
+    request.use_ema = use_ema;
+    torch::Tensor x = model.sample(request).images;  // a conditional model may round n to whole class rows
+    x = x.narrow(0, 0, std::min(x.size(0), n - have));
+    parts.push_back(x);
+    have += x.size(0);
+  }
+  return torch::cat(parts);
+}
+
+ImageFigures image_figures(const FeatureNet::Result& samples, const ImageReference& reference, uint64_t seed) {
+  ImageFigures f;
+  f.n = samples.features.size(0);
+  f.fid = frechet_distance(feature_stats(samples.features), reference.stats);
+  f.kid = kernel_distance(samples.features, reference.real.features, /*subsets=*/50, /*subset_size=*/1000, seed);
+  f.is = inception_score(samples.probs, std::min<int64_t>(10, f.n));
+  f.coverage = class_coverage(samples.probs);
+  return f;
+}
+
+}  // namespace gen

@@ -1,0 +1,76 @@
+#include "eval/quality.h"
+
+#include <cmath>
+
+#include "data/data_source.h"
+#include "eval/held_out.h"
+#include "eval/likelihood.h"
+#include "models/capabilities.h"
+#include "models/generative_model.h"
+
+namespace gen {
+
+QualityEvaluator::QualityEvaluator(GenerativeModel& model, DataSource& data, std::unique_ptr<FeatureNet> features)
+    : model_(model), data_(data), features_(std::move(features)) {}
+
+QualityEvaluator::~QualityEvaluator() = default;
+
+bool QualityEvaluator::draws_images(const GenerativeModel& model, const DataSource& data) {
+  const auto modes = model.sample_modes();
+  return data.spec().tokenizer.empty() && !modes.empty() && modes.front() == "prior";
+}
+
+EvalReport QualityEvaluator::run(const QualityBudget& budget) {
+  EvalReport report;
+  const bool text = !data_.spec().tokenizer.empty();
+  for (const auto& [name, value] : held_out_means(data_, model_, "val", budget.max_batches)) {
+    report.add(name, value, text ? "held-out split, mean per token" : "held-out split, mean per example");
+    if (text && name == "val_loss") report.add("val_perplexity", std::exp(value), "exp(val_loss)");
+  }
+  if (auto* lm = dynamic_cast<LikelihoodModel*>(&model_); lm && budget.iw_samples > 0) {
+    const LikelihoodFigures f = likelihood_figures(data_, *lm, budget.iw_samples, budget.iw_examples, budget.seed);
+    const std::string over = std::to_string(f.examples) + " held-out examples, K=" + std::to_string(f.k);
+    report.add("val_nll_iwae", f.nll_iwae, "-log p(x) upper bound (IWAE), nats per example, " + over);
+    report.add("val_neg_elbo_mc", f.neg_elbo, "-ELBO from the same samples, nats per example");
+    report.add("val_bits_per_dim", f.bits_per_dim, "val_nll_iwae / (dimensions * ln 2)");
+  }
+  if (features_ && draws_images(model_, data_)) add_image_figures(budget, report);
+  return report;
+}
+
+void QualityEvaluator::add_image_figures(const QualityBudget& budget, EvalReport& report) {
+  const std::string tag = features_->name();
+  auto it = references_.find(budget.samples);
+  if (it == references_.end()) {
+    it = references_.emplace(budget.samples, image_reference(*features_, data_, "val", budget.samples)).first;
+  }
+  const ImageReference& ref = it->second;
+  if (ref.real.features.size(0) < 2) return;  // no held-out images to compare with
+  const FeatureNet::Result samples = features_->run(generate_images(model_, budget.samples, budget.seed, budget.use_ema));
+  const ImageFigures f = image_figures(samples, ref, budget.seed);
+  const std::string vs = std::to_string(f.n) + " samples vs " + std::to_string(ref.real.features.size(0)) + " held-out images";
+  report.add("fid_" + tag, f.fid, "Frechet distance in " + tag + " features, " + vs + " (lower is better)");
+  report.add("kid_" + tag, f.kid.mean, "kernel distance (cubic kernel) in " + tag + " features, mean of 50 subsets");
+  report.add("kid_" + tag + "_std", f.kid.std, "its standard deviation over the subsets");
+  report.add("is_" + tag, f.is.mean, "classifier Inception Score, 10 splits (1 to the class count; higher is better)");
+  report.add("is_" + tag + "_std", f.is.std, "its standard deviation over the splits");
+  report.add("class_coverage", f.coverage.covered, "fraction of classes given >= 10% of their uniform share of samples");
+  report.add("class_kl_uniform", f.coverage.kl_to_uniform, "KL(class histogram of samples || uniform), nats");
+
+  if (!budget.real_baseline) return;
+  auto base = baselines_.find(budget.samples);
+  if (base == baselines_.end()) {
+    EvalReport b;
+    const torch::Tensor train = split_images(data_, "train", budget.samples);
+    const ImageFigures r = image_figures(features_->run(train), ref, budget.seed);
+    const std::string rvs = std::to_string(r.n) + " training images vs the same held-out images (the floor)";
+    b.add("real_fid_" + tag, r.fid, "Frechet distance, " + rvs);
+    b.add("real_kid_" + tag, r.kid.mean, "kernel distance, " + rvs);
+    b.add("real_is_" + tag, inception_score(ref.real.probs, std::min<int64_t>(10, ref.real.probs.size(0))).mean,
+          "classifier Inception Score of the held-out images (the ceiling)");
+    base = baselines_.emplace(budget.samples, std::move(b)).first;
+  }
+  for (const Figure& fig : base->second.figures) report.figures.push_back(fig);
+}
+
+}  // namespace gen

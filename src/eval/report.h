@@ -1,0 +1,30 @@
+// What `gen eval` (and the trainer's evaluation) found: named figures with a line of meaning
+// each, plus facts about how they were measured; printed as a table and written as JSON.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace gen {
+
+struct Figure {
+  std::string name;  // e.g. fid_mnist_cnn
+  double value = 0;
+  std::string meaning;
+};
+
+struct EvalReport {
+  std::vector<std::pair<std::string, std::string>> info;  // checkpoint, step, feature net, n, ...
+  std::vector<Figure> figures;
+
+  void add(std::string name, double value, std::string meaning) {
+    figures.push_back({std::move(name), value, std::move(meaning)});
+  }
+};
+
+std::string report_table(const EvalReport& report);
+// {"info": {...}, "figures": {"name": value, ...}, "meaning": {"name": "...", ...}}; non-finite values are null.
+std::string report_json(const EvalReport& report);
+
+}  // namespace gen

@@ -1,0 +1,155 @@
+// A small CNN image classifier (two conv-conv-pool blocks, a dense feature layer, dropout,
+// the class layer). It exists to be gen's own feature network: FID/KID use its penultimate
+// activations and the Inception Score its class probabilities (there are no ImageNet
+// Inception weights offline). Trained like every family: `gen train configs/classifier_mnist.yaml`.
+#include "config/config.h"
+#include "models/augment.h"
+#include "models/capabilities.h"
+#include "models/generative_model.h"
+#include "models/model_options.h"
+#include "models/registry.h"
+#include "train/net_optimizer.h"
+#include "util/errors.h"
+
+namespace gen {
+
+namespace {
+
+namespace F = torch::nn::functional;
+namespace nn = torch::nn;
+
+struct ClassifierOptions {
+  int64_t channels = 32;
+  int64_t features = 128;
+  double dropout = 0.5;
+  AugmentOptions augment;
+
+  template <class V>
+  void visit(V& v) {
+    v("channels", channels, Doc("channels of the first conv block (the second has twice as many)").range(1, 1024));
+    v("features", features, Doc("width of the penultimate layer: the feature space of FID/KID").range(2, 8192));
+    v("dropout", dropout, Doc("dropout before the class layer").range(0, 0.9));
+    v.section("augment", augment, "augmentation of the training images");
+  }
+};
+
+struct ClassifierNetImpl : nn::Module {
+  ClassifierNetImpl(const ClassifierOptions& o, const DataSpec& d) {
+    const int64_t c1 = o.channels, c2 = 2 * o.channels;
+    nn::Sequential seq;
+    auto block = [&seq](int64_t in, int64_t out) {  // conv-BN-ReLU twice, then 2x2 max pooling
+      for (int64_t i : {in, out}) {
+        seq->push_back(nn::Conv2d(nn::Conv2dOptions(i, out, 3).padding(1).bias(false)));
+        seq->push_back(nn::BatchNorm2d(out));
+        seq->push_back(nn::ReLU());
+      }
+      seq->push_back(nn::MaxPool2d(2));
+    };
+    block(d.channels, c1);
+    block(c1, c2);
+    seq->push_back(nn::Flatten());
+    seq->push_back(nn::Linear(c2 * (d.height / 4) * (d.width / 4), o.features));
+    seq->push_back(nn::ReLU());
+    body = register_module("body", seq);
+    drop = register_module("drop", nn::Dropout(o.dropout));
+    head = register_module("head", nn::Linear(o.features, d.num_classes));
+  }
+
+  nn::Sequential body{nullptr};
+  nn::Dropout drop{nullptr};
+  nn::Linear head{nullptr};
+};
+TORCH_MODULE(ClassifierNet);
+
+class Classifier final : public GenerativeModel, public ImageClassifier {
+ public:
+  Classifier(const ModelContext& ctx, const ClassifierOptions& o)
+      : o_(o),
+        classes_(ctx.data.num_classes),
+        net_(make_net(o, ctx.data, ctx.device)),
+        opt_(*net_, ctx.config, /*use_ema=*/false),
+        accumulate_(ctx.config.train.accumulate) {}
+
+  void begin_step(int64_t /*step*/, double lr) override { opt_.set_lr(lr); }
+
+  StepMetrics train_step(const Batch& batch) override {
+    net_->train();
+    return opt_.train(batch, accumulate_, [&](const Batch& micro) {
+      const torch::Tensor x = o_.augment.any() ? augment(micro.x, o_.augment) : micro.x;
+      const torch::Tensor logits = net_->head->forward(net_->drop->forward(net_->body->forward(x)));
+      const torch::Tensor loss = F::cross_entropy(logits, micro.y);
+      return std::make_pair(loss, StepMetrics{{"loss", loss.detach()}, {"acc", accuracy(logits, micro.y)}});
+    });
+  }
+
+  StepMetrics evaluate(const Batch& batch) override {
+    const Output out = classify(batch.x);
+    return {{"loss", F::cross_entropy(out.logits, batch.y)}, {"acc", accuracy(out.logits, batch.y)}};
+  }
+
+  // A classifier draws nothing: `gen sample` says so, the trainer writes no grids.
+  std::vector<std::string> sample_modes() const override { return {}; }
+  SampleOutput sample(const SampleRequest& /*request*/) override { return {}; }
+
+  Output classify(const torch::Tensor& x) override {
+    torch::NoGradGuard no_grad;
+    net_->eval();
+    Output out;
+    out.features = net_->body->forward(x);
+    out.logits = net_->head->forward(out.features);
+    net_->train();
+    return out;
+  }
+  int64_t num_classes() const override { return classes_; }
+
+  void save(torch::serialize::OutputArchive& archive) override { save_trained(archive, "net", "optim", *net_, opt_); }
+  void load(torch::serialize::InputArchive& archive) override { load_trained(archive, "net", "optim", *net_, opt_); }
+
+  std::vector<std::pair<std::string, int64_t>> parameter_counts() const override {
+    return {{"classifier", count_parameters(*net_)}};
+  }
+
+ private:
+  static ClassifierNet make_net(const ClassifierOptions& o, const DataSpec& d, torch::Device device) {
+    ClassifierNet net(o, d);
+    net->to(device);
+    return net;
+  }
+
+  static torch::Tensor accuracy(const torch::Tensor& logits, const torch::Tensor& y) {
+    return logits.argmax(1).eq(y).to(torch::kFloat).mean();
+  }
+
+  ClassifierOptions o_;
+  int64_t classes_;
+  ClassifierNet net_;
+  NetOptimizer opt_;
+  int64_t accumulate_;
+};
+
+std::unique_ptr<GenerativeModel> build_classifier(const ModelContext& ctx) {
+  const auto o = read_model_options<ClassifierOptions>(ctx.config.model.options, &ctx.config.source);
+  if (!ctx.data.tokenizer.empty() || ctx.data.height <= 0) {
+    throw ConfigError(ctx.config.source.file + ": model.kind classifier needs image data");
+  }
+  if (ctx.data.num_classes < 2) {
+    throw ConfigError(ctx.config.source.file + ": model.kind classifier needs labelled images (data.kind mnist, fashion_mnist, "
+                      "idx with data.labels, or image_folder with one sub-folder per class)");
+  }
+  if (ctx.data.height % 4 != 0 || ctx.data.width % 4 != 0) {
+    throw ConfigError(ctx.config.source.file + ": model.kind classifier needs image sides divisible by 4; the data is " +
+                      std::to_string(ctx.data.height) + "x" + std::to_string(ctx.data.width) + " (set data.image_size)");
+  }
+  return std::make_unique<Classifier>(ctx, o);
+}
+
+}  // namespace
+
+void register_classifier() {
+  register_model(ModelKind{"classifier", "CNN image classifier: gen's feature network for FID/KID/IS (labelled images)",
+                           [](const Config&) { return CpuWorkload::kConvolution; },
+                           resolve_model_options_as<ClassifierOptions>, model_option_lines<ClassifierOptions>,
+                           build_classifier});
+}
+
+}  // namespace gen
