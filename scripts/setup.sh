@@ -22,7 +22,7 @@ done
 packages=(cmake g++ ninja-build ccache pkg-config zlib1g-dev
           libtorch-dev libopenblas0-pthread libopencv-dev libyaml-cpp-dev
           libspdlog-dev libfmt-dev libcli11-dev catch2 dataset-fashion-mnist
-          curl ca-certificates)
+          clang libclang-rt-14-dev curl ca-certificates)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -109,6 +109,7 @@ struct TrainConfig {
   double ema = 0.0;
   int64_t eval_every = 0;
   int64_t eval_batches = 20;
+  std::string keep_best;
 
   template <class V>
   void visit(V& v) {
@@ -122,6 +123,9 @@ struct TrainConfig {
     v("ema", ema, Doc("decay of an exponential moving average of the weights, used for sampling; 0 = off").range(0, 0.99999999));
     v("eval_every", eval_every, Doc("evaluate on held-out data every N steps (and at the end); 0 = never").range(0, kMaxSteps));
     v("eval_batches", eval_batches, Doc("batches per split in each evaluation; 0 = the whole split").range(0, 1'000'000));
+    v("keep_best", keep_best,
+      "also keep checkpoints/best.pt: the checkpoint with the best value of this evaluation figure (e.g. val_loss, "
+      "fid_mnist_cnn; is_*, *acc* and class_coverage count higher as better); empty = off");
   }
 };
 

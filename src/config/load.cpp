@@ -1,3 +1,4 @@
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -9,6 +10,14 @@
 namespace gen {
 
 namespace {
+
+constexpr double kMaxBatchGiB = 16.0;
+
+std::string fmt_gib(double gib) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", gib);
+  return buf;
+}
 
 std::string file_stem(const std::string& path) {
   const size_t slash = path.find_last_of('/');
@@ -112,6 +121,17 @@ Config read_config(YAML::Node root, ConfigSource source, const std::string& defa
   if (config.data.batch_size % config.train.accumulate != 0) {
     fail("train", "accumulate", "must divide data.batch_size (" + std::to_string(config.data.batch_size) +
          ") into equal micro-batches, got " + std::to_string(config.train.accumulate));
+  }
+  // The biggest tensor a config asks for up front: one float batch of images. Refused before
+  // any data is read when it could not fit in any machine gen runs on.
+  const double side = double(config.data.image_size > 0 ? config.data.image_size : 28);
+  const double batch_gib = double(config.data.batch_size) * side * side * double(config.data.kind == "image_folder" ? config.data.channels : 1) * 4.0 / double(1ULL << 30);
+  if (batch_gib > kMaxBatchGiB) {
+    fail("data", "batch_size", fmt_gib(batch_gib) + " GiB per batch of float images (data.batch_size x data.image_size^2 x channels x 4 bytes); the limit is " +
+         fmt_gib(kMaxBatchGiB) + " GiB");
+  }
+  if (!config.train.keep_best.empty() && config.train.eval_every == 0) {
+    fail("train", "keep_best", "needs train.eval_every > 0 (the best checkpoint is chosen at evaluations)");
   }
   if (config.optim.schedule == "cosine" && config.optim.min_lr > config.optim.lr) {
     fail("optim", "min_lr", "must not exceed optim.lr");

@@ -170,8 +170,17 @@ void YamlReader::rest(YAML::Node& out) {
 
 void YamlReader::finish() const {
   if (!node_.IsMap()) return;
+  std::vector<std::pair<std::string, YAML::Mark>> seen;
   for (const auto& kv : node_) {
     const std::string k = kv.first.Scalar();
+    // yaml-cpp keeps both entries of a repeated key and lookups see only one: refuse it.
+    for (const auto& [name, mark] : seen) {
+      if (name == k) {
+        fail(kv.first.Mark().line >= 0 ? kv.first : kv.second, path(k.c_str()),
+             "key given twice (first at line " + std::to_string(mark.line + 1) + ")");
+      }
+    }
+    seen.emplace_back(k, kv.first.Mark());
     if (std::find(known_.begin(), known_.end(), k) != known_.end()) continue;
     const std::string near = nearest_word(k, known_);
     std::string valid;

@@ -19,9 +19,12 @@ namespace gen {
 
 namespace {
 
+// The first non-blank line of a LibTorch message (TorchScript errors start with a newline).
 std::string first_line(const std::string& s) {
-  const size_t nl = s.find('\n');
-  return nl == std::string::npos ? s : s.substr(0, nl);
+  const size_t start = s.find_first_not_of(" \t\n");
+  if (start == std::string::npos) return "";
+  const size_t nl = s.find('\n', start);
+  return s.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
 }
 
 // Step parsed from "step_0000500.pt", or -1.
@@ -160,6 +163,8 @@ Checkpoint open_checkpoint(const std::string& path, torch::Device device) {
   } catch (const c10::Error& e) {
     throw CheckpointError(path + ": not a readable checkpoint (truncated or not a LibTorch archive: " +
                           first_line(e.what_without_backtrace()) + ")");
+  } catch (const std::exception& e) {  // TorchScript's ErrorReport on a damaged archive is not a c10::Error
+    throw CheckpointError(path + ": not a readable checkpoint (damaged archive: " + first_line(e.what()) + ")");
   }
   c10::IValue v;
   try {
@@ -177,7 +182,8 @@ Checkpoint open_checkpoint(const std::string& path, torch::Device device) {
     ckpt.config = parse_config(v.toStringRef(), path + " (embedded config)");
     torch::Tensor spec;
     ckpt.archive.read("gen/data_spec", spec);
-    if (spec.dim() != 1 || spec.numel() != 6 || spec.scalar_type() != torch::kInt64) {
+    // 6 entries since text data; the first format 1 files (images only) hold 4.
+    if (spec.dim() != 1 || (spec.numel() != 6 && spec.numel() != 4) || spec.scalar_type() != torch::kInt64) {
       throw CheckpointError(path + ": malformed gen/data_spec");
     }
     spec = spec.to(torch::kCPU);
@@ -186,15 +192,21 @@ Checkpoint open_checkpoint(const std::string& path, torch::Device device) {
     ckpt.data.height = d[1];
     ckpt.data.width = d[2];
     ckpt.data.num_classes = d[3];
-    ckpt.data.vocab_size = d[4];
-    ckpt.data.block_size = d[5];
-    ckpt.archive.read("gen/tokenizer", v);
-    ckpt.data.tokenizer = v.toStringRef();
-    ckpt.archive.read("gen/vocabulary", v);
-    ckpt.data.vocabulary = v.toStringRef();
+    if (spec.numel() == 6) {
+      ckpt.data.vocab_size = d[4];
+      ckpt.data.block_size = d[5];
+      ckpt.archive.read("gen/tokenizer", v);
+      ckpt.data.tokenizer = v.toStringRef();
+      ckpt.archive.read("gen/vocabulary", v);
+      ckpt.data.vocabulary = v.toStringRef();
+    }
+  } catch (const Error&) {
+    throw;
   } catch (const c10::Error& e) {
     throw CheckpointError(path + ": damaged gen checkpoint header (" +
                           first_line(e.what_without_backtrace()) + ")");
+  } catch (const std::exception& e) {
+    throw CheckpointError(path + ": damaged gen checkpoint header (" + first_line(e.what()) + ")");
   }
   return ckpt;
 }
@@ -204,10 +216,14 @@ void load_model_state(Checkpoint& checkpoint, GenerativeModel& model) {
     torch::serialize::InputArchive model_archive;
     checkpoint.archive.read("model", model_archive);
     model.load(model_archive);
+  } catch (const Error&) {
+    throw;
   } catch (const c10::Error& e) {
     throw CheckpointError(checkpoint.path + ": model state does not fit model.kind " +
                           checkpoint.config.model.kind + " as configured (" +
                           first_line(e.what_without_backtrace()) + ")");
+  } catch (const std::exception& e) {
+    throw CheckpointError(checkpoint.path + ": damaged model state (" + first_line(e.what()) + ")");
   }
 }
 

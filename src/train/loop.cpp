@@ -3,11 +3,14 @@
 #include "train/loop.h"
 
 #include <spdlog/spdlog.h>
+#include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <set>
 
 #include "config/diff.h"
@@ -133,6 +136,7 @@ class Trainer {
       restore_checkpoint(ckpt, *model_);
       step = ckpt.step;
       lr_scale_ = ckpt.lr_scale;
+      read_best();
       spdlog::info("resumed from {} at step {}{}", resume, step,
                    lr_scale_ != 1.0 ? fmt::format(" (lr scaled by {:.3g} after rollbacks)", lr_scale_) : "");
     }
@@ -288,6 +292,44 @@ class Trainer {
     std::string line;
     for (const auto& [name, value] : values) line += fmt::format(" {} {:.4g}", name, value);
     spdlog::info("eval step {} |{} | {:.1f} s", step, line, seconds_since(t0));
+    if (!config_.train.keep_best.empty()) keep_if_best(values, step);
+  }
+
+  static bool higher_is_better(const std::string& metric) {
+    return metric.rfind("is_", 0) == 0 || metric.find("acc") != std::string::npos || metric == "class_coverage";
+  }
+
+  // train.keep_best: checkpoints/best.pt holds the best evaluation so far; best.json says which
+  // (and carries the value across a resume). Neither is touched by keep_last pruning.
+  void keep_if_best(const MetricValues& values, int64_t step) {
+    const std::string& key = config_.train.keep_best;
+    auto it = std::find_if(values.begin(), values.end(), [&](const auto& kv) { return kv.first == key; });
+    if (it == values.end()) {
+      std::string names;
+      for (const auto& kv : values) names += (names.empty() ? "" : ", ") + kv.first;
+      spdlog::warn("train.keep_best: {} is not among this run's evaluation figures ({}); no best.pt kept", key, names);
+      return;
+    }
+    const double v = it->second;
+    if (!std::isfinite(v)) return;
+    if (best_.has_value() && (higher_is_better(key) ? v <= *best_ : v >= *best_)) return;
+    save_checkpoint(ckpt_dir_ + "/best.pt", config_, spec_, step, *model_, lr_scale_);
+    write_file_atomic(ckpt_dir_ + "/best.json",
+                      fmt::format("{{\"metric\": \"{}\", \"value\": {:.10g}, \"step\": {}}}\n", key, v, step));
+    spdlog::info("best {} so far: {:.6g} at step {}: {}/best.pt", key, v, step, ckpt_dir_);
+    best_ = v;
+  }
+
+  // The best value recorded by an earlier part of this run, if it tracked the same figure.
+  void read_best() {
+    const std::string path = ckpt_dir_ + "/best.json";
+    if (config_.train.keep_best.empty() || !path_exists(path)) return;
+    try {
+      const YAML::Node n = YAML::LoadFile(path);  // JSON is YAML
+      if (n["metric"].as<std::string>() == config_.train.keep_best) best_ = n["value"].as<double>();
+    } catch (const YAML::Exception& e) {
+      spdlog::warn("{}: unreadable ({}); the next evaluation starts a new best", path, e.what());
+    }
   }
 
   // The feature network for image figures during training, or null (with the reason logged).
@@ -377,6 +419,7 @@ class Trainer {
   torch::Device device_ = torch::kCPU;
   double lr_scale_ = 1.0;  // guard rollbacks multiply it by guard.lr_factor
   int64_t rollbacks_ = 0;
+  std::optional<double> best_;  // train.keep_best
   NanFault fault_;
 };
 

@@ -174,3 +174,37 @@ TEST_CASE("config: key listing covers every section with defaults and help", "[c
   CHECK(has("runtime.threads = auto"));
   CHECK(has("data.kind = mnist"));
 }
+
+TEST_CASE("config: hostile YAML ends in one ConfigError: repeated keys, deep nesting, alias bombs, absurd sizes", "[config]") {
+  TempDir dir;
+  CHECK_THAT(error_of(dir, "model: {kind: dcgan}\nseed: 1\nseed: 2\n"),
+             Catch::Contains("c.yaml:3:1: seed: key given twice (first at line 2)"));
+  CHECK_THAT(error_of(dir, "model: {kind: dcgan}\ntrain: {steps: 5, steps: 6}\n"), Catch::Contains("train.steps: key given twice"));
+  // Deep nesting: yaml-cpp's own depth limit, reported as a syntax error with the position.
+  CHECK_THAT(error_of(dir, "model: {kind: dcgan}\ndata: " + std::string(100000, '[') + std::string(100000, ']') + "\n"),
+             Catch::Contains("c.yaml:2:") && Catch::Contains("YAML syntax error"));
+  // A billion-laughs alias bomb: aliases share nodes, so nothing expands; the unknown key and the
+  // wrong type are found without walking the expansion.
+  std::string bomb = "model: {kind: dcgan}\n_a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n";
+  std::string prev = "a";
+  for (const char* name : {"b", "c", "d", "e", "f", "g", "h", "i"}) {
+    bomb += std::string("_") + name + ": &" + name + " [";
+    for (int i = 0; i < 9; ++i) bomb += (i ? ", *" : "*") + prev;
+    bomb += "]\n";
+    prev = name;
+  }
+  CHECK_THAT(error_of(dir, bomb), Catch::Contains("_a: unknown key"));
+  CHECK_THAT(error_of(dir, "x: &x [[1, 2], [3, 4]]\nmodel: {kind: dcgan}\n", {}), Catch::Contains("x: unknown key"));
+  CHECK_THAT(error_of(dir, "model: {kind: dcgan}\ntrain: &t {steps: 5}\noptim: {betas: *t}\n"),
+             Catch::Contains("optim.betas") && Catch::Contains("expected"));
+  // Numbers beyond every type, and memory no machine has.
+  CHECK_THAT(error_of(dir, "model: {kind: dcgan}\ntrain: {steps: 99999999999999999999999999}\n"),
+             Catch::Contains("train.steps: expected an integer between 1 and"));
+  CHECK_THAT(error_of(dir, "model: {kind: dcgan}\noptim: {lr: 1e999}\n"), Catch::Contains("optim.lr: expected a finite number"));
+  CHECK_THAT(error_of(dir, "model: {kind: dcgan}\noptim: {lr: .nan}\n"), Catch::Contains("optim.lr: expected a finite number"));
+  CHECK_THAT(error_of(dir, "model: {kind: dcgan}\ndata: {kind: image_folder, image_size: 1024, channels: 3, batch_size: 65536}\n"),
+             Catch::Contains("data.batch_size: 768.0 GiB per batch") && Catch::Contains("limit is 16.0 GiB"));
+  CHECK(error_of(dir, "model: {kind: dcgan}\ndata: {image_size: 64, batch_size: 4096}\n").empty());
+  // Bytes that are not text.
+  CHECK_THAT(error_of(dir, std::string("model: {kind: dcgan}\n\"\\\xff\xfe\"\n")), Catch::Contains("YAML syntax error"));
+}

@@ -382,3 +382,30 @@ TEST_CASE("smoke: a checkpoint that cannot be written stops the run and leaves t
   CHECK(r.code == 5);
   CHECK_THAT(r.output, Catch::Contains("training goes on") && Catch::Contains("step 9/9"));
 }
+
+TEST_CASE("smoke: train.keep_best keeps best.pt and best.json beside the pruned step checkpoints", "[smoke]") {
+  TempDir dir;
+  fs::create_directories(dir / "data");
+  gen::test::write_tiny_mnist(dir / "data", 64, 28);
+  const std::string sets = " --set data.root=" + dir.path() + "/data --set out_dir=" + dir.path() + "/runs";
+  Run r = run_gen("train configs/tiny/classifier.yaml" + sets + " --set train.keep_best=val_loss --set train.keep_last=1", dir);
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  const std::string ckpts = dir / "runs/classifier/checkpoints";
+  CHECK(fs::exists(ckpts + "/best.pt"));
+  CHECK_FALSE(fs::exists(ckpts + "/step_0000003.pt"));  // pruned by keep_last: 1
+  const YAML::Node best = YAML::LoadFile(ckpts + "/best.json");
+  CHECK(best["metric"].as<std::string>() == "val_loss");
+  const int step = best["step"].as<int>();
+  CHECK((step == 3 || step == 6));
+  CHECK_THAT(r.output, Catch::Contains("best val_loss so far"));
+  r = run_gen("eval --ckpt " + ckpts + "/best.pt", dir);
+  CHECK(r.code == 0);
+
+  r = run_gen("train configs/tiny/classifier.yaml" + sets + " --set name=other --set train.keep_best=fid_mnist_cnn", dir);
+  CHECK(r.code == 0);
+  CHECK_THAT(r.output, Catch::Contains("keep_best: fid_mnist_cnn is not among") && Catch::Contains("val_acc"));
+  r = run_gen("config check configs/tiny/classifier.yaml --set train.eval_every=0 --set train.keep_best=val_loss", dir);
+  CHECK(r.code == 3);
+  CHECK_THAT(r.output, Catch::Contains("train.keep_best: needs train.eval_every"));
+}

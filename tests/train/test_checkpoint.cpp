@@ -1,6 +1,9 @@
 #include <catch2/catch.hpp>
 
+#include <zlib.h>
+
 #include <filesystem>
+#include <fstream>
 
 #include "cli/experiment.h"
 #include "models/generative_model.h"
@@ -127,4 +130,56 @@ TEST_CASE("checkpoint: newest is found by step and pruning keeps the newest", "[
   CHECK(gen::remove_partial_checkpoints(dir.path()) == 1);
   CHECK_FALSE(std::filesystem::exists(dir / "step_0000999.pt.tmp.1"));
   CHECK(std::filesystem::exists(dir / "step_0000300.pt"));
+}
+
+TEST_CASE("checkpoint: a format 1 file (bare archive, 4-entry data spec, as the first release wrote) still loads", "[train]") {
+  TempDir dir;
+  const gen::Config config = tiny_config();
+  torch::manual_seed(0);
+  auto a = gen::build_model(config, kSpec, torch::kCPU);
+  torch::serialize::OutputArchive archive;
+  archive.write("gen/format", c10::IValue(int64_t(1)));
+  archive.write("gen/program_version", c10::IValue(std::string("0.1.0")));
+  archive.write("gen/config", c10::IValue(gen::config_to_yaml(config, false)));
+  archive.write("gen/data_spec", torch::tensor({int64_t(1), int64_t(16), int64_t(16), int64_t(10)}, torch::kInt64));
+  archive.write("gen/step", c10::IValue(int64_t(30)));
+  archive.write("gen/rng_cpu", at::detail::getDefaultCPUGenerator().get_state());
+  torch::serialize::OutputArchive model_archive;
+  a->save(model_archive);
+  archive.write("model", model_archive);
+  archive.save_to(dir / "old.pt");
+
+  gen::Checkpoint ckpt = gen::open_checkpoint(dir / "old.pt", torch::kCPU);
+  CHECK(ckpt.format == 1);
+  CHECK(ckpt.step == 30);
+  CHECK(ckpt.lr_scale == 1.0);
+  CHECK(ckpt.data.height == 16);
+  CHECK(ckpt.data.num_classes == 10);
+  CHECK(ckpt.data.tokenizer.empty());
+  auto b = gen::build_model(ckpt.config, ckpt.data, torch::kCPU);
+  gen::restore_checkpoint(ckpt, *b);
+  gen::SampleRequest r;
+  r.n = 4;
+  CHECK(torch::equal(a->sample(r).images, b->sample(r).images));
+}
+
+TEST_CASE("checkpoint: a damaged TorchScript type inside a valid frame is a CheckpointError, not a crash (found by fuzz_checkpoint)", "[train]") {
+  TempDir dir;
+  const gen::Config config = tiny_config();
+  auto a = gen::build_model(config, kSpec, torch::kCPU);
+  gen::save_checkpoint(dir / "c.pt", config, kSpec, 3, *a);
+  std::ifstream in(dir / "c.pt", std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string payload = bytes.substr(24);
+  // Point a module's type annotation at a type that does not exist (archives are stored uncompressed).
+  const size_t at = payload.find(": __torch__.");
+  REQUIRE(at != std::string::npos);
+  payload.replace(at + 2, 9, "__bogus__");
+  std::string framed = bytes.substr(0, 20);  // magic, format, length (unchanged)
+  const uint32_t crc = static_cast<uint32_t>(crc32(crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(payload.data()), uInt(payload.size())));
+  for (int i = 0; i < 4; ++i) framed += char((crc >> (8 * i)) & 0xff);
+  std::ofstream(dir / "d.pt", std::ios::binary).write((framed + payload).data(), std::streamsize(framed.size() + payload.size()));
+  const std::string e = error_of(dir / "d.pt");
+  INFO(e);
+  CHECK_THAT(e, Catch::Contains("d.pt:") && Catch::Contains("damaged"));
 }
