@@ -17,12 +17,7 @@ InceptionScore inception_score(const torch::Tensor& probs, int64_t splits) {
     const torch::Tensor kl = torch::where(part > 0, part * (part.log() - marginal.log()), torch::zeros_like(part)).sum(1);
     scores.push_back(std::exp(kl.mean().item<double>()));
   }
-  InceptionScore r;
-  for (double v : scores) r.mean += v;
-  r.mean /= double(scores.size());
-  for (double v : scores) r.std += (v - r.mean) * (v - r.mean);
-  r.std = scores.size() > 1 ? std::sqrt(r.std / double(scores.size() - 1)) : 0.0;
-  return r;
+  return mean_std(scores);
 }
 
 ClassCoverage class_coverage(const torch::Tensor& probs) {

@@ -6,12 +6,11 @@
 
 #include <cstdint>
 
+#include "eval/mean_std.h"
+
 namespace gen {
 
-struct InceptionScore {
-  double mean = 0;
-  double std = 0;  // over the splits
-};
+using InceptionScore = MeanStd;  // over the splits
 
 // exp(E_x KL(p(y|x) || p(y))) with p(y) the mean over each of `splits` equal parts (the usual
 // 10), averaged over the parts. probs: (N, K) rows summing to 1. Ranges from 1 to K.

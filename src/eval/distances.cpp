@@ -50,12 +50,7 @@ KidResult kernel_distance(const torch::Tensor& a, const torch::Tensor& b, int64_
                        2 * kxy.mean().item<double>();
     values.push_back(mmd);
   }
-  KidResult r;
-  for (double v : values) r.mean += v;
-  r.mean /= double(values.size());
-  for (double v : values) r.std += (v - r.mean) * (v - r.mean);
-  r.std = values.size() > 1 ? std::sqrt(r.std / double(values.size() - 1)) : 0.0;
-  return r;
+  return mean_std(values);
 }
 
 }  // namespace gen

@@ -6,6 +6,8 @@
 
 #include <cstdint>
 
+#include "eval/mean_std.h"
+
 namespace gen {
 
 struct FeatureStats {
@@ -26,10 +28,7 @@ double frechet_distance(const FeatureStats& a, const FeatureStats& b);
 // (A)^(1/2) of a symmetric positive semi-definite matrix; negative round-off eigenvalues -> 0.
 torch::Tensor psd_sqrt(const torch::Tensor& a);
 
-struct KidResult {
-  double mean = 0;
-  double std = 0;  // over the subsets
-};
+using KidResult = MeanStd;  // over the subsets
 
 // Kernel Inception Distance (Binkowski et al. 2018): the unbiased MMD^2 estimate with the
 // cubic polynomial kernel k(x, y) = (x.y / D + 1)^3, averaged over `subsets` random subsets of
