@@ -17,6 +17,13 @@ loaded=0 empty=0
 for ((i = 1; i <= kills; i++)); do
   "$gen" "${args[@]}" > "$tmp/train.log" 2>&1 &
   pid=$!
+  # Until a first checkpoint exists, let the run get that far (start-up takes seconds on a
+  # loaded machine); after that, kills land anywhere, start-up included.
+  for ((w = 0; w < 600; w++)); do
+    compgen -G "$ckpts/step_*.pt" > /dev/null && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.2
+  done
   sleep "$(awk -v s="$RANDOM" 'BEGIN { srand(s); printf "%.2f", 0.8 + rand() * 1.7 }')"
   kill -9 "$pid" 2>/dev/null || { echo "kill $i: training exited by itself:"; cat "$tmp/train.log"; exit 1; }
   wait "$pid" 2>/dev/null || true
