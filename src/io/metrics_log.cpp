@@ -24,18 +24,27 @@ std::string metrics_json(int64_t step, const MetricValues& values) {
 }
 
 MetricsLog::MetricsLog(const std::string& path, int64_t resume_step) : path_(path) {
-  if (resume_step >= 0 && path_exists(path)) {
-    std::ifstream in(path);
-    std::string kept, line;
-    while (std::getline(in, line)) {
-      long long step = -1;
-      if (std::sscanf(line.c_str(), "{\"step\":%lld", &step) == 1 && step > resume_step) continue;
-      kept += line + "\n";
-    }
-    write_file_atomic(path, kept);
-  }
+  if (resume_step >= 0 && path_exists(path)) rewind(resume_step);
   out_.open(path, std::ios::app);
   if (!out_) throw IoError(path + ": cannot open for writing");
+}
+
+void MetricsLog::rewind(int64_t step) {
+  const bool was_open = out_.is_open();
+  if (was_open) out_.close();
+  std::ifstream in(path_);
+  std::string kept, line;
+  while (std::getline(in, line)) {
+    long long at = -1;
+    if (std::sscanf(line.c_str(), "{\"step\":%lld", &at) == 1 && at > step) continue;
+    kept += line + "\n";
+  }
+  in.close();
+  write_file_atomic(path_, kept);
+  if (was_open) {
+    out_.open(path_, std::ios::app);
+    if (!out_) throw IoError(path_ + ": cannot open for writing");
+  }
 }
 
 void MetricsLog::write(int64_t step, const MetricValues& values) {

@@ -20,6 +20,9 @@ class MetricsLog {
   // died after its last checkpoint) are dropped first so the log has each step once.
   MetricsLog(const std::string& path, int64_t resume_step);
   void write(int64_t step, const MetricValues& values);
+  // Drops the lines for steps after `step` (a guard rollback discards those steps: they are
+  // trained again, and the log must not hold two histories).
+  void rewind(int64_t step);
 
  private:
   std::string path_;

@@ -60,7 +60,8 @@ class GenerativeModel {
   // Called before every step with the step number and the scheduled learning rate; the model
   // applies the lr to every optimizer it has (and may use the step, e.g. for KL warm-up).
   virtual void begin_step(int64_t step, double lr) = 0;
-  // One optimisation step (for a GAN: D then G).
+  // One optimisation step (for a GAN: D then G). Updates go through NetOptimizer, whose
+  // non-finite-gradient skips are how the trainer's guard sees a bad step.
   virtual StepMetrics train_step(const Batch& batch) = 0;
   // Metrics on a held-out batch without updating anything; empty when the family has none.
   virtual StepMetrics evaluate(const Batch& /*batch*/) { return {}; }

@@ -23,6 +23,7 @@
 #include "models/registry.h"
 #include "train/checkpoint.h"
 #include "train/lr_schedule.h"
+#include "train/net_optimizer.h"
 #include "util/device.h"
 #include "util/errors.h"
 #include "util/fs.h"
@@ -62,13 +63,6 @@ struct NanFault {
     batch.x = batch.x * std::nan("");
   }
 };
-
-bool all_finite(const StepMetrics& m) {
-  if (m.empty()) return true;
-  std::vector<torch::Tensor> values;
-  for (const auto& kv : m) values.push_back(kv.second.detach().reshape({}).to(torch::kDouble));
-  return torch::stack(values).isfinite().all().item<bool>();
-}
 
 // Which checkpoint to continue from, or "" for a fresh run.
 std::string resume_path(const Config& config, const TrainOptions& options) {
@@ -173,12 +167,13 @@ class Trainer {
       model_->begin_step(step, lr);
       Batch batch = data_->batch_at(step);
       fault_.apply(step, batch);
+      const int64_t skipped_before = skipped_updates();
       const StepMetrics m = model_->train_step(batch);
       ++step;
-      if (all_finite(m)) {
+      if (skipped_updates() == skipped_before) {
         bad_in_row = 0;
         accumulate(sums, m);
-      } else {  // the model skipped its update (NetOptimizer never applies a non-finite gradient)
+      } else {  // a NetOptimizer skipped an update: its gradient was not finite
         ++bad_in_row;
         ++bad_in_window;
         if (config_.guard.max_bad_steps > 0 && bad_in_row >= config_.guard.max_bad_steps) {
@@ -403,7 +398,8 @@ class Trainer {
     restore_checkpoint(ckpt, *model_);
     ++rollbacks_;
     lr_scale_ *= config_.guard.lr_factor;
-    metrics.write(step, {{"rollback_to", double(ckpt.step)}, {"bad_steps", double(bad)}, {"lr_scale", lr_scale_}});
+    metrics.rewind(ckpt.step);
+    metrics.write(ckpt.step, {{"rollback_from", double(step)}, {"bad_steps", double(bad)}, {"lr_scale", lr_scale_}});
     spdlog::warn("{}: rolled back to {} (step {}), learning rate now scaled by {:.3g} (rollback {} of {})", what, last,
                  ckpt.step, lr_scale_, rollbacks_, config_.guard.max_rollbacks);
     return ckpt.step;

@@ -11,7 +11,11 @@ namespace {
 bool decays(const std::string& name, const torch::Tensor& p) {
   return p.dim() >= 2 && name.find("pos_emb") == std::string::npos;
 }
+
+thread_local int64_t skipped_updates_ = 0;
 }  // namespace
+
+int64_t skipped_updates() { return skipped_updates_; }
 
 Ema::Ema(torch::nn::Module& module, double decay) : module_(module), decay_(decay) {
   torch::NoGradGuard no_grad;
@@ -86,9 +90,13 @@ torch::Tensor NetOptimizer::step() {
   }
   const torch::Tensor norm = norms.empty() ? torch::zeros({}) : torch::stack(norms).norm(2);
   // A non-finite gradient would poison the weights and Adam's moments for good: skip the
-  // update (the trainer counts the step as bad from its non-finite loss, and rolls back when
-  // they persist). One host sync per step; on the CPU it costs nothing measurable.
-  if (!std::isfinite(norm.item<double>())) return clip_ > 0 ? norm : torch::Tensor();
+  // update (the trainer counts the step as bad through skipped_updates(), and rolls back when
+  // they persist). One host sync per update, as torch.cuda.amp.GradScaler makes; on the CPU it
+  // costs nothing measurable.
+  if (!std::isfinite(norm.item<double>())) {
+    ++skipped_updates_;
+    return clip_ > 0 ? norm : torch::Tensor();
+  }
   if (clip_ > 0) {
     const torch::Tensor scale = (clip_ / (norm + 1e-6)).clamp_max(1.0);
     for (auto& p : params_) {

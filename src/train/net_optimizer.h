@@ -63,6 +63,11 @@ class NetOptimizer {
   std::unique_ptr<Ema> ema_;
 };
 
+// Updates that NetOptimizer::step skipped for a non-finite gradient, on this thread, since
+// start-up. The trainer compares it around a step to learn whether the step was bad, so that
+// finding out costs no second host-device sync besides the one inside step().
+int64_t skipped_updates();
+
 // A network and its optimizer (with EMA) as two entries of a checkpoint archive.
 void save_trained(torch::serialize::OutputArchive& archive, const std::string& net_key, const std::string& optim_key,
                   torch::nn::Module& net, NetOptimizer& optimizer);

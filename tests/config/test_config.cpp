@@ -148,7 +148,7 @@ TEST_CASE("config: the resolved YAML reads back to the same config", "[config]")
   CHECK_THAT(gen::config_to_yaml(a, false), Catch::Contains("lr: 0.0002"));
 }
 
-TEST_CASE("config: differences list changed keys; only meaning-preserving ones may change on resume", "[config]") {
+TEST_CASE("config: differences list changed keys, only meaning-preserving ones may change on resume", "[config]") {
   TempDir dir;
   write_text(dir / "c.yaml", kMinimal);
   const gen::Config a = load_config(dir / "c.yaml");

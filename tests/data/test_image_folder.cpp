@@ -16,7 +16,7 @@ void write_image(const std::string& path, int rows, int cols, const cv::Scalar& 
 }
 }  // namespace
 
-TEST_CASE("image folder: sub-folders become sorted class labels; images are resized and center-cropped", "[data]") {
+TEST_CASE("image folder: sub-folders become sorted class labels, images are resized and center-cropped", "[data]") {
   TempDir dir;
   write_image(dir / "dog/a.png", 40, 20, cv::Scalar(255, 0, 0));   // blue, tall
   write_image(dir / "cat/b.jpg", 10, 30, cv::Scalar(0, 0, 255));   // red, wide
@@ -37,7 +37,7 @@ TEST_CASE("image folder: sub-folders become sorted class labels; images are resi
   CHECK(gray.images.sizes() == torch::IntArrayRef({3, 1, 4, 4}));
 }
 
-TEST_CASE("image folder: flat folders are unlabelled; empty or missing folders are DataErrors", "[data]") {
+TEST_CASE("image folder: flat folders are unlabelled, empty or missing folders are DataErrors", "[data]") {
   TempDir dir;
   write_image(dir / "x.png", 8, 8, cv::Scalar(1, 2, 3));
   const gen::ImageDataset d = gen::load_image_folder(dir.path(), 8, 3, false);

@@ -65,7 +65,7 @@ TEST_CASE("kid: near 0 for two samples of one distribution, clearly positive for
   CHECK(diff.mean > 10 * std::abs(same.mean));
 }
 
-TEST_CASE("inception score: uniform one-hot predictions score the class count; identical ones score 1", "[eval]") {
+TEST_CASE("inception score: uniform one-hot predictions score the class count, identical ones score 1", "[eval]") {
   const int64_t k = 10;
   const torch::Tensor one_hot = torch::eye(k).repeat({20, 1});  // 200 rows, each class 20 times, 10 splits of 20
   const gen::InceptionScore is = gen::inception_score(one_hot, 10);
@@ -77,7 +77,7 @@ TEST_CASE("inception score: uniform one-hot predictions score the class count; i
   CHECK(gen::inception_score(torch::full({100, k}, 1.0 / k), 10).mean == Approx(1.0));
 }
 
-TEST_CASE("class coverage: all classes when balanced; one class gives 1/K and KL log K", "[eval]") {
+TEST_CASE("class coverage: all classes when balanced, one class gives 1/K and KL log K", "[eval]") {
   const int64_t k = 10;
   const gen::ClassCoverage all = gen::class_coverage(torch::eye(k).repeat({5, 1}));
   CHECK(all.covered == Approx(1.0));

@@ -16,7 +16,7 @@ gen::Config classifier_config(const std::string& model = "") {
 }
 }  // namespace
 
-TEST_CASE("classifier: features and logits have the configured sizes; it draws no samples", "[model]") {
+TEST_CASE("classifier: features and logits have the configured sizes, it draws no samples", "[model]") {
   torch::manual_seed(0);
   auto m = gen::build_model(classifier_config(), gen::DataSpec::image(1, 28, 28, 10), torch::kCPU);
   auto* c = dynamic_cast<gen::ImageClassifier*>(m.get());

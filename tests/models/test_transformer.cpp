@@ -45,7 +45,7 @@ TEST_CASE("transformer: the nanoGPT baby model has the derived parameter count",
   CHECK(biased->parameter_counts()[0].second == 804096 + 4 * (256 + 384 + 128 + 512 + 128) + 128);
 }
 
-TEST_CASE("transformer: training on a fixed batch drives the loss down; evaluate reports bits per char", "[model]") {
+TEST_CASE("transformer: training on a fixed batch drives the loss down, evaluate reports bits per char", "[model]") {
   torch::manual_seed(0);
   auto m = gen::build_model(gpt_config("n_layer: 1, n_head: 2, n_embd: 16", "optim: {kind: adamw, lr: 0.01}\n"),
                             text_spec("abcd", 8), torch::kCPU);

@@ -50,7 +50,7 @@ TEST_CASE("vae: every sample mode lays out images of the data's shape", "[model]
   CHECK(out.images.sizes() == torch::IntArrayRef({30, 1, 28, 28}));
 }
 
-TEST_CASE("vae: training on a fixed batch lowers the negative ELBO; it splits into recon + KL", "[model]") {
+TEST_CASE("vae: training on a fixed batch lowers the negative ELBO, it splits into recon + KL", "[model]") {
   for (const char* arch : {"mlp", "conv"}) {
     INFO(arch);
     torch::manual_seed(1);
@@ -69,7 +69,7 @@ TEST_CASE("vae: training on a fixed batch lowers the negative ELBO; it splits in
   }
 }
 
-TEST_CASE("vae: conv needs sides divisible by 4; text data is refused", "[model]") {
+TEST_CASE("vae: conv needs sides divisible by 4, text data is refused", "[model]") {
   CHECK_THROWS_WITH(gen::build_model(vae_config("arch: conv"), gen::DataSpec::image(1, 30, 30), torch::kCPU),
                     Catch::Contains("divisible by 4"));
   gen::DataSpec text;
