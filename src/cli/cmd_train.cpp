@@ -9,6 +9,16 @@
 namespace gen {
 
 namespace {
+// Quoted for a POSIX shell when it holds anything beyond plain word characters.
+std::string shell_word(const std::string& s) {
+  const bool plain = !s.empty() && s.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                                       "0123456789_./=:,+-@%") == std::string::npos;
+  if (plain) return s;
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
 struct TrainCommand {
   std::string config_file;
   std::vector<std::string> overrides;
@@ -31,7 +41,10 @@ void setup_train(CLI::App& app) {
   sub->callback([cmd] {
     const Config config = load_resolved_config(cmd->config_file, cmd->overrides);
     install_interrupt_handlers();
-    train(config, cmd->options);
+    TrainOptions options = cmd->options;
+    options.command = "gen train " + shell_word(cmd->config_file);
+    for (const std::string& o : cmd->overrides) options.command += " --set " + shell_word(o);
+    train(config, options);
   });
 }
 

@@ -223,11 +223,11 @@ class Trainer {
     if (step != last_ckpt && step > 0) result.checkpoint = save(step, /*final=*/true);
     result.step = step;
     if (result.interrupted) {
-      spdlog::warn("interrupted at step {}; checkpoint {} written. Continue with: gen train {} --resume auto",
-                   step, result.checkpoint, config_.source.file);
+      spdlog::warn("interrupted at step {}; checkpoint {} written. Continue with: {} --resume auto",
+                   step, result.checkpoint, continue_command());
     } else if (result.stopped_early) {
-      spdlog::info("stopped at step {} of {} (--stop-at); continue with: gen train {} --resume auto", step, steps,
-                   config_.source.file);
+      spdlog::info("stopped at step {} of {} (--stop-at); continue with: {} --resume auto", step, steps,
+                   continue_command());
     } else {
       spdlog::info("done: {} steps; samples in {}, checkpoints in {}", step, samples_dir_, ckpt_dir_);
     }
@@ -236,6 +236,10 @@ class Trainer {
   }
 
  private:
+  std::string continue_command() const {
+    return options_.command.empty() ? "gen train " + config_.source.file : options_.command;
+  }
+
   static void accumulate(std::vector<std::pair<std::string, torch::Tensor>>& sums, const StepMetrics& m) {
     if (sums.empty()) {
       for (const auto& [k, v] : m) sums.emplace_back(k, v.detach().to(torch::kDouble));

@@ -13,6 +13,9 @@ struct TrainOptions {
   std::string resume;  // "" = fresh run, "auto" = newest checkpoint of the run folder if any, else a path
   bool force = false;  // resume even when architecture or data keys changed
   int64_t stop_at = 0;  // > 0: stop (with a checkpoint) at this step; the schedule still spans train.steps
+  // The command that started the run, overrides included, for the "continue with" hints
+  // (a run named by --set name=... resumes only with that override); "" = gen train CONFIG.
+  std::string command;
 };
 
 struct TrainResult {

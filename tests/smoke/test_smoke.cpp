@@ -116,7 +116,12 @@ TEST_CASE("smoke: for every family, stopping and resuming gives the same losses 
     const std::string train = std::string("train configs/tiny/") + family + ".yaml --set data.root=" + dir.path() +
                               "/data --set out_dir=" + dir.path() + "/runs --set train.log_every=1 --set train.ckpt_every=0";
     REQUIRE(run_gen(train + " --set name=straight", dir).code == 0);
-    REQUIRE(run_gen(train + " --set name=halves --stop-at 3", dir).code == 0);
+    const Run stopped = run_gen(train + " --set name=halves --stop-at 3", dir);
+    REQUIRE(stopped.code == 0);
+    // The hint to continue names the run: without --set name=halves it would resume another.
+    CHECK_THAT(stopped.output, Catch::Contains("continue with: gen train configs/tiny/" + std::string(family) +
+                                               ".yaml --set data.root=") &&
+                                   Catch::Contains("--set name=halves --resume auto"));
     REQUIRE(run_gen(train + " --set name=halves --resume auto", dir).code == 0);
 
     const auto a = losses(read_text(dir / "runs/straight/metrics.jsonl"));
