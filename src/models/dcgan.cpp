@@ -3,6 +3,7 @@
 // channels and BatchNorm it matches the pytorch/examples reference layer for layer.
 // Variants the literature uses: loss bce (non-saturating, on logits), hinge, or wgan-gp
 // (gradient penalty on interpolates, n_critic critic steps, no BatchNorm in the critic);
+// spectral normalisation of D (Miyato et al. 2018);
 // class-conditional G (one-hot label with z) and projection D (Miyato & Koyama 2018);
 // differentiable batch augmentation applied to everything D sees.
 #include <cmath>
@@ -13,6 +14,7 @@
 #include "models/generative_model.h"
 #include "models/model_options.h"
 #include "models/registry.h"
+#include "models/spectral_conv.h"
 #include "train/net_optimizer.h"
 #include "util/errors.h"
 
@@ -40,7 +42,7 @@ struct DcganOptions {
     v("g_channels", g_channels, Doc("generator width (channels of its last hidden layer)").range(1, 4096));
     v("d_channels", d_channels, Doc("discriminator width (channels of its first layer)").range(1, 4096));
     v("loss", loss, Doc("bce: non-saturating GAN loss; hinge; wgan-gp: Wasserstein loss with gradient penalty").one_of({"bce", "hinge", "wgan-gp"}));
-    v("d_norm", d_norm, Doc("normalisation in D: auto = batch, or layer for wgan-gp (a penalty per example needs no batch statistics)").one_of({"auto", "batch", "layer", "none"}));
+    v("d_norm", d_norm, Doc("normalisation in D: auto = batch, or layer for wgan-gp (a penalty per example needs no batch statistics); spectral: every D conv divided by its largest singular value (SNGAN, pair with loss hinge)").one_of({"auto", "batch", "layer", "spectral", "none"}));
     v("gp_weight", gp_weight, Doc("wgan-gp: weight of the gradient penalty").range(0, 1e6));
     v("n_critic", n_critic, Doc("critic steps per generator step; the batch is split between them").range(1, 100));
     v("conditional", conditional, "class-conditional G and D (needs labelled data); gen sample --class N");
@@ -86,8 +88,10 @@ TORCH_MODULE(Generator);
 struct DiscriminatorImpl : nn::Module {
   DiscriminatorImpl(int64_t width, int64_t channels, int64_t image_size, const std::string& norm, int64_t classes) {
     const int64_t layers = stride2_layers(image_size);
-    auto down = [](int64_t i, int64_t o, int64_t stride, int64_t pad) {
-      return nn::Conv2d(nn::Conv2dOptions(i, o, 4).stride(stride).padding(pad).bias(false));
+    const bool spectral = norm == "spectral";
+    auto down = [spectral](int64_t i, int64_t o, int64_t stride, int64_t pad) {
+      if (spectral) return nn::AnyModule(SpectralConv2d(i, o, 4, stride, pad));
+      return nn::AnyModule(nn::Conv2d(nn::Conv2dOptions(i, o, 4).stride(stride).padding(pad).bias(false)));
     };
     auto lrelu = [] { return nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.2).inplace(true)); };
     int64_t ch = width;
@@ -100,19 +104,25 @@ struct DiscriminatorImpl : nn::Module {
       net->push_back(lrelu());
     }
     register_module("net", net);
-    head = register_module("head", down(ch, 1, 1, 0));  // (B, ch, 4, 4) -> (B, 1, 1, 1)
+    // (B, ch, 4, 4) -> (B, 1, 1, 1); one of the two, under one name, so checkpoints keep "head.weight"
+    if (spectral) {
+      sn_head = register_module("head", SpectralConv2d(ch, 1, 4, 1, 0));
+    } else {
+      head = register_module("head", nn::Conv2d(nn::Conv2dOptions(ch, 1, 4).bias(false)));
+    }
     if (classes > 0) embed = register_module("embed", nn::Embedding(classes, ch));
   }
 
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& y) {  // (B, C, S, S), (B) -> (B) scores
     const torch::Tensor h = net->forward(x);  // (B, ch, 4, 4)
-    torch::Tensor score = head->forward(h).view({x.size(0)});
+    torch::Tensor score = (head ? head->forward(h) : sn_head->forward(h)).view({x.size(0)});
     if (embed) score = score + (embed->forward(y) * h.sum({2, 3})).sum(1);  // projection
     return score;
   }
 
   nn::Sequential net;
   nn::Conv2d head{nullptr};
+  SpectralConv2d sn_head{nullptr};
   nn::Embedding embed{nullptr};
 };
 TORCH_MODULE(Discriminator);

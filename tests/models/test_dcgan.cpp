@@ -6,6 +6,7 @@
 #include "config/config.h"
 #include "models/generative_model.h"
 #include "models/registry.h"
+#include "models/spectral_conv.h"
 #include "support/temp_dir.h"
 #include "util/errors.h"
 
@@ -159,6 +160,55 @@ TEST_CASE("dcgan variants: hinge and wgan-gp (with n_critic and augmentation) ta
                                gen::DataSpec::image(1, 16, 16), torch::kCPU);
   const auto names = metric_names(wgan->train_step(batch));
   CHECK(names == std::vector<std::string>{"gp", "loss_g", "loss_d", "d_real", "d_fake"});
+}
+
+TEST_CASE("dcgan variants: a spectrally normalised D trains, and its singular vectors are saved and restored", "[model]") {
+  torch::manual_seed(6);
+  const gen::Batch batch{torch::rand({8, 1, 16, 16}) * 2 - 1, {}};
+  const auto spec = gen::DataSpec::image(1, 16, 16);
+  auto sn = gen::build_model(variant("loss: hinge, d_norm: spectral"), spec, torch::kCPU);
+  const auto d0 = snapshot(*sn, "discriminator");
+  REQUIRE(d0.count("net.0.u") == 1);
+  REQUIRE(d0.count("head.u") == 1);
+  CHECK(metric_names(sn->train_step(batch)) == std::vector<std::string>{"loss_d", "loss_g", "d_real", "d_fake"});
+  const auto d1 = snapshot(*sn, "discriminator");
+  CHECK(!torch::equal(d0.at("net.0.u"), d1.at("net.0.u")));  // the power iteration advanced
+
+  torch::serialize::OutputArchive out;
+  sn->save(out);
+  std::ostringstream bytes;
+  out.save_to(bytes);
+  torch::manual_seed(7);
+  auto restored = gen::build_model(variant("loss: hinge, d_norm: spectral"), spec, torch::kCPU);
+  std::istringstream is(bytes.str());
+  torch::serialize::InputArchive in;
+  in.load_from(is);
+  restored->load(in);
+  const auto d2 = snapshot(*restored, "discriminator");
+  for (const auto& [k, v] : d1) CHECK(torch::equal(v, d2.at(k)));
+}
+
+TEST_CASE("spectral conv: training forwards drive the largest singular value of the used weight to 1", "[model]") {
+  torch::manual_seed(5);
+  gen::SpectralConv2d conv(3, 8, 4, 2, 1);
+  const torch::Tensor x = torch::randn({2, 3, 8, 8});
+  auto top_singular = [](const torch::Tensor& w) { return torch::linalg::svdvals(w.detach().flatten(1), c10::nullopt)[0].item<double>(); };
+  CHECK(top_singular(conv->weight) < 0.5);  // N(0, 0.02) init: far from 1
+  for (int i = 0; i < 30; ++i) conv->forward(x);
+  CHECK(top_singular(conv->normalized_weight()) == Approx(1.0).epsilon(1e-3));
+
+  // The output is the plain convolution with that weight, and gradients reach the raw weight.
+  const torch::Tensor y = conv->forward(x);
+  CHECK(y.sizes() == torch::IntArrayRef({2, 8, 4, 4}));
+  y.sum().backward();
+  REQUIRE(conv->weight.grad().defined());
+  CHECK(torch::isfinite(conv->weight.grad()).all().item<bool>());
+
+  // Evaluation leaves the estimate alone.
+  conv->eval();
+  const torch::Tensor u = conv->u.clone();
+  conv->forward(x);
+  CHECK(torch::equal(u, conv->u));
 }
 
 TEST_CASE("dcgan variants: invalid combinations are config errors", "[model]") {
