@@ -60,6 +60,7 @@ void run_eval(const EvalCommand& cmd, std::ostream& print) {
   }
   QualityBudget budget = cmd.budget;
   budget.use_ema = !cmd.no_ema;
+  model->set_evaluate_with_ema(!cmd.no_ema);
   QualityEvaluator evaluator(*model, *data, std::move(features));
   EvalReport report = evaluator.run(budget);
 

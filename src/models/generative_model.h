@@ -65,6 +65,9 @@ class GenerativeModel {
   virtual StepMetrics train_step(const Batch& batch) = 0;
   // Metrics on a held-out batch without updating anything; empty when the family has none.
   virtual StepMetrics evaluate(const Batch& /*batch*/) { return {}; }
+  // Whether evaluate() and the likelihood bounds use the EMA weights when the model keeps
+  // them (the weights gen sample uses), or the raw ones (gen eval --no-ema).
+  void set_evaluate_with_ema(bool on) { evaluate_with_ema_ = on; }
 
   // The first mode is the default. Modes other than the default may need request.inputs.
   virtual std::vector<std::string> sample_modes() const { return {"prior"}; }
@@ -76,6 +79,9 @@ class GenerativeModel {
 
   // (network name, parameter count), e.g. {{"generator", 3574656}, {"discriminator", 2763520}}.
   virtual std::vector<std::pair<std::string, int64_t>> parameter_counts() const = 0;
+
+ protected:
+  bool evaluate_with_ema_ = true;
 };
 
 // Builds config.model.kind (options already resolved) for data of this shape on `device`.

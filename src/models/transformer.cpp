@@ -169,8 +169,10 @@ class Transformer final : public GenerativeModel {
     });
   }
 
+  // With the weights gen sample uses: the EMA when there is one (unless --no-ema).
   StepMetrics evaluate(const Batch& batch) override {
     torch::NoGradGuard no_grad;
+    const auto ema = evaluate_with_ema_ && opt_.ema() ? opt_.ema()->apply() : nullptr;
     net_->eval();
     const torch::Tensor loss = loss_of(batch);
     net_->train();

@@ -25,7 +25,9 @@ Ema::Ema(torch::nn::Module& module, double decay) : module_(module), decay_(deca
 void Ema::update() {
   torch::NoGradGuard no_grad;
   const auto params = module_.parameters();
-  for (size_t i = 0; i < params.size(); ++i) shadow_[i].lerp_(params[i], 1.0 - decay_);
+  const double decay = std::min(decay_, (1.0 + double(updates_)) / (10.0 + double(updates_)));
+  ++updates_;
+  for (size_t i = 0; i < params.size(); ++i) shadow_[i].lerp_(params[i], 1.0 - decay);
 }
 
 std::shared_ptr<void> Ema::apply() {
@@ -44,6 +46,7 @@ std::shared_ptr<void> Ema::apply() {
 
 void Ema::save(torch::serialize::OutputArchive& archive) const {
   for (size_t i = 0; i < shadow_.size(); ++i) archive.write(std::to_string(i), shadow_[i]);
+  archive.write("updates", torch::tensor(updates_, torch::kInt64));
 }
 
 void Ema::load(torch::serialize::InputArchive& archive) {
@@ -54,6 +57,9 @@ void Ema::load(torch::serialize::InputArchive& archive) {
                 ", the model expects ", shadow_[i].sizes());
     shadow_[i].copy_(t);
   }
+  // Checkpoints from before the warm-up have no count: their average is past any warm-up.
+  torch::Tensor updates;
+  updates_ = archive.try_read("updates", updates) ? updates.item<int64_t>() : (int64_t(1) << 40);
 }
 
 NetOptimizer::NetOptimizer(torch::nn::Module& net, const Config& config, bool use_ema)

@@ -19,6 +19,9 @@ namespace gen {
 struct Config;
 
 // Exponential moving average of a module's parameters (buffers are copied as they are).
+// The decay warms up as min(decay, (1 + n) / (10 + n)) after n updates: with a fixed 0.999
+// the random initial weights still made up 0.999^3000 = 5% of the average after 3000 steps,
+// and early evaluations of the average were worse than the raw weights by tens of nats.
 class Ema {
  public:
   Ema(torch::nn::Module& module, double decay);
@@ -31,6 +34,7 @@ class Ema {
  private:
   torch::nn::Module& module_;
   double decay_;
+  int64_t updates_ = 0;
   std::vector<torch::Tensor> shadow_;  // one per parameter, same order as module_.parameters()
 };
 

@@ -39,6 +39,14 @@ std::string tiny_train(const TempDir& dir, const std::string& extra) {
          dir.path() + "/runs " + extra;
 }
 
+// Writes a tiny MNIST under dir/data; returns the --set flags that point a tiny config at it
+// and its runs at dir/runs.
+std::string with_tiny_mnist(const TempDir& dir) {
+  fs::create_directories(dir / "data");
+  gen::test::write_tiny_mnist(dir / "data", 64, 28);
+  return " --set data.root=" + dir.path() + "/data --set out_dir=" + dir.path() + "/runs";
+}
+
 // A few lines of ASCII text, long enough for the tiny Transformer's windows and its 10% validation split.
 std::string tiny_text() {
   std::string t;
@@ -267,10 +275,8 @@ YAML::Node eval_json(const TempDir& dir, const std::string& args, Run& r) {
 
 TEST_CASE("smoke: gen eval writes JSON figures for every tiny family, image figures name their feature network", "[smoke]") {
   TempDir dir;
-  fs::create_directories(dir / "data");
-  gen::test::write_tiny_mnist(dir / "data", 64, 28);
+  const std::string sets = with_tiny_mnist(dir);
   gen::test::write_text(dir / "data/input.txt", tiny_text());
-  const std::string sets = " --set data.root=" + dir.path() + "/data --set out_dir=" + dir.path() + "/runs";
   for (const char* family : {"classifier", "dcgan", "vae", "transformer"}) {
     const Run r = run_gen(std::string("train configs/tiny/") + family + ".yaml" + sets, dir);
     INFO(r.output);
@@ -311,6 +317,12 @@ TEST_CASE("smoke: gen eval writes JSON figures for every tiny family, image figu
   CHECK(j["figures"]["val_loss"].as<double>() > 0);
   CHECK(j["figures"]["val_nll_iwae"].as<double>() <= j["figures"]["val_neg_elbo_mc"].as<double>());
   CHECK(j["figures"]["val_bits_per_dim"].as<double>() > 0);
+  // The tiny VAE keeps an EMA; --no-ema evaluates the raw weights, which differ from it.
+  const double ema_loss = j["figures"]["val_loss"].as<double>();
+  j = eval_json(dir, "--ckpt " + ckpt("vae") + " --skip-images --no-ema", r);
+  REQUIRE(r.code == 0);
+  CHECK(j["info"]["weights"].as<std::string>() == "raw");
+  CHECK(j["figures"]["val_loss"].as<double>() != Approx(ema_loss).epsilon(1e-6));
 
   j = eval_json(dir, "--ckpt " + ckpt("transformer"), r);
   REQUIRE(r.code == 0);
@@ -321,9 +333,7 @@ TEST_CASE("smoke: gen eval writes JSON figures for every tiny family, image figu
 
 TEST_CASE("smoke: with a feature network, train.eval_every logs FID and IS to metrics.jsonl", "[smoke]") {
   TempDir dir;
-  fs::create_directories(dir / "data");
-  gen::test::write_tiny_mnist(dir / "data", 64, 28);
-  const std::string sets = " --set data.root=" + dir.path() + "/data --set out_dir=" + dir.path() + "/runs";
+  const std::string sets = with_tiny_mnist(dir);
   Run r = run_gen("train configs/tiny/classifier.yaml" + sets + " --set name=classifier_mnist", dir);
   REQUIRE(r.code == 0);
   // eval.features: auto finds out_dir/classifier_mnist.
@@ -400,9 +410,7 @@ TEST_CASE("smoke: a checkpoint that cannot be written stops the run and leaves t
 
 TEST_CASE("smoke: train.keep_best keeps best.pt and best.json beside the pruned step checkpoints", "[smoke]") {
   TempDir dir;
-  fs::create_directories(dir / "data");
-  gen::test::write_tiny_mnist(dir / "data", 64, 28);
-  const std::string sets = " --set data.root=" + dir.path() + "/data --set out_dir=" + dir.path() + "/runs";
+  const std::string sets = with_tiny_mnist(dir);
   Run r = run_gen("train configs/tiny/classifier.yaml" + sets + " --set train.keep_best=val_loss --set train.keep_last=1", dir);
   INFO(r.output);
   REQUIRE(r.code == 0);

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <sstream>
+
 #include "config/config.h"
 #include "train/net_optimizer.h"
 
@@ -68,10 +70,52 @@ TEST_CASE("ema: tracks the weights and swaps them in only inside apply()", "[tra
     torch::NoGradGuard g;
     net->weight.fill_(1.0);
   }
-  ema.update();  // 0.5 * 0 + 0.5 * 1
+  ema.update();  // the first update's decay is min(0.5, 1/10): 0.1 * 0 + 0.9 * 1
   {
     const auto guard = ema.apply();
-    CHECK(net->weight.min().item<double>() == Approx(0.5));
+    CHECK(net->weight.min().item<double>() == Approx(0.9));
   }
   CHECK(net->weight.min().item<double>() == Approx(1.0));
+}
+
+namespace {
+double ema_weight(gen::Ema& ema, torch::nn::Linear& net) {
+  const auto guard = ema.apply();
+  return net->weight.item<double>();
+}
+void set_weight(torch::nn::Linear& net, double v) {
+  torch::NoGradGuard g;
+  net->weight.fill_(v);
+}
+}  // namespace
+
+TEST_CASE("ema: the decay warms up as (1 + n) / (10 + n), and the count survives save and load", "[train]") {
+  torch::nn::Linear net(1, 1);
+  set_weight(net, 0.0);
+  gen::Ema ema(*net, 0.9);
+  double expect = 0;
+  for (int n = 0; n < 120; ++n) {
+    set_weight(net, n + 1.0);
+    ema.update();
+    const double d = std::min(0.9, (1.0 + n) / (10.0 + n));
+    expect = d * expect + (1 - d) * (n + 1.0);
+  }
+  CHECK(ema_weight(ema, net) == Approx(expect).epsilon(1e-5));
+
+  torch::serialize::OutputArchive out;
+  ema.save(out);
+  std::ostringstream bytes;
+  out.save_to(bytes);
+  torch::nn::Linear other(1, 1);
+  gen::Ema restored(*other, 0.9);
+  std::istringstream is(bytes.str());
+  torch::serialize::InputArchive in;
+  in.load_from(is);
+  restored.load(in);
+  set_weight(net, 500.0);
+  set_weight(other, 500.0);
+  ema.update();
+  restored.update();
+  CHECK(ema_weight(restored, other) == Approx(ema_weight(ema, net)).epsilon(1e-6));
+  CHECK(ema_weight(ema, net) == Approx(0.9 * expect + 0.1 * 500.0).epsilon(1e-5));  // warmed up: the full decay
 }
