@@ -120,7 +120,7 @@ struct TrainConfig {
     v("keep_last", keep_last, Doc("checkpoints kept on disk (the newest always stays)").range(1, 1'000'000));
     v("n_samples", n_samples, Doc("images in each training sample grid (the fixed noise bank)").range(1, 1024));
     v("accumulate", accumulate, Doc("micro-batches per optimizer step (gradient accumulation); divides data.batch_size").range(1, 1024));
-    v("ema", ema, Doc("decay of an exponential moving average of the weights, used for sampling; 0 = off").range(0, 0.99999999));
+    v("ema", ema, Doc("decay of an exponential moving average of the weights (warming up as (1+n)/(10+n) over the first updates), used for sampling and held-out figures; 0 = off").range(0, 0.99999999));
     v("eval_every", eval_every, Doc("evaluate on held-out data every N steps (and at the end); 0 = never").range(0, kMaxSteps));
     v("eval_batches", eval_batches, Doc("batches per split in each evaluation; 0 = the whole split").range(0, 1'000'000));
     v("keep_best", keep_best,
