@@ -236,7 +236,7 @@ class Dcgan final : public GenerativeModel {
       auto gen = at::detail::createCPUGenerator(request.seed);
       z = torch::randn({n, o_.latent_dim}, gen);  // CPU: same images on any device
     }
-    const auto ema = request.use_ema && opt_g_.ema() ? opt_g_.ema()->apply() : nullptr;
+    const auto ema = opt_g_.use_ema(request.use_ema);
     generator_->eval();
     torch::Tensor images = generate(z.to(device_), y.defined() ? y.to(device_) : y).to(torch::kCPU);
     generator_->train();

@@ -19,8 +19,12 @@ torch::Tensor SpectralConv2dImpl::normalized_weight() {
     right = F::normalize(torch::mv(w.t(), u), unit);
     // A copy, not the buffer itself: the buffer changes in place at the next forward, which
     // may come before this forward's backward (D scores real and fake batches in turn).
-    left = is_training() ? F::normalize(torch::mv(w, right), unit) : u.clone();
-    if (is_training()) u.copy_(left);
+    if (is_training()) {
+      left = F::normalize(torch::mv(w, right), unit);
+      u.copy_(left);
+    } else {
+      left = u.clone();
+    }
   }
   const torch::Tensor sigma = torch::dot(left, torch::mv(w, right));
   return weight / sigma;

@@ -172,7 +172,7 @@ class Transformer final : public GenerativeModel {
   // With the weights gen sample uses: the EMA when there is one (unless --no-ema).
   StepMetrics evaluate(const Batch& batch) override {
     torch::NoGradGuard no_grad;
-    const auto ema = evaluate_with_ema_ && opt_.ema() ? opt_.ema()->apply() : nullptr;
+    const auto ema = opt_.use_ema(evaluate_with_ema_);
     net_->eval();
     const torch::Tensor loss = loss_of(batch);
     net_->train();
@@ -183,7 +183,7 @@ class Transformer final : public GenerativeModel {
 
   SampleOutput sample(const SampleRequest& request) override {
     torch::NoGradGuard no_grad;
-    const auto ema = request.use_ema && opt_.ema() ? opt_.ema()->apply() : nullptr;
+    const auto ema = opt_.use_ema(request.use_ema);
     net_->eval();
     std::vector<int64_t> ids = tokenizer_.encode(request.prompt);
     if (ids.empty()) ids.push_back(0);  // no prompt: start from the first symbol (newline in Shakespeare)

@@ -112,10 +112,10 @@ class Vae final : public GenerativeModel, public LikelihoodModel {
 
   // Negative ELBO per image (nats) with its two terms, on the data as the model sees it
   // (dynamic binarization uses a fixed draw so evaluations are comparable), with the weights
-  // `gen sample` uses (the EMA when there is one).
+  // `gen sample` uses (the EMA when there is one, unless gen eval --no-ema).
   StepMetrics evaluate(const Batch& batch) override {
     torch::NoGradGuard no_grad;
-    const auto ema = evaluate_with_ema_ && opt_.ema() ? opt_.ema()->apply() : nullptr;
+    const auto ema = opt_.use_ema(evaluate_with_ema_);
     net_->eval();
     const Terms t = terms(prepare(batch.x, /*training=*/false));
     net_->train();
@@ -126,7 +126,7 @@ class Vae final : public GenerativeModel, public LikelihoodModel {
   // chunks of about 5,000 images so K = 1000 fits in memory.
   Bounds log_likelihood_bounds(const torch::Tensor& batch_x, int64_t k, at::Generator& generator) override {
     torch::NoGradGuard no_grad;
-    const auto ema = evaluate_with_ema_ && opt_.ema() ? opt_.ema()->apply() : nullptr;
+    const auto ema = opt_.use_ema(evaluate_with_ema_);
     net_->eval();
     const torch::Tensor x = prepare(batch_x, /*training=*/false);  // (B, C, H, W) in [0, 1]
     auto [mu, logvar] = net_->encode(x);                          // (B, Z)
@@ -162,7 +162,7 @@ class Vae final : public GenerativeModel, public LikelihoodModel {
 
   SampleOutput sample(const SampleRequest& request) override {
     torch::NoGradGuard no_grad;
-    const auto ema = request.use_ema && opt_.ema() ? opt_.ema()->apply() : nullptr;
+    const auto ema = opt_.use_ema(request.use_ema);
     net_->eval();
     SampleOutput out;
     if (request.mode == "recon") {

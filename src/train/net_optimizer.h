@@ -50,6 +50,9 @@ class NetOptimizer {
   torch::Tensor step();
   void set_lr(double lr);
   Ema* ema() { return ema_.get(); }
+  // The EMA weights swapped in until the guard is destroyed, when `wanted` and this network
+  // keeps an EMA; else a guard that does nothing.
+  std::shared_ptr<void> use_ema(bool wanted) { return wanted && ema_ ? ema_->apply() : nullptr; }
 
   // One whole optimizer step over `batch`: zero_grad, gradients accumulated over `parts`
   // micro-batches (see accumulate_gradients), step. Returns loss_of's metrics averaged over the

@@ -34,17 +34,20 @@ Run run_gen(const std::string& args, const TempDir& dir, const std::string& shel
   return r;
 }
 
-std::string tiny_train(const TempDir& dir, const std::string& extra) {
-  return "train configs/tiny/dcgan.yaml --set data.root=" + dir.path() + "/data --set out_dir=" +
-         dir.path() + "/runs " + extra;
+// The --set flags that point a tiny config at dir/data and its runs at dir/runs.
+std::string tiny_sets(const TempDir& dir) {
+  return " --set data.root=" + dir.path() + "/data --set out_dir=" + dir.path() + "/runs";
 }
 
-// Writes a tiny MNIST under dir/data; returns the --set flags that point a tiny config at it
-// and its runs at dir/runs.
+std::string tiny_train(const TempDir& dir, const std::string& extra) {
+  return "train configs/tiny/dcgan.yaml" + tiny_sets(dir) + " " + extra;
+}
+
+// Writes a tiny MNIST under dir/data; returns tiny_sets(dir).
 std::string with_tiny_mnist(const TempDir& dir) {
   fs::create_directories(dir / "data");
   gen::test::write_tiny_mnist(dir / "data", 64, 28);
-  return " --set data.root=" + dir.path() + "/data --set out_dir=" + dir.path() + "/runs";
+  return tiny_sets(dir);
 }
 
 // A few lines of ASCII text, long enough for the tiny Transformer's windows and its 10% validation split.
