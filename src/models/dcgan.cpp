@@ -5,7 +5,8 @@
 // (gradient penalty on interpolates, n_critic critic steps, no BatchNorm in the critic);
 // spectral normalisation of D (Miyato et al. 2018);
 // class-conditional G (one-hot label with z) and projection D (Miyato & Koyama 2018);
-// differentiable batch augmentation applied to everything D sees.
+// differentiable batch augmentation applied to everything D sees; the R1 penalty on D's
+// gradient at real images (Mescheder et al. 2018).
 #include <cmath>
 #include <optional>
 
@@ -32,6 +33,7 @@ struct DcganOptions {
   std::string loss = "bce";
   std::string d_norm = "auto";
   double gp_weight = 10.0;
+  double r1 = 0.0;
   int64_t n_critic = 1;
   bool conditional = false;
   AugmentOptions augment;
@@ -44,6 +46,7 @@ struct DcganOptions {
     v("loss", loss, Doc("bce: non-saturating GAN loss; hinge; wgan-gp: Wasserstein loss with gradient penalty").one_of({"bce", "hinge", "wgan-gp"}));
     v("d_norm", d_norm, Doc("normalisation in D: auto = batch, or layer for wgan-gp (a penalty per example needs no batch statistics); spectral: every D conv divided by its largest singular value (SNGAN, pair with loss hinge)").one_of({"auto", "batch", "layer", "spectral", "none"}));
     v("gp_weight", gp_weight, Doc("wgan-gp: weight of the gradient penalty").range(0, 1e6));
+    v("r1", r1, Doc("R1 penalty weight gamma: D's loss gains gamma/2 * E||grad_x D(x)||^2 at real images (bce and hinge; 0 = off)").range(0, 1e6));
     v("n_critic", n_critic, Doc("critic steps per generator step; the batch is split between them").range(1, 100));
     v("conditional", conditional, "class-conditional G and D (needs labelled data); gen sample --class N");
     v.section("augment", augment, "augmentation of every batch D sees (real and generated)");
@@ -178,7 +181,9 @@ class Dcgan final : public GenerativeModel {
         fake = generate(torch::randn({real.size(0), o_.latent_dim}, real.options()), y);
       }
       opt_d_.zero_grad();
-      const torch::Tensor d_real = critic(real, y), d_fake = critic(fake.detach(), y);  // (B), (B)
+      // R1 differentiates D's score with respect to the real images themselves.
+      const torch::Tensor real_in = o_.r1 > 0 ? real.detach().requires_grad_(true) : real;
+      const torch::Tensor d_real = critic(real_in, y), d_fake = critic(fake.detach(), y);  // (B), (B)
       torch::Tensor loss_d;
       if (o_.loss == "bce") {
         loss_d = F::binary_cross_entropy_with_logits(d_real, torch::ones_like(d_real)) +
@@ -189,6 +194,12 @@ class Dcgan final : public GenerativeModel {
         const torch::Tensor gp = gradient_penalty(real, fake.detach(), y);
         loss_d = d_fake.mean() - d_real.mean() + o_.gp_weight * gp;
         if (k == 0) m.emplace_back("gp", gp.detach());
+      }
+      if (o_.r1 > 0) {
+        const torch::Tensor grad = torch::autograd::grad({d_real.sum()}, {real_in}, {}, /*retain_graph=*/true, /*create_graph=*/true)[0];
+        const torch::Tensor r1 = grad.pow(2).flatten(1).sum(1).mean();
+        loss_d = loss_d + 0.5 * o_.r1 * r1;
+        if (k == 0) m.emplace_back("r1", r1.detach());
       }
       loss_d.backward();
       opt_d_.step();
@@ -319,6 +330,9 @@ std::unique_ptr<GenerativeModel> build_dcgan(const ModelContext& ctx) {
   }
   if (o.loss == "wgan-gp" && o.critic_norm() == "batch") {
     throw ConfigError(file + ": model.d_norm: batch norm makes the gradient penalty of wgan-gp depend on the batch; use layer or none");
+  }
+  if (o.loss == "wgan-gp" && o.r1 > 0) {
+    throw ConfigError(file + ": model.r1: wgan-gp already penalises D's gradient (gp_weight); set r1 to 0 or use loss bce or hinge");
   }
   if (o.conditional && ctx.data.num_classes < 2) {
     throw ConfigError(file + ": model.conditional needs labelled data; this data has no class labels");

@@ -211,11 +211,30 @@ TEST_CASE("spectral conv: training forwards drive the largest singular value of 
   CHECK(torch::equal(u, conv->u));
 }
 
+TEST_CASE("dcgan variants: the R1 penalty adds gamma/2 * E||grad_x D(x)||^2 to D's loss", "[model]") {
+  const gen::Batch batch{torch::rand({8, 1, 16, 16}) * 2 - 1, {}};
+  const auto spec = gen::DataSpec::image(1, 16, 16);
+  auto step_metrics = [&](const std::string& opts) {
+    torch::manual_seed(8);  // same weights and the same noise for both models
+    auto model = gen::build_model(variant(opts), spec, torch::kCPU);
+    std::map<std::string, double> out;
+    for (const auto& [k, v] : model->train_step(batch)) out[k] = v.item<double>();
+    return out;
+  };
+  const auto plain = step_metrics("loss: bce"), penalised = step_metrics("loss: bce, r1: 4");
+  CHECK(plain.count("r1") == 0);
+  REQUIRE(penalised.count("r1") == 1);
+  CHECK(penalised.at("r1") > 0);
+  CHECK(penalised.at("d_real") == Approx(plain.at("d_real")));  // the penalty does not change D's forward
+  CHECK(penalised.at("loss_d") == Approx(plain.at("loss_d") + 0.5 * 4 * penalised.at("r1")).epsilon(1e-5));
+}
+
 TEST_CASE("dcgan variants: invalid combinations are config errors", "[model]") {
   const auto spec = gen::DataSpec::image(1, 16, 16);
   CHECK_THROWS_WITH(gen::build_model(variant("loss: wgan-gp, d_norm: batch"), spec, torch::kCPU), Catch::Contains("model.d_norm"));
   CHECK_THROWS_WITH(gen::build_model(variant("n_critic: 3"), spec, torch::kCPU), Catch::Contains("must divide data.batch_size"));
   CHECK_THROWS_WITH(gen::build_model(variant("conditional: true"), spec, torch::kCPU), Catch::Contains("labelled data"));
+  CHECK_THROWS_WITH(gen::build_model(variant("loss: wgan-gp, d_norm: layer, r1: 1"), spec, torch::kCPU), Catch::Contains("model.r1"));
 }
 
 TEST_CASE("dcgan conditional: samples one class, or one class per row", "[model]") {
