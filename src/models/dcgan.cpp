@@ -34,6 +34,7 @@ struct DcganOptions {
   std::string d_norm = "auto";
   double gp_weight = 10.0;
   double r1 = 0.0;
+  int64_t r1_every = 1;
   int64_t n_critic = 1;
   bool conditional = false;
   AugmentOptions augment;
@@ -47,6 +48,7 @@ struct DcganOptions {
     v("d_norm", d_norm, Doc("normalisation in D: auto = batch, or layer for wgan-gp (a penalty per example needs no batch statistics); spectral: every D conv divided by its largest singular value (SNGAN, pair with loss hinge)").one_of({"auto", "batch", "layer", "spectral", "none"}));
     v("gp_weight", gp_weight, Doc("wgan-gp: weight of the gradient penalty").range(0, 1e6));
     v("r1", r1, Doc("R1 penalty weight gamma: D's loss gains gamma/2 * E||grad_x D(x)||^2 at real images (bce and hinge; 0 = off)").range(0, 1e6));
+    v("r1_every", r1_every, Doc("lazy R1 (StyleGAN2): the penalty only every N-th step, weighted N times, for about the same effect at 1/N of its cost").range(1, 1000));
     v("n_critic", n_critic, Doc("critic steps per generator step; the batch is split between them").range(1, 100));
     v("conditional", conditional, "class-conditional G and D (needs labelled data); gen sample --class N");
     v.section("augment", augment, "augmentation of every batch D sees (real and generated)");
@@ -159,7 +161,8 @@ class Dcgan final : public GenerativeModel {
     noise_bank_ = torch::randn({ctx.config.train.n_samples, o.latent_dim}, gen);
   }
 
-  void begin_step(int64_t /*step*/, double lr) override {
+  void begin_step(int64_t step, double lr) override {
+    step_ = step;
     opt_g_.set_lr(lr);
     opt_d_.set_lr(lr);
   }
@@ -182,7 +185,9 @@ class Dcgan final : public GenerativeModel {
       }
       opt_d_.zero_grad();
       // R1 differentiates D's score with respect to the real images themselves.
-      const torch::Tensor real_in = o_.r1 > 0 ? real.detach().requires_grad_(true) : real;
+      // The first step after construction (or a resume) always measures it, so it is never reported unmeasured.
+      const bool r1_now = o_.r1 > 0 && k == 0 && (step_ % o_.r1_every == 0 || !last_r1_.defined());
+      const torch::Tensor real_in = r1_now ? real.detach().requires_grad_(true) : real;
       const torch::Tensor d_real = critic(real_in, y), d_fake = critic(fake.detach(), y);  // (B), (B)
       torch::Tensor loss_d;
       if (o_.loss == "bce") {
@@ -195,12 +200,14 @@ class Dcgan final : public GenerativeModel {
         loss_d = d_fake.mean() - d_real.mean() + o_.gp_weight * gp;
         if (k == 0) m.emplace_back("gp", gp.detach());
       }
-      if (o_.r1 > 0) {
+      if (r1_now) {
         const torch::Tensor grad = torch::autograd::grad({d_real.sum()}, {real_in}, {}, /*retain_graph=*/true, /*create_graph=*/true)[0];
         const torch::Tensor r1 = grad.pow(2).flatten(1).sum(1).mean();
-        loss_d = loss_d + 0.5 * o_.r1 * r1;
-        if (k == 0) m.emplace_back("r1", r1.detach());
+        loss_d = loss_d + 0.5 * o_.r1 * double(o_.r1_every) * r1;
+        last_r1_ = r1.detach();
       }
+      // Every step reports the same metrics; with lazy R1 that is the last value measured.
+      if (o_.r1 > 0 && k == 0) m.emplace_back("r1", last_r1_);
       loss_d.backward();
       opt_d_.step();
       if (k == 0) {
@@ -315,6 +322,8 @@ class Dcgan final : public GenerativeModel {
   NetOptimizer opt_g_;  // owns the generator's EMA when train.ema > 0
   NetOptimizer opt_d_;
   torch::Tensor noise_bank_;  // (n_samples, latent) on the CPU
+  int64_t step_ = 0;
+  torch::Tensor last_r1_;  // scalar; the R1 penalty at the last step that computed it
 };
 
 std::unique_ptr<GenerativeModel> build_dcgan(const ModelContext& ctx) {

@@ -229,6 +229,28 @@ TEST_CASE("dcgan variants: the R1 penalty adds gamma/2 * E||grad_x D(x)||^2 to D
   CHECK(penalised.at("loss_d") == Approx(plain.at("loss_d") + 0.5 * 4 * penalised.at("r1")).epsilon(1e-5));
 }
 
+TEST_CASE("dcgan variants: lazy R1 applies the penalty every N-th step, N times as strong", "[model]") {
+  const gen::Batch batch{torch::rand({8, 1, 16, 16}) * 2 - 1, {}};
+  const auto spec = gen::DataSpec::image(1, 16, 16);
+  auto run = [&](const std::string& opts, std::vector<int64_t> steps) {
+    torch::manual_seed(8);
+    auto model = gen::build_model(variant(opts), spec, torch::kCPU);
+    std::vector<std::map<std::string, double>> out;
+    for (int64_t s : steps) {
+      model->begin_step(s, 2e-4);
+      out.emplace_back();
+      for (const auto& [k, v] : model->train_step(batch)) out.back()[k] = v.item<double>();
+    }
+    return out;
+  };
+  const auto plain = run("loss: bce", {0}), lazy = run("loss: bce, r1: 4, r1_every: 3", {0});
+  CHECK(lazy[0].at("loss_d") == Approx(plain[0].at("loss_d") + 0.5 * 4 * 3 * lazy[0].at("r1")).epsilon(1e-5));
+  // Resumed at step 4: measured at once, then reused until step 6 measures it again with the updated D.
+  const auto resumed = run("loss: bce, r1: 4, r1_every: 3", {4, 5, 6});
+  CHECK(resumed[1].at("r1") == resumed[0].at("r1"));
+  CHECK(resumed[2].at("r1") != resumed[1].at("r1"));
+}
+
 TEST_CASE("dcgan variants: invalid combinations are config errors", "[model]") {
   const auto spec = gen::DataSpec::image(1, 16, 16);
   CHECK_THROWS_WITH(gen::build_model(variant("loss: wgan-gp, d_norm: batch"), spec, torch::kCPU), Catch::Contains("model.d_norm"));
