@@ -40,7 +40,11 @@ torch::Tensor generate_images(GenerativeModel& model, int64_t n, uint64_t seed, 
     parts.push_back(x);
     have += x.size(0);
   }
-  return torch::cat(parts);
+  // The figures take the images as independent draws (each Inception Score split must see the
+  // classes in proportion), but a conditional model lays a chunk out class by class.
+  const torch::Tensor images = torch::cat(parts);
+  auto gen = at::detail::createCPUGenerator(seed);
+  return images.index_select(0, torch::randperm(images.size(0), gen, torch::kInt64));
 }
 
 ImageFigures image_figures(const FeatureNet::Result& samples, const ImageReference& reference, uint64_t seed) {

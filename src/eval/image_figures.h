@@ -37,7 +37,8 @@ torch::Tensor split_images(DataSource& data, const std::string& split, int64_t m
 
 ImageReference image_reference(FeatureNet& net, DataSource& data, const std::string& split, int64_t max_images);
 
-// n images from the model's default (prior) sample mode in chunks, reproducible for a seed.
+// n images from the model's default (prior) sample mode in chunks, reproducible for a seed, in
+// random order.
 torch::Tensor generate_images(GenerativeModel& model, int64_t n, uint64_t seed, bool use_ema);
 
 ImageFigures image_figures(const FeatureNet::Result& samples, const ImageReference& reference, uint64_t seed);
