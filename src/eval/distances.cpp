@@ -1,5 +1,6 @@
 #include "eval/distances.h"
 
+
 #include <algorithm>
 #include <cmath>
 
@@ -18,7 +19,7 @@ FeatureStats feature_stats(const torch::Tensor& features) {
 
 torch::Tensor psd_sqrt(const torch::Tensor& a) {
   const torch::Tensor sym = (a + a.t()) * 0.5;  // round-off can make a computed covariance slightly asymmetric
-  auto [w, v] = torch::linalg::eigh(sym, "L");
+  auto [w, v] = at::linalg_eigh(sym, "L");
   return (v * w.clamp_min(0).sqrt().unsqueeze(0)).mm(v.t());
 }
 
@@ -26,7 +27,7 @@ double frechet_distance(const FeatureStats& a, const FeatureStats& b) {
   TORCH_CHECK(a.mean.numel() == b.mean.numel(), "frechet_distance: feature sizes differ");
   const torch::Tensor root_a = psd_sqrt(a.cov);
   const torch::Tensor m = root_a.mm(b.cov).mm(root_a);
-  const torch::Tensor eig = torch::linalg::eigvalsh((m + m.t()) * 0.5, "L").clamp_min(0);
+  const torch::Tensor eig = at::linalg_eigvalsh((m + m.t()) * 0.5, "L").clamp_min(0);
   const double mean_term = (a.mean - b.mean).pow(2).sum().item<double>();
   const double trace_term = a.cov.trace().item<double>() + b.cov.trace().item<double>() - 2 * eig.sqrt().sum().item<double>();
   return std::max(0.0, mean_term + trace_term);
