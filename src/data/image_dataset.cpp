@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <filesystem>
 #include <map>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -14,6 +13,7 @@
 #include "config/config.h"
 #include "data/idx_file.h"
 #include "util/errors.h"
+#include "util/fs.h"
 
 namespace gen {
 
@@ -91,25 +91,29 @@ torch::Tensor resize_images(const torch::Tensor& images, int64_t size) {
 }
 
 ImageDataset load_image_folder(const std::string& root, int64_t size, int64_t channels, bool strict) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  if (!fs::is_directory(root, ec)) throw DataError(root + ": not a folder (data.root of an image_folder)");
-  std::vector<fs::path> files;
-  for (fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, ec), end; it != end;
-       it.increment(ec)) {
-    if (ec) break;
-    std::string ext = it->path().extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-    if (it->is_regular_file(ec) && (ext == ".png" || ext == ".jpg" || ext == ".jpeg")) files.push_back(it->path());
+  if (!is_directory(root)) throw DataError(root + ": not a folder (data.root of an image_folder)");
+  std::vector<std::string> files;
+  try {
+    for (std::string& f : list_files_recursive(root)) {
+      const std::string name = f.substr(f.find_last_of('/') + 1);
+      const size_t dot = name.find_last_of('.');
+      std::string ext = dot == std::string::npos || dot == 0 ? std::string() : name.substr(dot);
+      std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+      if (ext == ".png" || ext == ".jpg" || ext == ".jpeg") files.push_back(std::move(f));
+    }
+  } catch (const IoError& e) {
+    throw DataError(e.what());
   }
-  if (ec) throw DataError(root + ": cannot list folder: " + ec.message());
-  std::sort(files.begin(), files.end());
 
   // First-level sub-folder -> class id, when images live in sub-folders.
   std::map<std::string, int64_t> classes;
-  auto class_of = [&](const fs::path& p) {
-    const fs::path rel = p.lexically_relative(root);
-    return std::distance(rel.begin(), rel.end()) > 1 ? rel.begin()->string() : std::string();
+  std::string prefix = root;
+  while (prefix.size() > 1 && prefix.back() == '/') prefix.pop_back();
+  prefix += '/';
+  auto class_of = [&](const std::string& p) {
+    const std::string rel = p.substr(prefix.size());  // list_files_recursive returns ROOT/relative
+    const size_t slash = rel.find('/');
+    return slash == std::string::npos ? std::string() : rel.substr(0, slash);
   };
   for (const auto& f : files) {
     const std::string c = class_of(f);
@@ -124,10 +128,10 @@ ImageDataset load_image_folder(const std::string& root, int64_t size, int64_t ch
   std::vector<int64_t> labels;
   int64_t skipped = 0;
   for (const auto& f : files) {
-    cv::Mat img = cv::imread(f.string(), mode);
+    cv::Mat img = cv::imread(f, mode);
     if (img.empty()) {
-      if (strict) throw DataError(f.string() + ": cannot decode image (data.strict is on)");
-      spdlog::warn("{}: cannot decode image, skipped", f.string());
+      if (strict) throw DataError(f + ": cannot decode image (data.strict is on)");
+      spdlog::warn("{}: cannot decode image, skipped", f);
       ++skipped;
       continue;
     }

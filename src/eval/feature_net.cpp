@@ -2,13 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
-#include <filesystem>
 
 #include "config/config.h"
 #include "models/capabilities.h"
 #include "models/generative_model.h"
 #include "train/checkpoint.h"
 #include "util/errors.h"
+#include "util/fs.h"
 
 namespace gen {
 
@@ -63,11 +63,11 @@ std::string find_feature_net(const Config& config, const std::string& explicit_p
   const std::string train_hint = config.data.kind == "fashion_mnist" ? "configs/classifier_fashion_mnist.yaml" : "configs/classifier_mnist.yaml";
   if (path.empty() || path == "auto") {
     path = config.out_dir + "/classifier_" + config.data.kind + "/checkpoints/latest.pt";
-    if (!std::filesystem::exists(path)) {
+    if (!target_exists(path)) {
       throw UsageError("image figures need a feature network and " + path + " does not exist: train one with `gen train " +
                        train_hint + "`, then pass --features CKPT or set eval.features");
     }
-  } else if (!std::filesystem::exists(path)) {
+  } else if (!target_exists(path)) {
     throw UsageError(path + ": feature network checkpoint not found (train one with `gen train " + train_hint + "`)");
   }
   return path;

@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <regex>
 
@@ -11,6 +10,7 @@
 #include "train/checkpoint.h"
 #include "train/loop.h"
 #include "util/errors.h"
+#include "util/fs.h"
 
 namespace gen {
 
@@ -45,8 +45,7 @@ struct TempFolder {
     path = tmpl;
   }
   ~TempFolder() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
+    if (!remove_tree(path)) spdlog::warn("{}: could not remove the temporary folder", path);
   }
 };
 
@@ -62,6 +61,12 @@ ResumeCheck verify_resume(const Config& base, int64_t steps) {
   c.train.ckpt_every = 0;
   c.train.sample_every = 0;
   c.train.eval_every = 0;  // evaluation reads no training state; an extra one at the stop would only add a line
+  if (!c.runtime.deterministic && c.device != "cpu") {
+    // Some CUDA kernels (cuDNN's convolution gradients) add in a varying order: without this the
+    // two runs would differ whether or not resuming restored everything.
+    c.runtime.deterministic = true;
+    spdlog::info("verify-resume: runtime.deterministic on, so that CUDA kernels repeat");
+  }
 
   spdlog::info("verify-resume: {} steps straight", steps);
   c.name = "straight";

@@ -1,9 +1,11 @@
 #include "util/fs.h"
 
 #include <fcntl.h>
+#include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -112,6 +114,65 @@ void replace_symlink(const std::string& link, const std::string& target) {
     throw IoError(link + ": cannot replace link: " + std::strerror(err));
   }
   fsync_dir(parent_dir(link));
+}
+
+bool target_exists(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+bool is_directory(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+namespace {
+// nftw takes a plain function pointer; these carry its results (one walk at a time per thread).
+thread_local bool remove_ok = true;
+thread_local std::vector<std::string>* listed = nullptr;
+
+int remove_entry(const char* path, const struct stat*, int type, struct FTW*) {
+  const int rc = type == FTW_DP ? ::rmdir(path) : ::unlink(path);
+  if (rc != 0 && errno != ENOENT) remove_ok = false;
+  return 0;  // keep going: remove as much as possible
+}
+
+int list_entry(const char* path, const struct stat* st, int type, struct FTW*) {
+  struct stat target {};
+  if (type == FTW_F && S_ISREG(st->st_mode)) listed->emplace_back(path);
+  if (type == FTW_SL && ::stat(path, &target) == 0 && S_ISREG(target.st_mode)) listed->emplace_back(path);
+  return 0;
+}
+
+std::string without_trailing_slashes(std::string p) {
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  return p;
+}
+}  // namespace
+
+bool remove_tree(const std::string& path) noexcept {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return errno == ENOENT;
+  remove_ok = true;
+  if (::nftw(path.c_str(), remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0) return false;
+  return remove_ok;
+}
+
+std::vector<std::string> list_files_recursive(const std::string& root) {
+  const std::string dir = without_trailing_slashes(root);
+  std::vector<std::string> files;
+  listed = &files;
+  const int rc = ::nftw(dir.c_str(), list_entry, 16, FTW_PHYS);
+  const int err = errno;
+  listed = nullptr;
+  if (rc != 0) throw IoError(dir + ": cannot list folder: " + std::strerror(err));
+  // Folder by folder, as path comparison orders them ("a/b" before "a-b").
+  std::sort(files.begin(), files.end(), [](const std::string& a, const std::string& b) {
+    auto key = [](char c) { return c == '/' ? 0 : int(static_cast<unsigned char>(c)); };
+    return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(),
+                                        [&](char x, char y) { return key(x) < key(y); });
+  });
+  return files;
 }
 
 }  // namespace gen

@@ -1,10 +1,11 @@
 #include "support/temp_dir.h"
 
 #include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+
+#include "util/fs.h"
 
 namespace gen::test {
 
@@ -15,10 +16,9 @@ TempDir::TempDir() {
   path_ = tmpl;
 }
 
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
+// gen::remove_tree, not std::filesystem::remove_all, which crashes in builds against the pip
+// LibTorch (see util/fs.h).
+TempDir::~TempDir() { gen::remove_tree(path_); }
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
