@@ -38,6 +38,10 @@ void run_eval(const EvalCommand& cmd, std::ostream& print) {
   const torch::Device device = choose_device(cmd.device);
   Checkpoint ckpt = open_checkpoint(cmd.ckpt, device);
   configure_threads(ckpt.config.runtime, find_model_kind(ckpt.config).workload(ckpt.config));
+  // Reported figures in full float32 whatever the run trained with, so they compare across runs.
+  RuntimeConfig math = ckpt.config.runtime;
+  math.tf32 = false;
+  configure_cuda_math(math, device);
   auto model = build_model(ckpt.config, ckpt.data, device);
   restore_checkpoint(ckpt, *model);
 

@@ -36,6 +36,7 @@ void run_sample(const SampleCommand& cmd, std::ostream& print) {
   const torch::Device device = choose_device(cmd.device);
   Checkpoint ckpt = open_checkpoint(cmd.ckpt, device);
   configure_threads(ckpt.config.runtime, find_model_kind(ckpt.config).workload(ckpt.config));
+  configure_cuda_math(ckpt.config.runtime, device);
   auto model = build_model(ckpt.config, ckpt.data, device);
   restore_checkpoint(ckpt, *model);
 

@@ -20,12 +20,20 @@ constexpr int64_t kMaxImageSize = 1024;
 struct RuntimeConfig {
   std::optional<int64_t> threads;       // nullopt = auto
   std::optional<int64_t> blas_threads;  // nullopt = auto (chosen per model family)
+  bool tf32 = true;
+  bool deterministic = false;
 
   template <class V>
   void visit(V& v) {
     v("threads", threads, Doc("intra-op threads; auto = all CPUs this process may use").range(1, 1024));
     v("blas_threads", blas_threads,
       Doc("OpenBLAS threads; auto = what measurement found best for the model family").range(1, 1024));
+    v("tf32", tf32,
+      "CUDA: float32 matrix products and convolutions on the TF32 tensor cores (10-bit mantissa "
+      "inputs, float32 accumulation), as nanoGPT does; false = full float32. No effect on the CPU");
+    v("deterministic", deterministic,
+      "CUDA: deterministic kernels only (cuDNN without autotuning, a fixed cuBLAS workspace), so that a "
+      "run repeats bit for bit, at some speed; the CPU always is");
   }
 };
 

@@ -110,6 +110,7 @@ class Trainer {
     const torch::Device device = choose_device(config_.device);
     device_ = device;
     spdlog::info("device: {}", device.str());
+    if (const std::string math = configure_cuda_math(config_.runtime, device); !math.empty()) spdlog::info(math);
 
     torch::manual_seed(static_cast<uint64_t>(config_.seed));
     auto t_load = Clock::now();

@@ -1,5 +1,8 @@
 #include "util/device.h"
 
+#include <cstdlib>
+
+#include "config/config.h"
 #include "util/errors.h"
 
 namespace gen {
@@ -17,6 +20,22 @@ torch::Device choose_device(const std::string& spec) {
                       std::to_string(torch::cuda::device_count()) + " CUDA device(s) are visible");
   }
   return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
+}
+
+std::string configure_cuda_math(const RuntimeConfig& runtime, const torch::Device& device) {
+  if (!device.is_cuda()) return "";
+  at::globalContext().setAllowTF32CuBLAS(runtime.tf32);
+  at::globalContext().setAllowTF32CuDNN(runtime.tf32);
+  if (runtime.deterministic) {
+    // cuBLAS repeats its sums only with a fixed workspace, read when its first handle is made.
+    ::setenv("CUBLAS_WORKSPACE_CONFIG", ":4096:8", /*overwrite=*/0);
+    at::globalContext().setBenchmarkCuDNN(false);
+    at::globalContext().setDeterministicCuDNN(true);
+    at::globalContext().setDeterministicAlgorithms(true, /*warn_only=*/true);  // a warning, not an error, for an op without one
+  }
+  return std::string("CUDA math: ") +
+         (runtime.tf32 ? "TF32 tensor cores for float32 matmuls and convolutions" : "full float32") +
+         (runtime.deterministic ? ", deterministic kernels" : "") + " (runtime.tf32, runtime.deterministic)";
 }
 
 }  // namespace gen
