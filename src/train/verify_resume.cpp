@@ -9,6 +9,7 @@
 #include "models/generative_model.h"
 #include "train/checkpoint.h"
 #include "train/loop.h"
+#include "util/device.h"
 #include "util/errors.h"
 #include "util/fs.h"
 
@@ -61,7 +62,7 @@ ResumeCheck verify_resume(const Config& base, int64_t steps) {
   c.train.ckpt_every = 0;
   c.train.sample_every = 0;
   c.train.eval_every = 0;  // evaluation reads no training state; an extra one at the stop would only add a line
-  if (!c.runtime.deterministic && c.device != "cpu") {
+  if (!c.runtime.deterministic && choose_device(c.device).is_cuda()) {
     // Some CUDA kernels (cuDNN's convolution gradients) add in a varying order: without this the
     // two runs would differ whether or not resuming restored everything.
     c.runtime.deterministic = true;
