@@ -45,7 +45,7 @@ struct DcganOptions {
     v("g_channels", g_channels, Doc("generator width (channels of its last hidden layer)").range(1, 4096));
     v("d_channels", d_channels, Doc("discriminator width (channels of its first layer)").range(1, 4096));
     v("loss", loss, Doc("bce: non-saturating GAN loss; hinge; wgan-gp: Wasserstein loss with gradient penalty").one_of({"bce", "hinge", "wgan-gp"}));
-    v("d_norm", d_norm, Doc("normalisation in D: auto = batch, or layer for wgan-gp (a penalty per example needs no batch statistics); spectral: every D conv divided by its largest singular value (SNGAN, pair with loss hinge)").one_of({"auto", "batch", "layer", "spectral", "none"}));
+    v("d_norm", d_norm, Doc("normalisation in D: auto = batch, or layer for wgan-gp (a penalty per example needs no batch statistics; on MNIST none trains far better, see wgangp_mnist.yaml); spectral: every D conv divided by its largest singular value (SNGAN, pair with loss hinge)").one_of({"auto", "batch", "layer", "spectral", "none"}));
     v("gp_weight", gp_weight, Doc("wgan-gp: weight of the gradient penalty").range(0, 1e6));
     v("r1", r1, Doc("R1 penalty weight gamma: D's loss gains gamma/2 * E||grad_x D(x)||^2 at real images (bce and hinge; 0 = off)").range(0, 1e6));
     v("r1_every", r1_every, Doc("lazy R1 (StyleGAN2): the penalty only every N-th step, weighted N times, for about the same effect at 1/N of its cost").range(1, 1000));
