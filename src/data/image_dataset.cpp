@@ -92,7 +92,7 @@ torch::Tensor resize_images(const torch::Tensor& images, int64_t size) {
 
 ImageDataset load_image_folder(const std::string& root, int64_t size, int64_t channels, bool strict) {
   if (!is_directory(root)) throw DataError(root + ": not a folder (data.root of an image_folder)");
-  std::vector<std::string> files;
+  std::vector<std::string> files;  // relative to root
   try {
     for (std::string& f : list_files_recursive(root)) {
       const std::string name = f.substr(f.find_last_of('/') + 1);
@@ -107,11 +107,7 @@ ImageDataset load_image_folder(const std::string& root, int64_t size, int64_t ch
 
   // First-level sub-folder -> class id, when images live in sub-folders.
   std::map<std::string, int64_t> classes;
-  std::string prefix = root;
-  while (prefix.size() > 1 && prefix.back() == '/') prefix.pop_back();
-  prefix += '/';
-  auto class_of = [&](const std::string& p) {
-    const std::string rel = p.substr(prefix.size());  // list_files_recursive returns ROOT/relative
+  auto class_of = [](const std::string& rel) {
     const size_t slash = rel.find('/');
     return slash == std::string::npos ? std::string() : rel.substr(0, slash);
   };
@@ -127,7 +123,8 @@ ImageDataset load_image_folder(const std::string& root, int64_t size, int64_t ch
   std::vector<cv::Mat> images;
   std::vector<int64_t> labels;
   int64_t skipped = 0;
-  for (const auto& f : files) {
+  for (const auto& rel : files) {
+    const std::string f = root + "/" + rel;
     cv::Mat img = cv::imread(f, mode);
     if (img.empty()) {
       if (strict) throw DataError(f + ": cannot decode image (data.strict is on)");
@@ -141,7 +138,7 @@ ImageDataset load_image_folder(const std::string& root, int64_t size, int64_t ch
     const int w = std::max(s, int(std::lround(img.cols * scale))), h = std::max(s, int(std::lround(img.rows * scale)));
     cv::resize(img, img, cv::Size(w, h), 0, 0, scale < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
     images.push_back(img(cv::Rect((w - s) / 2, (h - s) / 2, s, s)).clone());
-    const std::string c = class_of(f);
+    const std::string c = class_of(rel);
     labels.push_back(c.empty() ? -1 : classes[c]);
   }
   if (images.empty()) {

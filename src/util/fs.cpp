@@ -127,9 +127,11 @@ bool is_directory(const std::string& path) {
 }
 
 namespace {
-// nftw takes a plain function pointer; these carry its results (one walk at a time per thread).
+// nftw takes a plain function pointer; these carry its state (one walk at a time per thread).
 thread_local bool remove_ok = true;
 thread_local std::vector<std::string>* listed = nullptr;
+thread_local size_t root_prefix = 0;  // characters of "ROOT/" to strip from each listed path
+thread_local bool list_failed = false;
 
 int remove_entry(const char* path, const struct stat*, int type, struct FTW*) {
   const int rc = type == FTW_DP ? ::rmdir(path) : ::unlink(path);
@@ -139,14 +141,16 @@ int remove_entry(const char* path, const struct stat*, int type, struct FTW*) {
 
 int list_entry(const char* path, const struct stat* st, int type, struct FTW*) {
   struct stat target {};
-  if (type == FTW_F && S_ISREG(st->st_mode)) listed->emplace_back(path);
-  if (type == FTW_SL && ::stat(path, &target) == 0 && S_ISREG(target.st_mode)) listed->emplace_back(path);
+  const bool file = (type == FTW_F && S_ISREG(st->st_mode)) ||
+                    (type == FTW_SL && ::stat(path, &target) == 0 && S_ISREG(target.st_mode));
+  if (!file) return 0;
+  try {  // an exception must not cross nftw's C frames: stop the walk instead
+    listed->emplace_back(path + root_prefix);
+  } catch (...) {
+    list_failed = true;
+    return 1;
+  }
   return 0;
-}
-
-std::string without_trailing_slashes(std::string p) {
-  while (p.size() > 1 && p.back() == '/') p.pop_back();
-  return p;
 }
 }  // namespace
 
@@ -159,12 +163,16 @@ bool remove_tree(const std::string& path) noexcept {
 }
 
 std::vector<std::string> list_files_recursive(const std::string& root) {
-  const std::string dir = without_trailing_slashes(root);
+  std::string dir = root;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
   std::vector<std::string> files;
   listed = &files;
+  root_prefix = dir == "/" ? 1 : dir.size() + 1;
+  list_failed = false;
   const int rc = ::nftw(dir.c_str(), list_entry, 16, FTW_PHYS);
   const int err = errno;
   listed = nullptr;
+  if (list_failed) throw IoError(dir + ": out of memory while listing the folder");
   if (rc != 0) throw IoError(dir + ": cannot list folder: " + std::strerror(err));
   // Folder by folder, as path comparison orders them ("a/b" before "a-b").
   std::sort(files.begin(), files.end(), [](const std::string& a, const std::string& b) {

@@ -21,21 +21,21 @@ void write_file_atomic(const std::string& path, const std::string& contents);
 // Points LINK (a symlink) at TARGET atomically (new link under a temp name, then rename).
 void replace_symlink(const std::string& link, const std::string& target);
 
+// These helpers stand in for std::filesystem, which gen does not use: the pip LibTorch that CUDA
+// builds link exports its own copy of libstdc++'s std::filesystem, the dynamic linker binds gen's
+// calls to it, and its remove_all jumps to a null address (seen with torch 2.11).
 bool path_exists(const std::string& path);     // the name itself, a dangling link included
 bool target_exists(const std::string& path);   // what it names, following links
 bool is_directory(const std::string& path);
 std::string parent_dir(const std::string& path);
 
-// These three stand in for std::filesystem, which gen does not use: the pip LibTorch that CUDA
-// builds link exports its own copy of libstdc++'s std::filesystem, the dynamic linker binds gen's
-// calls to it, and its remove_all jumps to a null address (seen with torch 2.11).
 
 // Removes PATH and everything under it without following symbolic links; returns false when
 // something could not be removed. Never throws.
 bool remove_tree(const std::string& path) noexcept;
 
 // Regular files under ROOT (recursively; symbolic links to files count, linked folders are not
-// entered), sorted, as ROOT/relative paths. Unreadable folders are skipped. Throws IoError when
+// entered), as paths relative to ROOT, sorted. Unreadable folders are skipped. Throws IoError when
 // ROOT itself cannot be listed.
 std::vector<std::string> list_files_recursive(const std::string& root);
 

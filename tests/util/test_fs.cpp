@@ -27,19 +27,7 @@ TEST_CASE("fs: remove_tree removes nested folders and files but not what a link 
   CHECK(gen::remove_tree(dir / "never_existed"));
 }
 
-TEST_CASE("fs: remove_tree reports a folder it cannot empty", "[util]") {
-  if (::geteuid() == 0) SUCCEED("root may delete anything; nothing to check");
-  else {
-    TempDir dir;
-    gen::make_dirs(dir / "locked/inner");
-    write_text(dir / "locked/inner/f", "x");
-    REQUIRE(::chmod((dir / "locked/inner").c_str(), 0500) == 0);
-    CHECK_FALSE(gen::remove_tree(dir / "locked"));
-    ::chmod((dir / "locked/inner").c_str(), 0700);
-  }
-}
-
-TEST_CASE("fs: list_files_recursive lists regular files and links to files, in path order", "[util]") {
+TEST_CASE("fs: list_files_recursive lists regular files and links to files, relative to the root, in path order", "[util]") {
   TempDir dir;
   gen::make_dirs(dir / "r/a");
   gen::make_dirs(dir / "r/a-b");
@@ -53,7 +41,7 @@ TEST_CASE("fs: list_files_recursive lists regular files and links to files, in p
   REQUIRE(::symlink(dir.path().c_str(), (dir / "r/loop").c_str()) == 0);  // a linked folder is not entered
 
   const std::string r = dir / "r";
-  const std::vector<std::string> want{r + "/a/2.png", r + "/a-b/1.png", r + "/link.png", r + "/z.txt"};
+  const std::vector<std::string> want{"a/2.png", "a-b/1.png", "link.png", "z.txt"};
   CHECK(gen::list_files_recursive(r) == want);
   CHECK(gen::list_files_recursive(r + "//") == want);  // trailing slashes do not double up
   CHECK_THROWS_AS(gen::list_files_recursive(dir / "missing"), gen::IoError);
