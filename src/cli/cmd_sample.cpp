@@ -89,7 +89,7 @@ void setup_sample(CLI::App& app, std::ostream& out) {
   sub->add_option("--out", cmd->out, "output file: .png for images (default samples.png); text goes to stdout unless given");
   sub->add_option("--device", cmd->device, "auto | cpu | cuda | cuda:N");
   sub->add_option("--data", cmd->data_root, "recon/interp: data.root to read examples from (default: the checkpoint's)");
-  sub->add_option("--class", cmd->text.label, "class-conditional models: samples of this class only (default: one class per row)")
+  sub->add_option("--class", cmd->text.label, "class-conditional models: samples of this class only; models with latent_codes: this code only (default: one class or code per row)")
       ->check(CLI::Range(int64_t(0), int64_t(1'000'000)));
   sub->add_flag("--no-ema", cmd->no_ema, "sample with the raw weights even when the checkpoint has EMA weights");
   sub->add_option("--prompt", cmd->text.prompt, "text models: the text to continue");

@@ -6,7 +6,8 @@
 // spectral normalisation of D (Miyato et al. 2018);
 // class-conditional G (one-hot label with z) and projection D (Miyato & Koyama 2018);
 // differentiable batch augmentation applied to everything D sees; the R1 penalty on D's
-// gradient at real images (Mescheder et al. 2018).
+// gradient at real images (Mescheder et al. 2018); an unsupervised categorical latent code that
+// D's auxiliary head must recover from the image (InfoGAN, Chen et al. 2016).
 #include <cmath>
 #include <optional>
 
@@ -37,6 +38,8 @@ struct DcganOptions {
   int64_t r1_every = 1;
   int64_t n_critic = 1;
   bool conditional = false;
+  int64_t latent_codes = 0;
+  double info_weight = 1.0;
   AugmentOptions augment;
 
   template <class V>
@@ -51,6 +54,8 @@ struct DcganOptions {
     v("r1_every", r1_every, Doc("lazy R1 (StyleGAN2): the penalty only every N-th step, weighted N times, for about the same effect at 1/N of its cost").range(1, 1000));
     v("n_critic", n_critic, Doc("critic steps per generator step; the batch is split between them").range(1, 100));
     v("conditional", conditional, "class-conditional G and D (needs labelled data); gen sample --class N");
+    v("latent_codes", latent_codes, Doc("InfoGAN: G also gets a one-hot code drawn uniformly from this many values, and a head on D's features learns to tell the code back from the image; no labels are used, so on MNIST the codes tend to become digit classes and G stops drawing digits halfway between two (0 = off)").range(0, 4096));
+    v("info_weight", info_weight, Doc("latent_codes: weight of the code's cross-entropy (the mutual-information bound) in the losses of G and of D's head").range(0, 1e6));
     v.section("augment", augment, "augmentation of every batch D sees (real and generated)");
   }
 
@@ -91,7 +96,7 @@ struct GeneratorImpl : nn::Module {
 TORCH_MODULE(Generator);
 
 struct DiscriminatorImpl : nn::Module {
-  DiscriminatorImpl(int64_t width, int64_t channels, int64_t image_size, const std::string& norm, int64_t classes) {
+  DiscriminatorImpl(int64_t width, int64_t channels, int64_t image_size, const std::string& norm, int64_t classes, int64_t codes) {
     const int64_t layers = stride2_layers(image_size);
     const bool spectral = norm == "spectral";
     auto down = [spectral](int64_t i, int64_t o, int64_t stride, int64_t pad) {
@@ -116,19 +121,28 @@ struct DiscriminatorImpl : nn::Module {
       head = register_module("head", nn::Conv2d(nn::Conv2dOptions(ch, 1, 4).bias(false)));
     }
     if (classes > 0) embed = register_module("embed", nn::Embedding(classes, ch));
+    if (codes > 0) code_head = register_module("code_head", nn::Conv2d(nn::Conv2dOptions(ch, codes, 4)));
   }
 
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& y) {  // (B, C, S, S), (B) -> (B) scores
+  struct Output {
+    torch::Tensor score;        // (B)
+    torch::Tensor code_logits;  // (B, codes), or undefined without latent codes
+  };
+
+  Output forward(const torch::Tensor& x, const torch::Tensor& y) {  // (B, C, S, S), (B) labels or undefined
     const torch::Tensor h = net->forward(x);  // (B, ch, 4, 4)
-    torch::Tensor score = (head ? head->forward(h) : sn_head->forward(h)).view({x.size(0)});
-    if (embed) score = score + (embed->forward(y) * h.sum({2, 3})).sum(1);  // projection
-    return score;
+    Output out;
+    out.score = (head ? head->forward(h) : sn_head->forward(h)).view({x.size(0)});
+    if (embed) out.score = out.score + (embed->forward(y) * h.sum({2, 3})).sum(1);  // projection
+    if (code_head) out.code_logits = code_head->forward(h).flatten(1);
+    return out;
   }
 
   nn::Sequential net;
   nn::Conv2d head{nullptr};
   SpectralConv2d sn_head{nullptr};
   nn::Embedding embed{nullptr};
+  nn::Conv2d code_head{nullptr};
 };
 TORCH_MODULE(Discriminator);
 
@@ -151,8 +165,8 @@ class Dcgan final : public GenerativeModel {
       : o_(o),
         device_(ctx.device),
         classes_(o.conditional ? ctx.data.num_classes : 0),
-        generator_(ready(Generator(o.latent_dim + classes_, o.g_channels, ctx.data.channels, ctx.data.height), device_)),
-        discriminator_(ready(Discriminator(o.d_channels, ctx.data.channels, ctx.data.height, o.critic_norm(), classes_), device_)),
+        generator_(ready(Generator(o.latent_dim + one_hot_width(), o.g_channels, ctx.data.channels, ctx.data.height), device_)),
+        discriminator_(ready(Discriminator(o.d_channels, ctx.data.channels, ctx.data.height, o.critic_norm(), classes_, o.latent_codes), device_)),
         opt_g_(*generator_, ctx.config, /*use_ema=*/true),
         opt_d_(*discriminator_, ctx.config, /*use_ema=*/false) {
     // Fixed noise for the training grids, drawn from its own seeded generator so it does not
@@ -171,24 +185,27 @@ class Dcgan final : public GenerativeModel {
     const auto reals = batch.x.chunk(o_.n_critic, 0);
     const auto labels = classes_ > 0 ? batch.y.chunk(o_.n_critic, 0) : std::vector<torch::Tensor>{};
     StepMetrics m;
-    torch::Tensor fake, y;  // the last critic step's fakes, with their graph, for G's step
+    torch::Tensor fake, y, code;  // the last critic step's fakes, with their graph, labels and codes, for G's step
     set_requires_grad(*discriminator_, true);
     for (int64_t k = 0; k < o_.n_critic; ++k) {
       const torch::Tensor& real = reals[size_t(k)];  // (B, C, S, S)
       y = classes_ > 0 ? labels[size_t(k)] : torch::Tensor();
+      code = o_.latent_codes > 0 ? torch::randint(o_.latent_codes, {real.size(0)}, real.options().dtype(torch::kInt64)) : torch::Tensor();
       const bool last = k + 1 == o_.n_critic;
       {
         // Only the last critic step's fakes are reused by G, so only they keep a graph.
         std::optional<torch::NoGradGuard> no_grad;
         if (!last) no_grad.emplace();
-        fake = generate(torch::randn({real.size(0), o_.latent_dim}, real.options()), y);
+        fake = generate(torch::randn({real.size(0), o_.latent_dim}, real.options()), classes_ > 0 ? y : code);
       }
       opt_d_.zero_grad();
       // R1 differentiates D's score with respect to the real images themselves.
       // The first step after construction (or a resume) always measures it, so it is never reported unmeasured.
       const bool r1_now = o_.r1 > 0 && k == 0 && (step_ % o_.r1_every == 0 || !last_r1_.defined());
       const torch::Tensor real_in = r1_now ? real.detach().requires_grad_(true) : real;
-      const torch::Tensor d_real = critic(real_in, y), d_fake = critic(fake.detach(), y);  // (B), (B)
+      const torch::Tensor d_real = critic(real_in, y).score;  // (B)
+      const auto fake_out = critic(fake.detach(), y);
+      const torch::Tensor& d_fake = fake_out.score;  // (B)
       torch::Tensor loss_d;
       if (o_.loss == "bce") {
         loss_d = F::binary_cross_entropy_with_logits(d_real, torch::ones_like(d_real)) +
@@ -199,6 +216,11 @@ class Dcgan final : public GenerativeModel {
         const torch::Tensor gp = gradient_penalty(real, fake.detach(), y);
         loss_d = d_fake.mean() - d_real.mean() + o_.gp_weight * gp;
         if (k == 0) m.emplace_back("gp", gp.detach());
+      }
+      torch::Tensor code_ce;
+      if (code.defined()) {
+        code_ce = F::cross_entropy(fake_out.code_logits, code);
+        loss_d = loss_d + o_.info_weight * code_ce;
       }
       if (r1_now) {
         const torch::Tensor grad = torch::autograd::grad({d_real.sum()}, {real_in}, {}, /*retain_graph=*/true, /*create_graph=*/true)[0];
@@ -214,15 +236,18 @@ class Dcgan final : public GenerativeModel {
         m.emplace_back("loss_d", loss_d.detach());
         m.emplace_back("d_real", score_summary(d_real));
         m.emplace_back("d_fake", score_summary(d_fake));
+        if (code_ce.defined()) m.emplace_back("code_ce", code_ce.detach());  // near 0: G's images tell their code
       }
     }
 
     // Generator. D's weights need no gradient here, which skips its weight-gradient GEMMs.
     set_requires_grad(*discriminator_, false);
     opt_g_.zero_grad();
-    const torch::Tensor d_gen = critic(fake, y);
-    const torch::Tensor loss_g = o_.loss == "bce" ? F::binary_cross_entropy_with_logits(d_gen, torch::ones_like(d_gen))  // non-saturating
-                                                  : -d_gen.mean();
+    const auto gen_out = critic(fake, y);
+    const torch::Tensor& d_gen = gen_out.score;
+    torch::Tensor loss_g = o_.loss == "bce" ? F::binary_cross_entropy_with_logits(d_gen, torch::ones_like(d_gen))  // non-saturating
+                                            : -d_gen.mean();
+    if (code.defined()) loss_g = loss_g + o_.info_weight * F::cross_entropy(gen_out.code_logits, code);
     loss_g.backward();
     opt_g_.step();
     m.insert(m.begin() + 1, {"loss_g", loss_g.detach()});
@@ -232,16 +257,18 @@ class Dcgan final : public GenerativeModel {
   SampleOutput sample(const SampleRequest& request) override {
     torch::NoGradGuard no_grad;
     int64_t n = request.n, nrow = 0;
-    torch::Tensor y;
-    if (classes_ > 0) {
-      if (request.label >= classes_) {
-        throw UsageError("--class " + std::to_string(request.label) + ": the model knows classes 0 to " + std::to_string(classes_ - 1));
+    torch::Tensor y;  // class labels or latent codes; both are laid out one value per row
+    if (const int64_t values = one_hot_width(); values > 0) {
+      if (request.label >= values) {
+        throw UsageError("--class " + std::to_string(request.label) +
+                         (classes_ > 0 ? ": the model knows classes 0 to " : ": the model's latent code (model.latent_codes, learnt without labels) takes values 0 to ") +
+                         std::to_string(values - 1));
       }
       if (request.label >= 0) {
         y = torch::full({n}, request.label, torch::kInt64);
-      } else {  // one class per row
-        nrow = std::max<int64_t>(1, n / classes_);
-        n = nrow * classes_;
+      } else {  // one value per row; for codes, equal numbers of each is a stratified draw from their uniform prior
+        nrow = std::max<int64_t>(1, n / values);
+        n = nrow * values;
         y = torch::arange(n, torch::kInt64).div(nrow, "floor");
       }
     }
@@ -291,12 +318,16 @@ class Dcgan final : public GenerativeModel {
     for (auto& p : module.parameters()) p.set_requires_grad(on);
   }
 
+  // Values of G's one-hot input: the classes of a conditional model or the latent codes (never both).
+  int64_t one_hot_width() const { return classes_ + o_.latent_codes; }
+
+  // y: class labels of a conditional model, the latent codes of an InfoGAN one, else undefined.
   torch::Tensor generate(const torch::Tensor& z, const torch::Tensor& y) {  // (B, latent), (B) -> (B, C, S, S)
-    if (classes_ == 0) return generator_->forward(z);
-    return generator_->forward(torch::cat({z, F::one_hot(y, classes_).to(z.dtype())}, 1));
+    if (one_hot_width() == 0) return generator_->forward(z);
+    return generator_->forward(torch::cat({z, F::one_hot(y, one_hot_width()).to(z.dtype())}, 1));
   }
 
-  torch::Tensor critic(const torch::Tensor& x, const torch::Tensor& y) {
+  DiscriminatorImpl::Output critic(const torch::Tensor& x, const torch::Tensor& y) {
     return discriminator_->forward(o_.augment.any() ? augment(x, o_.augment) : x, y);
   }
 
@@ -304,7 +335,7 @@ class Dcgan final : public GenerativeModel {
   torch::Tensor gradient_penalty(const torch::Tensor& real, const torch::Tensor& fake, const torch::Tensor& y) {
     const torch::Tensor eps = torch::rand({real.size(0), 1, 1, 1}, real.options());
     const torch::Tensor x_hat = (eps * real + (1 - eps) * fake).requires_grad_(true);
-    const torch::Tensor score = critic(x_hat, y);
+    const torch::Tensor score = critic(x_hat, y).score;
     const torch::Tensor grad = torch::autograd::grad({score.sum()}, {x_hat}, {}, /*retain_graph=*/true, /*create_graph=*/true)[0];
     return (grad.flatten(1).norm(2, 1) - 1).pow(2).mean();
   }
@@ -342,6 +373,9 @@ std::unique_ptr<GenerativeModel> build_dcgan(const ModelContext& ctx) {
   }
   if (o.loss == "wgan-gp" && o.r1 > 0) {
     throw ConfigError(file + ": model.r1: wgan-gp already penalises D's gradient (gp_weight); set r1 to 0 or use loss bce or hinge");
+  }
+  if (o.conditional && o.latent_codes > 0) {
+    throw ConfigError(file + ": model.latent_codes: a conditional model already gets the class; use one of conditional and latent_codes");
   }
   if (o.conditional && ctx.data.num_classes < 2) {
     throw ConfigError(file + ": model.conditional needs labelled data; this data has no class labels");

@@ -259,22 +259,57 @@ TEST_CASE("dcgan variants: invalid combinations are config errors", "[model]") {
   CHECK_THROWS_WITH(gen::build_model(variant("loss: wgan-gp, d_norm: layer, r1: 1"), spec, torch::kCPU), Catch::Contains("model.r1"));
 }
 
+namespace {
+// Without --class one value (class or code) per row; with it that value only, and another
+// value draws other images from the same noise.
+void check_sample_layout(gen::GenerativeModel& m, int64_t values) {
+  gen::SampleRequest r;
+  r.n = 2 * values + values / 2;
+  const gen::SampleOutput all = m.sample(r);
+  CHECK(all.nrow == 2);
+  CHECK(all.images.size(0) == 2 * values);  // rounded down to whole rows
+  r.label = values - 1;
+  r.seed = 1;
+  const torch::Tensor last = m.sample(r).images;
+  CHECK(last.size(0) == r.n);
+  r.label = 0;
+  CHECK_FALSE(torch::equal(m.sample(r).images, last));
+  r.label = values;
+  CHECK_THROWS_AS(m.sample(r), gen::UsageError);
+}
+}  // namespace
+
 TEST_CASE("dcgan conditional: samples one class, or one class per row", "[model]") {
   torch::manual_seed(5);
   auto m = gen::build_model(variant("conditional: true"), gen::DataSpec::image(1, 16, 16, 10), torch::kCPU);
   const gen::Batch batch{torch::rand({8, 1, 16, 16}) * 2 - 1, torch::arange(8, torch::kInt64)};
   metric_names(m->train_step(batch));
+  check_sample_layout(*m, 10);
+}
+
+TEST_CASE("dcgan latent codes: D's head and G learn to agree on the code", "[model]") {
+  torch::manual_seed(6);
+  auto m = gen::build_model(variant("latent_codes: 4", "optim: {lr: 0.002, betas: [0.5, 0.99]}\n"), gen::DataSpec::image(1, 16, 16), torch::kCPU);
+  const gen::Batch batch{torch::rand({8, 1, 16, 16}) * 2 - 1, {}};
+  auto code_ce = [&] {
+    const gen::StepMetrics metrics = m->train_step(batch);
+    CHECK(metric_names(metrics) == std::vector<std::string>{"loss_d", "loss_g", "d_real", "d_fake", "code_ce"});
+    return metrics.back().second.item<double>();
+  };
+  const double first = code_ce();
+  CHECK(first == Approx(std::log(4.0)).margin(0.3));  // chance at the start
+  double last = first;
+  for (int i = 0; i < 40; ++i) last = code_ce();
+  CHECK(last < 0.5 * first);
+}
+
+TEST_CASE("dcgan latent codes: samples one code, or one code per row, without labels", "[model]") {
+  torch::manual_seed(7);
+  auto m = gen::build_model(variant("latent_codes: 5"), gen::DataSpec::image(1, 16, 16), torch::kCPU);
+  check_sample_layout(*m, 5);
   gen::SampleRequest r;
-  r.n = 25;
-  gen::SampleOutput all = m->sample(r);
-  CHECK(all.nrow == 2);
-  CHECK(all.images.size(0) == 20);  // 2 per class
-  r.label = 7;
-  r.seed = 1;
-  const torch::Tensor sevens = m->sample(r).images;
-  CHECK(sevens.size(0) == 25);
-  r.label = 3;
-  CHECK_FALSE(torch::equal(m->sample(r).images, sevens));  // same noise, other class, other images
-  r.label = 10;
-  CHECK_THROWS_AS(m->sample(r), gen::UsageError);
+  r.label = 5;
+  CHECK_THROWS_WITH(m->sample(r), Catch::Contains("latent_codes"));
+  CHECK_THROWS_WITH(gen::build_model(variant("latent_codes: 5, conditional: true"), gen::DataSpec::image(1, 16, 16, 10), torch::kCPU),
+                    Catch::Contains("model.latent_codes"));
 }
