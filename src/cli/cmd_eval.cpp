@@ -13,7 +13,7 @@
 #include "eval/quality.h"
 #include "models/generative_model.h"
 #include "models/registry.h"
-#include "train/checkpoint.h"
+#include "models/model_checkpoint.h"
 #include "util/device.h"
 #include "util/errors.h"
 #include "util/fs.h"
@@ -37,11 +37,9 @@ void run_eval(const EvalCommand& cmd, std::ostream& print) {
   const auto t0 = std::chrono::steady_clock::now();
   const torch::Device device = choose_device(cmd.device);
   Checkpoint ckpt = open_checkpoint(cmd.ckpt, device);
-  configure_threads(ckpt.config.runtime, find_model_kind(ckpt.config).workload(ckpt.config));
+  configure_threads(ckpt.config.runtime.thread_request(), find_model_kind(ckpt.config).workload(ckpt.config));
   // Reported figures in full float32 whatever the run trained with, so they compare across runs.
-  RuntimeConfig math = ckpt.config.runtime;
-  math.tf32 = false;
-  configure_cuda_math(math, device);
+  configure_cuda_math(/*tf32=*/false, ckpt.config.runtime.deterministic, device);
   auto model = build_model(ckpt.config, ckpt.data, device);
   restore_checkpoint(ckpt, *model);
 

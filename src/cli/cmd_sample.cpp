@@ -10,7 +10,7 @@
 #include "io/image_grid.h"
 #include "models/generative_model.h"
 #include "models/registry.h"
-#include "train/checkpoint.h"
+#include "models/model_checkpoint.h"
 #include "util/device.h"
 #include "util/errors.h"
 #include "util/fs.h"
@@ -29,14 +29,15 @@ struct SampleCommand {
   std::string device = "auto";
   std::string data_root;  // recon / interp: where the checkpoint's data set lives now
   bool no_ema = false;
-  SampleRequest text;     // prompt, tokens, temperature, top_k, top_p
+  int64_t label = -1;
+  TextRequest text;
 };
 
 void run_sample(const SampleCommand& cmd, std::ostream& print) {
   const torch::Device device = choose_device(cmd.device);
   Checkpoint ckpt = open_checkpoint(cmd.ckpt, device);
-  configure_threads(ckpt.config.runtime, find_model_kind(ckpt.config).workload(ckpt.config));
-  configure_cuda_math(ckpt.config.runtime, device);
+  configure_threads(ckpt.config.runtime.thread_request(), find_model_kind(ckpt.config).workload(ckpt.config));
+  configure_cuda_math(ckpt.config.runtime.tf32, ckpt.config.runtime.deterministic, device);
   auto model = build_model(ckpt.config, ckpt.data, device);
   restore_checkpoint(ckpt, *model);
 
@@ -51,7 +52,9 @@ void run_sample(const SampleCommand& cmd, std::ostream& print) {
     for (const auto& m : modes) list += (list.empty() ? "" : "|") + m;
     throw UsageError("--mode " + mode + ": model.kind " + ckpt.config.model.kind + " samples in modes " + list);
   }
-  SampleRequest request = cmd.text;
+  SampleRequest request;
+  request.text = cmd.text;
+  request.label = cmd.label;
   request.n = cmd.n;
   request.seed = cmd.seed;
   request.mode = mode;
@@ -89,7 +92,7 @@ void setup_sample(CLI::App& app, std::ostream& out) {
   sub->add_option("--out", cmd->out, "output file: .png for images (default samples.png); text goes to stdout unless given");
   sub->add_option("--device", cmd->device, "auto | cpu | cuda | cuda:N");
   sub->add_option("--data", cmd->data_root, "recon/interp: data.root to read examples from (default: the checkpoint's)");
-  sub->add_option("--class", cmd->text.label, "class-conditional models: samples of this class only; models with latent_codes: this code only (default: one class or code per row)")
+  sub->add_option("--class", cmd->label, "class-conditional models: samples of this class only; models with latent_codes: this code only (default: one class or code per row)")
       ->check(CLI::Range(int64_t(0), int64_t(1'000'000)));
   sub->add_flag("--no-ema", cmd->no_ema, "sample with the raw weights even when the checkpoint has EMA weights");
   sub->add_option("--prompt", cmd->text.prompt, "text models: the text to continue");

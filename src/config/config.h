@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "config/field.h"
+#include "util/threads.h"
 
 namespace gen {
 
@@ -35,6 +36,8 @@ struct RuntimeConfig {
       "CUDA: deterministic kernels only (cuDNN without autotuning, a fixed cuBLAS workspace), so that a "
       "run repeats bit for bit, at some speed; the CPU always is");
   }
+
+  ThreadRequest thread_request() const { return {threads, blas_threads}; }
 };
 
 struct DataConfig {

@@ -8,7 +8,7 @@
 #include <torch/torch.h>
 
 #include "data/image_dataset.h"
-#include "models/generative_model.h"
+#include "core/batch.h"
 
 namespace gen {
 

@@ -8,8 +8,8 @@
 #include <memory>
 #include <string>
 
-#include "data/data_spec.h"
-#include "models/generative_model.h"
+#include "core/data_spec.h"
+#include "core/batch.h"
 
 namespace gen {
 

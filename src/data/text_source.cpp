@@ -6,7 +6,7 @@
 
 #include "config/config.h"
 #include "data/data_source.h"
-#include "data/tokenizer.h"
+#include "core/tokenizer.h"
 #include "util/errors.h"
 
 namespace gen {

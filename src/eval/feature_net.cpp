@@ -6,7 +6,7 @@
 #include "config/config.h"
 #include "models/capabilities.h"
 #include "models/generative_model.h"
-#include "train/checkpoint.h"
+#include "models/model_checkpoint.h"
 #include "util/errors.h"
 #include "util/fs.h"
 

@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "data/data_spec.h"
+#include "core/data_spec.h"
 
 namespace gen {
 

@@ -17,14 +17,14 @@ QualityEvaluator::~QualityEvaluator() = default;
 
 bool QualityEvaluator::draws_images(const GenerativeModel& model, const DataSource& data) {
   const auto modes = model.sample_modes();
-  return data.spec().tokenizer.empty() && !modes.empty() && modes.front() == "prior";
+  return !data.spec().is_text() && !modes.empty() && modes.front() == "prior";
 }
 
 EvalReport QualityEvaluator::run(const QualityBudget& budget) {
   EvalReport report;
-  const bool text = !data_.spec().tokenizer.empty();
-  for (const auto& [name, value] : held_out_means(data_, model_, "val", budget.max_batches)) {
-    report.add(name, value, text ? "held-out split, mean per token" : "held-out split, mean per example");
+  const bool text = data_.spec().is_text();
+  for (const auto& [name, value, better] : held_out_means(data_, model_, "val", budget.max_batches)) {
+    report.add(name, value, text ? "held-out split, mean per token" : "held-out split, mean per example", better);
     if (text && name == "val_loss") report.add("val_perplexity", std::exp(value), "exp(val_loss)");
   }
   if (auto* lm = dynamic_cast<LikelihoodModel*>(&model_); lm && budget.iw_samples > 0) {
@@ -51,10 +51,12 @@ void QualityEvaluator::add_image_figures(const QualityBudget& budget, EvalReport
   const std::string vs = std::to_string(f.n) + " samples vs " + std::to_string(ref.real.features.size(0)) + " held-out images";
   report.add("fid_" + tag, f.fid, "Frechet distance in " + tag + " features, " + vs + " (lower is better)");
   report.add("kid_" + tag, f.kid.mean, "kernel distance (cubic kernel) in " + tag + " features, mean of 50 subsets");
-  report.add("kid_" + tag + "_std", f.kid.std, "its standard deviation over the subsets");
-  report.add("is_" + tag, f.is.mean, "classifier Inception Score, 10 splits (1 to the class count; higher is better)");
-  report.add("is_" + tag + "_std", f.is.std, "its standard deviation over the splits");
-  report.add("class_coverage", f.coverage.covered, "fraction of classes given >= 10% of their uniform share of samples");
+  report.add("kid_" + tag + "_std", f.kid.std, "its standard deviation over the subsets", Better::kNeither);
+  report.add("is_" + tag, f.is.mean, "classifier Inception Score, 10 splits (1 to the class count; higher is better)",
+             Better::kHigher);
+  report.add("is_" + tag + "_std", f.is.std, "its standard deviation over the splits", Better::kNeither);
+  report.add("class_coverage", f.coverage.covered, "fraction of classes given >= 10% of their uniform share of samples",
+             Better::kHigher);
   report.add("class_kl_uniform", f.coverage.kl_to_uniform, "KL(class histogram of samples || uniform), nats");
 
   if (!budget.real_baseline) return;
@@ -64,10 +66,10 @@ void QualityEvaluator::add_image_figures(const QualityBudget& budget, EvalReport
     const torch::Tensor train = split_images(data_, "train", budget.samples);
     const ImageFigures r = image_figures(features_->run(train), ref, budget.seed);
     const std::string rvs = std::to_string(r.n) + " training images vs the same held-out images (the floor)";
-    b.add("real_fid_" + tag, r.fid, "Frechet distance, " + rvs);
-    b.add("real_kid_" + tag, r.kid.mean, "kernel distance, " + rvs);
+    b.add("real_fid_" + tag, r.fid, "Frechet distance, " + rvs, Better::kNeither);
+    b.add("real_kid_" + tag, r.kid.mean, "kernel distance, " + rvs, Better::kNeither);
     b.add("real_is_" + tag, inception_score(ref.real.probs, std::min<int64_t>(10, ref.real.probs.size(0))).mean,
-          "classifier Inception Score of the held-out images (the ceiling)");
+          "classifier Inception Score of the held-out images (the ceiling)", Better::kNeither);
     base = baselines_.emplace(budget.samples, std::move(b)).first;
   }
   for (const Figure& fig : base->second.figures) report.figures.push_back(fig);

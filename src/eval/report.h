@@ -6,20 +6,23 @@
 #include <utility>
 #include <vector>
 
+#include "core/metrics.h"
+
 namespace gen {
 
 struct Figure {
   std::string name;  // e.g. fid_mnist_cnn
   double value = 0;
   std::string meaning;
+  Better better = Better::kLower;
 };
 
 struct EvalReport {
   std::vector<std::pair<std::string, std::string>> info;  // checkpoint, step, feature net, n, ...
   std::vector<Figure> figures;
 
-  void add(std::string name, double value, std::string meaning) {
-    figures.push_back({std::move(name), value, std::move(meaning)});
+  void add(std::string name, double value, std::string meaning, Better better = Better::kLower) {
+    figures.push_back({std::move(name), value, std::move(meaning), better});
   }
 };
 

@@ -12,7 +12,7 @@ namespace gen {
 std::string metrics_json(int64_t step, const MetricValues& values) {
   std::string out = "{\"step\":" + std::to_string(step);
   char buf[40];
-  for (const auto& [key, value] : values) {
+  for (const auto& [key, value, better] : values) {
     if (std::isfinite(value)) {
       std::snprintf(buf, sizeof buf, "%.6g", value);
     } else {

@@ -4,12 +4,10 @@
 #include <cstdint>
 #include <fstream>
 #include <string>
-#include <utility>
-#include <vector>
+
+#include "core/metrics.h"
 
 namespace gen {
-
-using MetricValues = std::vector<std::pair<std::string, double>>;
 
 // {"step":100,"loss_d":0.69,...}; non-finite values are written as null (JSON has no NaN).
 std::string metrics_json(int64_t step, const MetricValues& values);

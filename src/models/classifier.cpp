@@ -8,7 +8,8 @@
 #include "models/generative_model.h"
 #include "models/model_options.h"
 #include "models/registry.h"
-#include "train/net_optimizer.h"
+#include "optim/ema.h"
+#include "optim/net_optimizer.h"
 #include "util/errors.h"
 
 namespace gen {
@@ -55,6 +56,9 @@ struct ClassifierNetImpl : nn::Module {
     head = register_module("head", nn::Linear(o.features, d.num_classes));
   }
 
+  torch::Tensor features(const torch::Tensor& x) { return body->forward(x); }  // (B, C, H, W) -> (B, features)
+  torch::Tensor forward(const torch::Tensor& x) { return head->forward(drop->forward(features(x))); }  // -> logits (B, K)
+
   nn::Sequential body{nullptr};
   nn::Dropout drop{nullptr};
   nn::Linear head{nullptr};
@@ -66,25 +70,24 @@ class Classifier final : public GenerativeModel, public ImageClassifier {
   Classifier(const ModelContext& ctx, const ClassifierOptions& o)
       : o_(o),
         classes_(ctx.data.num_classes),
-        net_(make_net(o, ctx.data, ctx.device)),
+        net_(on_device(ClassifierNet(o, ctx.data), ctx.device)),
         opt_(*net_, ctx.config, /*use_ema=*/false),
         accumulate_(ctx.config.train.accumulate) {}
 
   void begin_step(int64_t /*step*/, double lr) override { opt_.set_lr(lr); }
 
-  StepMetrics train_step(const Batch& batch) override {
+  StepResult train_step(const Batch& batch) override {
     net_->train();
     return opt_.train(batch, accumulate_, [&](const Batch& micro) {
-      const torch::Tensor x = o_.augment.any() ? augment(micro.x, o_.augment) : micro.x;
-      const torch::Tensor logits = net_->head->forward(net_->drop->forward(net_->body->forward(x)));
+      const torch::Tensor logits = net_->forward(o_.augment.any() ? augment(micro.x, o_.augment) : micro.x);
       const torch::Tensor loss = F::cross_entropy(logits, micro.y);
-      return std::make_pair(loss, StepMetrics{{"loss", loss.detach()}, {"acc", accuracy(logits, micro.y)}});
+      return std::make_pair(loss, Metrics{{"loss", loss.detach()}, {"acc", accuracy(logits, micro.y), Better::kHigher}});
     });
   }
 
-  StepMetrics evaluate(const Batch& batch) override {
+  Metrics evaluate(const Batch& batch) override {
     const Output out = classify(batch.x);
-    return {{"loss", F::cross_entropy(out.logits, batch.y)}, {"acc", accuracy(out.logits, batch.y)}};
+    return {{"loss", F::cross_entropy(out.logits, batch.y)}, {"acc", accuracy(out.logits, batch.y), Better::kHigher}};
   }
 
   // A classifier draws nothing: `gen sample` says so, the trainer writes no grids.
@@ -92,12 +95,10 @@ class Classifier final : public GenerativeModel, public ImageClassifier {
   SampleOutput sample(const SampleRequest& /*request*/) override { return {}; }
 
   Output classify(const torch::Tensor& x) override {
-    torch::NoGradGuard no_grad;
-    net_->eval();
+    InferenceScope inference(*net_);
     Output out;
-    out.features = net_->body->forward(x);
-    out.logits = net_->head->forward(out.features);
-    net_->train();
+    out.features = net_->features(x);
+    out.logits = net_->head->forward(out.features);  // dropout is the identity in eval mode
     return out;
   }
   int64_t num_classes() const override { return classes_; }
@@ -110,12 +111,6 @@ class Classifier final : public GenerativeModel, public ImageClassifier {
   }
 
  private:
-  static ClassifierNet make_net(const ClassifierOptions& o, const DataSpec& d, torch::Device device) {
-    ClassifierNet net(o, d);
-    net->to(device);
-    return net;
-  }
-
   static torch::Tensor accuracy(const torch::Tensor& logits, const torch::Tensor& y) {
     return logits.argmax(1).eq(y).to(torch::kFloat).mean();
   }
@@ -129,7 +124,7 @@ class Classifier final : public GenerativeModel, public ImageClassifier {
 
 std::unique_ptr<GenerativeModel> build_classifier(const ModelContext& ctx) {
   const auto o = read_model_options<ClassifierOptions>(ctx.config.model.options, &ctx.config.source);
-  if (!ctx.data.tokenizer.empty() || ctx.data.height <= 0) {
+  if (ctx.data.is_text() || ctx.data.height <= 0) {
     throw ConfigError(ctx.config.source.file + ": model.kind classifier needs image data");
   }
   if (ctx.data.num_classes < 2) {

@@ -15,9 +15,11 @@
 #include "models/augment.h"
 #include "models/generative_model.h"
 #include "models/model_options.h"
+#include "models/noise.h"
 #include "models/registry.h"
 #include "models/spectral_conv.h"
-#include "train/net_optimizer.h"
+#include "optim/ema.h"
+#include "optim/net_optimizer.h"
 #include "util/errors.h"
 
 namespace gen {
@@ -168,12 +170,8 @@ class Dcgan final : public GenerativeModel {
         generator_(ready(Generator(o.latent_dim + one_hot_width(), o.g_channels, ctx.data.channels, ctx.data.height), device_)),
         discriminator_(ready(Discriminator(o.d_channels, ctx.data.channels, ctx.data.height, o.critic_norm(), classes_, o.latent_codes), device_)),
         opt_g_(*generator_, ctx.config, /*use_ema=*/true),
-        opt_d_(*discriminator_, ctx.config, /*use_ema=*/false) {
-    // Fixed noise for the training grids, drawn from its own seeded generator so it does not
-    // depend on how much of the global random stream the weights used.
-    auto gen = at::detail::createCPUGenerator(ctx.config.seed + 0x5eed);
-    noise_bank_ = torch::randn({ctx.config.train.n_samples, o.latent_dim}, gen);
-  }
+        opt_d_(*discriminator_, ctx.config, /*use_ema=*/false),
+        noise_bank_(noise_bank(uint64_t(ctx.config.seed) + 0x5eed, ctx.config.train.n_samples, o.latent_dim)) {}
 
   void begin_step(int64_t step, double lr) override {
     step_ = step;
@@ -181,10 +179,11 @@ class Dcgan final : public GenerativeModel {
     opt_d_.set_lr(lr);
   }
 
-  StepMetrics train_step(const Batch& batch) override {
+  StepResult train_step(const Batch& batch) override {
     const auto reals = batch.x.chunk(o_.n_critic, 0);
     const auto labels = classes_ > 0 ? batch.y.chunk(o_.n_critic, 0) : std::vector<torch::Tensor>{};
-    StepMetrics m;
+    StepResult d_result;  // the first critic step's figures
+    bool skipped = false;
     torch::Tensor fake, y, code;  // the last critic step's fakes, with their graph, labels and codes, for G's step
     set_requires_grad(*discriminator_, true);
     for (int64_t k = 0; k < o_.n_critic; ++k) {
@@ -200,43 +199,41 @@ class Dcgan final : public GenerativeModel {
       }
       opt_d_.zero_grad();
       // R1 differentiates D's score with respect to the real images themselves.
-      // The first step after construction (or a resume) always measures it, so it is never reported unmeasured.
-      const bool r1_now = o_.r1 > 0 && k == 0 && (step_ % o_.r1_every == 0 || !last_r1_.defined());
+      const bool r1_now = o_.r1 > 0 && k == 0 && step_ % o_.r1_every == 0;
       const torch::Tensor real_in = r1_now ? real.detach().requires_grad_(true) : real;
       const torch::Tensor d_real = critic(real_in, y).score;  // (B)
       const auto fake_out = critic(fake.detach(), y);
       const torch::Tensor& d_fake = fake_out.score;  // (B)
-      torch::Tensor loss_d;
+      torch::Tensor loss_d, gp;
       if (o_.loss == "bce") {
         loss_d = F::binary_cross_entropy_with_logits(d_real, torch::ones_like(d_real)) +
                  F::binary_cross_entropy_with_logits(d_fake, torch::zeros_like(d_fake));
       } else if (o_.loss == "hinge") {
         loss_d = torch::relu(1 - d_real).mean() + torch::relu(1 + d_fake).mean();
       } else {
-        const torch::Tensor gp = gradient_penalty(real, fake.detach(), y);
+        gp = gradient_penalty(real, fake.detach(), y);
         loss_d = d_fake.mean() - d_real.mean() + o_.gp_weight * gp;
-        if (k == 0) m.emplace_back("gp", gp.detach());
       }
       torch::Tensor code_ce;
       if (code.defined()) {
         code_ce = F::cross_entropy(fake_out.code_logits, code);
         loss_d = loss_d + o_.info_weight * code_ce;
       }
+      torch::Tensor r1;
       if (r1_now) {
         const torch::Tensor grad = torch::autograd::grad({d_real.sum()}, {real_in}, {}, /*retain_graph=*/true, /*create_graph=*/true)[0];
-        const torch::Tensor r1 = grad.pow(2).flatten(1).sum(1).mean();
+        r1 = grad.pow(2).flatten(1).sum(1).mean();
         loss_d = loss_d + 0.5 * o_.r1 * double(o_.r1_every) * r1;
-        last_r1_ = r1.detach();
       }
-      // Every step reports the same metrics; with lazy R1 that is the last value measured.
-      if (o_.r1 > 0 && k == 0) m.emplace_back("r1", last_r1_);
       loss_d.backward();
-      opt_d_.step();
+      skipped = opt_d_.step().skipped || skipped;
       if (k == 0) {
-        m.emplace_back("loss_d", loss_d.detach());
-        m.emplace_back("d_real", score_summary(d_real));
-        m.emplace_back("d_fake", score_summary(d_fake));
-        if (code_ce.defined()) m.emplace_back("code_ce", code_ce.detach());  // near 0: G's images tell their code
+        d_result.add("loss_d", loss_d, Better::kNeither);
+        d_result.add("d_real", score_summary(d_real), Better::kNeither);
+        d_result.add("d_fake", score_summary(d_fake), Better::kNeither);
+        if (code_ce.defined()) d_result.add("code_ce", code_ce);  // near 0: G's images tell their code
+        if (gp.defined()) d_result.add("gp", gp);
+        if (r1.defined()) d_result.add("r1", r1);  // only on the steps that measure it (lazy R1)
       }
     }
 
@@ -249,13 +246,18 @@ class Dcgan final : public GenerativeModel {
                                             : -d_gen.mean();
     if (code.defined()) loss_g = loss_g + o_.info_weight * F::cross_entropy(gen_out.code_logits, code);
     loss_g.backward();
-    opt_g_.step();
-    m.insert(m.begin() + 1, {"loss_g", loss_g.detach()});
-    return m;
+    skipped = opt_g_.step().skipped || skipped;
+
+    StepResult result;
+    result.add("loss_d", d_result.metrics[0].value, Better::kNeither);
+    result.add("loss_g", loss_g, Better::kNeither);
+    result.metrics.insert(result.metrics.end(), d_result.metrics.begin() + 1, d_result.metrics.end());
+    result.skipped = skipped;
+    return result;
   }
 
   SampleOutput sample(const SampleRequest& request) override {
-    torch::NoGradGuard no_grad;
+    InferenceScope inference(*generator_, opt_g_.ema_if(request.use_ema));
     int64_t n = request.n, nrow = 0;
     torch::Tensor y;  // class labels or latent codes; both are laid out one value per row
     if (const int64_t values = one_hot_width(); values > 0) {
@@ -272,19 +274,9 @@ class Dcgan final : public GenerativeModel {
         y = torch::arange(n, torch::kInt64).div(nrow, "floor");
       }
     }
-    torch::Tensor z;
-    if (request.fixed_noise) {
-      n = std::min(n, noise_bank_.size(0));
-      z = noise_bank_.narrow(0, 0, n);
-      if (y.defined()) y = y.narrow(0, 0, n);
-    } else {
-      auto gen = at::detail::createCPUGenerator(request.seed);
-      z = torch::randn({n, o_.latent_dim}, gen);  // CPU: same images on any device
-    }
-    const auto ema = opt_g_.use_ema(request.use_ema);
-    generator_->eval();
+    const torch::Tensor z = request_latents(request, n, noise_bank_);  // (n', latent) on the CPU
+    if (y.defined()) y = y.narrow(0, 0, z.size(0));
     torch::Tensor images = generate(z.to(device_), y.defined() ? y.to(device_) : y).to(torch::kCPU);
-    generator_->train();
     return {images, nrow, ""};
   }
 
@@ -354,7 +346,6 @@ class Dcgan final : public GenerativeModel {
   NetOptimizer opt_d_;
   torch::Tensor noise_bank_;  // (n_samples, latent) on the CPU
   int64_t step_ = 0;
-  torch::Tensor last_r1_;  // scalar; the R1 penalty at the last step that computed it
 };
 
 std::unique_ptr<GenerativeModel> build_dcgan(const ModelContext& ctx) {

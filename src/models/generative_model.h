@@ -10,7 +10,10 @@
 #include <utility>
 #include <vector>
 
-#include "data/data_spec.h"
+#include "core/batch.h"
+#include "core/data_spec.h"
+#include "core/sample.h"
+#include "core/metrics.h"
 
 namespace gen {
 
@@ -22,37 +25,6 @@ struct ModelContext {
   torch::Device device;
 };
 
-struct Batch {
-  torch::Tensor x;  // images (B, C, H, W) float in [-1, 1], or tokens (B, T) int64; on the model's device
-  torch::Tensor y;  // labels (B) int64, next tokens (B, T) int64, or undefined
-};
-
-// Scalars from one step, kept as 0-dim tensors on the device so that the loop syncs with the
-// device only when it logs, not every step.
-using StepMetrics = std::vector<std::pair<std::string, torch::Tensor>>;
-
-struct SampleRequest {
-  int64_t n = 64;
-  uint64_t seed = 0;
-  bool fixed_noise = false;  // use the model's saved noise bank (training grids), not the seed
-  bool use_ema = true;       // sample with the EMA weights when the model keeps them
-  std::string mode;          // "" = the family's default; see GenerativeModel::sample_modes()
-  torch::Tensor inputs;      // modes that start from data (recon, interp): (N, C, H, W) in [-1, 1]
-  int64_t label = -1;        // class-conditional models: this class only; -1 = one class per row
-  // Text models.
-  std::string prompt;
-  int64_t tokens = 500;
-  double temperature = 1.0;
-  int64_t top_k = 0;         // 0 = off
-  double top_p = 1.0;        // 1 = off
-};
-
-struct SampleOutput {
-  torch::Tensor images;  // (N, C, H, W) float in [-1, 1] on the CPU, or undefined
-  int64_t nrow = 0;      // images per grid row the mode was laid out for; 0 = square
-  std::string text;
-};
-
 class GenerativeModel {
  public:
   virtual ~GenerativeModel() = default;
@@ -60,11 +32,11 @@ class GenerativeModel {
   // Called before every step with the step number and the scheduled learning rate; the model
   // applies the lr to every optimizer it has (and may use the step, e.g. for KL warm-up).
   virtual void begin_step(int64_t step, double lr) = 0;
-  // One optimisation step (for a GAN: D then G). Updates go through NetOptimizer, whose
-  // non-finite-gradient skips are how the trainer's guard sees a bad step.
-  virtual StepMetrics train_step(const Batch& batch) = 0;
+  // One optimisation step (for a GAN: D then G) through the family's NetOptimizers; the result
+  // says whether any update was skipped for a non-finite gradient (the guard counts those).
+  virtual StepResult train_step(const Batch& batch) = 0;
   // Metrics on a held-out batch without updating anything; empty when the family has none.
-  virtual StepMetrics evaluate(const Batch& /*batch*/) { return {}; }
+  virtual Metrics evaluate(const Batch& /*batch*/) { return {}; }
   // Whether evaluate() and the likelihood bounds use the EMA weights when the model keeps
   // them (the weights gen sample uses), or the raw ones (gen eval --no-ema).
   void set_evaluate_with_ema(bool on) { evaluate_with_ema_ = on; }
@@ -90,5 +62,12 @@ std::unique_ptr<GenerativeModel> build_model(const Config& config, const DataSpe
 
 // Sum of numel over a module's parameters.
 int64_t count_parameters(const torch::nn::Module& module);
+
+// `net` moved to `device` (built and initialised on the CPU first: the same weights for a seed on any device).
+template <class Net>
+Net on_device(Net net, const torch::Device& device) {
+  net->to(device);
+  return net;
+}
 
 }  // namespace gen

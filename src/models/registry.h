@@ -12,18 +12,13 @@
 #include <vector>
 
 #include "config/field.h"
+#include "util/threads.h"
 
 namespace gen {
 
 class GenerativeModel;
 struct ModelContext;
 struct Config;
-
-// How a family's CPU time splits, which decides the thread pools (see util/threads.h).
-enum class CpuWorkload {
-  kConvolution,  // im2col + GEMM from inside OpenMP regions: OpenBLAS must stay single-threaded
-  kMatmul,       // large plain GEMMs: OpenBLAS threads beat OpenMP ones
-};
 
 struct ModelKind {
   std::string kind;

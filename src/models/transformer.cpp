@@ -6,11 +6,12 @@
 #include <cmath>
 
 #include "config/config.h"
-#include "data/tokenizer.h"
+#include "core/tokenizer.h"
 #include "models/generative_model.h"
 #include "models/model_options.h"
 #include "models/registry.h"
-#include "train/net_optimizer.h"
+#include "optim/ema.h"
+#include "optim/net_optimizer.h"
 #include "util/errors.h"
 
 namespace gen {
@@ -155,51 +156,46 @@ class Transformer final : public GenerativeModel {
       : options_(read_model_options<TransformerOptions>(ctx.config.model.options, &ctx.config.source)),
         device_(ctx.device),
         tokenizer_(Tokenizer::restore(ctx.data.tokenizer, ctx.data.vocabulary)),
-        net_(make_net(options_, ctx.data, ctx.device)),
+        net_(on_device(Gpt(options_, ctx.data.vocab_size, ctx.data.block_size), ctx.device)),
         opt_(*net_, ctx.config, /*use_ema=*/true),
         accumulate_(ctx.config.train.accumulate) {}
 
   void begin_step(int64_t /*step*/, double lr) override { opt_.set_lr(lr); }
 
-  StepMetrics train_step(const Batch& batch) override {
+  StepResult train_step(const Batch& batch) override {
     net_->train();
     return opt_.train(batch, accumulate_, [&](const Batch& micro) {
       const torch::Tensor loss = loss_of(micro);
-      return std::make_pair(loss, StepMetrics{{"loss", loss.detach()}});
+      return std::make_pair(loss, Metrics{{"loss", loss.detach()}});
     });
   }
 
   // With the weights gen sample uses: the EMA when there is one (unless --no-ema).
-  StepMetrics evaluate(const Batch& batch) override {
-    torch::NoGradGuard no_grad;
-    const auto ema = opt_.use_ema(evaluate_with_ema_);
-    net_->eval();
+  Metrics evaluate(const Batch& batch) override {
+    InferenceScope inference(*net_, opt_.ema_if(evaluate_with_ema_));
     const torch::Tensor loss = loss_of(batch);
-    net_->train();
     return {{"loss", loss}, {"bpc", loss / std::log(2.0)}};
   }
 
   std::vector<std::string> sample_modes() const override { return {"text"}; }
 
   SampleOutput sample(const SampleRequest& request) override {
-    torch::NoGradGuard no_grad;
-    const auto ema = opt_.use_ema(request.use_ema);
-    net_->eval();
-    std::vector<int64_t> ids = tokenizer_.encode(request.prompt);
+    InferenceScope inference(*net_, opt_.ema_if(request.use_ema));
+    const TextRequest& text_request = request.text;
+    std::vector<int64_t> ids = tokenizer_.encode(text_request.prompt);
     if (ids.empty()) ids.push_back(0);  // no prompt: start from the first symbol (newline in Shakespeare)
-    const size_t prompt_len = request.prompt.empty() ? 0 : ids.size();
+    const size_t prompt_len = text_request.prompt.empty() ? 0 : ids.size();
     auto gen = at::detail::createCPUGenerator(request.seed);
-    const int64_t tokens = request.fixed_noise ? std::min<int64_t>(request.tokens, 200) : request.tokens;
+    const int64_t tokens = request.fixed_noise ? std::min<int64_t>(text_request.tokens, 200) : text_request.tokens;
     for (int64_t i = 0; i < tokens; ++i) {
       const int64_t start = std::max<int64_t>(0, int64_t(ids.size()) - net_->block_size);
       const torch::Tensor ctx = torch::tensor(std::vector<int64_t>(ids.begin() + start, ids.end()), torch::kInt64)
                                     .to(device_).unsqueeze(0);                        // (1, T)
       torch::Tensor logits = net_->forward(ctx).select(1, -1).squeeze(0).to(torch::kCPU, torch::kFloat);  // (V)
-      ids.push_back(pick(logits, request, gen));
+      ids.push_back(pick(logits, text_request, gen));
     }
-    net_->train();
     std::string text = tokenizer_.decode(std::vector<int64_t>(ids.begin() + int64_t(prompt_len), ids.end()));
-    return {torch::Tensor(), 0, request.prompt + text};
+    return {torch::Tensor(), 0, text_request.prompt + text};
   }
 
   void save(torch::serialize::OutputArchive& archive) override { save_trained(archive, "net", "optim", *net_, opt_); }
@@ -210,19 +206,13 @@ class Transformer final : public GenerativeModel {
   }
 
  private:
-  static Gpt make_net(const TransformerOptions& o, const DataSpec& data, torch::Device device) {
-    Gpt net(o, data.vocab_size, data.block_size);
-    net->to(device);
-    return net;
-  }
-
   torch::Tensor loss_of(const Batch& batch) {
     const torch::Tensor logits = net_->forward(batch.x);  // (B, T, V)
     return F::cross_entropy(logits.view({-1, logits.size(-1)}), batch.y.reshape({-1}));
   }
 
   // One token from logits (V): temperature, then top-k, then top-p (nucleus), then a draw.
-  static int64_t pick(torch::Tensor logits, const SampleRequest& r, at::Generator& gen) {
+  static int64_t pick(torch::Tensor logits, const TextRequest& r, at::Generator& gen) {
     logits = logits / r.temperature;
     if (r.top_k > 0 && r.top_k < logits.size(0)) {
       const torch::Tensor kth = std::get<0>(logits.topk(r.top_k)).select(0, r.top_k - 1);
@@ -252,7 +242,7 @@ std::unique_ptr<GenerativeModel> build_transformer(const ModelContext& ctx) {
     throw ConfigError(ctx.config.source.file + ": model.n_head (" + std::to_string(o.n_head) +
                       ") must divide model.n_embd (" + std::to_string(o.n_embd) + ")");
   }
-  if (ctx.data.tokenizer.empty() || ctx.data.vocab_size <= 0) {
+  if (!ctx.data.is_text() || ctx.data.vocab_size <= 0) {
     throw ConfigError(ctx.config.source.file + ": model.kind transformer needs text data (data.kind: text)");
   }
   return std::make_unique<Transformer>(ctx);

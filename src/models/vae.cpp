@@ -9,8 +9,10 @@
 #include "models/capabilities.h"
 #include "models/generative_model.h"
 #include "models/model_options.h"
+#include "models/noise.h"
 #include "models/registry.h"
-#include "train/net_optimizer.h"
+#include "optim/ema.h"
+#include "optim/net_optimizer.h"
 #include "util/errors.h"
 
 namespace gen {
@@ -89,45 +91,38 @@ class Vae final : public GenerativeModel, public LikelihoodModel {
   explicit Vae(const ModelContext& ctx)
       : o_(read_model_options<VaeOptions>(ctx.config.model.options, &ctx.config.source)),
         device_(ctx.device),
-        net_(make_net(o_, ctx.data, ctx.device)),
+        net_(on_device(VaeNet(o_, ctx.data), ctx.device)),
         opt_(*net_, ctx.config, /*use_ema=*/true),
-        accumulate_(ctx.config.train.accumulate) {
-    auto gen = at::detail::createCPUGenerator(ctx.config.seed + 0x5eed);
-    noise_bank_ = torch::randn({ctx.config.train.n_samples, o_.latent_dim}, gen);
-  }
+        accumulate_(ctx.config.train.accumulate),
+        noise_bank_(noise_bank(uint64_t(ctx.config.seed) + 0x5eed, ctx.config.train.n_samples, o_.latent_dim)) {}
 
   void begin_step(int64_t step, double lr) override {
     opt_.set_lr(lr);
     kl_weight_ = o_.kl_warmup_steps > 0 ? o_.beta * std::min(1.0, double(step + 1) / double(o_.kl_warmup_steps)) : o_.beta;
   }
 
-  StepMetrics train_step(const Batch& batch) override {
+  StepResult train_step(const Batch& batch) override {
     net_->train();
     return opt_.train(batch, accumulate_, [&](const Batch& micro) {
       const Terms t = terms(prepare(micro.x, /*training=*/true));
       const torch::Tensor loss = t.recon + kl_weight_ * t.kl;
-      return std::make_pair(loss, StepMetrics{{"loss", (t.recon + t.kl).detach()}, {"recon", t.recon.detach()}, {"kl", t.kl.detach()}});
+      return std::make_pair(loss, Metrics{{"loss", (t.recon + t.kl).detach()}, {"recon", t.recon.detach()}, {"kl", t.kl.detach()}});
     });
   }
 
   // Negative ELBO per image (nats) with its two terms, on the data as the model sees it
   // (dynamic binarization uses a fixed draw so evaluations are comparable), with the weights
   // `gen sample` uses (the EMA when there is one, unless gen eval --no-ema).
-  StepMetrics evaluate(const Batch& batch) override {
-    torch::NoGradGuard no_grad;
-    const auto ema = opt_.use_ema(evaluate_with_ema_);
-    net_->eval();
+  Metrics evaluate(const Batch& batch) override {
+    InferenceScope inference(*net_, opt_.ema_if(evaluate_with_ema_));
     const Terms t = terms(prepare(batch.x, /*training=*/false));
-    net_->train();
     return {{"loss", t.recon + t.kl}, {"recon", t.recon}, {"kl", t.kl}};
   }
 
   // log w_k = log p(x|z_k) + log p(z_k) - log q(z_k|x) for K draws z_k ~ q(z|x), decoded in
   // chunks of about 5,000 images so K = 1000 fits in memory.
   Bounds log_likelihood_bounds(const torch::Tensor& batch_x, int64_t k, at::Generator& generator) override {
-    torch::NoGradGuard no_grad;
-    const auto ema = opt_.use_ema(evaluate_with_ema_);
-    net_->eval();
+    InferenceScope inference(*net_, opt_.ema_if(evaluate_with_ema_));
     const torch::Tensor x = prepare(batch_x, /*training=*/false);  // (B, C, H, W) in [0, 1]
     auto [mu, logvar] = net_->encode(x);                          // (B, Z)
     const int64_t b = x.size(0), zd = mu.size(1), chunk = std::max<int64_t>(1, 5000 / b);
@@ -139,19 +134,11 @@ class Vae final : public GenerativeModel, public LikelihoodModel {
       const torch::Tensor eps = torch::randn({c, b, zd}, generator).to(mu.device());  // (c, B, Z)
       const torch::Tensor z = mu.unsqueeze(0) + eps * sd.unsqueeze(0);
       const torch::Tensor out = net_->decode(z.reshape({c * b, zd})).view({c, b, -1});  // (c, B, D)
-      const torch::Tensor xs = flat_x.expand_as(out);
-      torch::Tensor log_px;
-      if (o_.likelihood == "bernoulli") {
-        log_px = -F::binary_cross_entropy_with_logits(out, xs, F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kNone)).sum(2);
-      } else {
-        const torch::Tensor ls = net_->log_scale;
-        log_px = -(0.5 * (xs - out).pow(2) * torch::exp(-2 * ls) + ls + 0.5 * log2pi).sum(2);
-      }
+      const torch::Tensor log_px = -neg_log_px(out, flat_x.expand_as(out)).sum(2);
       const torch::Tensor log_pz = -0.5 * (z.pow(2) + log2pi).sum(2);
       const torch::Tensor log_qz = -0.5 * (eps.pow(2) + logvar.unsqueeze(0) + log2pi).sum(2);
       parts.push_back((log_px + log_pz - log_qz).to(torch::kDouble));  // (c, B)
     }
-    net_->train();
     const torch::Tensor log_w = torch::cat(parts);  // (K, B)
     return {log_w.mean(0).to(torch::kCPU), (torch::logsumexp(log_w, 0) - std::log(double(k))).to(torch::kCPU)};
   }
@@ -161,9 +148,7 @@ class Vae final : public GenerativeModel, public LikelihoodModel {
   std::vector<std::string> sample_modes() const override { return {"prior", "recon", "interp"}; }
 
   SampleOutput sample(const SampleRequest& request) override {
-    torch::NoGradGuard no_grad;
-    const auto ema = opt_.use_ema(request.use_ema);
-    net_->eval();
+    InferenceScope inference(*net_, opt_.ema_if(request.use_ema));
     SampleOutput out;
     if (request.mode == "recon") {
       // Rows of 8 inputs, each followed by the row of their reconstructions; a partial last
@@ -190,16 +175,8 @@ class Vae final : public GenerativeModel, public LikelihoodModel {
       out.images = mean_image(net_->decode(z));
       out.nrow = steps;
     } else {
-      torch::Tensor z;
-      if (request.fixed_noise) {
-        z = noise_bank_.narrow(0, 0, std::min(request.n, noise_bank_.size(0)));
-      } else {
-        auto gen = at::detail::createCPUGenerator(request.seed);
-        z = torch::randn({request.n, o_.latent_dim}, gen);
-      }
-      out.images = mean_image(net_->decode(z.to(device_)));
+      out.images = mean_image(net_->decode(request_latents(request, request.n, noise_bank_).to(device_)));
     }
-    net_->train();
     out.images = out.images.to(torch::kCPU);
     return out;
   }
@@ -229,12 +206,6 @@ class Vae final : public GenerativeModel, public LikelihoodModel {
     torch::Tensor kl;     // KL(q(z|x) || N(0, I)), summed over z, mean over the batch
   };
 
-  static VaeNet make_net(const VaeOptions& o, const DataSpec& d, torch::Device device) {
-    VaeNet net(o, d);
-    net->to(device);
-    return net;
-  }
-
   // [-1, 1] -> [0, 1], binarized when configured (a fixed draw outside training).
   torch::Tensor prepare(const torch::Tensor& x, bool training) const {
     torch::Tensor u = x.add(1).mul_(0.5).clamp_(0, 1);
@@ -249,17 +220,19 @@ class Vae final : public GenerativeModel, public LikelihoodModel {
   Terms terms(const torch::Tensor& x) {  // x (B, C, H, W) in [0, 1]
     auto [mu, logvar] = net_->encode(x);
     const torch::Tensor z = mu + torch::randn_like(mu) * torch::exp(0.5 * logvar);  // reparameterisation
-    const torch::Tensor out = net_->decode(z);
     const double b = double(x.size(0));
-    torch::Tensor recon;
-    if (o_.likelihood == "bernoulli") {
-      recon = F::binary_cross_entropy_with_logits(out, x, F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kSum)) / b;
-    } else {
-      const torch::Tensor ls = net_->log_scale;
-      recon = (0.5 * (x - out).pow(2) * torch::exp(-2 * ls) + ls + 0.5 * std::log(2 * M_PI)).sum() / b;
-    }
+    const torch::Tensor recon = neg_log_px(net_->decode(z), x).sum() / b;
     const torch::Tensor kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum() / b;
     return {recon, kl};
+  }
+
+  // -log p(x|z) of each pixel: decoder output `out` (logits or means) against x in [0, 1], same shape.
+  torch::Tensor neg_log_px(const torch::Tensor& out, const torch::Tensor& x) const {
+    if (o_.likelihood == "bernoulli") {
+      return F::binary_cross_entropy_with_logits(out, x, F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kNone));
+    }
+    const torch::Tensor& ls = net_->log_scale;
+    return 0.5 * (x - out).pow(2) * torch::exp(-2 * ls) + ls + 0.5 * std::log(2 * M_PI);
   }
 
   // Decoder output -> the mean image in [-1, 1].
@@ -279,7 +252,7 @@ class Vae final : public GenerativeModel, public LikelihoodModel {
 
 std::unique_ptr<GenerativeModel> build_vae(const ModelContext& ctx) {
   const auto o = read_model_options<VaeOptions>(ctx.config.model.options, &ctx.config.source);
-  if (!ctx.data.tokenizer.empty() || ctx.data.height <= 0) {
+  if (ctx.data.is_text() || ctx.data.height <= 0) {
     throw ConfigError(ctx.config.source.file + ": model.kind vae needs image data");
   }
   if (o.arch == "conv" && (ctx.data.height % 4 != 0 || ctx.data.width % 4 != 0)) {

@@ -1,16 +1,15 @@
-// The training loop, top to bottom: set up the run folder, load data, build or restore the
-// model, then per step: set lr -> step -> log -> maybe sample -> maybe checkpoint.
+// The training loop. Trainer::run reads top to bottom: start (run folder, data, model, resume),
+// then per step: lr -> batch -> train_step -> guard -> end-of-step outputs (log, evaluate,
+// sample, checkpoint), then the last outputs.
 #include "train/loop.h"
 
 #include <spdlog/spdlog.h>
-#include <yaml-cpp/yaml.h>
 
-#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <optional>
+#include <memory>
 #include <set>
 
 #include "config/diff.h"
@@ -20,10 +19,13 @@
 #include "io/image_grid.h"
 #include "io/metrics_log.h"
 #include "models/generative_model.h"
+#include "models/model_checkpoint.h"
 #include "models/registry.h"
-#include "train/checkpoint.h"
+#include "train/best_checkpoint.h"
+#include "train/guard.h"
 #include "train/lr_schedule.h"
-#include "train/net_optimizer.h"
+#include "train/metric_window.h"
+#include "train/run_folder.h"
 #include "util/device.h"
 #include "util/errors.h"
 #include "util/fs.h"
@@ -37,15 +39,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
-std::string step_file(const std::string& dir, int64_t step, const char* ext) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "/step_%07lld.%s", static_cast<long long>(step), ext);
-  return dir + buf;
-}
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 // Test hook for the non-finite guard: GEN_FAULT_NAN_STEPS=A-B poisons the image batches of
 // steps A..B-1 with NaN, once per step (a transient fault: a rolled-back step is clean).
@@ -64,21 +58,6 @@ struct NanFault {
   }
 };
 
-// Which checkpoint to continue from, or "" for a fresh run.
-std::string resume_path(const Config& config, const TrainOptions& options) {
-  const std::string ckpt_dir = config.run_dir() + "/checkpoints";
-  if (options.resume.empty()) {
-    if (!latest_checkpoint(ckpt_dir).empty()) {
-      throw UsageError(config.run_dir() + " already holds checkpoints; continue it with --resume auto, or start another run with --set name=NEW_NAME");
-    }
-    return "";
-  }
-  if (options.resume != "auto") return options.resume;
-  const std::string latest = latest_checkpoint(ckpt_dir);
-  if (latest.empty()) spdlog::info("--resume auto: no checkpoint in {}, starting fresh", ckpt_dir);
-  return latest;
-}
-
 void check_resume_config(const Config& saved, const Config& now, const std::string& path, bool force) {
   std::string refused;
   for (const auto& c : config_differences(saved, now)) {
@@ -95,189 +74,140 @@ void check_resume_config(const Config& saved, const Config& now, const std::stri
 
 class Trainer {
  public:
-  Trainer(const Config& config, const TrainOptions& options) : config_(config), options_(options) {}
+  Trainer(const Config& config, const TrainOptions& options)
+      : config_(config), options_(options), folder_(config), steps_(config.train.steps) {}
 
   TrainResult run() {
-    const std::string run_dir = config_.run_dir();
-    ckpt_dir_ = run_dir + "/checkpoints";
-    samples_dir_ = run_dir + "/samples";
-    // Everything that can fail on bad input runs before the run folder exists.
-    const std::string resume = resume_path(config_, options_);
-    buffer_log_lines();
-    const ModelKind& kind = find_model_kind(config_);
-    spdlog::info("gen {} | run folder {} | model {}", GEN_VERSION, run_dir, kind.kind);
-    spdlog::info(configure_threads(config_.runtime, kind.workload(config_)).summary);
-    const torch::Device device = choose_device(config_.device);
-    device_ = device;
-    spdlog::info("device: {}", device.str());
-    if (const std::string math = configure_cuda_math(config_.runtime, device); !math.empty()) spdlog::info(math);
-
-    torch::manual_seed(static_cast<uint64_t>(config_.seed));
-    auto t_load = Clock::now();
-    data_ = open_data_source(config_, device);
-    spec_ = data_->spec();
-    spdlog::info("data: {} ({:.2f} s)", data_->describe(), seconds_since(t_load));
-
-    model_ = build_model(config_, spec_, device);
-    for (const auto& [name, count] : model_->parameter_counts()) {
-      spdlog::info("{}: {} parameters", name, count);
-    }
-    if (config_.train.eval_every > 0) quality_ = std::make_unique<QualityEvaluator>(*model_, *data_, open_feature_net(device));
-
-    int64_t step = 0;
-    if (!resume.empty()) {
-      Checkpoint ckpt = open_checkpoint(resume, device);
-      check_resume_config(ckpt.config, config_, resume, options_.force);
-      restore_checkpoint(ckpt, *model_);
-      step = ckpt.step;
-      lr_scale_ = ckpt.lr_scale;
-      read_best();
-      spdlog::info("resumed from {} at step {}{}", resume, step,
-                   lr_scale_ != 1.0 ? fmt::format(" (lr scaled by {:.3g} after rollbacks)", lr_scale_) : "");
-    }
-    make_dirs(ckpt_dir_);
-    make_dirs(samples_dir_);
-    log_to_file(run_dir + "/train.log");
-    if (const int64_t n = remove_partial_checkpoints(ckpt_dir_)) {
-      spdlog::info("removed {} unfinished checkpoint write(s) left by an interrupted run", n);
-    }
-    write_file_atomic(run_dir + "/config.yaml", config_to_yaml(config_, true));
-
-    MetricsLog metrics(run_dir + "/metrics.jsonl", step);
-    const int64_t steps = config_.train.steps;
-    if (step >= steps) spdlog::info("already at step {} of {}: nothing to train", step, steps);
-
-    TrainResult result;
-    int64_t last_sample = -1, last_eval = -1, last_ckpt = resume.empty() ? -1 : step;
-    std::vector<std::pair<std::string, torch::Tensor>> sums;  // running sums, on the device
-    int64_t window_steps = 0, bad_in_row = 0, bad_in_window = 0;
-    double paused = 0;  // seconds spent on samples and checkpoints inside the window
-    auto window_start = Clock::now();
-    double lr = lr_at(config_.optim, steps, step);
-
-    while (step < steps) {
-      if (interrupt_requested()) {
-        result.interrupted = true;
-        break;
-      }
-      if (options_.stop_at > 0 && step >= options_.stop_at) {
-        result.stopped_early = true;
-        break;
-      }
-      lr = lr_at(config_.optim, steps, step) * lr_scale_;
+    int64_t step = start();
+    while (step < steps_) {
+      if (stop_requested(step)) break;
+      const double lr = lr_at(config_.optim, steps_, step) * guard_->lr_scale();
       model_->begin_step(step, lr);
       Batch batch = data_->batch_at(step);
       fault_.apply(step, batch);
-      const int64_t skipped_before = skipped_updates();
-      const StepMetrics m = model_->train_step(batch);
+      const StepResult result = model_->train_step(batch);
       ++step;
-      if (skipped_updates() == skipped_before) {
-        bad_in_row = 0;
-        accumulate(sums, m);
-      } else {  // a NetOptimizer skipped an update: its gradient was not finite
-        ++bad_in_row;
-        ++bad_in_window;
-        if (config_.guard.max_bad_steps > 0 && bad_in_row >= config_.guard.max_bad_steps) {
-          step = roll_back(metrics, step, bad_in_row);
-          bad_in_row = 0;
-          continue;
-        }
+      if (guard_->record(result.skipped)) {
+        step = guard_->roll_back(step, folder_.latest_checkpoint(), *model_, *metrics_, device_);
+        continue;
       }
-      ++window_steps;
-
-      if (step % config_.train.log_every == 0 || step == steps) {
-        const double secs = std::max(seconds_since(window_start) - paused, 1e-9);
-        log_step(metrics, step, steps, sums, window_steps - bad_in_window, secs, lr);
-        if (bad_in_window > 0) {
-          spdlog::warn("{} of the last {} steps had a non-finite loss or gradient and were skipped", bad_in_window, window_steps);
-          metrics.write(step, {{"skipped_nonfinite", double(bad_in_window)}});
-        }
-        sums.clear();
-        window_steps = 0;
-        bad_in_window = 0;
-        paused = 0;
-        window_start = Clock::now();
-      }
-      const auto t_io = Clock::now();
-      if (config_.train.eval_every > 0 && step % config_.train.eval_every == 0) {
-        evaluate(metrics, step);
-        last_eval = step;
-      }
-      if (config_.train.sample_every > 0 && step % config_.train.sample_every == 0) {
-        write_samples(step);
-        last_sample = step;
-      }
-      if (config_.train.ckpt_every > 0 && step % config_.train.ckpt_every == 0) {
-        const std::string written = save(step, /*final=*/step == steps);
-        if (!written.empty()) {
-          result.checkpoint = written;
-          last_ckpt = step;
-        }
-      }
-      paused += seconds_since(t_io);
+      if (!result.skipped) window_.add(result);
+      window_.count_step();
+      end_of_step(step, lr);
     }
-
-    if (config_.train.eval_every > 0 && step != last_eval && step > 0 && !result.interrupted && !result.stopped_early) {
-      evaluate(metrics, step);
-    }
-    if (step != last_sample && step > 0) write_samples(step);
-    if (step != last_ckpt && step > 0) result.checkpoint = save(step, /*final=*/true);
-    result.step = step;
-    if (result.interrupted) {
-      spdlog::warn("interrupted at step {}; checkpoint {} written. Continue with: {} --resume auto",
-                   step, result.checkpoint, continue_command());
-    } else if (result.stopped_early) {
-      spdlog::info("stopped at step {} of {} (--stop-at); continue with: {} --resume auto", step, steps,
-                   continue_command());
-    } else {
-      spdlog::info("done: {} steps; samples in {}, checkpoints in {}", step, samples_dir_, ckpt_dir_);
-    }
-    stop_file_logging();
-    return result;
+    return finish(step);
   }
 
  private:
+  // Everything before the first step; returns the step to start from. What can fail on bad
+  // input (the resume checks, data, the model) runs before the run folder exists.
+  int64_t start() {
+    const std::string resume = folder_.resume_path(options_.resume);
+    buffer_log_lines();
+    const ModelKind& kind = find_model_kind(config_);
+    spdlog::info("gen {} | run folder {} | model {}", GEN_VERSION, folder_.dir(), kind.kind);
+    spdlog::info(configure_threads(config_.runtime.thread_request(), kind.workload(config_)).summary);
+    device_ = choose_device(config_.device);
+    spdlog::info("device: {}", device_.str());
+    const std::string math = configure_cuda_math(config_.runtime.tf32, config_.runtime.deterministic, device_);
+    if (!math.empty()) spdlog::info(math);
+
+    torch::manual_seed(static_cast<uint64_t>(config_.seed));
+    const auto t_load = Clock::now();
+    data_ = open_data_source(config_, device_);
+    spec_ = data_->spec();
+    spdlog::info("data: {} ({:.2f} s)", data_->describe(), seconds_since(t_load));
+    model_ = build_model(config_, spec_, device_);
+    for (const auto& [name, count] : model_->parameter_counts()) spdlog::info("{}: {} parameters", name, count);
+    if (config_.train.eval_every > 0) {
+      quality_ = std::make_unique<QualityEvaluator>(*model_, *data_, open_feature_net());
+    }
+
+    int64_t step = 0;
+    double lr_scale = 1.0;
+    if (!resume.empty()) {
+      Checkpoint ckpt = open_checkpoint(resume, device_);
+      check_resume_config(ckpt.config, config_, resume, options_.force);
+      restore_checkpoint(ckpt, *model_);
+      step = ckpt.step;
+      lr_scale = ckpt.lr_scale;
+      last_ckpt_ = step;
+      spdlog::info("resumed from {} at step {}{}", resume, step,
+                   lr_scale != 1.0 ? fmt::format(" (lr scaled by {:.3g} after rollbacks)", lr_scale) : "");
+    }
+    guard_ = std::make_unique<Guard>(config_.guard, lr_scale);
+    folder_.open();
+    best_ = std::make_unique<BestCheckpoint>(config_.train.keep_best, folder_.checkpoints());
+    metrics_ = std::make_unique<MetricsLog>(folder_.metrics_file(), step);
+    if (step >= steps_) spdlog::info("already at step {} of {}: nothing to train", step, steps_);
+    window_.restart();
+    return step;
+  }
+
+  // Ctrl-C / SIGTERM, or --stop-at reached: the loop ends, and finish() writes the checkpoint.
+  bool stop_requested(int64_t step) {
+    if (interrupt_requested()) return result_.interrupted = true;
+    if (options_.stop_at > 0 && step >= options_.stop_at) return result_.stopped_early = true;
+    return false;
+  }
+
+  // The outputs due after `step`: log line, evaluation, sample grid, checkpoint.
+  void end_of_step(int64_t step, double lr) {
+    if (step % config_.train.log_every == 0 || step == steps_) log_window(step, lr);
+    const auto t_io = Clock::now();
+    if (config_.train.eval_every > 0 && step % config_.train.eval_every == 0) evaluate(step);
+    if (config_.train.sample_every > 0 && step % config_.train.sample_every == 0) write_samples(step);
+    if (config_.train.ckpt_every > 0 && step % config_.train.ckpt_every == 0) save(step, /*final=*/step == steps_);
+    window_.exclude(seconds_since(t_io));
+  }
+
+  // The last outputs a run owes, then the closing line.
+  TrainResult finish(int64_t step) {
+    const bool early = result_.interrupted || result_.stopped_early;
+    if (config_.train.eval_every > 0 && step != last_eval_ && step > 0 && !early) evaluate(step);
+    if (step != last_sample_ && step > 0) write_samples(step);
+    if (step != last_ckpt_ && step > 0) save(step, /*final=*/true);
+    result_.step = step;
+    if (result_.interrupted) {
+      spdlog::warn("interrupted at step {}; checkpoint {} written. Continue with: {} --resume auto", step,
+                   result_.checkpoint, continue_command());
+    } else if (result_.stopped_early) {
+      spdlog::info("stopped at step {} of {} (--stop-at); continue with: {} --resume auto", step, steps_,
+                   continue_command());
+    } else {
+      spdlog::info("done: {} steps; samples in {}, checkpoints in {}", step, folder_.samples(), folder_.checkpoints());
+    }
+    return result_;
+  }
+
   std::string continue_command() const {
     return options_.command.empty() ? "gen train " + config_.source.file : options_.command;
   }
 
-  static void accumulate(std::vector<std::pair<std::string, torch::Tensor>>& sums, const StepMetrics& m) {
-    if (sums.empty()) {
-      for (const auto& [k, v] : m) sums.emplace_back(k, v.detach().to(torch::kDouble));
-      return;
-    }
-    for (size_t i = 0; i < m.size() && i < sums.size(); ++i) sums[i].second.add_(m[i].second.detach());
-  }
-
-  void log_step(MetricsLog& metrics, int64_t step, int64_t steps,
-                const std::vector<std::pair<std::string, torch::Tensor>>& sums, int64_t n,
-                double secs, double lr) {
-    MetricValues values;
-    if (!sums.empty()) {
-      std::vector<torch::Tensor> parts;
-      for (const auto& kv : sums) parts.push_back(kv.second);
-      const torch::Tensor means = torch::stack(parts).div(double(n)).to(torch::kCPU);  // one sync
-      for (size_t i = 0; i < sums.size(); ++i) values.emplace_back(sums[i].first, means[int64_t(i)].item<double>());
-    }
-    const double steps_per_s = double(n) / secs;
-    values.emplace_back("lr", lr);
-    values.emplace_back("steps_per_s", steps_per_s);
-    const bool text = !spec_.tokenizer.empty();
-    const double items = steps_per_s * double(config_.data.batch_size) * (text ? double(spec_.block_size) : 1.0);
-    values.emplace_back(text ? "tokens_per_s" : "images_per_s", items);
-    metrics.write(step, values);
+  void log_window(int64_t step, double lr) {
+    const MetricWindow::Summary w = window_.close();
+    MetricValues values = w.means;
+    values.push_back({"lr", lr});
+    values.push_back({"steps_per_s", w.steps_per_s});
+    const bool text = spec_.is_text();
+    const double items = w.steps_per_s * double(config_.data.batch_size) * (text ? double(spec_.block_size) : 1.0);
+    values.push_back({text ? "tokens_per_s" : "images_per_s", items});
+    metrics_->write(step, values);
 
     std::string line;
-    for (size_t i = 0; i < sums.size(); ++i) line += fmt::format(" {} {:.4f}", values[i].first, values[i].second);
-    const double eta = double(steps - step) / steps_per_s;
-    spdlog::info("step {}/{} |{} | lr {:.3g} | {:.2f} steps/s {:.0f} {}/s | eta {:.0f}m{:02.0f}s", step,
-                 steps, line, lr, steps_per_s, items, text ? "tok" : "img",
-                 std::floor(eta / 60), std::fmod(eta, 60.0));
+    for (const MetricValue& m : w.means) line += fmt::format(" {} {:.4f}", m.name, m.value);
+    const double eta = double(steps_ - step) / w.run_steps_per_s;
+    spdlog::info("step {}/{} |{} | lr {:.3g} | {:.2f} steps/s {:.0f} {}/s | eta {:.0f}m{:02.0f}s", step, steps_, line, lr,
+                 w.steps_per_s, items, text ? "tok" : "img", std::floor(eta / 60), std::fmod(eta, 60.0));
+    if (const int64_t skipped = guard_->take_skipped()) {
+      spdlog::warn("{} of the last {} steps had a non-finite loss or gradient and were skipped", skipped, w.steps);
+      metrics_->write(step, {{"skipped_nonfinite", double(skipped)}});
+    }
   }
 
   // The family's held-out metrics on both splits, plus its quality figures on the budget of
   // the eval section (FID/KID/IS when a feature network is there, the IWAE bound when asked).
-  void evaluate(MetricsLog& metrics, int64_t step) {
+  void evaluate(int64_t step) {
     const auto t0 = Clock::now();
     MetricValues values = held_out_means(*data_, *model_, "train", config_.train.eval_batches);
     QualityBudget budget;
@@ -286,54 +216,20 @@ class Trainer {
     budget.iw_examples = config_.eval.samples;
     budget.seed = static_cast<uint64_t>(config_.seed);
     budget.max_batches = config_.train.eval_batches;
-    for (const Figure& f : quality_->run(budget).figures) values.emplace_back(f.name, f.value);
+    for (const Figure& f : quality_->run(budget).figures) values.push_back({f.name, f.value, f.better});
+    last_eval_ = step;
     if (values.empty()) return;
-    metrics.write(step, values);
+    metrics_->write(step, values);
     std::string line;
-    for (const auto& [name, value] : values) line += fmt::format(" {} {:.4g}", name, value);
+    for (const MetricValue& v : values) line += fmt::format(" {} {:.4g}", v.name, v.value);
     spdlog::info("eval step {} |{} | {:.1f} s", step, line, seconds_since(t0));
-    if (!config_.train.keep_best.empty()) keep_if_best(values, step);
-  }
-
-  static bool higher_is_better(const std::string& metric) {
-    return metric.rfind("is_", 0) == 0 || metric.find("acc") != std::string::npos || metric == "class_coverage";
-  }
-
-  // train.keep_best: checkpoints/best.pt holds the best evaluation so far; best.json says which
-  // (and carries the value across a resume). Neither is touched by keep_last pruning.
-  void keep_if_best(const MetricValues& values, int64_t step) {
-    const std::string& key = config_.train.keep_best;
-    auto it = std::find_if(values.begin(), values.end(), [&](const auto& kv) { return kv.first == key; });
-    if (it == values.end()) {
-      std::string names;
-      for (const auto& kv : values) names += (names.empty() ? "" : ", ") + kv.first;
-      spdlog::warn("train.keep_best: {} is not among this run's evaluation figures ({}); no best.pt kept", key, names);
-      return;
-    }
-    const double v = it->second;
-    if (!std::isfinite(v)) return;
-    if (best_.has_value() && (higher_is_better(key) ? v <= *best_ : v >= *best_)) return;
-    save_checkpoint(ckpt_dir_ + "/best.pt", config_, spec_, step, *model_, lr_scale_);
-    write_file_atomic(ckpt_dir_ + "/best.json",
-                      fmt::format("{{\"metric\": \"{}\", \"value\": {:.10g}, \"step\": {}}}\n", key, v, step));
-    spdlog::info("best {} so far: {:.6g} at step {}: {}/best.pt", key, v, step, ckpt_dir_);
-    best_ = v;
-  }
-
-  // The best value recorded by an earlier part of this run, if it tracked the same figure.
-  void read_best() {
-    const std::string path = ckpt_dir_ + "/best.json";
-    if (config_.train.keep_best.empty() || !path_exists(path)) return;
-    try {
-      const YAML::Node n = YAML::LoadFile(path);  // JSON is YAML
-      if (n["metric"].as<std::string>() == config_.train.keep_best) best_ = n["value"].as<double>();
-    } catch (const YAML::Exception& e) {
-      spdlog::warn("{}: unreadable ({}); the next evaluation starts a new best", path, e.what());
-    }
+    best_->offer(values, step, [&](const std::string& path) {
+      save_checkpoint(path, config_, spec_, step, *model_, guard_->lr_scale());
+    });
   }
 
   // The feature network for image figures during training, or null (with the reason logged).
-  std::unique_ptr<FeatureNet> open_feature_net(torch::Device device) const {
+  std::unique_ptr<FeatureNet> open_feature_net() const {
     if (!QualityEvaluator::draws_images(*model_, *data_)) return nullptr;
     const bool automatic = config_.eval.features.empty() || config_.eval.features == "auto";
     std::string path;
@@ -344,9 +240,9 @@ class Trainer {
       spdlog::info("image figures (FID/KID/IS) off during training: {}", e.what());
       return nullptr;
     }
-    auto net = std::make_unique<FeatureNet>(path, device);
-    spdlog::info("image figures during training: {} features from {} (step {}), {} samples", net->name(), path, net->step(),
-                 config_.eval.samples);
+    auto net = std::make_unique<FeatureNet>(path, device_);
+    spdlog::info("image figures during training: {} features from {} (step {}), {} samples", net->name(), path,
+                 net->step(), config_.eval.samples);
     return net;
   }
 
@@ -356,78 +252,53 @@ class Trainer {
     request.fixed_noise = true;
     const SampleOutput out = model_->sample(request);
     if (out.images.defined()) {
-      const std::string path = step_file(samples_dir_, step, "png");
+      const std::string path = folder_.sample_file(step, "png");
       GridLayout layout;
       layout.nrow = out.nrow;
       write_png(path, make_grid(out.images, layout));
       spdlog::info("samples: {}", path);
     }
     if (!out.text.empty()) {
-      const std::string path = step_file(samples_dir_, step, "txt");
+      const std::string path = folder_.sample_file(step, "txt");
       write_file_atomic(path, out.text);
       spdlog::info("samples: {}", path);
     }
+    last_sample_ = step;
   }
 
-  // Writes a checkpoint; "" when the write failed and checkpoint.on_error is warn (never for the
-  // last one of a run: without it there is nothing to continue from).
-  std::string save(int64_t step, bool final) {
-    const std::string path = ckpt_dir_ + "/" + checkpoint_name(step);
+  // A checkpoint of `step`; a failed write stops the run unless checkpoint.on_error is warn
+  // (never for the last one of a run: without it there is nothing to continue from).
+  void save(int64_t step, bool final) {
     try {
-      save_checkpoint(path, config_, spec_, step, *model_, lr_scale_);
+      result_.checkpoint = folder_.save_checkpoint(step, spec_, *model_, guard_->lr_scale());
+      last_ckpt_ = step;
+      spdlog::info("checkpoint: {}", result_.checkpoint);
     } catch (const CheckpointError& e) {
       if (final || config_.checkpoint.on_error != "warn") throw;
       spdlog::error("{} (checkpoint.on_error: warn, training goes on)", e.what());
-      return "";
     }
-    replace_symlink(ckpt_dir_ + "/latest.pt", checkpoint_name(step));
-    prune_checkpoints(ckpt_dir_, config_.train.keep_last);
-    spdlog::info("checkpoint: {}", path);
-    return path;
-  }
-
-  // guard.max_bad_steps non-finite steps in a row: back to the newest checkpoint with a smaller
-  // learning rate. Returns the step to continue from; throws TrainingError when out of rollbacks.
-  int64_t roll_back(MetricsLog& metrics, int64_t step, int64_t bad) {
-    const std::string what = fmt::format("{} steps in a row with a non-finite loss or gradient (up to step {})", bad, step);
-    if (rollbacks_ >= config_.guard.max_rollbacks) {
-      throw TrainingError(what + " after " + std::to_string(rollbacks_) + " rollback(s) (guard.max_rollbacks " +
-                          std::to_string(config_.guard.max_rollbacks) + "); the newest checkpoint is intact: lower optim.lr, set " +
-                          "optim.grad_clip, then continue with --resume auto");
-    }
-    const std::string last = latest_checkpoint(ckpt_dir_);
-    if (last.empty()) {
-      throw TrainingError(what + " and no checkpoint to roll back to: lower optim.lr or set optim.grad_clip");
-    }
-    Checkpoint ckpt = open_checkpoint(last, device_);
-    restore_checkpoint(ckpt, *model_);
-    ++rollbacks_;
-    lr_scale_ *= config_.guard.lr_factor;
-    metrics.rewind(ckpt.step);
-    metrics.write(ckpt.step, {{"rollback_from", double(step)}, {"bad_steps", double(bad)}, {"lr_scale", lr_scale_}});
-    spdlog::warn("{}: rolled back to {} (step {}), learning rate now scaled by {:.3g} (rollback {} of {})", what, last,
-                 ckpt.step, lr_scale_, rollbacks_, config_.guard.max_rollbacks);
-    return ckpt.step;
   }
 
   const Config& config_;
-  TrainOptions options_;
-  std::string ckpt_dir_, samples_dir_;
+  const TrainOptions options_;
+  RunFolder folder_;
+  const int64_t steps_;
+  torch::Device device_ = torch::kCPU;
   std::unique_ptr<DataSource> data_;
   DataSpec spec_;
   std::unique_ptr<GenerativeModel> model_;
   std::unique_ptr<QualityEvaluator> quality_;
-  torch::Device device_ = torch::kCPU;
-  double lr_scale_ = 1.0;  // guard rollbacks multiply it by guard.lr_factor
-  int64_t rollbacks_ = 0;
-  std::optional<double> best_;  // train.keep_best
+  std::unique_ptr<Guard> guard_;
+  std::unique_ptr<BestCheckpoint> best_;
+  std::unique_ptr<MetricsLog> metrics_;
+  MetricWindow window_;
   NanFault fault_;
+  TrainResult result_;
+  int64_t last_sample_ = -1, last_eval_ = -1, last_ckpt_ = -1;
 };
 
 }  // namespace
 
-TrainResult train(const Config& config, const TrainOptions& options) {
-  return Trainer(config, options).run();
-}
+TrainResult train(const Config& config, const TrainOptions& options) { return Trainer(config, options).run(); }
 
 }  // namespace gen

@@ -7,7 +7,7 @@
 #include <regex>
 
 #include "models/generative_model.h"
-#include "train/checkpoint.h"
+#include "models/model_checkpoint.h"
 #include "train/loop.h"
 #include "util/device.h"
 #include "util/errors.h"
@@ -32,7 +32,7 @@ SampleOutput sample_from(const std::string& ckpt_path) {
   restore_checkpoint(ckpt, *model);
   SampleRequest request;
   request.n = 8;
-  request.tokens = 64;
+  request.text.tokens = 64;
   request.seed = 1234;
   return model->sample(request);
 }

@@ -2,7 +2,6 @@
 
 #include <cstdlib>
 
-#include "config/config.h"
 #include "util/errors.h"
 
 namespace gen {
@@ -22,11 +21,11 @@ torch::Device choose_device(const std::string& spec) {
   return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
 }
 
-std::string configure_cuda_math(const RuntimeConfig& runtime, const torch::Device& device) {
+std::string configure_cuda_math(bool tf32, bool deterministic, const torch::Device& device) {
   if (!device.is_cuda()) return "";
-  at::globalContext().setAllowTF32CuBLAS(runtime.tf32);
-  at::globalContext().setAllowTF32CuDNN(runtime.tf32);
-  if (runtime.deterministic) {
+  at::globalContext().setAllowTF32CuBLAS(tf32);
+  at::globalContext().setAllowTF32CuDNN(tf32);
+  if (deterministic) {
     // cuBLAS repeats its sums only with a fixed workspace, read when its first handle is made.
     ::setenv("CUBLAS_WORKSPACE_CONFIG", ":4096:8", /*overwrite=*/0);
     at::globalContext().setBenchmarkCuDNN(false);
@@ -34,8 +33,8 @@ std::string configure_cuda_math(const RuntimeConfig& runtime, const torch::Devic
     at::globalContext().setDeterministicAlgorithms(true, /*warn_only=*/true);  // a warning, not an error, for an op without one
   }
   return std::string("CUDA math: ") +
-         (runtime.tf32 ? "TF32 tensor cores for float32 matmuls and convolutions" : "full float32") +
-         (runtime.deterministic ? ", deterministic kernels" : "") + " (runtime.tf32, runtime.deterministic)";
+         (tf32 ? "TF32 tensor cores for float32 matmuls and convolutions" : "full float32") +
+         (deterministic ? ", deterministic kernels" : "") + " (runtime.tf32, runtime.deterministic)";
 }
 
 }  // namespace gen

@@ -10,10 +10,8 @@ namespace gen {
 // "auto" picks cuda:0 when LibTorch sees a GPU. Throws ConfigError for a device that is not there.
 torch::Device choose_device(const std::string& spec);
 
-struct RuntimeConfig;
-
-// Sets LibTorch's process-wide CUDA math switches from `runtime.tf32` and
-// `runtime.deterministic`; returns a line for the log, empty on the CPU.
-std::string configure_cuda_math(const RuntimeConfig& runtime, const torch::Device& device);
+// Sets LibTorch's process-wide CUDA math switches (runtime.tf32, runtime.deterministic);
+// returns a line for the log, empty on the CPU.
+std::string configure_cuda_math(bool tf32, bool deterministic, const torch::Device& device);
 
 }  // namespace gen

@@ -5,8 +5,6 @@
 
 #include <ATen/Parallel.h>
 
-#include "config/config.h"
-
 namespace gen {
 
 namespace {
@@ -26,7 +24,7 @@ int64_t available_cpus() {
   return 1;
 }
 
-ThreadChoice choose_threads(const RuntimeConfig& runtime, CpuWorkload workload, int64_t cpus,
+ThreadChoice choose_threads(const ThreadRequest& runtime, CpuWorkload workload, int64_t cpus,
                             bool openblas_loaded) {
   ThreadChoice c;
   c.cpus = cpus;
@@ -49,7 +47,7 @@ ThreadChoice choose_threads(const RuntimeConfig& runtime, CpuWorkload workload, 
   return c;
 }
 
-ThreadChoice configure_threads(const RuntimeConfig& runtime, CpuWorkload workload) {
+ThreadChoice configure_threads(const ThreadRequest& runtime, CpuWorkload workload) {
   const SetThreadsFn set_blas = openblas_setter();
   ThreadChoice c = choose_threads(runtime, workload, available_cpus(), set_blas != nullptr);
   static bool interop_set = false;  // LibTorch allows this once per process

@@ -3,7 +3,7 @@
 
 #include "config/config.h"
 #include "data/data_source.h"
-#include "data/tokenizer.h"
+#include "core/tokenizer.h"
 #include "eval/held_out.h"
 #include "models/capabilities.h"
 #include "models/generative_model.h"
@@ -56,7 +56,7 @@ TEST_CASE("lm eval: the full-split loss equals the token-weighted mean of every 
 
   const gen::MetricValues m = gen::held_out_means(*data, *model, "val");
   REQUIRE(m.size() == 2);
-  CHECK(m[0].first == "val_loss");
+  CHECK(m[0].name == "val_loss");
 
   // Independently: the held-out tokens cut into consecutive windows, one at a time.
   const gen::Tokenizer tok = gen::Tokenizer::build("char", text);
@@ -68,9 +68,9 @@ TEST_CASE("lm eval: the full-split loss equals the token-weighted mean of every 
   for (int64_t s = 0; s + 1 < n_val; s += 16) {
     const int64_t len = std::min<int64_t>(16, n_val - 1 - s);
     const gen::Batch w{val.narrow(0, s, len).unsqueeze(0), val.narrow(0, s + 1, len).unsqueeze(0)};
-    sum += model->evaluate(w)[0].second.item<double>() * double(len);
+    sum += model->evaluate(w)[0].value.item<double>() * double(len);
     tokens += double(len);
   }
   CHECK(tokens == double(n_val - 1));
-  CHECK(m[0].second == Approx(sum / tokens).epsilon(1e-5));
+  CHECK(m[0].value == Approx(sum / tokens).epsilon(1e-5));
 }

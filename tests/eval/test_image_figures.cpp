@@ -11,7 +11,7 @@ namespace {
 class ClassRowsModel final : public gen::GenerativeModel {
  public:
   void begin_step(int64_t, double) override {}
-  gen::StepMetrics train_step(const gen::Batch&) override { return {}; }
+  gen::StepResult train_step(const gen::Batch&) override { return {}; }
   gen::SampleOutput sample(const gen::SampleRequest& request) override {
     const int64_t nrow = std::max<int64_t>(1, request.n / 10);
     const torch::Tensor y = torch::arange(nrow * 10, torch::kInt64).div(nrow, "floor");

@@ -15,7 +15,7 @@
 #include <fstream>
 #include <string>
 
-#include "train/checkpoint.h"
+#include "io/checkpoint.h"
 #include "util/errors.h"
 
 namespace {

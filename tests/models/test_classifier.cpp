@@ -35,16 +35,16 @@ TEST_CASE("classifier: steps on a fixed batch drive the loss down and the accura
   torch::manual_seed(1);
   auto m = gen::build_model(classifier_config(", dropout: 0"), gen::DataSpec::image(1, 8, 8, 3), torch::kCPU);
   const gen::Batch batch{torch::rand({24, 1, 8, 8}) * 2 - 1, torch::arange(24, torch::kInt64).remainder(3)};
-  const double before = m->evaluate(batch)[0].second.item<double>();
+  const double before = m->evaluate(batch)[0].value.item<double>();
   for (int i = 0; i < 40; ++i) {
     m->begin_step(i, 0.003);
     m->train_step(batch);
   }
   const auto after = m->evaluate(batch);
-  CHECK(after[0].first == "loss");
-  CHECK(after[0].second.item<double>() < 0.5 * before);
-  CHECK(after[1].first == "acc");
-  CHECK(after[1].second.item<double>() == 1.0);
+  CHECK(after[0].name == "loss");
+  CHECK(after[0].value.item<double>() < 0.5 * before);
+  CHECK(after[1].name == "acc");
+  CHECK(after[1].value.item<double>() == 1.0);
 }
 
 TEST_CASE("classifier: unlabelled or text data is a ConfigError naming what it needs", "[model]") {

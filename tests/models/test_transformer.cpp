@@ -53,31 +53,31 @@ TEST_CASE("transformer: training on a fixed batch drives the loss down, evaluate
   const gen::Batch batch{x, (x + 1).remainder(4)};
   const auto first = m->evaluate(batch);
   REQUIRE(first.size() == 2);
-  CHECK(first[0].second.item<double>() == Approx(std::log(4.0)).margin(0.3));  // untrained ~ uniform
-  CHECK(first[1].second.item<double>() == Approx(first[0].second.item<double>() / std::log(2.0)));
+  CHECK(first[0].value.item<double>() == Approx(std::log(4.0)).margin(0.3));  // untrained ~ uniform
+  CHECK(first[1].value.item<double>() == Approx(first[0].value.item<double>() / std::log(2.0)));
   for (int i = 0; i < 30; ++i) m->train_step(batch);
-  CHECK(m->evaluate(batch)[0].second.item<double>() < 0.5 * first[0].second.item<double>());
+  CHECK(m->evaluate(batch)[0].value.item<double>() < 0.5 * first[0].value.item<double>());
 }
 
 TEST_CASE("transformer: sampling continues the prompt, is seeded, and rejects unknown characters", "[model]") {
   torch::manual_seed(0);
   auto m = gen::build_model(gpt_config("n_layer: 1, n_head: 2, n_embd: 16"), text_spec("abcd\n", 8), torch::kCPU);
   gen::SampleRequest r;
-  r.prompt = "abca";
-  r.tokens = 20;  // longer than the context: the window slides
+  r.text.prompt = "abca";
+  r.text.tokens = 20;  // longer than the context: the window slides
   r.seed = 3;
   const std::string a = m->sample(r).text;
   CHECK(a.size() == 24);
   CHECK(a.rfind("abca", 0) == 0);
   CHECK(m->sample(r).text == a);
-  r.top_k = 1;  // greedy: the seed no longer matters
+  r.text.top_k = 1;  // greedy: the seed no longer matters
   const std::string g1 = m->sample(r).text;
   r.seed = 99;
   CHECK(m->sample(r).text == g1);
-  r.top_k = 0;
-  r.top_p = 1e-6;  // nucleus of one token is greedy too
+  r.text.top_k = 0;
+  r.text.top_p = 1e-6;  // nucleus of one token is greedy too
   CHECK(m->sample(r).text == g1);
-  r.prompt = "abz";
+  r.text.prompt = "abz";
   CHECK_THROWS_WITH(m->sample(r), Catch::Contains("'z'"));
 }
 

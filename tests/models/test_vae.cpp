@@ -60,12 +60,12 @@ TEST_CASE("vae: training on a fixed batch lowers the negative ELBO, it splits in
     const gen::Batch batch{(torch::rand({16, 1, 16, 16}) > 0.7).to(torch::kFloat) * 2 - 1, {}};
     const auto before = m->evaluate(batch);
     REQUIRE(before.size() == 3);
-    CHECK(before[0].second.item<double>() == Approx(before[1].second.item<double>() + before[2].second.item<double>()));
+    CHECK(before[0].value.item<double>() == Approx(before[1].value.item<double>() + before[2].value.item<double>()));
     for (int i = 0; i < 40; ++i) {
       m->begin_step(i, 0.003);
       m->train_step(batch);
     }
-    CHECK(m->evaluate(batch)[0].second.item<double>() < before[0].second.item<double>() - 10);
+    CHECK(m->evaluate(batch)[0].value.item<double>() < before[0].value.item<double>() - 10);
   }
 }
 

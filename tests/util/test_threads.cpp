@@ -1,10 +1,9 @@
 #include <catch2/catch.hpp>
 
-#include "config/config.h"
 #include "util/threads.h"
 
 TEST_CASE("threads: convolution nets keep OpenBLAS single-threaded, matmul nets give it the cores", "[util]") {
-  gen::RuntimeConfig auto_rt;
+  gen::ThreadRequest auto_rt;
   const auto conv = gen::choose_threads(auto_rt, gen::CpuWorkload::kConvolution, 4, true);
   CHECK(conv.intra == 4);
   CHECK(conv.blas == 1);
@@ -17,7 +16,7 @@ TEST_CASE("threads: convolution nets keep OpenBLAS single-threaded, matmul nets 
 }
 
 TEST_CASE("threads: explicit runtime keys win, and no OpenBLAS means no BLAS threads", "[util]") {
-  gen::RuntimeConfig rt;
+  gen::ThreadRequest rt;
   rt.threads = 3;
   rt.blas_threads = 2;
   const auto c = gen::choose_threads(rt, gen::CpuWorkload::kConvolution, 8, true);

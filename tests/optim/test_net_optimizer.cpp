@@ -3,7 +3,7 @@
 #include <sstream>
 
 #include "config/config.h"
-#include "train/net_optimizer.h"
+#include "optim/net_optimizer.h"
 
 namespace {
 gen::Config optim_config(const std::string& extra) {
@@ -21,7 +21,7 @@ TEST_CASE("accumulation: gradients of 4 micro-batches equal those of the whole b
   const gen::Batch batch{torch::randn({8, 3}), torch::randn({8, 2})};
   auto loss_of = [&](const gen::Batch& b) {
     const torch::Tensor loss = (net->forward(b.x) - b.y).pow(2).mean();
-    return std::make_pair(loss, gen::StepMetrics{{"loss", loss.detach()}});
+    return std::make_pair(loss, gen::Metrics{{"loss", loss.detach()}});
   };
   net->zero_grad();
   const auto whole = gen::accumulate_gradients(batch, 1, loss_of);
@@ -31,7 +31,7 @@ TEST_CASE("accumulation: gradients of 4 micro-batches equal those of the whole b
   const auto g4 = grads(net);
   CHECK(torch::allclose(g1[0], g4[0], 1e-5, 1e-6));
   CHECK(torch::allclose(g1[1], g4[1], 1e-5, 1e-6));
-  CHECK(whole[0].second.item<double>() == Approx(parts[0].second.item<double>()).epsilon(1e-5));
+  CHECK(whole[0].value.item<double>() == Approx(parts[0].value.item<double>()).epsilon(1e-5));
 }
 
 TEST_CASE("optimizer: clipping caps the global gradient norm and reports the norm before", "[train]") {
@@ -41,7 +41,7 @@ TEST_CASE("optimizer: clipping caps the global gradient norm and reports the nor
   opt.zero_grad();
   (net->forward(torch::ones({2, 4})) * 100).sum().backward();
   const torch::Tensor before = torch::stack({net->weight.grad().norm(), net->bias.grad().norm()}).norm();
-  const torch::Tensor reported = opt.step();
+  const torch::Tensor reported = opt.step().grad_norm;
   CHECK(reported.item<double>() == Approx(before.item<double>()).epsilon(1e-4));
   const torch::Tensor after = torch::stack({net->weight.grad().norm(), net->bias.grad().norm()}).norm();
   CHECK(after.item<double>() == Approx(0.5).epsilon(1e-3));
@@ -59,7 +59,34 @@ TEST_CASE("optimizer: AdamW decays weight matrices but not biases", "[train]") {
   CHECK(torch::equal(net->bias, b0));
 }
 
-TEST_CASE("ema: tracks the weights and swaps them in only inside apply()", "[train]") {
+TEST_CASE("optimizer: a non-finite gradient is reported as skipped and changes nothing", "[train]") {
+  torch::nn::Linear net(2, 2);
+  gen::NetOptimizer opt(*net, optim_config("optim: {lr: 0.1}\ntrain: {ema: 0.9}\n"), /*use_ema=*/true);
+  const torch::Tensor w0 = net->weight.detach().clone();
+  opt.zero_grad();
+  net->weight.mutable_grad() = torch::full_like(net->weight, std::nan(""));
+  net->bias.mutable_grad() = torch::zeros_like(net->bias);
+  CHECK(opt.step().skipped);
+  CHECK(torch::equal(net->weight, w0));
+  opt.zero_grad();
+  net->weight.mutable_grad() = torch::ones_like(net->weight);
+  net->bias.mutable_grad() = torch::ones_like(net->bias);
+  CHECK_FALSE(opt.step().skipped);
+  CHECK_FALSE(torch::equal(net->weight, w0));
+}
+
+namespace {
+double ema_weight(gen::Ema& ema, torch::nn::Linear& net) {
+  const gen::EmaWeights swapped(&ema);
+  return net->weight.item<double>();
+}
+void set_weight(torch::nn::Linear& net, double v) {
+  torch::NoGradGuard g;
+  net->weight.fill_(v);
+}
+}  // namespace
+
+TEST_CASE("ema: tracks the weights and swaps them in only inside an EmaWeights scope", "[train]") {
   torch::nn::Linear net(2, 1);
   {
     torch::NoGradGuard g;
@@ -72,22 +99,35 @@ TEST_CASE("ema: tracks the weights and swaps them in only inside apply()", "[tra
   }
   ema.update();  // the first update's decay is min(0.5, 1/10): 0.1 * 0 + 0.9 * 1
   {
-    const auto guard = ema.apply();
+    const gen::EmaWeights swapped(&ema);
     CHECK(net->weight.min().item<double>() == Approx(0.9));
   }
   CHECK(net->weight.min().item<double>() == Approx(1.0));
 }
 
-namespace {
-double ema_weight(gen::Ema& ema, torch::nn::Linear& net) {
-  const auto guard = ema.apply();
-  return net->weight.item<double>();
+TEST_CASE("ema: InferenceScope switches to eval mode, no-grad and the EMA weights, and restores all of them when an exception passes", "[train]") {
+  torch::nn::Linear net(2, 1);
+  set_weight(net, 0.0);
+  gen::Ema ema(*net, 0.5);
+  set_weight(net, 1.0);
+  ema.update();
+  REQUIRE(net->is_training());
+  try {
+    gen::InferenceScope scope(*net, &ema);
+    CHECK_FALSE(net->is_training());
+    CHECK_FALSE(torch::GradMode::is_enabled());
+    CHECK(net->weight.min().item<double>() == Approx(0.9));
+    throw std::runtime_error("inside the scope");
+  } catch (const std::runtime_error&) {
+  }
+  CHECK(net->is_training());
+  CHECK(torch::GradMode::is_enabled());
+  CHECK(net->weight.min().item<double>() == Approx(1.0));
+  net->eval();
+  { gen::InferenceScope scope(*net); }  // restores the mode it found, without an EMA
+  CHECK_FALSE(net->is_training());
 }
-void set_weight(torch::nn::Linear& net, double v) {
-  torch::NoGradGuard g;
-  net->weight.fill_(v);
-}
-}  // namespace
+
 
 TEST_CASE("ema: the decay warms up as (1 + n) / (10 + n), and the count survives save and load", "[train]") {
   torch::nn::Linear net(1, 1), other(1, 1);

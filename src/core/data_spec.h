@@ -19,6 +19,8 @@ struct DataSpec {
   int64_t vocab_size = 0;
   int64_t block_size = 0;   // tokens of context per window
 
+  bool is_text() const { return !tokenizer.empty(); }
+
   static DataSpec image(int64_t channels, int64_t height, int64_t width, int64_t num_classes = 0) {
     DataSpec s;
     s.channels = channels;

@@ -11,14 +11,13 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "config/config.h"
-#include "data/data_spec.h"
+#include "core/data_spec.h"
 
 namespace gen {
-
-class GenerativeModel;
 
 constexpr int64_t kCheckpointFormat = 2;
 
@@ -33,17 +32,22 @@ struct Checkpoint {
   torch::serialize::InputArchive archive;  // the rest: model state, RNG
 };
 
-void save_checkpoint(const std::string& path, const Config& config, const DataSpec& data,
-                     int64_t step, GenerativeModel& model, double lr_scale = 1.0);
+// Fills the archive entry "model" with the model's state.
+using ModelWriter = std::function<void(torch::serialize::OutputArchive&)>;
+
+// Writes the file atomically, with the global RNG states; throws CheckpointError (the previous
+// file at `path`, if any, is intact). models/model_checkpoint.h saves a GenerativeModel.
+void write_checkpoint(const std::string& path, const Config& config, const DataSpec& data, int64_t step,
+                      double lr_scale, const ModelWriter& write_model);
 
 // Reads and checks the header; throws CheckpointError naming the file and the problem.
 Checkpoint open_checkpoint(const std::string& path, torch::Device device);
 
-// Loads the model's state and the global RNG state from an opened checkpoint (to continue it).
-void restore_checkpoint(Checkpoint& checkpoint, GenerativeModel& model);
-// Loads the model's state only: for a helper network (the feature net) inside another run,
-// whose random stream must not change.
-void load_model_state(Checkpoint& checkpoint, GenerativeModel& model);
+// Sets the global CPU (and CUDA) random generators to the states saved in the checkpoint.
+void restore_rng(Checkpoint& checkpoint);
+
+// The first non-blank line of a LibTorch message (TorchScript errors start with a newline).
+std::string first_line(const std::string& message);
 
 // Run-folder bookkeeping: checkpoints/step_NNNNNNN.pt, and latest.pt pointing at the newest.
 std::string checkpoint_name(int64_t step);

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "data/tokenizer.h"
+#include "core/tokenizer.h"
 #include "util/errors.h"
 
 TEST_CASE("tokenizer: char vocabulary is the sorted set of the text's code points", "[data]") {

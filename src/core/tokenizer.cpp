@@ -1,4 +1,4 @@
-#include "data/tokenizer.h"
+#include "core/tokenizer.h"
 
 #include <algorithm>
 #include <set>

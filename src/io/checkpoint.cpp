@@ -1,4 +1,4 @@
-#include "train/checkpoint.h"
+#include "io/checkpoint.h"
 
 #include <dirent.h>
 #include <zlib.h>
@@ -7,7 +7,6 @@
 #include <fstream>
 #include <sstream>
 
-#include "models/generative_model.h"
 #include "util/errors.h"
 #include "util/fs.h"
 
@@ -18,14 +17,6 @@
 namespace gen {
 
 namespace {
-
-// The first non-blank line of a LibTorch message (TorchScript errors start with a newline).
-std::string first_line(const std::string& s) {
-  const size_t start = s.find_first_not_of(" \t\n");
-  if (start == std::string::npos) return "";
-  const size_t nl = s.find('\n', start);
-  return s.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
-}
 
 // Step parsed from "step_0000500.pt", or -1.
 int64_t step_of(const std::string& name) {
@@ -81,14 +72,21 @@ std::vector<std::pair<int64_t, std::string>> list_checkpoints(const std::string&
 
 }  // namespace
 
+std::string first_line(const std::string& message) {
+  const size_t start = message.find_first_not_of(" \t\n");
+  if (start == std::string::npos) return "";
+  const size_t nl = message.find('\n', start);
+  return message.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
+}
+
 std::string checkpoint_name(int64_t step) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "step_%07lld.pt", static_cast<long long>(step));
   return buf;
 }
 
-void save_checkpoint(const std::string& path, const Config& config, const DataSpec& data,
-                     int64_t step, GenerativeModel& model, double lr_scale) {
+void write_checkpoint(const std::string& path, const Config& config, const DataSpec& data, int64_t step,
+                      double lr_scale, const ModelWriter& write_model) {
   torch::serialize::OutputArchive archive;
   archive.write("gen/format", c10::IValue(kCheckpointFormat));
   archive.write("gen/program_version", c10::IValue(std::string(GEN_VERSION)));
@@ -108,7 +106,7 @@ void save_checkpoint(const std::string& path, const Config& config, const DataSp
     archive.write("gen/rng_cuda", torch::stack(states));
   }
   torch::serialize::OutputArchive model_archive;
-  model.save(model_archive);
+  write_model(model_archive);
   archive.write("model", model_archive);
   std::string payload;
   archive.save_to([&](const void* buf, size_t n) {
@@ -211,24 +209,7 @@ Checkpoint open_checkpoint(const std::string& path, torch::Device device) {
   return ckpt;
 }
 
-void load_model_state(Checkpoint& checkpoint, GenerativeModel& model) {
-  try {
-    torch::serialize::InputArchive model_archive;
-    checkpoint.archive.read("model", model_archive);
-    model.load(model_archive);
-  } catch (const Error&) {
-    throw;
-  } catch (const c10::Error& e) {
-    throw CheckpointError(checkpoint.path + ": model state does not fit model.kind " +
-                          checkpoint.config.model.kind + " as configured (" +
-                          first_line(e.what_without_backtrace()) + ")");
-  } catch (const std::exception& e) {
-    throw CheckpointError(checkpoint.path + ": damaged model state (" + first_line(e.what()) + ")");
-  }
-}
-
-void restore_checkpoint(Checkpoint& checkpoint, GenerativeModel& model) {
-  load_model_state(checkpoint, model);
+void restore_rng(Checkpoint& checkpoint) {
   try {
     torch::Tensor rng;
     checkpoint.archive.read("gen/rng_cpu", rng);

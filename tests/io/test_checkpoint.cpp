@@ -9,7 +9,7 @@
 #include "models/generative_model.h"
 #include "models/registry.h"
 #include "support/temp_dir.h"
-#include "train/checkpoint.h"
+#include "models/model_checkpoint.h"
 #include "util/errors.h"
 
 using gen::test::TempDir;

@@ -1,0 +1,42 @@
+// Named scalars as models report them and as logs and reports carry them. Each says which way
+// is better, so keep_best and comparisons never guess from a name. A training step also says
+// whether an update was skipped for a non-finite gradient: that is how the trainer's guard
+// learns of a bad step.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace gen {
+
+enum class Better { kLower, kHigher, kNeither };
+
+// On the device, as a 0-dim tensor: read back only when the loop logs.
+struct Metric {
+  std::string name;
+  torch::Tensor value;
+  Better better = Better::kLower;
+};
+using Metrics = std::vector<Metric>;
+
+struct StepResult {
+  Metrics metrics;
+  bool skipped = false;  // an update was skipped: its gradient was not finite
+
+  void add(std::string name, const torch::Tensor& value, Better better = Better::kLower) {
+    metrics.push_back({std::move(name), value.detach(), better});
+  }
+};
+
+// On the host: what metrics.jsonl, the log and evaluations carry.
+struct MetricValue {
+  std::string name;
+  double value = 0;
+  Better better = Better::kNeither;
+};
+using MetricValues = std::vector<MetricValue>;
+
+}  // namespace gen

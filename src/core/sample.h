@@ -1,0 +1,38 @@
+// What `gen sample` and the training grids ask a model for, and what it gives back: images
+// (prior draws, reconstructions, interpolations) or text (a continuation of a prompt).
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <string>
+
+namespace gen {
+
+// Text models only: how to continue a prompt.
+struct TextRequest {
+  std::string prompt;
+  int64_t tokens = 500;
+  double temperature = 1.0;
+  int64_t top_k = 0;   // 0 = off
+  double top_p = 1.0;  // 1 = off
+};
+
+struct SampleRequest {
+  int64_t n = 64;
+  uint64_t seed = 0;
+  bool fixed_noise = false;  // use the model's saved noise bank (training grids), not the seed
+  bool use_ema = true;       // sample with the EMA weights when the model keeps them
+  std::string mode;          // "" = the family's default; see GenerativeModel::sample_modes()
+  torch::Tensor inputs;      // modes that start from data (recon, interp): (N, C, H, W) in [-1, 1]
+  int64_t label = -1;        // class-conditional models: this class only; -1 = one class per row
+  TextRequest text;
+};
+
+struct SampleOutput {
+  torch::Tensor images;  // (N, C, H, W) float in [-1, 1] on the CPU, or undefined
+  int64_t nrow = 0;      // images per grid row the mode was laid out for; 0 = square
+  std::string text;
+};
+
+}  // namespace gen

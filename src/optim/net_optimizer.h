@@ -1,0 +1,67 @@
+// The training machinery every family shares, for one network: Adam or AdamW with the
+// conventional no-decay group (biases, norms, position tables), gradient clipping by global
+// norm, an optional EMA of the weights, and gradient accumulation over micro-batches.
+// A family owns one NetOptimizer per network it trains inside its own train_step.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "core/batch.h"
+#include "core/metrics.h"
+#include "optim/ema.h"
+
+namespace gen {
+
+struct Config;
+
+class NetOptimizer {
+ public:
+  // `use_ema`: whether this network keeps an EMA (when train.ema > 0).
+  NetOptimizer(torch::nn::Module& net, const Config& config, bool use_ema);
+
+  void zero_grad();
+
+  struct Update {
+    torch::Tensor grad_norm;  // before clipping, 0-dim on the device; undefined when clipping is off
+    bool skipped = false;     // the gradient was not finite: nothing was updated
+  };
+  // Clips (when configured), steps and updates the EMA, unless the gradient is not finite.
+  Update step();
+  void set_lr(double lr);
+  // This network's EMA when `wanted` and it keeps one, else null (for InferenceScope).
+  const Ema* ema_if(bool wanted) const { return wanted ? ema_.get() : nullptr; }
+
+  // Loss and metrics of one micro-batch.
+  using MicroStep = std::function<std::pair<torch::Tensor, Metrics>(const Batch&)>;
+  // One whole optimizer step over `batch`: zero_grad, gradients accumulated over `parts`
+  // micro-batches (see accumulate_gradients), step. Returns the micro-batches' mean metrics,
+  // plus grad_norm when clipping computed it, and whether the update was skipped.
+  StepResult train(const Batch& batch, int64_t parts, const MicroStep& loss_of);
+
+  void save(torch::serialize::OutputArchive& archive);
+  void load(torch::serialize::InputArchive& archive);
+
+ private:
+  std::vector<torch::Tensor> params_;
+  double clip_;
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  std::unique_ptr<Ema> ema_;
+};
+
+// A network and its optimizer (with EMA) as two entries of a checkpoint archive.
+void save_trained(torch::serialize::OutputArchive& archive, const std::string& net_key, const std::string& optim_key,
+                  torch::nn::Module& net, NetOptimizer& optimizer);
+void load_trained(torch::serialize::InputArchive& archive, const std::string& net_key, const std::string& optim_key,
+                  torch::nn::Module& net, NetOptimizer& optimizer);
+
+// Splits `batch` into `parts` equal micro-batches along dim 0, runs `loss_of` on each and
+// backpropagates loss / parts, so the gradients equal those of the whole batch. Returns the
+// mean over micro-batches of each metric `loss_of` reported.
+Metrics accumulate_gradients(const Batch& batch, int64_t parts, const NetOptimizer::MicroStep& loss_of);
+
+}  // namespace gen

@@ -1,0 +1,51 @@
+// One training run's folder, out_dir/name: config.yaml, train.log, metrics.jsonl, samples/,
+// checkpoints/ (step_NNNNNNN.pt, latest.pt pointing at the newest, best.pt/best.json with
+// train.keep_best). It decides where a run continues from, creates the folder and logs into
+// it until destroyed.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "config/config.h"
+#include "core/data_spec.h"
+
+namespace gen {
+
+class GenerativeModel;
+
+class RunFolder {
+ public:
+  explicit RunFolder(const Config& config);
+  ~RunFolder();  // stops logging to train.log
+  RunFolder(const RunFolder&) = delete;
+  RunFolder& operator=(const RunFolder&) = delete;
+
+  // The checkpoint a run continues from: `resume` is "" (a fresh run: UsageError when the
+  // folder already holds checkpoints), "auto" (the newest, or "" when there is none) or a path.
+  std::string resume_path(const std::string& resume) const;
+
+  // Creates the folders, logs into train.log, removes temp files of checkpoint writes a killed
+  // run left, and writes the resolved config.yaml.
+  void open();
+
+  const std::string& dir() const { return dir_; }
+  const std::string& checkpoints() const { return checkpoints_; }
+  const std::string& samples() const { return samples_; }
+  std::string metrics_file() const { return dir_ + "/metrics.jsonl"; }
+  // samples/step_NNNNNNN.EXT
+  std::string sample_file(int64_t step, const char* ext) const;
+  // The newest complete step checkpoint, or "".
+  std::string latest_checkpoint() const;
+
+  // checkpoints/step_NNNNNNN.pt, then latest.pt pointed at it and all but train.keep_last step
+  // checkpoints pruned. Returns its path; throws CheckpointError (the previous one intact).
+  std::string save_checkpoint(int64_t step, const DataSpec& data, GenerativeModel& model, double lr_scale);
+
+ private:
+  const Config& config_;
+  std::string dir_, checkpoints_, samples_;
+  bool logging_ = false;
+};
+
+}  // namespace gen
