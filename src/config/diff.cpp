@@ -1,6 +1,7 @@
 #include "config/diff.h"
 
 #include <map>
+#include <set>
 
 namespace gen {
 
@@ -16,6 +17,28 @@ void flatten(const YAML::Node& node, const std::string& prefix, std::map<std::st
   e << YAML::Flow << node;
   out[prefix] = e.c_str();
 }
+
+// Collects the full paths of the keys whose Doc says they may change on resume.
+class ResumableKeys {
+ public:
+  explicit ResumableKeys(std::string prefix = "") : prefix_(std::move(prefix)) {}
+  template <class T>
+  void operator()(const char* key, const T& /*value*/, const Doc& doc) {
+    if (doc.resumable) keys.insert(prefix_ + key);
+  }
+  template <class S>
+  void section(const char* key, S& sub, const Doc& /*doc*/) {
+    ResumableKeys inner(prefix_ + key + ".");
+    sub.visit(inner);
+    keys.insert(inner.keys.begin(), inner.keys.end());
+  }
+  void rest(const YAML::Node& /*extra*/) {}  // model.* keys are the family's: never resumable
+
+  std::set<std::string> keys;
+
+ private:
+  std::string prefix_;
+};
 
 std::map<std::string, std::string> flat(const Config& c) {
   std::map<std::string, std::string> out;
@@ -39,11 +62,13 @@ std::vector<ConfigChange> config_differences(const Config& before, const Config&
 }
 
 bool change_allowed_on_resume(const std::string& key) {
-  auto starts = [&](const char* p) { return key.rfind(p, 0) == 0; };
-  if (key == "train.accumulate") return false;  // changes the effective batch
-  return starts("train.") || starts("runtime.") || starts("eval.") || starts("guard.") || starts("checkpoint.") || key == "optim.lr" || key == "optim.weight_decay" ||
-         key == "optim.schedule" || key == "optim.warmup_steps" || key == "optim.min_lr" || key == "optim.grad_clip" ||
-         key == "out_dir" || key == "name" || key == "device" || key == "data.root";
+  static const std::set<std::string> resumable = [] {
+    Config defaults;
+    ResumableKeys collector;
+    defaults.visit(collector);
+    return collector.keys;
+  }();
+  return resumable.count(key) > 0;
 }
 
 }  // namespace gen

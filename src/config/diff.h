@@ -16,7 +16,8 @@ struct ConfigChange {
 
 std::vector<ConfigChange> config_differences(const Config& before, const Config& after);
 
-// Changes that keep a resumed run meaningful: cadence, length, learning rate, where it runs.
+// Whether `key` may change when a run resumes: what its field declares (Doc::may_change_on_resume:
+// cadence, length, learning rate, where it runs); never a model.* key.
 bool change_allowed_on_resume(const std::string& key);
 
 }  // namespace gen

@@ -15,11 +15,14 @@ struct Doc {
   double lo = -std::numeric_limits<double>::infinity();
   double hi = std::numeric_limits<double>::infinity();
   std::vector<std::string> choices;  // for strings; empty = any
+  bool resumable = false;  // may differ between a checkpoint's config and the config that resumes it
 
   Doc(const char* h) : help(h) {}  // NOLINT(google-explicit-constructor): fields read as v("k", x, "help")
   Doc& range(double l, double h) { lo = l; hi = h; return *this; }
-  Doc& at_least(double l) { lo = l; return *this; }
   Doc& one_of(std::vector<std::string> c) { choices = std::move(c); return *this; }
+  // The key may change when a run resumes (a cadence, a learning rate); keys that decide the
+  // model, the data or the state a checkpoint holds may not (without --force).
+  Doc& may_change_on_resume() { resumable = true; return *this; }
 };
 
 // Where the values came from, so errors can name a file, line and column, or the --set flag.

@@ -4,9 +4,13 @@
 
 namespace gen {
 
-Ema::Ema(torch::nn::Module& module, double decay) : module_(module), decay_(decay) {
+Ema::Ema(torch::nn::Module& module, double decay) : module_(module), decay_(decay) { reset(); }
+
+void Ema::reset() {
   torch::NoGradGuard no_grad;
+  shadow_.clear();
   for (const auto& p : module_.parameters()) shadow_.push_back(p.detach().clone());
+  updates_ = 0;
 }
 
 void Ema::update() {

@@ -18,6 +18,8 @@ class Ema {
  public:
   Ema(torch::nn::Module& module, double decay);
   void update();
+  // Starts the average again from the module's current weights, with the warm-up.
+  void reset();
   void save(torch::serialize::OutputArchive& archive) const;
   void load(torch::serialize::InputArchive& archive);
 

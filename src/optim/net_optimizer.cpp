@@ -1,5 +1,7 @@
 #include "optim/net_optimizer.h"
 
+#include <spdlog/spdlog.h>
+
 #include <cmath>
 
 #include "config/config.h"
@@ -94,10 +96,16 @@ void NetOptimizer::load(torch::serialize::InputArchive& archive) {
   torch::serialize::InputArchive opt;
   archive.read("optimizer", opt);
   optimizer_->load(opt);
-  if (ema_) {
-    torch::serialize::InputArchive ema;
-    archive.read("ema", ema);
+  // train.ema may differ from the checkpoint's only under --force (config/diff.cpp refuses it otherwise).
+  torch::serialize::InputArchive ema;
+  const bool saved = archive.try_read("ema", ema);
+  if (ema_ && saved) {
     ema_->load(ema);
+  } else if (ema_) {
+    ema_->reset();
+    spdlog::warn("train.ema: the checkpoint keeps no weight average; a new one starts from the resumed weights");
+  } else if (saved) {
+    spdlog::warn("train.ema: the checkpoint's weight average is dropped (train.ema is 0 now)");
   }
 }
 

@@ -162,6 +162,15 @@ TEST_CASE("config: differences list changed keys, only meaning-preserving ones m
   CHECK(gen::change_allowed_on_resume("optim.lr"));
   CHECK_FALSE(gen::change_allowed_on_resume("data.batch_size"));
   CHECK_FALSE(gen::change_allowed_on_resume("model.latent_dim"));
+  // What each key's Doc declares: the state a checkpoint holds may not change.
+  CHECK_FALSE(gen::change_allowed_on_resume("train.ema"));
+  CHECK_FALSE(gen::change_allowed_on_resume("train.accumulate"));
+  CHECK_FALSE(gen::change_allowed_on_resume("optim.betas"));
+  CHECK_FALSE(gen::change_allowed_on_resume("seed"));
+  CHECK(gen::change_allowed_on_resume("data.root"));
+  CHECK(gen::change_allowed_on_resume("runtime.threads"));
+  CHECK(gen::change_allowed_on_resume("guard.lr_factor"));
+  CHECK(gen::change_allowed_on_resume("train.keep_best"));
 }
 
 TEST_CASE("config: key listing covers every section with defaults and help", "[config]") {

@@ -170,6 +170,29 @@ TEST_CASE("smoke: a lazy-R1 DCGAN stopped between two R1 steps resumes as if nev
   CHECK_THAT(r.output, Catch::Contains("logged steps identical, final weights identical"));
 }
 
+TEST_CASE("smoke: train.ema may not change on resume; with --force the average starts anew or is dropped, and says so", "[smoke]") {
+  TempDir dir;
+  fs::create_directories(dir / "data");
+  gen::test::write_text(dir / "data/input.txt", tiny_text());
+  const std::string train = "train configs/tiny/transformer.yaml" + tiny_sets(dir);
+  REQUIRE(run_gen(train + " --stop-at 3", dir).code == 0);
+  Run r = run_gen(train + " --resume auto --set train.ema=0.9", dir);
+  INFO(r.output);
+  CHECK(r.code == 3);
+  CHECK_THAT(r.output, Catch::Contains("cannot resume") && Catch::Contains("train.ema"));
+  r = run_gen(train + " --resume auto --set train.ema=0.9 --force", dir);
+  REQUIRE(r.code == 0);
+  CHECK_THAT(r.output, Catch::Contains("a new one starts from the resumed weights"));
+  const std::string ckpt = dir.path() + "/runs/transformer/checkpoints/latest.pt";
+  CHECK(run_gen("sample --tokens 20 --ckpt " + ckpt, dir).code == 0);  // the average was saved with the run
+
+  // And the other way: a run with an average resumed without one.
+  REQUIRE(run_gen(train + " --set name=off --set train.ema=0.9 --stop-at 3", dir).code == 0);
+  r = run_gen(train + " --set name=off --resume auto --force", dir);
+  REQUIRE(r.code == 0);
+  CHECK_THAT(r.output, Catch::Contains("weight average is dropped"));
+}
+
 TEST_CASE("smoke: vae trains, evaluates, and samples in every mode", "[smoke]") {
   TempDir dir;
   fs::create_directories(dir / "data");
