@@ -38,5 +38,5 @@ int main(int argc, char** argv) {
     std::cerr << "gen: error: " << e.what() << "\n";
     return static_cast<int>(gen::ExitCode::kFailure);
   }
-  return 0;
+  return static_cast<int>(gen::ExitCode::kOk);
 }

@@ -134,30 +134,29 @@ Checkpoint open_checkpoint(const std::string& path, torch::Device device) {
   bytes << in.rdbuf();
   const std::string data = bytes.str();
 
-  // Format 2: verify the header and checksum; format 1: a bare zip archive ("PK").
-  size_t offset = 0, length = data.size();
-  if (data.size() >= sizeof kMagic && std::equal(kMagic, kMagic + sizeof kMagic, data.begin())) {
-    if (data.size() < kHeaderSize) throw CheckpointError(path + ": truncated checkpoint header");
-    const uint64_t format = get_le(data, 8, 4), want = get_le(data, 12, 8);
-    if (format > uint64_t(kCheckpointFormat)) throw newer_format(path, format);
-    const uint64_t have = data.size() - kHeaderSize;
-    if (have != want) {
-      throw CheckpointError(path + ": truncated or padded: header says " + std::to_string(want) +
-                            " payload bytes, file has " + std::to_string(have));
+  if (data.size() < sizeof kMagic || !std::equal(kMagic, kMagic + sizeof kMagic, data.begin())) {
+    if (data.compare(0, 2, "PK") == 0) {
+      throw CheckpointError(path + ": a bare archive without gen's checksummed header (checkpoint format 1, written "
+                                   "before gen 0.1.0 was released): no longer read");
     }
-    if (crc32_of(data.data() + kHeaderSize, have) != uint32_t(get_le(data, 20, 4))) {
-      throw CheckpointError(path + ": corrupted: checksum mismatch (the file changed after it was written)");
-    }
-    offset = kHeaderSize;
-    length = have;
-  } else if (data.compare(0, 2, "PK") != 0) {
     throw CheckpointError(path + ": not a gen checkpoint (unknown file signature)");
+  }
+  if (data.size() < kHeaderSize) throw CheckpointError(path + ": truncated checkpoint header");
+  const uint64_t format = get_le(data, 8, 4), want = get_le(data, 12, 8);
+  if (format > uint64_t(kCheckpointFormat)) throw newer_format(path, format);
+  const uint64_t length = data.size() - kHeaderSize;
+  if (length != want) {
+    throw CheckpointError(path + ": truncated or padded: header says " + std::to_string(want) + " payload bytes, file has " +
+                          std::to_string(length));
+  }
+  if (crc32_of(data.data() + kHeaderSize, length) != uint32_t(get_le(data, 20, 4))) {
+    throw CheckpointError(path + ": corrupted: checksum mismatch (the file changed after it was written)");
   }
 
   Checkpoint ckpt;
   ckpt.path = path;
   try {
-    ckpt.archive.load_from(data.data() + offset, length, device);
+    ckpt.archive.load_from(data.data() + kHeaderSize, length, device);
   } catch (const c10::Error& e) {
     throw CheckpointError(path + ": not a readable checkpoint (truncated or not a LibTorch archive: " +
                           first_line(e.what_without_backtrace()) + ")");
@@ -180,8 +179,7 @@ Checkpoint open_checkpoint(const std::string& path, torch::Device device) {
     ckpt.config = parse_config(v.toStringRef(), path + " (embedded config)");
     torch::Tensor spec;
     ckpt.archive.read("gen/data_spec", spec);
-    // 6 entries since text data; the first format 1 files (images only) hold 4.
-    if (spec.dim() != 1 || (spec.numel() != 6 && spec.numel() != 4) || spec.scalar_type() != torch::kInt64) {
+    if (spec.dim() != 1 || spec.numel() != 6 || spec.scalar_type() != torch::kInt64) {
       throw CheckpointError(path + ": malformed gen/data_spec");
     }
     spec = spec.to(torch::kCPU);
@@ -190,14 +188,12 @@ Checkpoint open_checkpoint(const std::string& path, torch::Device device) {
     ckpt.data.height = d[1];
     ckpt.data.width = d[2];
     ckpt.data.num_classes = d[3];
-    if (spec.numel() == 6) {
-      ckpt.data.vocab_size = d[4];
-      ckpt.data.block_size = d[5];
-      ckpt.archive.read("gen/tokenizer", v);
-      ckpt.data.tokenizer = v.toStringRef();
-      ckpt.archive.read("gen/vocabulary", v);
-      ckpt.data.vocabulary = v.toStringRef();
-    }
+    ckpt.data.vocab_size = d[4];
+    ckpt.data.block_size = d[5];
+    ckpt.archive.read("gen/tokenizer", v);
+    ckpt.data.tokenizer = v.toStringRef();
+    ckpt.archive.read("gen/vocabulary", v);
+    ckpt.data.vocabulary = v.toStringRef();
   } catch (const Error&) {
     throw;
   } catch (const c10::Error& e) {

@@ -5,7 +5,8 @@
 // File layout (format 2): a 24-byte header -- magic "GENCKPT\0", u32 format, u64 payload
 // length, u32 CRC-32 of the payload (little-endian) -- then the payload, a LibTorch zip
 // archive. The header lets a truncated or corrupted file be named as such before LibTorch
-// parses a byte of it. Format 1 files (a bare archive, no checksum) still load.
+// parses a byte of it. Format 1 files (a bare archive, no checksum, from before the first
+// release) are refused with one line.
 #pragma once
 
 #include <torch/torch.h>

@@ -56,8 +56,12 @@ struct AttentionImpl : torch::nn::Module {
       : n_head(o.n_head), dropout(o.dropout),
         c_attn(register_module("c_attn", torch::nn::Linear(torch::nn::LinearOptions(o.n_embd, 3 * o.n_embd).bias(o.bias)))),
         c_proj(register_module("c_proj", torch::nn::Linear(torch::nn::LinearOptions(o.n_embd, o.n_embd).bias(o.bias)))) {
-    // Additive causal mask; a buffer so it follows the module to the device.
-    mask = register_buffer("mask", torch::full({block, block}, -INFINITY).triu(1));
+#if TORCH_VERSION_MAJOR < 2
+    // Additive causal mask for the unfused attention; not a buffer, so checkpoints do not carry it.
+    mask = torch::full({block, block}, -INFINITY).triu(1);
+#else
+    (void)block;
+#endif
   }
 
   torch::Tensor forward(const torch::Tensor& x) {  // (B, T, C) -> (B, T, C)
@@ -70,6 +74,7 @@ struct AttentionImpl : torch::nn::Module {
     torch::Tensor y = at::scaled_dot_product_attention(q, k, v, {}, p, /*is_causal=*/true);  // fused kernels
 #else
     torch::Tensor att = torch::matmul(q, k.transpose(-2, -1)) * (1.0 / std::sqrt(double(hs)));  // (B, nh, T, T)
+    if (mask.device() != att.device()) mask = mask.to(att.device());
     att = torch::softmax(att + mask.narrow(0, 0, t).narrow(1, 0, t), -1);
     att = F::dropout(att, F::DropoutFuncOptions().p(p).training(is_training()));
     torch::Tensor y = torch::matmul(att, v);  // (B, nh, T, hs)
@@ -81,7 +86,7 @@ struct AttentionImpl : torch::nn::Module {
   int64_t n_head;
   double dropout;
   torch::nn::Linear c_attn, c_proj;
-  torch::Tensor mask;
+  torch::Tensor mask;  // (block, block), LibTorch < 2 only
 };
 TORCH_MODULE(Attention);
 

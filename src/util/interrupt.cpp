@@ -5,6 +5,8 @@
 #include <atomic>
 #include <csignal>
 
+#include "util/errors.h"
+
 namespace gen {
 
 namespace {
@@ -15,7 +17,7 @@ extern "C" void on_signal(int /*sig*/) {
     static const char msg[] = "\ngen: second interrupt, exiting now; existing checkpoints are untouched\n";
     const ssize_t ignored = ::write(STDERR_FILENO, msg, sizeof msg - 1);
     (void)ignored;
-    ::_exit(130);
+    ::_exit(static_cast<int>(ExitCode::kInterrupted));
   }
 }
 }  // namespace
