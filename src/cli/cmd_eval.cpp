@@ -57,7 +57,7 @@ void run_eval(const EvalCommand& cmd, std::ostream& print) {
   }
 
   std::unique_ptr<FeatureNet> features;
-  if (!cmd.skip_images && QualityEvaluator::draws_images(*model, *data)) {
+  if (!cmd.skip_images && model->draws_images()) {
     features = std::make_unique<FeatureNet>(find_feature_net(ckpt.config, cmd.features), device);
   }
   QualityBudget budget = cmd.budget;

@@ -18,6 +18,37 @@ constexpr int64_t kMaxSteps = 1'000'000'000;
 constexpr int64_t kMaxBatch = 65'536;
 constexpr int64_t kMaxImageSize = 1024;
 
+enum class DataKind { kMnist, kFashionMnist, kIdx, kImageFolder, kText };
+template <>
+struct EnumNames<DataKind> {
+  static constexpr std::array<std::string_view, 5> names{"mnist", "fashion_mnist", "idx", "image_folder", "text"};
+};
+enum class Split { kTrain, kTest };
+template <>
+struct EnumNames<Split> {
+  static constexpr std::array<std::string_view, 2> names{"train", "test"};
+};
+enum class TokenizerKind { kChar, kByte };
+template <>
+struct EnumNames<TokenizerKind> {
+  static constexpr std::array<std::string_view, 2> names{"char", "byte"};
+};
+enum class OptimKind { kAdam, kAdamW };
+template <>
+struct EnumNames<OptimKind> {
+  static constexpr std::array<std::string_view, 2> names{"adam", "adamw"};
+};
+enum class Schedule { kConstant, kCosine };
+template <>
+struct EnumNames<Schedule> {
+  static constexpr std::array<std::string_view, 2> names{"constant", "cosine"};
+};
+enum class OnCheckpointError { kStop, kWarn };
+template <>
+struct EnumNames<OnCheckpointError> {
+  static constexpr std::array<std::string_view, 2> names{"stop", "warn"};
+};
+
 struct RuntimeConfig {
   std::optional<int64_t> threads;       // nullopt = auto
   std::optional<int64_t> blas_threads;  // nullopt = auto (chosen per model family)
@@ -41,9 +72,9 @@ struct RuntimeConfig {
 };
 
 struct DataConfig {
-  std::string kind = "mnist";
+  DataKind kind = DataKind::kMnist;
   std::string root = "data/mnist";
-  std::string split = "train";
+  Split split = Split::kTrain;
   int64_t image_size = 0;  // 0 = the data's own size
   int64_t batch_size = 128;
   std::string images;  // idx kind: file names inside root
@@ -51,15 +82,15 @@ struct DataConfig {
   int64_t channels = 3;  // image_folder kind
   bool strict = false;
   std::string file = "input.txt";  // text kind
-  std::string tokenizer = "char";
+  TokenizerKind tokenizer = TokenizerKind::kChar;
   double val_fraction = 0.1;
   int64_t block_size = 64;
 
   template <class V>
   void visit(V& v) {
-    v("kind", kind, Doc("data source kind").one_of({"mnist", "fashion_mnist", "idx", "image_folder", "text"}));
+    v("kind", kind, "data source kind");
     v("root", root, Doc("folder holding the data files (relative to the working directory)").may_change_on_resume());
-    v("split", split, Doc("which split training reads").one_of({"train", "test"}));
+    v("split", split, "which split training reads");
     v("image_size", image_size,
       Doc("resize images to this square size once at load; 0 keeps the data's size").range(0, kMaxImageSize));
     v("batch_size", batch_size, Doc("examples per training step").range(1, kMaxBatch));
@@ -68,7 +99,7 @@ struct DataConfig {
     v("channels", channels, Doc("image_folder kind: 1 (grayscale) or 3 (RGB)").range(1, 3));
     v("strict", strict, "image_folder kind: fail on an unreadable image instead of skipping it (skips are logged by name)");
     v("file", file, "text kind: UTF-8 file inside root");
-    v("tokenizer", tokenizer, Doc("text kind: char (vocabulary from the text) or byte (256 symbols)").one_of({"char", "byte"}));
+    v("tokenizer", tokenizer, "text kind: char (vocabulary from the text) or byte (256 symbols)");
     v("val_fraction", val_fraction, Doc("text kind: the last fraction of the text held out for validation").range(0, 0.9));
     v("block_size", block_size, Doc("text kind: tokens of context per training window").range(1, 65536));
   }
@@ -86,23 +117,23 @@ struct ModelSection {
 };
 
 struct OptimConfig {
-  std::string kind = "adam";
+  OptimKind kind = OptimKind::kAdam;
   double lr = 2e-4;
   std::vector<double> betas = {0.5, 0.999};
   double weight_decay = 0.0;
-  std::string schedule = "constant";
+  Schedule schedule = Schedule::kConstant;
   int64_t warmup_steps = 0;
   double min_lr = 0.0;
   double grad_clip = 0.0;
 
   template <class V>
   void visit(V& v) {
-    v("kind", kind, Doc("adam (L2 in the gradient) or adamw (decoupled weight decay)").one_of({"adam", "adamw"}));
+    v("kind", kind, "adam (L2 in the gradient) or adamw (decoupled weight decay)");
     v("lr", lr, Doc("peak learning rate").range(0, 10).may_change_on_resume());
     v("betas", betas, Doc("Adam betas [beta1, beta2]").range(0, 1));
     v("weight_decay", weight_decay,
       Doc("weight decay on weight matrices (never on biases, norms or position tables)").range(0, 10).may_change_on_resume());
-    v("schedule", schedule, Doc("learning-rate schedule after warm-up").one_of({"constant", "cosine"}).may_change_on_resume());
+    v("schedule", schedule, Doc("learning-rate schedule after warm-up").may_change_on_resume());
     v("warmup_steps", warmup_steps, Doc("linear warm-up from 0 to lr over these steps").range(0, kMaxSteps).may_change_on_resume());
     v("min_lr", min_lr, Doc("cosine: the lr reached at the last step").range(0, 10).may_change_on_resume());
     v("grad_clip", grad_clip, Doc("clip gradients to this global norm; 0 = off").range(0, 1e6).may_change_on_resume());
@@ -157,13 +188,13 @@ struct GuardConfig {
 };
 
 struct CheckpointConfig {
-  std::string on_error = "stop";
+  OnCheckpointError on_error = OnCheckpointError::kStop;
 
   template <class V>
   void visit(V& v) {
     v("on_error", on_error,
       Doc("when a checkpoint cannot be written (disk full, unwritable): stop the run cleanly, or warn and keep training")
-          .one_of({"stop", "warn"}).may_change_on_resume());
+          .may_change_on_resume());
   }
 };
 

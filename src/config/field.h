@@ -3,12 +3,43 @@
 // all walk that one list, so documentation and validation cannot drift apart.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace gen {
+
+// An option that is one of a few words in YAML and an enum in code. Each enum lists its words
+// once, in the order of its values, by specialising EnumNames:
+//   enum class Schedule { kConstant, kCosine };
+//   template <> struct EnumNames<Schedule> { static constexpr std::array<std::string_view, 2> names{"constant", "cosine"}; };
+// Reading, writing, `gen config keys` and error messages all use that one list.
+template <class E>
+struct EnumNames;
+
+template <class E>
+std::string enum_name(E value) {
+  return std::string(EnumNames<E>::names[static_cast<size_t>(value)]);
+}
+
+template <class E>
+std::optional<E> enum_from_name(std::string_view name) {
+  const auto& names = EnumNames<E>::names;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i] == name) return static_cast<E>(i);
+  }
+  return std::nullopt;
+}
+
+template <class E>
+std::vector<std::string> enum_names() {
+  return {EnumNames<E>::names.begin(), EnumNames<E>::names.end()};
+}
 
 struct Doc {
   std::string help;
@@ -18,6 +49,7 @@ struct Doc {
   bool resumable = false;  // may differ between a checkpoint's config and the config that resumes it
 
   Doc(const char* h) : help(h) {}  // NOLINT(google-explicit-constructor): fields read as v("k", x, "help")
+  explicit Doc(std::string h) : help(std::move(h)) {}
   Doc& range(double l, double h) { lo = l; hi = h; return *this; }
   Doc& one_of(std::vector<std::string> c) { choices = std::move(c); return *this; }
   // The key may change when a run resumes (a cadence, a learning rate); keys that decide the

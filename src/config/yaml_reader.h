@@ -57,6 +57,14 @@ class YamlReader {
   void read(const YAML::Node& n, const std::string& key, std::vector<double>& v, const Doc& d) const;
   void read(const YAML::Node& n, const std::string& key, std::optional<int64_t>& v,
             const Doc& d) const;
+  template <class E, class = std::enable_if_t<std::is_enum_v<E>>>
+  void read(const YAML::Node& n, const std::string& key, E& v, const Doc& d) const {
+    Doc words = d;
+    words.choices = enum_names<E>();
+    std::string s;
+    read(n, key, s, words);  // checks s is one of the words
+    v = *enum_from_name<E>(s);
+  }
 
   YAML::Node node_;
   std::string prefix_;

@@ -50,6 +50,10 @@ class YamlWriter {
   void emit(const std::optional<int64_t>& v) {
     if (v) out_ << *v; else out_ << "auto";
   }
+  template <class E, class = std::enable_if_t<std::is_enum_v<E>>>
+  void emit(E v) {
+    out_ << enum_name(v);
+  }
   void emit(const std::vector<double>& v) {
     out_ << YAML::Flow << YAML::BeginSeq;
     for (double x : v) out_ << format_double(x);
@@ -76,9 +80,11 @@ class KeyLister {
     std::string text = e.c_str();  // "{v: X}"
     text = text.substr(4, text.size() - 5);
     std::string line = prefix_ + key + " = " + text + "    # " + doc.help;
-    if (!doc.choices.empty()) {
+    std::vector<std::string> choices = doc.choices;
+    if constexpr (std::is_enum_v<T>) choices = enum_names<T>();
+    if (!choices.empty()) {
       line += " (";
-      for (size_t i = 0; i < doc.choices.size(); ++i) line += (i ? "|" : "") + doc.choices[i];
+      for (size_t i = 0; i < choices.size(); ++i) line += (i ? "|" : "") + choices[i];
       line += ")";
     }
     lines_.push_back(line);

@@ -1,20 +1,32 @@
-// data.kind -> DataSource. Image kinds share one source; text has its own.
-#include "config/config.h"
+#include "data/data_registry.h"
+
 #include "data/data_source.h"
-#include "util/errors.h"
 
 namespace gen {
 
 std::unique_ptr<DataSource> open_image_source(const Config& config, torch::Device device);
 std::unique_ptr<DataSource> open_text_source(const Config& config, torch::Device device);
 
+namespace {
+// In DataKind order (checked below).
+const DataKindInfo kKinds[] = {
+    {DataKind::kMnist, load_mnist_layout, open_image_source, true, "configs/classifier_mnist.yaml"},
+    {DataKind::kFashionMnist, load_mnist_layout, open_image_source, true, "configs/classifier_fashion_mnist.yaml"},
+    {DataKind::kIdx, load_idx_files, open_image_source, false, nullptr},
+    {DataKind::kImageFolder, load_image_folder_kind, open_image_source, false, nullptr},
+    {DataKind::kText, nullptr, open_text_source, true, nullptr},
+};
+static_assert(std::size(kKinds) == EnumNames<DataKind>::names.size(), "one row per DataKind");
+}  // namespace
+
+const DataKindInfo& data_kind_info(DataKind kind) {
+  const DataKindInfo& info = kKinds[static_cast<size_t>(kind)];
+  TORCH_CHECK(info.kind == kind, "data kind table out of order at ", enum_name(kind));
+  return info;
+}
+
 std::unique_ptr<DataSource> open_data_source(const Config& config, torch::Device device) {
-  const std::string& kind = config.data.kind;
-  if (kind == "text") return open_text_source(config, device);
-  if (kind == "mnist" || kind == "fashion_mnist" || kind == "idx" || kind == "image_folder") {
-    return open_image_source(config, device);
-  }
-  throw ConfigError("data.kind: no data source for '" + kind + "'");
+  return data_kind_info(config.data.kind).open(config, device);
 }
 
 }  // namespace gen

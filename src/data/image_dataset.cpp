@@ -11,6 +11,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "config/config.h"
+#include "data/data_registry.h"
 #include "data/idx_file.h"
 #include "util/errors.h"
 #include "util/fs.h"
@@ -32,19 +33,25 @@ std::string find_mnist_file(const std::string& root, const std::string& stem) {
   throw DataError(root + "/" + stem + ".gz: file not found (run scripts/get_data.sh, or set data.root)");
 }
 
-ImageDataset load_mnist_layout(const DataConfig& data) {
-  const std::string prefix = data.split == "train" ? "train" : "t10k";
-  const std::string images = find_mnist_file(data.root, prefix + "-images-idx3-ubyte");
-  const std::string labels = find_mnist_file(data.root, prefix + "-labels-idx1-ubyte");
-  return image_dataset_from_idx(images, labels);
-}
-
-ImageDataset load_idx_files(const DataConfig& data) {
-  return image_dataset_from_idx(data.root + "/" + data.images,
-                                data.labels.empty() ? "" : data.root + "/" + data.labels);
+// Resized once to data.image_size when one is set.
+ImageDataset sized(ImageDataset set, const DataConfig& data) {
+  if (data.image_size > 0) set.images = resize_images(set.images, data.image_size);
+  return set;
 }
 
 }  // namespace
+
+ImageDataset load_mnist_layout(const DataConfig& data) {
+  const std::string prefix = data.split == Split::kTrain ? "train" : "t10k";
+  const std::string images = find_mnist_file(data.root, prefix + "-images-idx3-ubyte");
+  const std::string labels = find_mnist_file(data.root, prefix + "-labels-idx1-ubyte");
+  return sized(image_dataset_from_idx(images, labels), data);
+}
+
+ImageDataset load_idx_files(const DataConfig& data) {
+  return sized(image_dataset_from_idx(data.root + "/" + data.images, data.labels.empty() ? "" : data.root + "/" + data.labels),
+               data);
+}
 
 ImageDataset image_dataset_from_idx(const std::string& images_path, const std::string& labels_path) {
   IdxArray images = read_idx(images_path);
@@ -163,18 +170,14 @@ ImageDataset load_image_folder(const std::string& root, int64_t size, int64_t ch
   return out;
 }
 
+ImageDataset load_image_folder_kind(const DataConfig& data) {
+  return load_image_folder(data.root, data.image_size, data.channels, data.strict);
+}
+
 ImageDataset load_image_dataset(const DataConfig& data) {
-  if (data.kind == "image_folder") return load_image_folder(data.root, data.image_size, data.channels, data.strict);
-  ImageDataset set;
-  if (data.kind == "mnist" || data.kind == "fashion_mnist") {
-    set = load_mnist_layout(data);
-  } else if (data.kind == "idx") {
-    set = load_idx_files(data);
-  } else {
-    throw ConfigError("data.kind: '" + data.kind + "' is not an image data kind");
-  }
-  if (data.image_size > 0) set.images = resize_images(set.images, data.image_size);
-  return set;
+  const DataKindInfo& info = data_kind_info(data.kind);
+  if (!info.load_images) throw ConfigError("data.kind: '" + enum_name(data.kind) + "' is not an image data kind");
+  return info.load_images(data);
 }
 
 }  // namespace gen

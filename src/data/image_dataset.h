@@ -16,9 +16,14 @@ struct ImageDataset {
   std::string origin;    // what was read, for the log
 };
 
-// Loads by data.kind (mnist | fashion_mnist | idx) and resizes once to data.image_size.
+// Loads by data.kind (the image kinds of data/data_registry.h) at data.image_size.
 // Throws DataError naming the file and the problem.
 ImageDataset load_image_dataset(const DataConfig& data);
+
+// The readers of the image kinds, each at data.image_size (0 = as stored).
+ImageDataset load_mnist_layout(const DataConfig& data);       // mnist, fashion_mnist: root/{train,t10k}-*-idx?-ubyte[.gz]
+ImageDataset load_idx_files(const DataConfig& data);          // idx: root/images (+ root/labels)
+ImageDataset load_image_folder_kind(const DataConfig& data);  // image_folder, see load_image_folder
 
 // Resizes every image to size x size with OpenCV (area filter when shrinking).
 torch::Tensor resize_images(const torch::Tensor& images, int64_t size);

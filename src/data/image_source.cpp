@@ -6,6 +6,7 @@
 
 #include "config/config.h"
 #include "data/batcher.h"
+#include "data/data_registry.h"
 #include "data/data_source.h"
 #include "data/image_dataset.h"
 #include "util/errors.h"
@@ -71,10 +72,10 @@ class ImageSource final : public DataSource {
   // "train" is the training split; "val" the other split of an MNIST-layout folder, if present.
   const ImageDataset* split_data(const std::string& split) {
     if (split == "train") return &train_;
-    if (config_.kind == "idx" || config_.kind == "image_folder") return nullptr;  // one split only
+    if (!data_kind_info(config_.kind).held_out_split) return nullptr;  // one split only
     if (!held_out_) {
       DataConfig other = config_;
-      other.split = config_.split == "train" ? "test" : "train";
+      other.split = config_.split == Split::kTrain ? Split::kTest : Split::kTrain;
       try {
         held_out_ = load_image_dataset(other);
       } catch (const DataError& e) {

@@ -37,7 +37,7 @@ class TextSource final : public DataSource {
         seed_(static_cast<uint64_t>(config.seed)),
         device_(device) {
     const std::string text = read_text_file(path_);
-    const Tokenizer tok = Tokenizer::build(config.data.tokenizer, text);
+    const Tokenizer tok = Tokenizer::build(enum_name(config.data.tokenizer), text);
     const std::vector<int64_t> ids = tok.encode(text);
     const auto n = static_cast<int64_t>(ids.size());
     const auto n_val = static_cast<int64_t>(double(n) * config.data.val_fraction);

@@ -4,6 +4,7 @@
 
 
 #include "config/config.h"
+#include "data/data_registry.h"
 #include "models/capabilities.h"
 #include "models/generative_model.h"
 #include "models/model_checkpoint.h"
@@ -22,7 +23,7 @@ FeatureNet::FeatureNet(const std::string& checkpoint_path, torch::Device device)
   const torch::Tensor rng_state = global.get_state();
   model_ = build_model(ckpt.config, ckpt.data, device);
   global.set_state(rng_state);
-  classifier_ = dynamic_cast<ImageClassifier*>(model_.get());
+  classifier_ = model_->classifier();
   if (!classifier_) {
     throw UsageError(checkpoint_path + ": a feature network must be a model.kind classifier checkpoint, this one is model.kind " +
                      ckpt.config.model.kind);
@@ -30,8 +31,9 @@ FeatureNet::FeatureNet(const std::string& checkpoint_path, torch::Device device)
   load_model_state(ckpt, *model_);
   spec_ = ckpt.data;
   step_ = ckpt.step;
-  const std::string& kind = ckpt.config.data.kind;
-  name_ = (kind == "mnist" || kind == "fashion_mnist" ? kind : ckpt.config.name) + "_cnn";
+  // Named after the data set when gen ships its classifier config, else after the run.
+  const DataKind kind = ckpt.config.data.kind;
+  name_ = (data_kind_info(kind).classifier_config ? enum_name(kind) : ckpt.config.name) + "_cnn";
 }
 
 FeatureNet::~FeatureNet() = default;
@@ -60,9 +62,10 @@ FeatureNet::Result FeatureNet::run(const torch::Tensor& images) {
 
 std::string find_feature_net(const Config& config, const std::string& explicit_path) {
   std::string path = explicit_path.empty() ? config.eval.features : explicit_path;
-  const std::string train_hint = config.data.kind == "fashion_mnist" ? "configs/classifier_fashion_mnist.yaml" : "configs/classifier_mnist.yaml";
+  const char* shipped = data_kind_info(config.data.kind).classifier_config;
+  const std::string train_hint = shipped ? shipped : "configs/classifier_mnist.yaml";
   if (path.empty() || path == "auto") {
-    path = config.out_dir + "/classifier_" + config.data.kind + "/checkpoints/latest.pt";
+    path = config.out_dir + "/classifier_" + enum_name(config.data.kind) + "/checkpoints/latest.pt";
     if (!target_exists(path)) {
       throw UsageError("image figures need a feature network and " + path + " does not exist: train one with `gen train " +
                        train_hint + "`, then pass --features CKPT or set eval.features");

@@ -15,11 +15,6 @@ QualityEvaluator::QualityEvaluator(GenerativeModel& model, DataSource& data, std
 
 QualityEvaluator::~QualityEvaluator() = default;
 
-bool QualityEvaluator::draws_images(const GenerativeModel& model, const DataSource& data) {
-  const auto modes = model.sample_modes();
-  return !data.spec().is_text() && !modes.empty() && modes.front() == "prior";
-}
-
 EvalReport QualityEvaluator::run(const QualityBudget& budget) {
   EvalReport report;
   const bool text = data_.spec().is_text();
@@ -27,14 +22,14 @@ EvalReport QualityEvaluator::run(const QualityBudget& budget) {
     report.add(name, value, text ? "held-out split, mean per token" : "held-out split, mean per example", better);
     if (text && name == "val_loss") report.add("val_perplexity", std::exp(value), "exp(val_loss)");
   }
-  if (auto* lm = dynamic_cast<LikelihoodModel*>(&model_); lm && budget.iw_samples > 0) {
+  if (LikelihoodModel* lm = model_.likelihood(); lm && budget.iw_samples > 0) {
     const LikelihoodFigures f = likelihood_figures(data_, *lm, budget.iw_samples, budget.iw_examples, budget.seed);
     const std::string over = std::to_string(f.examples) + " held-out examples, K=" + std::to_string(f.k);
     report.add("val_nll_iwae", f.nll_iwae, "-log p(x) upper bound (IWAE), nats per example, " + over);
     report.add("val_neg_elbo_mc", f.neg_elbo, "-ELBO from the same samples, nats per example");
     report.add("val_bits_per_dim", f.bits_per_dim, "val_nll_iwae / (dimensions * ln 2)");
   }
-  if (features_ && draws_images(model_, data_)) add_image_figures(budget, report);
+  if (features_ && model_.draws_images()) add_image_figures(budget, report);
   return report;
 }
 

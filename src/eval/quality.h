@@ -33,8 +33,6 @@ class QualityEvaluator {
   QualityEvaluator(GenerativeModel& model, DataSource& data, std::unique_ptr<FeatureNet> features);
   ~QualityEvaluator();
 
-  // Whether the model draws images (its default sample mode is a prior over images).
-  static bool draws_images(const GenerativeModel& model, const DataSource& data);
   const FeatureNet* features() const { return features_.get(); }
 
   EvalReport run(const QualityBudget& budget);

@@ -1,5 +1,5 @@
-// What some model families can do beyond GenerativeModel, found with dynamic_cast by the code
-// that needs it (gen eval, the trainer's evaluation) so the core interface stays flat.
+// What some model families can do beyond GenerativeModel. A family that can declares it through
+// GenerativeModel::likelihood() / classifier(), which return these views of itself.
 #pragma once
 
 #include <torch/torch.h>

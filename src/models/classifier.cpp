@@ -92,6 +92,7 @@ class Classifier final : public GenerativeModel, public ImageClassifier {
 
   // A classifier draws nothing: `gen sample` says so, the trainer writes no grids.
   std::vector<std::string> sample_modes() const override { return {}; }
+  ImageClassifier* classifier() override { return this; }
   SampleOutput sample(const SampleRequest& /*request*/) override { return {}; }
 
   Output classify(const torch::Tensor& x) override {
@@ -122,8 +123,7 @@ class Classifier final : public GenerativeModel, public ImageClassifier {
   int64_t accumulate_;
 };
 
-std::unique_ptr<GenerativeModel> build_classifier(const ModelContext& ctx) {
-  const auto o = read_model_options<ClassifierOptions>(ctx.config.model.options, &ctx.config.source);
+std::unique_ptr<GenerativeModel> build_classifier(const ModelContext& ctx, const ClassifierOptions& o) {
   if (ctx.data.is_text() || ctx.data.height <= 0) {
     throw ConfigError(ctx.config.source.file + ": model.kind classifier needs image data");
   }
@@ -141,10 +141,9 @@ std::unique_ptr<GenerativeModel> build_classifier(const ModelContext& ctx) {
 }  // namespace
 
 void register_classifier() {
-  register_model(ModelKind{"classifier", "CNN image classifier: gen's feature network for FID/KID/IS (labelled images)",
-                           [](const Config&) { return CpuWorkload::kConvolution; },
-                           resolve_model_options_as<ClassifierOptions>, model_option_lines<ClassifierOptions>,
-                           build_classifier});
+  register_family<ClassifierOptions>(
+      "classifier", "CNN image classifier: gen's feature network for FID/KID/IS (labelled images)",
+      [](const ClassifierOptions&) { return CpuWorkload::kConvolution; }, build_classifier);
 }
 
 }  // namespace gen

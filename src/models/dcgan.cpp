@@ -13,6 +13,7 @@
 
 #include "config/config.h"
 #include "models/augment.h"
+#include "models/gan_losses.h"
 #include "models/generative_model.h"
 #include "models/model_options.h"
 #include "models/noise.h"
@@ -24,6 +25,12 @@
 
 namespace gen {
 
+enum class DNorm { kAuto, kBatch, kLayer, kSpectral, kNone };
+template <>
+struct EnumNames<DNorm> {
+  static constexpr std::array<std::string_view, 5> names{"auto", "batch", "layer", "spectral", "none"};
+};
+
 namespace {
 
 namespace F = torch::nn::functional;
@@ -33,8 +40,8 @@ struct DcganOptions {
   int64_t latent_dim = 100;
   int64_t g_channels = 64;
   int64_t d_channels = 64;
-  std::string loss = "bce";
-  std::string d_norm = "auto";
+  GanLoss loss = GanLoss::kBce;
+  DNorm d_norm = DNorm::kAuto;
   double gp_weight = 10.0;
   double r1 = 0.0;
   int64_t r1_every = 1;
@@ -49,19 +56,26 @@ struct DcganOptions {
     v("latent_dim", latent_dim, Doc("size of the noise vector z").range(1, 4096));
     v("g_channels", g_channels, Doc("generator width (channels of its last hidden layer)").range(1, 4096));
     v("d_channels", d_channels, Doc("discriminator width (channels of its first layer)").range(1, 4096));
-    v("loss", loss, Doc("bce: non-saturating GAN loss; hinge; wgan-gp: Wasserstein loss with gradient penalty").one_of({"bce", "hinge", "wgan-gp"}));
-    v("d_norm", d_norm, Doc("normalisation in D: auto = batch, or layer for wgan-gp (a penalty per example needs no batch statistics; on MNIST none trains far better, see wgangp_mnist.yaml); spectral: every D conv divided by its largest singular value (SNGAN, pair with loss hinge)").one_of({"auto", "batch", "layer", "spectral", "none"}));
+    v("loss", loss, Doc(gan_loss_help()));
+    v("d_norm", d_norm,
+      "normalisation in D: auto = batch, or layer with the gradient penalty (a penalty per example must not depend on "
+      "batch statistics); spectral: every D conv divided by its largest singular value (SNGAN)");
     v("gp_weight", gp_weight, Doc("wgan-gp: weight of the gradient penalty").range(0, 1e6));
     v("r1", r1, Doc("R1 penalty weight gamma: D's loss gains gamma/2 * E||grad_x D(x)||^2 at real images (bce and hinge; 0 = off)").range(0, 1e6));
     v("r1_every", r1_every, Doc("lazy R1 (StyleGAN2): the penalty only every N-th step, weighted N times, for about the same effect at 1/N of its cost").range(1, 1000));
     v("n_critic", n_critic, Doc("critic steps per generator step; the batch is split between them").range(1, 100));
     v("conditional", conditional, "class-conditional G and D (needs labelled data); gen sample --class N");
-    v("latent_codes", latent_codes, Doc("InfoGAN: G also gets a one-hot code drawn uniformly from this many values, and a head on D's features learns to tell the code back from the image; no labels are used, so on MNIST the codes tend to become digit classes and G stops drawing digits halfway between two (0 = off)").range(0, 4096));
+    v("latent_codes", latent_codes,
+      Doc("InfoGAN: G also gets a one-hot code drawn uniformly from this many values, and a head on D's features learns "
+          "to tell the code back from the image, without labels (0 = off)").range(0, 4096));
     v("info_weight", info_weight, Doc("latent_codes: weight of the code's cross-entropy (the mutual-information bound) in the losses of G and of D's head").range(0, 1e6));
     v.section("augment", augment, "augmentation of every batch D sees (real and generated)");
   }
 
-  std::string critic_norm() const { return d_norm != "auto" ? d_norm : (loss == "wgan-gp" ? "layer" : "batch"); }
+  DNorm critic_norm() const {
+    if (d_norm != DNorm::kAuto) return d_norm;
+    return gan_loss_rule(loss).gradient_penalty ? DNorm::kLayer : DNorm::kBatch;
+  }
 };
 
 // Number of stride-2 (up/down)sampling layers between 4x4 and the image size.
@@ -98,9 +112,9 @@ struct GeneratorImpl : nn::Module {
 TORCH_MODULE(Generator);
 
 struct DiscriminatorImpl : nn::Module {
-  DiscriminatorImpl(int64_t width, int64_t channels, int64_t image_size, const std::string& norm, int64_t classes, int64_t codes) {
+  DiscriminatorImpl(int64_t width, int64_t channels, int64_t image_size, DNorm norm, int64_t classes, int64_t codes) {
     const int64_t layers = stride2_layers(image_size);
-    const bool spectral = norm == "spectral";
+    const bool spectral = norm == DNorm::kSpectral;
     auto down = [spectral](int64_t i, int64_t o, int64_t stride, int64_t pad) {
       if (spectral) return nn::AnyModule(SpectralConv2d(i, o, 4, stride, pad));
       return nn::AnyModule(nn::Conv2d(nn::Conv2dOptions(i, o, 4).stride(stride).padding(pad).bias(false)));
@@ -111,8 +125,18 @@ struct DiscriminatorImpl : nn::Module {
     net->push_back(lrelu());
     for (int64_t i = 1; i < layers; ++i, ch *= 2) {
       net->push_back(down(ch, ch * 2, 2, 1));
-      if (norm == "batch") net->push_back(nn::BatchNorm2d(ch * 2));
-      if (norm == "layer") net->push_back(nn::GroupNorm(nn::GroupNormOptions(1, ch * 2)));  // LayerNorm over (C, H, W)
+      switch (norm) {
+        case DNorm::kBatch:
+          net->push_back(nn::BatchNorm2d(ch * 2));
+          break;
+        case DNorm::kLayer:
+          net->push_back(nn::GroupNorm(nn::GroupNormOptions(1, ch * 2)));  // LayerNorm over (C, H, W)
+          break;
+        case DNorm::kAuto:  // resolved by critic_norm()
+        case DNorm::kSpectral:  // in the convolutions
+        case DNorm::kNone:
+          break;
+      }
       net->push_back(lrelu());
     }
     register_module("net", net);
@@ -165,6 +189,7 @@ class Dcgan final : public GenerativeModel {
  public:
   Dcgan(const ModelContext& ctx, const DcganOptions& o)
       : o_(o),
+        rule_(gan_loss_rule(o.loss)),
         device_(ctx.device),
         classes_(o.conditional ? ctx.data.num_classes : 0),
         generator_(ready(Generator(o.latent_dim + one_hot_width(), o.g_channels, ctx.data.channels, ctx.data.height), device_)),
@@ -204,15 +229,10 @@ class Dcgan final : public GenerativeModel {
       const torch::Tensor d_real = critic(real_in, y).score;  // (B)
       const auto fake_out = critic(fake.detach(), y);
       const torch::Tensor& d_fake = fake_out.score;  // (B)
-      torch::Tensor loss_d, gp;
-      if (o_.loss == "bce") {
-        loss_d = F::binary_cross_entropy_with_logits(d_real, torch::ones_like(d_real)) +
-                 F::binary_cross_entropy_with_logits(d_fake, torch::zeros_like(d_fake));
-      } else if (o_.loss == "hinge") {
-        loss_d = torch::relu(1 - d_real).mean() + torch::relu(1 + d_fake).mean();
-      } else {
+      torch::Tensor loss_d = rule_.d_loss(d_real, d_fake), gp;
+      if (rule_.gradient_penalty) {
         gp = gradient_penalty(real, fake.detach(), y);
-        loss_d = d_fake.mean() - d_real.mean() + o_.gp_weight * gp;
+        loss_d = loss_d + o_.gp_weight * gp;
       }
       torch::Tensor code_ce;
       if (code.defined()) {
@@ -242,8 +262,7 @@ class Dcgan final : public GenerativeModel {
     opt_g_.zero_grad();
     const auto gen_out = critic(fake, y);
     const torch::Tensor& d_gen = gen_out.score;
-    torch::Tensor loss_g = o_.loss == "bce" ? F::binary_cross_entropy_with_logits(d_gen, torch::ones_like(d_gen))  // non-saturating
-                                            : -d_gen.mean();
+    torch::Tensor loss_g = rule_.g_loss(d_gen);
     if (code.defined()) loss_g = loss_g + o_.info_weight * F::cross_entropy(gen_out.code_logits, code);
     loss_g.backward();
     skipped = opt_g_.step().skipped || skipped;
@@ -255,6 +274,8 @@ class Dcgan final : public GenerativeModel {
     result.skipped = skipped;
     return result;
   }
+
+  bool draws_images() const override { return true; }
 
   SampleOutput sample(const SampleRequest& request) override {
     InferenceScope inference(*generator_, opt_g_.ema_if(request.use_ema));
@@ -334,10 +355,11 @@ class Dcgan final : public GenerativeModel {
 
   // D(x) as a probability for bce, else the mean raw score.
   torch::Tensor score_summary(const torch::Tensor& d) const {
-    return o_.loss == "bce" ? torch::sigmoid(d.detach()).mean() : d.detach().mean();
+    return rule_.logits ? torch::sigmoid(d.detach()).mean() : d.detach().mean();
   }
 
   DcganOptions o_;
+  const GanLossRule& rule_;
   torch::Device device_;
   int64_t classes_;
   Generator generator_;
@@ -348,8 +370,7 @@ class Dcgan final : public GenerativeModel {
   int64_t step_ = 0;
 };
 
-std::unique_ptr<GenerativeModel> build_dcgan(const ModelContext& ctx) {
-  const auto o = read_model_options<DcganOptions>(ctx.config.model.options, &ctx.config.source);
+std::unique_ptr<GenerativeModel> build_dcgan(const ModelContext& ctx, const DcganOptions& o) {
   const std::string& file = ctx.config.source.file;
   const int64_t s = ctx.data.height;
   if (ctx.data.width != s || s < 16 || (s & (s - 1)) != 0) {
@@ -359,10 +380,10 @@ std::unique_ptr<GenerativeModel> build_dcgan(const ModelContext& ctx) {
   if (ctx.config.train.accumulate != 1) {
     throw ConfigError(file + ": train.accumulate: model.kind dcgan trains D and G in turn on whole batches; use 1");
   }
-  if (o.loss == "wgan-gp" && o.critic_norm() == "batch") {
+  if (gan_loss_rule(o.loss).gradient_penalty && o.critic_norm() == DNorm::kBatch) {
     throw ConfigError(file + ": model.d_norm: batch norm makes the gradient penalty of wgan-gp depend on the batch; use layer or none");
   }
-  if (o.loss == "wgan-gp" && o.r1 > 0) {
+  if (gan_loss_rule(o.loss).gradient_penalty && o.r1 > 0) {
     throw ConfigError(file + ": model.r1: wgan-gp already penalises D's gradient (gp_weight); set r1 to 0 or use loss bce or hinge");
   }
   if (o.conditional && o.latent_codes > 0) {
@@ -381,10 +402,9 @@ std::unique_ptr<GenerativeModel> build_dcgan(const ModelContext& ctx) {
 }  // namespace
 
 void register_dcgan() {
-  register_model(ModelKind{
+  register_family<DcganOptions>(
       "dcgan", "DCGAN generator + discriminator; bce, hinge or wgan-gp; optionally class-conditional (images)",
-      [](const Config&) { return CpuWorkload::kConvolution; }, resolve_model_options_as<DcganOptions>,
-      model_option_lines<DcganOptions>, build_dcgan});
+      [](const DcganOptions&) { return CpuWorkload::kConvolution; }, build_dcgan);
 }
 
 }  // namespace gen

@@ -18,6 +18,8 @@
 namespace gen {
 
 struct Config;
+class ImageClassifier;
+class LikelihoodModel;
 
 struct ModelContext {
   const Config& config;  // resolved; model.options holds the family's own keys
@@ -42,7 +44,16 @@ class GenerativeModel {
   void set_evaluate_with_ema(bool on) { evaluate_with_ema_ = on; }
 
   // The first mode is the default. Modes other than the default may need request.inputs.
+  // Empty: the family draws nothing (gen sample says so, training writes no grids).
   virtual std::vector<std::string> sample_modes() const { return {"prior"}; }
+
+  // What the family can do beyond training and sampling (models/capabilities.h), as it declares:
+  // its default mode draws images from a prior (so image figures apply to it)...
+  virtual bool draws_images() const { return false; }
+  // ...it bounds log p(x)...
+  virtual LikelihoodModel* likelihood() { return nullptr; }
+  // ...it labels images (so it can serve as a feature network).
+  virtual ImageClassifier* classifier() { return nullptr; }
   virtual SampleOutput sample(const SampleRequest& request) = 0;
 
   // Every network, optimizer and buffer the model needs to continue training bit for bit.

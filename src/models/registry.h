@@ -1,7 +1,7 @@
 // Model families registered by `kind`. register_builtin_models() names every built-in family
 // in one place (static self-registration is dropped by linkers in static libraries). Adding a
-// family means one file in src/models/ that defines its register function, one line in
-// registry.cpp, and one config.
+// family means one file in src/models/ whose register function makes one register_family
+// call, one line in registry.cpp, the file in src/CMakeLists.txt, and one config.
 #pragma once
 
 #include <yaml-cpp/yaml.h>
@@ -11,7 +11,10 @@
 #include <string>
 #include <vector>
 
+#include "config/config.h"
 #include "config/field.h"
+#include "models/generative_model.h"
+#include "models/model_options.h"
 #include "util/threads.h"
 
 namespace gen {
@@ -35,6 +38,18 @@ struct ModelKind {
 
 void register_model(ModelKind kind);
 void register_builtin_models();  // idempotent
+
+// A family whose keys under `model` are the struct Options (a visit() like the config's): its
+// workload and builder get them parsed and checked, with every default filled in.
+template <class Options>
+void register_family(std::string kind, std::string summary, CpuWorkload (*workload)(const Options&),
+                     std::unique_ptr<GenerativeModel> (*build)(const ModelContext&, const Options&)) {
+  auto options_of = [](const Config& c) { return read_model_options<Options>(c.model.options, &c.source); };
+  register_model(ModelKind{std::move(kind), std::move(summary),
+                           [workload, options_of](const Config& c) { return workload(options_of(c)); },
+                           resolve_model_options_as<Options>, model_option_lines<Options>,
+                           [build, options_of](const ModelContext& ctx) { return build(ctx, options_of(ctx.config)); }});
+}
 
 // Throws ConfigError naming the nearest registered kind.
 const ModelKind& find_model_kind(const Config& config);

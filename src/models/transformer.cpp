@@ -157,8 +157,8 @@ TORCH_MODULE(Gpt);
 
 class Transformer final : public GenerativeModel {
  public:
-  explicit Transformer(const ModelContext& ctx)
-      : options_(read_model_options<TransformerOptions>(ctx.config.model.options, &ctx.config.source)),
+  Transformer(const ModelContext& ctx, const TransformerOptions& o)
+      : options_(o),
         device_(ctx.device),
         tokenizer_(Tokenizer::restore(ctx.data.tokenizer, ctx.data.vocabulary)),
         net_(on_device(Gpt(options_, ctx.data.vocab_size, ctx.data.block_size), ctx.device)),
@@ -241,8 +241,7 @@ class Transformer final : public GenerativeModel {
   int64_t accumulate_;
 };
 
-std::unique_ptr<GenerativeModel> build_transformer(const ModelContext& ctx) {
-  const auto o = read_model_options<TransformerOptions>(ctx.config.model.options, &ctx.config.source);
+std::unique_ptr<GenerativeModel> build_transformer(const ModelContext& ctx, const TransformerOptions& o) {
   if (o.n_embd % o.n_head != 0) {
     throw ConfigError(ctx.config.source.file + ": model.n_head (" + std::to_string(o.n_head) +
                       ") must divide model.n_embd (" + std::to_string(o.n_embd) + ")");
@@ -250,15 +249,14 @@ std::unique_ptr<GenerativeModel> build_transformer(const ModelContext& ctx) {
   if (!ctx.data.is_text() || ctx.data.vocab_size <= 0) {
     throw ConfigError(ctx.config.source.file + ": model.kind transformer needs text data (data.kind: text)");
   }
-  return std::make_unique<Transformer>(ctx);
+  return std::make_unique<Transformer>(ctx, o);
 }
 
 }  // namespace
 
 void register_transformer() {
-  register_model(ModelKind{"transformer", "decoder-only GPT language model (text)", [](const Config&) { return CpuWorkload::kMatmul; },
-                           resolve_model_options_as<TransformerOptions>, model_option_lines<TransformerOptions>,
-                           build_transformer});
+  register_family<TransformerOptions>("transformer", "decoder-only GPT language model (text)",
+                                      [](const TransformerOptions&) { return CpuWorkload::kMatmul; }, build_transformer);
 }
 
 }  // namespace gen

@@ -17,33 +17,49 @@
 
 namespace gen {
 
+enum class VaeArch { kConv, kMlp };
+template <>
+struct EnumNames<VaeArch> {
+  static constexpr std::array<std::string_view, 2> names{"conv", "mlp"};
+};
+enum class Likelihood { kBernoulli, kGaussian };
+template <>
+struct EnumNames<Likelihood> {
+  static constexpr std::array<std::string_view, 2> names{"bernoulli", "gaussian"};
+};
+enum class Binarize { kNone, kDynamic };
+template <>
+struct EnumNames<Binarize> {
+  static constexpr std::array<std::string_view, 2> names{"none", "dynamic"};
+};
+
 namespace {
 
 namespace F = torch::nn::functional;
 namespace nn = torch::nn;
 
 struct VaeOptions {
-  std::string arch = "conv";
+  VaeArch arch = VaeArch::kConv;
   int64_t hidden = 400;
   int64_t latent_dim = 20;
   int64_t channels = 32;
-  std::string likelihood = "bernoulli";
+  Likelihood likelihood = Likelihood::kBernoulli;
   bool learn_scale = true;
   double scale = 0.1;
-  std::string binarize = "none";
+  Binarize binarize = Binarize::kNone;
   double beta = 1.0;
   int64_t kl_warmup_steps = 0;
 
   template <class V>
   void visit(V& v) {
-    v("arch", arch, Doc("encoder/decoder shape").one_of({"conv", "mlp"}));
+    v("arch", arch, "encoder/decoder shape");
     v("hidden", hidden, Doc("width of the hidden layer (mlp) or of the dense layer (conv)").range(1, 65536));
     v("latent_dim", latent_dim, Doc("size of z").range(1, 4096));
     v("channels", channels, Doc("conv: channels of the first conv layer (the second has twice as many)").range(1, 1024));
-    v("likelihood", likelihood, Doc("p(x|z): bernoulli (pixels in [0,1] as probabilities) or gaussian").one_of({"bernoulli", "gaussian"}));
+    v("likelihood", likelihood, "p(x|z): bernoulli (pixels in [0,1] as probabilities) or gaussian");
     v("learn_scale", learn_scale, "gaussian: learn one log-scale for all pixels (else fixed at scale)");
     v("scale", scale, Doc("gaussian: the (initial) standard deviation of p(x|z)").range(1e-4, 10));
-    v("binarize", binarize, Doc("dynamic: resample binary pixels from the intensities every step (binarized MNIST)").one_of({"none", "dynamic"}));
+    v("binarize", binarize, "dynamic: resample binary pixels from the intensities every step (binarized MNIST)");
     v("beta", beta, Doc("weight of the KL term (beta-VAE); 1 = the ELBO").range(0, 1000));
     v("kl_warmup_steps", kl_warmup_steps, Doc("ramp the KL weight linearly from 0 to beta over these steps").range(0, kMaxSteps));
   }
@@ -52,7 +68,7 @@ struct VaeOptions {
 struct VaeNetImpl : nn::Module {
   VaeNetImpl(const VaeOptions& o, const DataSpec& d) : o_(o), c_(d.channels), h_(d.height), w_(d.width) {
     const int64_t pixels = c_ * h_ * w_;
-    if (o.arch == "mlp") {
+    if (o.arch == VaeArch::kMlp) {
       encoder = register_module("encoder", nn::Sequential(nn::Flatten(), nn::Linear(pixels, o.hidden), nn::ReLU()));
       decoder = register_module("decoder", nn::Sequential(nn::Linear(o.latent_dim, o.hidden), nn::ReLU(), nn::Linear(o.hidden, pixels)));
     } else {
@@ -67,7 +83,7 @@ struct VaeNetImpl : nn::Module {
     }
     mu = register_module("mu", nn::Linear(o.hidden, o.latent_dim));
     logvar = register_module("logvar", nn::Linear(o.hidden, o.latent_dim));
-    log_scale = register_parameter("log_scale", torch::full({1}, std::log(o.scale)), o.learn_scale && o.likelihood == "gaussian");
+    log_scale = register_parameter("log_scale", torch::full({1}, std::log(o.scale)), o.learn_scale && o.likelihood == Likelihood::kGaussian);
   }
 
   std::pair<torch::Tensor, torch::Tensor> encode(const torch::Tensor& x) {  // (B, C, H, W) in [0, 1] -> (B, Z) x2
@@ -88,8 +104,8 @@ TORCH_MODULE(VaeNet);
 
 class Vae final : public GenerativeModel, public LikelihoodModel {
  public:
-  explicit Vae(const ModelContext& ctx)
-      : o_(read_model_options<VaeOptions>(ctx.config.model.options, &ctx.config.source)),
+  Vae(const ModelContext& ctx, const VaeOptions& o)
+      : o_(o),
         device_(ctx.device),
         net_(on_device(VaeNet(o_, ctx.data), ctx.device)),
         opt_(*net_, ctx.config, /*use_ema=*/true),
@@ -146,6 +162,8 @@ class Vae final : public GenerativeModel, public LikelihoodModel {
   int64_t data_dims() const override { return net_->c_ * net_->h_ * net_->w_; }
 
   std::vector<std::string> sample_modes() const override { return {"prior", "recon", "interp"}; }
+  bool draws_images() const override { return true; }
+  LikelihoodModel* likelihood() override { return this; }
 
   SampleOutput sample(const SampleRequest& request) override {
     InferenceScope inference(*net_, opt_.ema_if(request.use_ema));
@@ -209,12 +227,15 @@ class Vae final : public GenerativeModel, public LikelihoodModel {
   // [-1, 1] -> [0, 1], binarized when configured (a fixed draw outside training).
   torch::Tensor prepare(const torch::Tensor& x, bool training) const {
     torch::Tensor u = x.add(1).mul_(0.5).clamp_(0, 1);
-    if (o_.binarize == "dynamic") {
-      if (training) return torch::bernoulli(u);
-      auto gen = at::detail::createCPUGenerator(0xB1A7);
-      return torch::bernoulli(u.to(torch::kCPU), gen).to(u.device());
+    switch (o_.binarize) {
+      case Binarize::kNone:
+        return u;
+      case Binarize::kDynamic:
+        break;
     }
-    return u;
+    if (training) return torch::bernoulli(u);
+    auto gen = at::detail::createCPUGenerator(0xB1A7);
+    return torch::bernoulli(u.to(torch::kCPU), gen).to(u.device());
   }
 
   Terms terms(const torch::Tensor& x) {  // x (B, C, H, W) in [0, 1]
@@ -228,8 +249,11 @@ class Vae final : public GenerativeModel, public LikelihoodModel {
 
   // -log p(x|z) of each pixel: decoder output `out` (logits or means) against x in [0, 1], same shape.
   torch::Tensor neg_log_px(const torch::Tensor& out, const torch::Tensor& x) const {
-    if (o_.likelihood == "bernoulli") {
-      return F::binary_cross_entropy_with_logits(out, x, F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kNone));
+    switch (o_.likelihood) {
+      case Likelihood::kBernoulli:
+        return F::binary_cross_entropy_with_logits(out, x, F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kNone));
+      case Likelihood::kGaussian:
+        break;
     }
     const torch::Tensor& ls = net_->log_scale;
     return 0.5 * (x - out).pow(2) * torch::exp(-2 * ls) + ls + 0.5 * std::log(2 * M_PI);
@@ -237,7 +261,7 @@ class Vae final : public GenerativeModel, public LikelihoodModel {
 
   // Decoder output -> the mean image in [-1, 1].
   torch::Tensor mean_image(const torch::Tensor& out) const {
-    const torch::Tensor p = o_.likelihood == "bernoulli" ? torch::sigmoid(out) : out.clamp(0, 1);
+    const torch::Tensor p = o_.likelihood == Likelihood::kBernoulli ? torch::sigmoid(out) : out.clamp(0, 1);
     return p * 2 - 1;
   }
 
@@ -250,27 +274,24 @@ class Vae final : public GenerativeModel, public LikelihoodModel {
   torch::Tensor noise_bank_;  // (n_samples, latent) on the CPU
 };
 
-std::unique_ptr<GenerativeModel> build_vae(const ModelContext& ctx) {
-  const auto o = read_model_options<VaeOptions>(ctx.config.model.options, &ctx.config.source);
+std::unique_ptr<GenerativeModel> build_vae(const ModelContext& ctx, const VaeOptions& o) {
   if (ctx.data.is_text() || ctx.data.height <= 0) {
     throw ConfigError(ctx.config.source.file + ": model.kind vae needs image data");
   }
-  if (o.arch == "conv" && (ctx.data.height % 4 != 0 || ctx.data.width % 4 != 0)) {
+  if (o.arch == VaeArch::kConv && (ctx.data.height % 4 != 0 || ctx.data.width % 4 != 0)) {
     throw ConfigError(ctx.config.source.file + ": model.arch conv needs image sides divisible by 4; the data is " +
                       std::to_string(ctx.data.height) + "x" + std::to_string(ctx.data.width) + " (set data.image_size)");
   }
-  return std::make_unique<Vae>(ctx);
+  return std::make_unique<Vae>(ctx, o);
 }
 
 }  // namespace
 
 void register_vae() {
-  auto workload = [](const Config& c) {
-    return read_model_options<VaeOptions>(c.model.options, &c.source).arch == "mlp" ? CpuWorkload::kMatmul
-                                                                                     : CpuWorkload::kConvolution;
-  };
-  register_model(ModelKind{"vae", "variational autoencoder, MLP or conv (images)", workload,
-                           resolve_model_options_as<VaeOptions>, model_option_lines<VaeOptions>, build_vae});
+  register_family<VaeOptions>(
+      "vae", "variational autoencoder, MLP or conv (images)",
+      [](const VaeOptions& o) { return o.arch == VaeArch::kMlp ? CpuWorkload::kMatmul : CpuWorkload::kConvolution; },
+      build_vae);
 }
 
 }  // namespace gen

@@ -13,6 +13,18 @@ namespace {
 bool decays(const std::string& name, const torch::Tensor& p) {
   return p.dim() >= 2 && name.find("pos_emb") == std::string::npos;
 }
+// Adam or AdamW over two groups: weights with optim.weight_decay, the rest without.
+template <class Optim, class Options>
+std::unique_ptr<torch::optim::Optimizer> adam_like(const OptimConfig& o, const std::vector<torch::Tensor>& decay,
+                                                   const std::vector<torch::Tensor>& no_decay) {
+  const auto betas = std::make_tuple(o.betas[0], o.betas[1]);
+  auto with = [&](double wd) { return std::make_unique<Options>(Options(o.lr).betas(betas).weight_decay(wd)); };
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  if (!decay.empty()) groups.emplace_back(decay, with(o.weight_decay));
+  if (!no_decay.empty()) groups.emplace_back(no_decay, with(0.0));
+  return std::make_unique<Optim>(groups, Options(o.lr).betas(betas));
+}
+
 }  // namespace
 
 NetOptimizer::NetOptimizer(torch::nn::Module& net, const Config& config, bool use_ema) : clip_(config.optim.grad_clip) {
@@ -22,18 +34,13 @@ NetOptimizer::NetOptimizer(torch::nn::Module& net, const Config& config, bool us
     (decays(item.key(), item.value()) ? decay : no_decay).push_back(item.value());
     params_.push_back(item.value());
   }
-  const auto betas = std::make_tuple(o.betas[0], o.betas[1]);
-  std::vector<torch::optim::OptimizerParamGroup> groups;
-  if (o.kind == "adamw") {
-    auto with = [&](double wd) { return std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(o.lr).betas(betas).weight_decay(wd)); };
-    if (!decay.empty()) groups.emplace_back(decay, with(o.weight_decay));
-    if (!no_decay.empty()) groups.emplace_back(no_decay, with(0.0));
-    optimizer_ = std::make_unique<torch::optim::AdamW>(groups, torch::optim::AdamWOptions(o.lr).betas(betas));
-  } else {
-    auto with = [&](double wd) { return std::make_unique<torch::optim::AdamOptions>(torch::optim::AdamOptions(o.lr).betas(betas).weight_decay(wd)); };
-    if (!decay.empty()) groups.emplace_back(decay, with(o.weight_decay));
-    if (!no_decay.empty()) groups.emplace_back(no_decay, with(0.0));
-    optimizer_ = std::make_unique<torch::optim::Adam>(groups, torch::optim::AdamOptions(o.lr).betas(betas));
+  switch (o.kind) {
+    case OptimKind::kAdam:
+      optimizer_ = adam_like<torch::optim::Adam, torch::optim::AdamOptions>(o, decay, no_decay);
+      break;
+    case OptimKind::kAdamW:
+      optimizer_ = adam_like<torch::optim::AdamW, torch::optim::AdamWOptions>(o, decay, no_decay);
+      break;
   }
   if (use_ema && config.train.ema > 0) ema_ = std::make_unique<Ema>(net, config.train.ema);
 }

@@ -230,7 +230,7 @@ class Trainer {
 
   // The feature network for image figures during training, or null (with the reason logged).
   std::unique_ptr<FeatureNet> open_feature_net() const {
-    if (!QualityEvaluator::draws_images(*model_, *data_)) return nullptr;
+    if (!model_->draws_images()) return nullptr;
     const bool automatic = config_.eval.features.empty() || config_.eval.features == "auto";
     std::string path;
     try {
@@ -247,6 +247,8 @@ class Trainer {
   }
 
   void write_samples(int64_t step) {
+    last_sample_ = step;
+    if (model_->sample_modes().empty()) return;  // the family draws nothing
     SampleRequest request;
     request.n = config_.train.n_samples;
     request.fixed_noise = true;
@@ -263,7 +265,6 @@ class Trainer {
       write_file_atomic(path, out.text);
       spdlog::info("samples: {}", path);
     }
-    last_sample_ = step;
   }
 
   // A checkpoint of `step`; a failed write stops the run unless checkpoint.on_error is warn
@@ -274,7 +275,7 @@ class Trainer {
       last_ckpt_ = step;
       spdlog::info("checkpoint: {}", result_.checkpoint);
     } catch (const CheckpointError& e) {
-      if (final || config_.checkpoint.on_error != "warn") throw;
+      if (final || config_.checkpoint.on_error == OnCheckpointError::kStop) throw;
       spdlog::error("{} (checkpoint.on_error: warn, training goes on)", e.what());
     }
   }

@@ -19,7 +19,7 @@ TEST_CASE("every config under configs/ loads and builds its model", "[config]") 
     const gen::Config c = gen::load_resolved_config(entry.path().string(), {});
     kinds_seen.insert(c.model.kind);
     gen::DataSpec spec;
-    if (c.data.kind == "text") {
+    if (c.data.kind == gen::DataKind::kText) {
       spec.tokenizer = "char";
       spec.vocabulary = "\n !abcdefghijklmnopqrstuvwxyz";
       spec.vocab_size = static_cast<int64_t>(spec.vocabulary.size());

@@ -21,7 +21,7 @@ TEST_CASE("image dataset: MNIST layout loads images, labels and resizes once", "
   CHECK(d.labels[13].item<int64_t>() == 3);
 
   cfg.image_size = 16;
-  cfg.split = "test";
+  cfg.split = gen::Split::kTest;
   d = gen::load_image_dataset(cfg);
   CHECK(d.images.sizes() == torch::IntArrayRef({30, 1, 16, 16}));
   CHECK(d.images.max().item<int>() == 255);  // the bars survive resizing
@@ -36,7 +36,7 @@ TEST_CASE("image dataset: missing files and mismatched labels are DataErrors nam
 
   gen::test::write_bytes(dir / "img", gen::test::idx_bytes({3, 2, 2}, std::vector<uint8_t>(12, 1)), false);
   gen::test::write_bytes(dir / "lab", gen::test::idx_bytes({4}, {0, 1, 2, 3}), false);
-  cfg.kind = "idx";
+  cfg.kind = gen::DataKind::kIdx;
   cfg.images = "img";
   cfg.labels = "lab";
   CHECK_THROWS_WITH(gen::load_image_dataset(cfg), Catch::Contains("lab: expected 3 labels"));

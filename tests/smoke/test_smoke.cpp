@@ -170,7 +170,7 @@ TEST_CASE("smoke: a lazy-R1 DCGAN stopped between two R1 steps resumes as if nev
   CHECK_THAT(r.output, Catch::Contains("logged steps identical, final weights identical"));
 }
 
-TEST_CASE("smoke: train.ema may not change on resume; with --force the average starts anew or is dropped, and says so", "[smoke]") {
+TEST_CASE("smoke: train.ema may not change on resume, and with --force the average starts anew or is dropped, saying so", "[smoke]") {
   TempDir dir;
   fs::create_directories(dir / "data");
   gen::test::write_text(dir / "data/input.txt", tiny_text());

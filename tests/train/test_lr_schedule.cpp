@@ -17,7 +17,7 @@ TEST_CASE("lr schedule: cosine from lr after warm-up to min_lr at the last step,
   gen::OptimConfig o;
   o.lr = 1e-3;
   o.min_lr = 1e-4;
-  o.schedule = "cosine";
+  o.schedule = gen::Schedule::kCosine;
   o.warmup_steps = 10;
   CHECK(gen::lr_at(o, 111, 10) == Approx(1e-3));
   CHECK(gen::lr_at(o, 111, 60) == Approx(5.5e-4));  // half way through steps 10..110
