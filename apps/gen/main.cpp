@@ -14,7 +14,8 @@ int main(int argc, char** argv) {
   CLI::App app{"gen: train generative models (DCGAN, VAE, Transformer) from YAML experiment files"};
   app.set_version_flag("--version", std::string("gen ") + GEN_VERSION);
   gen::setup_console_logging(false);
-  app.add_flag_callback("-v,--verbose", [] { spdlog::set_level(spdlog::level::debug); }, "debug logging");
+  app.add_flag_callback(
+      "-v,--verbose", [] { spdlog::set_level(spdlog::level::debug); }, "debug logging");
   app.require_subcommand(1);
   gen::setup_train(app);
   gen::setup_sample(app, std::cout);

@@ -54,9 +54,11 @@ void setup_config(CLI::App& app, std::ostream& out) {
   show->add_option("config", cmd->file, "experiment YAML")->required();
   show->add_option("--set", cmd->overrides, "override a config key (repeatable)")->type_name("KEY=VALUE");
   show->add_flag("--comments", cmd->comments, "annotate every key with its help text");
-  show->callback([cmd, &out] { out << config_to_yaml(load_resolved_config(cmd->file, cmd->overrides), cmd->comments); });
+  show->callback(
+      [cmd, &out] { out << config_to_yaml(load_resolved_config(cmd->file, cmd->overrides), cmd->comments); });
 
-  CLI::App* check = sub->add_subcommand("check", "Validate a config, load its data and build its model, without training");
+  CLI::App* check =
+      sub->add_subcommand("check", "Validate a config, load its data and build its model, without training");
   check->add_option("config", cmd->file, "experiment YAML")->required();
   check->add_option("--set", cmd->overrides, "override a config key (repeatable)")->type_name("KEY=VALUE");
   check->callback([cmd, &out] { run_check(*cmd, out); });

@@ -12,8 +12,8 @@
 #include "data/data_source.h"
 #include "eval/quality.h"
 #include "models/generative_model.h"
-#include "models/registry.h"
 #include "models/model_checkpoint.h"
+#include "models/registry.h"
 #include "util/device.h"
 #include "util/errors.h"
 #include "util/fs.h"
@@ -89,14 +89,17 @@ void run_eval(const EvalCommand& cmd, std::ostream& print) {
 
 void setup_eval(CLI::App& app, std::ostream& out) {
   auto cmd = std::make_shared<EvalCommand>();
-  CLI::App* sub = app.add_subcommand("eval", "Measure a checkpoint's quality figures on held-out data (table, and JSON with --json)");
+  CLI::App* sub = app.add_subcommand(
+      "eval", "Measure a checkpoint's quality figures on held-out data (table, and JSON with --json)");
   sub->add_option("--ckpt", cmd->ckpt, "checkpoint file (e.g. runs/NAME/checkpoints/latest.pt)")->required();
-  sub->add_option("--n", cmd->budget.samples, "image models: generated images (and held-out images they are compared with)")
+  sub->add_option("--n", cmd->budget.samples,
+                  "image models: generated images (and held-out images they are compared with)")
       ->check(CLI::Range(int64_t(2), int64_t(1'000'000)));
   sub->add_option("--features", cmd->features,
                   "classifier checkpoint for FID/KID/IS (default: eval.features of the checkpoint's config)");
   sub->add_option("--json", cmd->json, "also write the figures as JSON to this file");
-  sub->add_option("--iw-samples", cmd->budget.iw_samples, "VAE: importance samples per example for the IWAE bound (0 = skip)")
+  sub->add_option("--iw-samples", cmd->budget.iw_samples,
+                  "VAE: importance samples per example for the IWAE bound (0 = skip)")
       ->check(CLI::Range(int64_t(0), int64_t(100'000)));
   sub->add_option("--iw-examples", cmd->budget.iw_examples, "VAE: held-out examples for the IWAE bound (0 = all)")
       ->check(CLI::Range(int64_t(0), int64_t(100'000'000)));
@@ -105,8 +108,9 @@ void setup_eval(CLI::App& app, std::ostream& out) {
   sub->add_option("--device", cmd->device, "auto | cpu | cuda | cuda:N");
   sub->add_flag("--no-ema", cmd->no_ema, "evaluate the raw weights even when the checkpoint has EMA weights");
   sub->add_flag("--skip-images", cmd->skip_images, "image models: leave out FID/KID/IS (no feature network needed)");
-  sub->add_flag("--no-baseline", [cmd](int64_t) { cmd->budget.real_baseline = false; },
-                "image models: leave out the real-vs-real figures");
+  sub->add_flag(
+      "--no-baseline", [cmd](int64_t) { cmd->budget.real_baseline = false; },
+      "image models: leave out the real-vs-real figures");
   sub->callback([cmd, &out] { run_eval(*cmd, out); });
 }
 

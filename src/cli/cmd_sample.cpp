@@ -9,8 +9,8 @@
 #include "data/data_source.h"
 #include "io/image_grid.h"
 #include "models/generative_model.h"
-#include "models/registry.h"
 #include "models/model_checkpoint.h"
+#include "models/registry.h"
 #include "util/device.h"
 #include "util/errors.h"
 #include "util/fs.h"
@@ -43,8 +43,8 @@ void run_sample(const SampleCommand& cmd, std::ostream& print) {
 
   const auto modes = model->sample_modes();
   if (modes.empty()) {
-    throw UsageError(cmd.ckpt + ": model.kind " + ckpt.config.model.kind + " draws no samples; `gen eval --ckpt " + cmd.ckpt +
-                     "` reports its figures");
+    throw UsageError(cmd.ckpt + ": model.kind " + ckpt.config.model.kind + " draws no samples; `gen eval --ckpt " +
+                     cmd.ckpt + "` reports its figures");
   }
   const std::string mode = cmd.mode.empty() ? modes.front() : cmd.mode;
   if (std::find(modes.begin(), modes.end(), mode) == modes.end()) {
@@ -70,7 +70,8 @@ void run_sample(const SampleCommand& cmd, std::ostream& print) {
     layout.nrow = cmd.nrow > 0 ? cmd.nrow : out.nrow;
     const std::string path = cmd.out.empty() ? "samples.png" : cmd.out;
     write_png(path, make_grid(out.images, layout));
-    spdlog::info("wrote {} ({} mode, {} images, from {} at step {})", path, mode, out.images.size(0), cmd.ckpt, ckpt.step);
+    spdlog::info("wrote {} ({} mode, {} images, from {} at step {})", path, mode, out.images.size(0), cmd.ckpt,
+                 ckpt.step);
   } else if (cmd.out.empty()) {
     print << out.text << "\n";
   } else {
@@ -85,22 +86,30 @@ void setup_sample(CLI::App& app, std::ostream& out) {
   CLI::App* sub = app.add_subcommand("sample", "Generate samples from a checkpoint (PNG grid, or text)");
   sub->add_option("--ckpt", cmd->ckpt, "checkpoint file (e.g. runs/NAME/checkpoints/latest.pt)")->required();
   sub->add_option("--mode", cmd->mode, "image models: prior (default), recon or interp for a VAE");
-  sub->add_option("--n", cmd->n, "number of samples (recon: inputs; interp: rows)")->check(CLI::Range(int64_t(1), int64_t(4096)));
+  sub->add_option("--n", cmd->n, "number of samples (recon: inputs; interp: rows)")
+      ->check(CLI::Range(int64_t(1), int64_t(4096)));
   sub->add_option("--nrow", cmd->nrow, "images per grid row (default: the mode's layout)")
       ->check(CLI::Range(int64_t(0), int64_t(4096)));
   sub->add_option("--seed", cmd->seed, "seed for the noise; same seed, same samples");
-  sub->add_option("--out", cmd->out, "output file: .png for images (default samples.png); text goes to stdout unless given");
+  sub->add_option("--out", cmd->out,
+                  "output file: .png for images (default samples.png); text goes to stdout unless given");
   sub->add_option("--device", cmd->device, "auto | cpu | cuda | cuda:N");
-  sub->add_option("--data", cmd->data_root, "recon/interp: data.root to read examples from (default: the checkpoint's)");
-  sub->add_option("--class", cmd->label, "class-conditional models: samples of this class only; models with latent_codes: this code only (default: one class or code per row)")
+  sub->add_option("--data", cmd->data_root,
+                  "recon/interp: data.root to read examples from (default: the checkpoint's)");
+  sub->add_option("--class", cmd->label,
+                  "class-conditional models: samples of this class only; models with latent_codes: this code only "
+                  "(default: one class or code per row)")
       ->check(CLI::Range(int64_t(0), int64_t(1'000'000)));
   sub->add_flag("--no-ema", cmd->no_ema, "sample with the raw weights even when the checkpoint has EMA weights");
   sub->add_option("--prompt", cmd->text.prompt, "text models: the text to continue");
-  sub->add_option("--tokens", cmd->text.tokens, "text models: tokens to generate")->check(CLI::Range(int64_t(1), int64_t(1'000'000)));
-  sub->add_option("--temperature", cmd->text.temperature, "text models: softmax temperature")->check(CLI::Range(1e-3, 100.0));
+  sub->add_option("--tokens", cmd->text.tokens, "text models: tokens to generate")
+      ->check(CLI::Range(int64_t(1), int64_t(1'000'000)));
+  sub->add_option("--temperature", cmd->text.temperature, "text models: softmax temperature")
+      ->check(CLI::Range(1e-3, 100.0));
   sub->add_option("--top-k", cmd->text.top_k, "text models: sample from the k most likely tokens (0 = all)")
       ->check(CLI::Range(int64_t(0), int64_t(1'000'000)));
-  sub->add_option("--top-p", cmd->text.top_p, "text models: nucleus sampling mass (1 = off)")->check(CLI::Range(1e-6, 1.0));
+  sub->add_option("--top-p", cmd->text.top_p, "text models: nucleus sampling mass (1 = off)")
+      ->check(CLI::Range(1e-6, 1.0));
   sub->callback([cmd, &out] { run_sample(*cmd, out); });
 }
 

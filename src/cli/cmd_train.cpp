@@ -11,8 +11,9 @@ namespace gen {
 namespace {
 // Quoted for a POSIX shell when it holds anything beyond plain word characters.
 std::string shell_word(const std::string& s) {
-  const bool plain = !s.empty() && s.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                                       "0123456789_./=:,+-@%") == std::string::npos;
+  const bool plain = !s.empty() && s.find_first_not_of(
+                                       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                       "0123456789_./=:,+-@%") == std::string::npos;
   if (plain) return s;
   std::string out = "'";
   for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
@@ -35,8 +36,9 @@ void setup_train(CLI::App& app) {
   sub->add_option("--resume", cmd->options.resume,
                   "continue from a checkpoint: 'auto' (newest in the run folder, or start fresh) or a path");
   sub->add_flag("--force", cmd->options.force, "resume even if model or data keys changed");
-  sub->add_option("--stop-at", cmd->options.stop_at,
-                  "stop with a checkpoint at this step, keeping the lr schedule of train.steps (continue with --resume auto)")
+  sub->add_option(
+         "--stop-at", cmd->options.stop_at,
+         "stop with a checkpoint at this step, keeping the lr schedule of train.steps (continue with --resume auto)")
       ->check(CLI::Range(int64_t(1), kMaxSteps));
   sub->callback([cmd] {
     const Config config = load_resolved_config(cmd->config_file, cmd->overrides);

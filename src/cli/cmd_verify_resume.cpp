@@ -20,10 +20,12 @@ struct VerifyResumeCommand {
 
 void setup_verify_resume(CLI::App& app, std::ostream& out) {
   auto cmd = std::make_shared<VerifyResumeCommand>();
-  CLI::App* sub = app.add_subcommand("verify-resume", "Check that stopping and resuming a config changes nothing (runs in a temporary folder)");
+  CLI::App* sub = app.add_subcommand(
+      "verify-resume", "Check that stopping and resuming a config changes nothing (runs in a temporary folder)");
   sub->add_option("config", cmd->config_file, "experiment YAML")->required();
   sub->add_option("--set", cmd->overrides, "override a config key (repeatable)")->type_name("KEY=VALUE");
-  sub->add_option("--steps", cmd->steps, "steps of the straight run (the other stops half way)")->check(CLI::Range(int64_t(2), int64_t(1'000'000)));
+  sub->add_option("--steps", cmd->steps, "steps of the straight run (the other stops half way)")
+      ->check(CLI::Range(int64_t(2), int64_t(1'000'000)));
   sub->callback([cmd, &out] {
     const ResumeCheck r = verify_resume(load_resolved_config(cmd->config_file, cmd->overrides), cmd->steps);
     out << "verify-resume " << cmd->config_file << ": " << r.steps_compared << " logged steps "

@@ -57,15 +57,20 @@ struct RuntimeConfig {
 
   template <class V>
   void visit(V& v) {
-    v("threads", threads, Doc("intra-op threads; auto = all CPUs this process may use").range(1, 1024).may_change_on_resume());
+    v("threads", threads,
+      Doc("intra-op threads; auto = all CPUs this process may use").range(1, 1024).may_change_on_resume());
     v("blas_threads", blas_threads,
-      Doc("OpenBLAS threads; auto = what measurement found best for the model family").range(1, 1024).may_change_on_resume());
+      Doc("OpenBLAS threads; auto = what measurement found best for the model family")
+          .range(1, 1024)
+          .may_change_on_resume());
     v("tf32", tf32,
       Doc("CUDA: float32 matrix products and convolutions on the TF32 tensor cores (10-bit mantissa "
-      "inputs, float32 accumulation), as nanoGPT does; false = full float32. No effect on the CPU").may_change_on_resume());
+          "inputs, float32 accumulation), as nanoGPT does; false = full float32. No effect on the CPU")
+          .may_change_on_resume());
     v("deterministic", deterministic,
       Doc("CUDA: deterministic kernels only (cuDNN without autotuning, a fixed cuBLAS workspace), so that a "
-      "run repeats bit for bit, at some speed; the CPU always is").may_change_on_resume());
+          "run repeats bit for bit, at some speed; the CPU always is")
+          .may_change_on_resume());
   }
 
   ThreadRequest thread_request() const { return {threads, blas_threads}; }
@@ -97,10 +102,12 @@ struct DataConfig {
     v("images", images, "idx kind: image file inside root (.gz or raw)");
     v("labels", labels, "idx kind: label file inside root (optional)");
     v("channels", channels, Doc("image_folder kind: 1 (grayscale) or 3 (RGB)").range(1, 3));
-    v("strict", strict, "image_folder kind: fail on an unreadable image instead of skipping it (skips are logged by name)");
+    v("strict", strict,
+      "image_folder kind: fail on an unreadable image instead of skipping it (skips are logged by name)");
     v("file", file, "text kind: UTF-8 file inside root");
     v("tokenizer", tokenizer, "text kind: char (vocabulary from the text) or byte (256 symbols)");
-    v("val_fraction", val_fraction, Doc("text kind: the last fraction of the text held out for validation").range(0, 0.9));
+    v("val_fraction", val_fraction,
+      Doc("text kind: the last fraction of the text held out for validation").range(0, 0.9));
     v("block_size", block_size, Doc("text kind: tokens of context per training window").range(1, 65536));
   }
 };
@@ -132,9 +139,12 @@ struct OptimConfig {
     v("lr", lr, Doc("peak learning rate").range(0, 10).may_change_on_resume());
     v("betas", betas, Doc("Adam betas [beta1, beta2]").range(0, 1));
     v("weight_decay", weight_decay,
-      Doc("weight decay on weight matrices (never on biases, norms or position tables)").range(0, 10).may_change_on_resume());
+      Doc("weight decay on weight matrices (never on biases, norms or position tables)")
+          .range(0, 10)
+          .may_change_on_resume());
     v("schedule", schedule, Doc("learning-rate schedule after warm-up").may_change_on_resume());
-    v("warmup_steps", warmup_steps, Doc("linear warm-up from 0 to lr over these steps").range(0, kMaxSteps).may_change_on_resume());
+    v("warmup_steps", warmup_steps,
+      Doc("linear warm-up from 0 to lr over these steps").range(0, kMaxSteps).may_change_on_resume());
     v("min_lr", min_lr, Doc("cosine: the lr reached at the last step").range(0, 10).may_change_on_resume());
     v("grad_clip", grad_clip, Doc("clip gradients to this global norm; 0 = off").range(0, 1e6).may_change_on_resume());
   }
@@ -157,17 +167,29 @@ struct TrainConfig {
   void visit(V& v) {
     v("steps", steps, Doc("optimizer steps to train").range(1, kMaxSteps).may_change_on_resume());
     v("log_every", log_every, Doc("log metrics every N steps").range(1, kMaxSteps).may_change_on_resume());
-    v("sample_every", sample_every, Doc("write a sample grid every N steps; 0 = only at the end").range(0, kMaxSteps).may_change_on_resume());
-    v("ckpt_every", ckpt_every, Doc("write a checkpoint every N steps; 0 = only at the end").range(0, kMaxSteps).may_change_on_resume());
-    v("keep_last", keep_last, Doc("checkpoints kept on disk (the newest always stays)").range(1, 1'000'000).may_change_on_resume());
-    v("n_samples", n_samples, Doc("images in each training sample grid (the fixed noise bank)").range(1, 1024).may_change_on_resume());
-    v("accumulate", accumulate, Doc("micro-batches per optimizer step (gradient accumulation); divides data.batch_size").range(1, 1024));
-    v("ema", ema, Doc("decay of an exponential moving average of the weights (warming up as (1+n)/(10+n) over the first updates), used for sampling and held-out figures; 0 = off").range(0, 0.99999999));
-    v("eval_every", eval_every, Doc("evaluate on held-out data every N steps (and at the end); 0 = never").range(0, kMaxSteps).may_change_on_resume());
-    v("eval_batches", eval_batches, Doc("batches per split in each evaluation; 0 = the whole split").range(0, 1'000'000).may_change_on_resume());
+    v("sample_every", sample_every,
+      Doc("write a sample grid every N steps; 0 = only at the end").range(0, kMaxSteps).may_change_on_resume());
+    v("ckpt_every", ckpt_every,
+      Doc("write a checkpoint every N steps; 0 = only at the end").range(0, kMaxSteps).may_change_on_resume());
+    v("keep_last", keep_last,
+      Doc("checkpoints kept on disk (the newest always stays)").range(1, 1'000'000).may_change_on_resume());
+    v("n_samples", n_samples,
+      Doc("images in each training sample grid (the fixed noise bank)").range(1, 1024).may_change_on_resume());
+    v("accumulate", accumulate,
+      Doc("micro-batches per optimizer step (gradient accumulation); divides data.batch_size").range(1, 1024));
+    v("ema", ema,
+      Doc("decay of an exponential moving average of the weights (warming up as (1+n)/(10+n) over the first updates), "
+          "used for sampling and held-out figures; 0 = off")
+          .range(0, 0.99999999));
+    v("eval_every", eval_every,
+      Doc("evaluate on held-out data every N steps (and at the end); 0 = never")
+          .range(0, kMaxSteps)
+          .may_change_on_resume());
+    v("eval_batches", eval_batches,
+      Doc("batches per split in each evaluation; 0 = the whole split").range(0, 1'000'000).may_change_on_resume());
     v("keep_best", keep_best,
       Doc("also keep checkpoints/best.pt: the checkpoint with the best value of this evaluation figure (e.g. val_loss, "
-      "fid_mnist_cnn, is_mnist_cnn; each figure declares whether higher or lower is better); empty = off")
+          "fid_mnist_cnn, is_mnist_cnn; each figure declares whether higher or lower is better); empty = off")
           .may_change_on_resume());
   }
 };
@@ -181,9 +203,13 @@ struct GuardConfig {
   void visit(V& v) {
     v("max_bad_steps", max_bad_steps,
       Doc("after this many steps in a row with a non-finite loss or gradient (each skipped), roll back to the last "
-          "checkpoint; 0 = never roll back").range(0, 1'000'000).may_change_on_resume());
-    v("lr_factor", lr_factor, Doc("multiply the learning rate by this at each rollback").range(1e-6, 1).may_change_on_resume());
-    v("max_rollbacks", max_rollbacks, Doc("stop with an error after this many rollbacks").range(0, 1000).may_change_on_resume());
+          "checkpoint; 0 = never roll back")
+          .range(0, 1'000'000)
+          .may_change_on_resume());
+    v("lr_factor", lr_factor,
+      Doc("multiply the learning rate by this at each rollback").range(1e-6, 1).may_change_on_resume());
+    v("max_rollbacks", max_rollbacks,
+      Doc("stop with an error after this many rollbacks").range(0, 1000).may_change_on_resume());
   }
 };
 
@@ -193,7 +219,8 @@ struct CheckpointConfig {
   template <class V>
   void visit(V& v) {
     v("on_error", on_error,
-      Doc("when a checkpoint cannot be written (disk full, unwritable): stop the run cleanly, or warn and keep training")
+      Doc("when a checkpoint cannot be written (disk full, unwritable): stop the run cleanly, or warn and keep "
+          "training")
           .may_change_on_resume());
   }
 };
@@ -206,10 +233,17 @@ struct EvalConfig {
   template <class V>
   void visit(V& v) {
     v("features", features,
-      Doc("classifier checkpoint whose features FID/KID/IS use; auto = out_dir/classifier_<data.kind>/checkpoints/latest.pt if it exists").may_change_on_resume());
-    v("samples", samples, Doc("generated images per image figure during training (gen eval takes --n)").range(2, 1'000'000).may_change_on_resume());
+      Doc("classifier checkpoint whose features FID/KID/IS use; auto = "
+          "out_dir/classifier_<data.kind>/checkpoints/latest.pt if it exists")
+          .may_change_on_resume());
+    v("samples", samples,
+      Doc("generated images per image figure during training (gen eval takes --n)")
+          .range(2, 1'000'000)
+          .may_change_on_resume());
     v("iw_samples", iw_samples,
-      Doc("VAE: importance samples per test image for the IWAE bound during training; 0 = ELBO only").range(0, 100'000).may_change_on_resume());
+      Doc("VAE: importance samples per test image for the IWAE bound during training; 0 = ELBO only")
+          .range(0, 100'000)
+          .may_change_on_resume());
   }
 };
 
@@ -231,7 +265,8 @@ struct Config {
 
   template <class V>
   void visit(V& v) {
-    v("name", name, Doc("run name; the run folder is out_dir/name (default: the config file's stem)").may_change_on_resume());
+    v("name", name,
+      Doc("run name; the run folder is out_dir/name (default: the config file's stem)").may_change_on_resume());
     v("seed", seed, Doc("seed for weights, data order and noise").range(0, 9.007199254740992e15));
     v("device", device, Doc("auto | cpu | cuda | cuda:N (auto picks CUDA when present)").may_change_on_resume());
     v("out_dir", out_dir, Doc("folder that holds run folders").may_change_on_resume());

@@ -23,8 +23,7 @@ std::string range_text(const Doc& d) {
 }
 }  // namespace
 
-std::string describe_location(const ConfigSource* source, const YAML::Node& at,
-                              const std::string& key_path) {
+std::string describe_location(const ConfigSource* source, const YAML::Node& at, const std::string& key_path) {
   if (source) {
     for (const auto& [key, flag] : source->overrides) {
       if (key == key_path || key_path.rfind(key + ".", 0) == 0 || key.rfind(key_path + ".", 0) == 0) {
@@ -48,26 +47,26 @@ YAML::Node YamlReader::lookup(const char* key) const {
   return const_node[key];
 }
 
-std::string YamlReader::path(const char* key) const {
-  return prefix_.empty() ? std::string(key) : prefix_ + "." + key;
-}
+std::string YamlReader::path(const char* key) const { return prefix_.empty() ? std::string(key) : prefix_ + "." + key; }
 
 std::string YamlReader::describe(const YAML::Node& n) {
   switch (n.Type()) {
-    case YAML::NodeType::Scalar: return "'" + n.Scalar() + "'";
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Map: return "a mapping";
-    default: return "nothing";
+    case YAML::NodeType::Scalar:
+      return "'" + n.Scalar() + "'";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Map:
+      return "a mapping";
+    default:
+      return "nothing";
   }
 }
 
-void YamlReader::fail(const YAML::Node& at, const std::string& key_path,
-                      const std::string& what) const {
+void YamlReader::fail(const YAML::Node& at, const std::string& key_path, const std::string& what) const {
   throw ConfigError(describe_location(source_, at, key_path) + ": " + key_path + ": " + what);
 }
 
-void YamlReader::read(const YAML::Node& n, const std::string& key, int64_t& v,
-                      const Doc& d) const {
+void YamlReader::read(const YAML::Node& n, const std::string& key, int64_t& v, const Doc& d) const {
   if (!n.IsScalar()) fail(n, key, "expected an integer, got " + describe(n));
   const std::string& s = n.Scalar();
   errno = 0;
@@ -89,8 +88,7 @@ void YamlReader::read(const YAML::Node& n, const std::string& key, int& v, const
   v = static_cast<int>(wide);
 }
 
-void YamlReader::read(const YAML::Node& n, const std::string& key, double& v,
-                      const Doc& d) const {
+void YamlReader::read(const YAML::Node& n, const std::string& key, double& v, const Doc& d) const {
   if (!n.IsScalar()) fail(n, key, "expected a number, got " + describe(n));
   const std::string& s = n.Scalar();
   char* end = nullptr;
@@ -104,8 +102,7 @@ void YamlReader::read(const YAML::Node& n, const std::string& key, double& v,
   v = parsed;
 }
 
-void YamlReader::read(const YAML::Node& n, const std::string& key, bool& v,
-                      const Doc& /*d*/) const {
+void YamlReader::read(const YAML::Node& n, const std::string& key, bool& v, const Doc& /*d*/) const {
   if (!n.IsScalar()) fail(n, key, "expected true or false, got " + describe(n));
   const std::string& s = n.Scalar();
   if (s == "true" || s == "True" || s == "yes" || s == "on") {
@@ -117,24 +114,20 @@ void YamlReader::read(const YAML::Node& n, const std::string& key, bool& v,
   }
 }
 
-void YamlReader::read(const YAML::Node& n, const std::string& key, std::string& v,
-                      const Doc& d) const {
+void YamlReader::read(const YAML::Node& n, const std::string& key, std::string& v, const Doc& d) const {
   if (!n.IsScalar()) fail(n, key, "expected a string, got " + describe(n));
   const std::string& s = n.Scalar();
-  if (!d.choices.empty() &&
-      std::find(d.choices.begin(), d.choices.end(), s) == d.choices.end()) {
+  if (!d.choices.empty() && std::find(d.choices.begin(), d.choices.end(), s) == d.choices.end()) {
     std::string list;
     for (const auto& c : d.choices) list += (list.empty() ? "" : "|") + c;
     const std::string near = nearest_word(s, d.choices);
     fail(n, key,
-         "expected one of " + list + ", got '" + s + "'" +
-             (near.empty() ? "" : " (did you mean '" + near + "'?)"));
+         "expected one of " + list + ", got '" + s + "'" + (near.empty() ? "" : " (did you mean '" + near + "'?)"));
   }
   v = s;
 }
 
-void YamlReader::read(const YAML::Node& n, const std::string& key, std::vector<double>& v,
-                      const Doc& d) const {
+void YamlReader::read(const YAML::Node& n, const std::string& key, std::vector<double>& v, const Doc& d) const {
   if (!n.IsSequence()) fail(n, key, "expected a list of numbers, got " + describe(n));
   std::vector<double> out;
   for (size_t i = 0; i < n.size(); ++i) {
@@ -145,8 +138,7 @@ void YamlReader::read(const YAML::Node& n, const std::string& key, std::vector<d
   v = std::move(out);
 }
 
-void YamlReader::read(const YAML::Node& n, const std::string& key, std::optional<int64_t>& v,
-                      const Doc& d) const {
+void YamlReader::read(const YAML::Node& n, const std::string& key, std::optional<int64_t>& v, const Doc& d) const {
   if (n.IsScalar() && n.Scalar() == "auto") {
     v.reset();
     return;

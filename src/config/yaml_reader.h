@@ -41,8 +41,7 @@ class YamlReader {
   // Throws ConfigError for any key that no field claimed.
   void finish() const;
 
-  [[noreturn]] void fail(const YAML::Node& at, const std::string& key_path,
-                         const std::string& what) const;
+  [[noreturn]] void fail(const YAML::Node& at, const std::string& key_path, const std::string& what) const;
 
  private:
   YAML::Node lookup(const char* key) const;
@@ -55,8 +54,7 @@ class YamlReader {
   void read(const YAML::Node& n, const std::string& key, bool& v, const Doc& d) const;
   void read(const YAML::Node& n, const std::string& key, std::string& v, const Doc& d) const;
   void read(const YAML::Node& n, const std::string& key, std::vector<double>& v, const Doc& d) const;
-  void read(const YAML::Node& n, const std::string& key, std::optional<int64_t>& v,
-            const Doc& d) const;
+  void read(const YAML::Node& n, const std::string& key, std::optional<int64_t>& v, const Doc& d) const;
   template <class E, class = std::enable_if_t<std::is_enum_v<E>>>
   void read(const YAML::Node& n, const std::string& key, E& v, const Doc& d) const {
     Doc words = d;
@@ -73,7 +71,6 @@ class YamlReader {
 };
 
 // Where a node came from, for messages: "file.yaml:12:5" or "--set train.steps=x".
-std::string describe_location(const ConfigSource* source, const YAML::Node& at,
-                              const std::string& key_path);
+std::string describe_location(const ConfigSource* source, const YAML::Node& at, const std::string& key_path);
 
 }  // namespace gen

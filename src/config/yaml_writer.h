@@ -48,7 +48,10 @@ class YamlWriter {
   void emit(double v) { out_ << format_double(v); }
   void emit(const std::string& v) { out_ << v; }
   void emit(const std::optional<int64_t>& v) {
-    if (v) out_ << *v; else out_ << "auto";
+    if (v)
+      out_ << *v;
+    else
+      out_ << "auto";
   }
   template <class E, class = std::enable_if_t<std::is_enum_v<E>>>
   void emit(E v) {

@@ -14,10 +14,10 @@ struct DataSpec {
   int64_t width = 0;
   int64_t num_classes = 0;  // 0 = unlabelled
   // Text.
-  std::string tokenizer;    // "" for image data, else char | byte
-  std::string vocabulary;   // char tokenizer: its symbols, concatenated UTF-8
+  std::string tokenizer;   // "" for image data, else char | byte
+  std::string vocabulary;  // char tokenizer: its symbols, concatenated UTF-8
   int64_t vocab_size = 0;
-  int64_t block_size = 0;   // tokens of context per window
+  int64_t block_size = 0;  // tokens of context per window
 
   bool is_text() const { return !tokenizer.empty(); }
 

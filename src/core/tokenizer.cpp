@@ -65,13 +65,9 @@ Tokenizer Tokenizer::build(const std::string& kind, const std::string& text) {
   return t;
 }
 
-Tokenizer Tokenizer::restore(const std::string& kind, const std::string& symbols) {
-  return build(kind, symbols);
-}
+Tokenizer Tokenizer::restore(const std::string& kind, const std::string& symbols) { return build(kind, symbols); }
 
-int64_t Tokenizer::vocab_size() const {
-  return kind_ == "byte" ? 256 : static_cast<int64_t>(code_points_.size());
-}
+int64_t Tokenizer::vocab_size() const { return kind_ == "byte" ? 256 : static_cast<int64_t>(code_points_.size()); }
 
 std::string Tokenizer::symbols() const {
   std::string out;

@@ -12,9 +12,8 @@ Batcher::Batcher(const ImageDataset& data, int64_t batch_size, uint64_t seed, to
       seed_(seed),
       device_(device) {
   if (batches_per_epoch_ == 0) {
-    throw DataError(data.origin + ": data.batch_size " + std::to_string(batch_size) +
-                    " is larger than the data set (" + std::to_string(data.images.size(0)) +
-                    " examples)");
+    throw DataError(data.origin + ": data.batch_size " + std::to_string(batch_size) + " is larger than the data set (" +
+                    std::to_string(data.images.size(0)) + " examples)");
   }
 }
 
@@ -29,7 +28,7 @@ Batch Batcher::batch_at(int64_t step) {
   const torch::Tensor idx = perm_.narrow(0, (step % batches_per_epoch_) * batch_size_, batch_size_);
   Batch batch;
   batch.x = images_.index_select(0, idx).to(torch::kFloat).mul_(2.0 / 255.0).sub_(1.0);  // (B, C, H, W)
-  if (labels_.defined()) batch.y = labels_.index_select(0, idx);                      // (B)
+  if (labels_.defined()) batch.y = labels_.index_select(0, idx);                         // (B)
   return batch;
 }
 

@@ -7,8 +7,8 @@
 
 #include <torch/torch.h>
 
-#include "data/image_dataset.h"
 #include "core/batch.h"
+#include "data/image_dataset.h"
 
 namespace gen {
 
@@ -26,7 +26,7 @@ class Batcher {
   int64_t batches_per_epoch_;
   uint64_t seed_;
   torch::Device device_;
-  torch::Tensor perm_;    // (N) int64 permutation of perm_epoch_, on the device
+  torch::Tensor perm_;  // (N) int64 permutation of perm_epoch_, on the device
   int64_t perm_epoch_ = -1;
 };
 

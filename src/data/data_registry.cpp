@@ -8,7 +8,7 @@ std::unique_ptr<DataSource> open_image_source(const Config& config, torch::Devic
 std::unique_ptr<DataSource> open_text_source(const Config& config, torch::Device device);
 
 namespace {
-// In DataKind order (checked below).
+// In DataKind order.
 const DataKindInfo kKinds[] = {
     {DataKind::kMnist, load_mnist_layout, open_image_source, true, "configs/classifier_mnist.yaml"},
     {DataKind::kFashionMnist, load_mnist_layout, open_image_source, true, "configs/classifier_fashion_mnist.yaml"},
@@ -16,14 +16,9 @@ const DataKindInfo kKinds[] = {
     {DataKind::kImageFolder, load_image_folder_kind, open_image_source, false, nullptr},
     {DataKind::kText, nullptr, open_text_source, true, nullptr},
 };
-static_assert(std::size(kKinds) == EnumNames<DataKind>::names.size(), "one row per DataKind");
 }  // namespace
 
-const DataKindInfo& data_kind_info(DataKind kind) {
-  const DataKindInfo& info = kKinds[static_cast<size_t>(kind)];
-  TORCH_CHECK(info.kind == kind, "data kind table out of order at ", enum_name(kind));
-  return info;
-}
+const DataKindInfo& data_kind_info(DataKind kind) { return enum_row(kKinds, kind, &DataKindInfo::kind); }
 
 std::unique_ptr<DataSource> open_data_source(const Config& config, torch::Device device) {
   return data_kind_info(config.data.kind).open(config, device);

@@ -8,8 +8,8 @@
 #include <memory>
 #include <string>
 
-#include "core/data_spec.h"
 #include "core/batch.h"
+#include "core/data_spec.h"
 
 namespace gen {
 

@@ -71,8 +71,8 @@ IdxArray parse_idx(const std::vector<uint8_t>& bytes, const std::string& origin)
   }
   const uint64_t have = bytes.size() - header;
   if (have < count) {
-    throw DataError(origin + ": truncated: header says " + std::to_string(count) +
-                    " bytes of data, file has " + std::to_string(have));
+    throw DataError(origin + ": truncated: header says " + std::to_string(count) + " bytes of data, file has " +
+                    std::to_string(have));
   }
   if (have > count) {
     throw DataError(origin + ": " + std::to_string(have - count) +
@@ -82,8 +82,6 @@ IdxArray parse_idx(const std::vector<uint8_t>& bytes, const std::string& origin)
   return out;
 }
 
-IdxArray read_idx(const std::string& path) {
-  return parse_idx(read_maybe_gzip(path, kMaxIdxBytes + 64), path);
-}
+IdxArray read_idx(const std::string& path) { return parse_idx(read_maybe_gzip(path, kMaxIdxBytes + 64), path); }
 
 }  // namespace gen

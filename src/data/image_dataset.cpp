@@ -49,8 +49,9 @@ ImageDataset load_mnist_layout(const DataConfig& data) {
 }
 
 ImageDataset load_idx_files(const DataConfig& data) {
-  return sized(image_dataset_from_idx(data.root + "/" + data.images, data.labels.empty() ? "" : data.root + "/" + data.labels),
-               data);
+  return sized(
+      image_dataset_from_idx(data.root + "/" + data.images, data.labels.empty() ? "" : data.root + "/" + data.labels),
+      data);
 }
 
 ImageDataset image_dataset_from_idx(const std::string& images_path, const std::string& labels_path) {
@@ -64,16 +65,15 @@ ImageDataset image_dataset_from_idx(const std::string& images_path, const std::s
                      .permute({0, 3, 1, 2})
                      .contiguous();
   } else {
-    throw DataError(images_path + ": expected an image file with 3 or 4 dimensions, got " +
-                    std::to_string(d.size()));
+    throw DataError(images_path + ": expected an image file with 3 or 4 dimensions, got " + std::to_string(d.size()));
   }
   out.origin = images_path;
   if (!labels_path.empty()) {
     IdxArray labels = read_idx(labels_path);
     if (labels.dims.size() != 1 || labels.dims[0] != d[0]) {
-      throw DataError(labels_path + ": expected " + std::to_string(d[0]) +
-                      " labels to match " + images_path + ", got a file of shape " +
-                      std::to_string(labels.dims[0]) + (labels.dims.size() > 1 ? "x..." : ""));
+      throw DataError(labels_path + ": expected " + std::to_string(d[0]) + " labels to match " + images_path +
+                      ", got a file of shape " + std::to_string(labels.dims[0]) +
+                      (labels.dims.size() > 1 ? "x..." : ""));
     }
     out.labels = torch::from_blob(labels.data.data(), {d[0]}, torch::kUInt8).to(torch::kInt64);
     out.num_classes = out.labels.max().item<int64_t>() + 1;
@@ -149,7 +149,8 @@ ImageDataset load_image_folder(const std::string& root, int64_t size, int64_t ch
     labels.push_back(c.empty() ? -1 : classes[c]);
   }
   if (images.empty()) {
-    throw DataError(root + ": no readable PNG or JPEG images" + (skipped ? " (" + std::to_string(skipped) + " unreadable)" : ""));
+    throw DataError(root + ": no readable PNG or JPEG images" +
+                    (skipped ? " (" + std::to_string(skipped) + " unreadable)" : ""));
   }
   const auto n = static_cast<int64_t>(images.size());
   ImageDataset out;
@@ -165,7 +166,8 @@ ImageDataset load_image_folder(const std::string& root, int64_t size, int64_t ch
   } else if (!classes.empty()) {
     spdlog::warn("{}: some images are not in a class sub-folder; training without labels", root);
   }
-  out.origin = root + " (" + std::to_string(n) + " images" + (skipped ? ", " + std::to_string(skipped) + " skipped" : "") +
+  out.origin = root + " (" + std::to_string(n) + " images" +
+               (skipped ? ", " + std::to_string(skipped) + " skipped" : "") +
                (labelled ? ", " + std::to_string(out.num_classes) + " classes" : "") + ")";
   return out;
 }

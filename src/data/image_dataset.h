@@ -13,7 +13,7 @@ struct ImageDataset {
   torch::Tensor images;  // (N, C, H, W) uint8
   torch::Tensor labels;  // (N) int64, or undefined when the source has none
   int64_t num_classes = 0;
-  std::string origin;    // what was read, for the log
+  std::string origin;  // what was read, for the log
 };
 
 // Loads by data.kind (the image kinds of data/data_registry.h) at data.image_size.
@@ -21,8 +21,8 @@ struct ImageDataset {
 ImageDataset load_image_dataset(const DataConfig& data);
 
 // The readers of the image kinds, each at data.image_size (0 = as stored).
-ImageDataset load_mnist_layout(const DataConfig& data);       // mnist, fashion_mnist: root/{train,t10k}-*-idx?-ubyte[.gz]
-ImageDataset load_idx_files(const DataConfig& data);          // idx: root/images (+ root/labels)
+ImageDataset load_mnist_layout(const DataConfig& data);  // mnist, fashion_mnist: root/{train,t10k}-*-idx?-ubyte[.gz]
+ImageDataset load_idx_files(const DataConfig& data);     // idx: root/images (+ root/labels)
 ImageDataset load_image_folder_kind(const DataConfig& data);  // image_folder, see load_image_folder
 
 // Resizes every image to size x size with OpenCV (area filter when shrinking).

@@ -5,8 +5,8 @@
 #include <sstream>
 
 #include "config/config.h"
-#include "data/data_source.h"
 #include "core/tokenizer.h"
+#include "data/data_source.h"
 #include "util/errors.h"
 
 namespace gen {
@@ -17,7 +17,8 @@ constexpr uint64_t kMaxTextBytes = uint64_t(1) << 31;
 
 std::string read_text_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) throw DataError(path + ": cannot open text file (run scripts/get_data.sh shakespeare, or set data.root/data.file)");
+  if (!in)
+    throw DataError(path + ": cannot open text file (run scripts/get_data.sh shakespeare, or set data.root/data.file)");
   const auto size = static_cast<uint64_t>(in.tellg());
   if (size > kMaxTextBytes) throw DataError(path + ": larger than 2 GiB");
   std::string text(size, '\0');
@@ -64,7 +65,9 @@ class TextSource final : public DataSource {
            ") from " + path_;
   }
 
-  Batch batch_at(int64_t step) override { return windows(train_, seed_ * 0x9E3779B97F4A7C15ULL + uint64_t(step), batch_size_); }
+  Batch batch_at(int64_t step) override {
+    return windows(train_, seed_ * 0x9E3779B97F4A7C15ULL + uint64_t(step), batch_size_);
+  }
 
   int64_t eval_batch_count(const std::string& split) override {
     const torch::Tensor& t = split == "val" ? val_ : train_;
@@ -105,9 +108,9 @@ class TextSource final : public DataSource {
   }
 
   Batch gather(const torch::Tensor& tokens, const torch::Tensor& starts) const {
-    const torch::Tensor idx = starts.unsqueeze(1) + offsets_;          // (B, T + 1)
+    const torch::Tensor idx = starts.unsqueeze(1) + offsets_;  // (B, T + 1)
     const torch::Tensor w = tokens.index_select(0, idx.flatten()).view(idx.sizes());
-    return Batch{w.narrow(1, 0, block_), w.narrow(1, 1, block_)};     // inputs (B, T), targets (B, T)
+    return Batch{w.narrow(1, 0, block_), w.narrow(1, 1, block_)};  // inputs (B, T), targets (B, T)
   }
 
   std::string path_;

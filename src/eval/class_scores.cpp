@@ -14,7 +14,8 @@ InceptionScore inception_score(const torch::Tensor& probs, int64_t splits) {
     const torch::Tensor part = p.narrow(0, begin, end - begin);
     const torch::Tensor marginal = part.mean(0, /*keepdim=*/true);
     // 0 * log 0 = 0: xlogy-style masking so confident one-hot rows are finite.
-    const torch::Tensor kl = torch::where(part > 0, part * (part.log() - marginal.log()), torch::zeros_like(part)).sum(1);
+    const torch::Tensor kl =
+        torch::where(part > 0, part * (part.log() - marginal.log()), torch::zeros_like(part)).sum(1);
     scores.push_back(std::exp(kl.mean().item<double>()));
   }
   return mean_std(scores);

@@ -1,6 +1,5 @@
 #include "eval/distances.h"
 
-
 #include <algorithm>
 #include <cmath>
 
@@ -29,7 +28,8 @@ double frechet_distance(const FeatureStats& a, const FeatureStats& b) {
   const torch::Tensor m = root_a.mm(b.cov).mm(root_a);
   const torch::Tensor eig = at::linalg_eigvalsh((m + m.t()) * 0.5, "L").clamp_min(0);
   const double mean_term = (a.mean - b.mean).pow(2).sum().item<double>();
-  const double trace_term = a.cov.trace().item<double>() + b.cov.trace().item<double>() - 2 * eig.sqrt().sum().item<double>();
+  const double trace_term =
+      a.cov.trace().item<double>() + b.cov.trace().item<double>() - 2 * eig.sqrt().sum().item<double>();
   return std::max(0.0, mean_term + trace_term);
 }
 

@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-
 #include "config/config.h"
 #include "data/data_registry.h"
 #include "models/capabilities.h"
@@ -15,7 +14,8 @@ namespace gen {
 
 namespace F = torch::nn::functional;
 
-FeatureNet::FeatureNet(const std::string& checkpoint_path, torch::Device device) : path_(checkpoint_path), device_(device) {
+FeatureNet::FeatureNet(const std::string& checkpoint_path, torch::Device device)
+    : path_(checkpoint_path), device_(device) {
   Checkpoint ckpt = open_checkpoint(checkpoint_path, device);
   // Building the network draws initial weights from the global generator; a run that loads a
   // feature net must train exactly as one that does not.
@@ -25,7 +25,8 @@ FeatureNet::FeatureNet(const std::string& checkpoint_path, torch::Device device)
   global.set_state(rng_state);
   classifier_ = model_->classifier();
   if (!classifier_) {
-    throw UsageError(checkpoint_path + ": a feature network must be a model.kind classifier checkpoint, this one is model.kind " +
+    throw UsageError(checkpoint_path +
+                     ": a feature network must be a model.kind classifier checkpoint, this one is model.kind " +
                      ckpt.config.model.kind);
   }
   load_model_state(ckpt, *model_);
@@ -40,8 +41,8 @@ FeatureNet::~FeatureNet() = default;
 
 FeatureNet::Result FeatureNet::run(const torch::Tensor& images) {
   if (images.size(1) != spec_.channels) {
-    throw UsageError(path_ + ": the feature network takes " + std::to_string(spec_.channels) + "-channel images, these have " +
-                     std::to_string(images.size(1)));
+    throw UsageError(path_ + ": the feature network takes " + std::to_string(spec_.channels) +
+                     "-channel images, these have " + std::to_string(images.size(1)));
   }
   constexpr int64_t kBatch = 500;
   std::vector<torch::Tensor> features, probs;
@@ -67,8 +68,9 @@ std::string find_feature_net(const Config& config, const std::string& explicit_p
   if (path.empty() || path == "auto") {
     path = config.out_dir + "/classifier_" + enum_name(config.data.kind) + "/checkpoints/latest.pt";
     if (!target_exists(path)) {
-      throw UsageError("image figures need a feature network and " + path + " does not exist: train one with `gen train " +
-                       train_hint + "`, then pass --features CKPT or set eval.features");
+      throw UsageError("image figures need a feature network and " + path +
+                       " does not exist: train one with `gen train " + train_hint +
+                       "`, then pass --features CKPT or set eval.features");
     }
   } else if (!target_exists(path)) {
     throw UsageError(path + ": feature network checkpoint not found (train one with `gen train " + train_hint + "`)");

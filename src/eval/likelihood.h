@@ -12,8 +12,8 @@ class LikelihoodModel;
 struct LikelihoodFigures {
   int64_t examples = 0;
   int64_t k = 0;
-  double neg_elbo = 0;  // -ELBO from the same K samples (Monte Carlo), nats per example
-  double nll_iwae = 0;  // -IWAE bound: an upper bound on -log p(x), nats per example
+  double neg_elbo = 0;      // -ELBO from the same K samples (Monte Carlo), nats per example
+  double nll_iwae = 0;      // -IWAE bound: an upper bound on -log p(x), nats per example
   double bits_per_dim = 0;  // nll_iwae / (dims * ln 2)
 };
 

@@ -41,9 +41,11 @@ void QualityEvaluator::add_image_figures(const QualityBudget& budget, EvalReport
   }
   const ImageReference& ref = it->second;
   if (ref.real.features.size(0) < 2) return;  // no held-out images to compare with
-  const FeatureNet::Result samples = features_->run(generate_images(model_, budget.samples, budget.seed, budget.use_ema));
+  const FeatureNet::Result samples =
+      features_->run(generate_images(model_, budget.samples, budget.seed, budget.use_ema));
   const ImageFigures f = image_figures(samples, ref, budget.seed);
-  const std::string vs = std::to_string(f.n) + " samples vs " + std::to_string(ref.real.features.size(0)) + " held-out images";
+  const std::string vs =
+      std::to_string(f.n) + " samples vs " + std::to_string(ref.real.features.size(0)) + " held-out images";
   report.add("fid_" + tag, f.fid, "Frechet distance in " + tag + " features, " + vs + " (lower is better)");
   report.add("kid_" + tag, f.kid.mean, "kernel distance (cubic kernel) in " + tag + " features, mean of 50 subsets");
   report.add("kid_" + tag + "_std", f.kid.std, "its standard deviation over the subsets", Better::kNeither);

@@ -18,7 +18,7 @@ class DataSource;
 class GenerativeModel;
 
 struct QualityBudget {
-  int64_t samples = 10000;  // generated images, and real images on the other side of each comparison
+  int64_t samples = 10000;    // generated images, and real images on the other side of each comparison
   int64_t iw_samples = 1000;  // importance samples per example for the IWAE bound; 0 = skip it
   int64_t iw_examples = 0;    // held-out examples the IWAE bound covers; 0 = the whole split
   bool real_baseline = true;  // also the real-vs-real figures (train split vs held-out split)

@@ -44,11 +44,13 @@ std::string report_json(const EvalReport& report) {
   }
   out += "\n  },\n  \"figures\": {";
   for (size_t i = 0; i < report.figures.size(); ++i) {
-    out += (i ? ",\n    " : "\n    ") + json_string(report.figures[i].name) + ": " + json_number(report.figures[i].value);
+    out +=
+        (i ? ",\n    " : "\n    ") + json_string(report.figures[i].name) + ": " + json_number(report.figures[i].value);
   }
   out += "\n  },\n  \"meaning\": {";
   for (size_t i = 0; i < report.figures.size(); ++i) {
-    out += (i ? ",\n    " : "\n    ") + json_string(report.figures[i].name) + ": " + json_string(report.figures[i].meaning);
+    out += (i ? ",\n    " : "\n    ") + json_string(report.figures[i].name) + ": " +
+           json_string(report.figures[i].meaning);
   }
   return out + "\n  }\n}\n";
 }

@@ -92,7 +92,8 @@ void write_checkpoint(const std::string& path, const Config& config, const DataS
   archive.write("gen/program_version", c10::IValue(std::string(GEN_VERSION)));
   archive.write("gen/config", c10::IValue(config_to_yaml(config, false)));
   archive.write("gen/data_spec", torch::tensor({data.channels, data.height, data.width, data.num_classes,
-                                               data.vocab_size, data.block_size}, torch::kInt64));
+                                                data.vocab_size, data.block_size},
+                                               torch::kInt64));
   archive.write("gen/tokenizer", c10::IValue(data.tokenizer));
   archive.write("gen/vocabulary", c10::IValue(data.vocabulary));
   archive.write("gen/step", c10::IValue(step));
@@ -136,8 +137,9 @@ Checkpoint open_checkpoint(const std::string& path, torch::Device device) {
 
   if (data.size() < sizeof kMagic || !std::equal(kMagic, kMagic + sizeof kMagic, data.begin())) {
     if (data.compare(0, 2, "PK") == 0) {
-      throw CheckpointError(path + ": a bare archive without gen's checksummed header (checkpoint format 1, written "
-                                   "before gen 0.1.0 was released): no longer read");
+      throw CheckpointError(path +
+                            ": a bare archive without gen's checksummed header (checkpoint format 1, written "
+                            "before gen 0.1.0 was released): no longer read");
     }
     throw CheckpointError(path + ": not a gen checkpoint (unknown file signature)");
   }
@@ -146,8 +148,8 @@ Checkpoint open_checkpoint(const std::string& path, torch::Device device) {
   if (format > uint64_t(kCheckpointFormat)) throw newer_format(path, format);
   const uint64_t length = data.size() - kHeaderSize;
   if (length != want) {
-    throw CheckpointError(path + ": truncated or padded: header says " + std::to_string(want) + " payload bytes, file has " +
-                          std::to_string(length));
+    throw CheckpointError(path + ": truncated or padded: header says " + std::to_string(want) +
+                          " payload bytes, file has " + std::to_string(length));
   }
   if (crc32_of(data.data() + kHeaderSize, length) != uint32_t(get_le(data, 20, 4))) {
     throw CheckpointError(path + ": corrupted: checksum mismatch (the file changed after it was written)");
@@ -197,8 +199,7 @@ Checkpoint open_checkpoint(const std::string& path, torch::Device device) {
   } catch (const Error&) {
     throw;
   } catch (const c10::Error& e) {
-    throw CheckpointError(path + ": damaged gen checkpoint header (" +
-                          first_line(e.what_without_backtrace()) + ")");
+    throw CheckpointError(path + ": damaged gen checkpoint header (" + first_line(e.what_without_backtrace()) + ")");
   } catch (const std::exception& e) {
     throw CheckpointError(path + ": damaged gen checkpoint header (" + first_line(e.what()) + ")");
   }
@@ -220,7 +221,8 @@ void restore_rng(Checkpoint& checkpoint) {
       }
     }
   } catch (const c10::Error& e) {
-    throw CheckpointError(checkpoint.path + ": no usable random-generator state (" + first_line(e.what_without_backtrace()) + ")");
+    throw CheckpointError(checkpoint.path + ": no usable random-generator state (" +
+                          first_line(e.what_without_backtrace()) + ")");
   }
 }
 

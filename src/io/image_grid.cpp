@@ -13,8 +13,8 @@ cv::Mat make_grid(const torch::Tensor& images, const GridLayout& layout) {
   TORCH_CHECK(images.dim() == 4, "make_grid expects (N, C, H, W), got ", images.sizes());
   const int64_t n = images.size(0), c = images.size(1), h = images.size(2), w = images.size(3);
   TORCH_CHECK(c == 1 || c == 3, "make_grid expects 1 or 3 channels, got ", c);
-  const int64_t nrow = layout.nrow > 0 ? std::min(layout.nrow, n)
-                                       : static_cast<int64_t>(std::ceil(std::sqrt(double(n))));
+  const int64_t nrow =
+      layout.nrow > 0 ? std::min(layout.nrow, n) : static_cast<int64_t>(std::ceil(std::sqrt(double(n))));
   const int64_t rows = (n + nrow - 1) / nrow;
   const int64_t pad = layout.padding;
   // [-1, 1] -> [0, 255] with rounding, as (N, H, W, C) uint8.
@@ -28,15 +28,13 @@ cv::Mat make_grid(const torch::Tensor& images, const GridLayout& layout) {
                                    .permute({0, 2, 3, 1})
                                    .contiguous();
   const int type = c == 1 ? CV_8UC1 : CV_8UC3;
-  cv::Mat grid(static_cast<int>(rows * (h + pad) + pad), static_cast<int>(nrow * (w + pad) + pad),
-               type, cv::Scalar::all(layout.pad_value));
+  cv::Mat grid(static_cast<int>(rows * (h + pad) + pad), static_cast<int>(nrow * (w + pad) + pad), type,
+               cv::Scalar::all(layout.pad_value));
   for (int64_t i = 0; i < n; ++i) {
     const int64_t r = i / nrow, col = i % nrow;
-    cv::Mat tile(static_cast<int>(h), static_cast<int>(w), type,
-                 const_cast<uint8_t*>(pixels[i].data_ptr<uint8_t>()));
-    cv::Mat dst = grid(cv::Rect(static_cast<int>(pad + col * (w + pad)),
-                                static_cast<int>(pad + r * (h + pad)), static_cast<int>(w),
-                                static_cast<int>(h)));
+    cv::Mat tile(static_cast<int>(h), static_cast<int>(w), type, const_cast<uint8_t*>(pixels[i].data_ptr<uint8_t>()));
+    cv::Mat dst = grid(cv::Rect(static_cast<int>(pad + col * (w + pad)), static_cast<int>(pad + r * (h + pad)),
+                                static_cast<int>(w), static_cast<int>(h)));
     if (c == 3) {
       cv::cvtColor(tile, dst, cv::COLOR_RGB2BGR);
     } else {

@@ -16,7 +16,8 @@ torch::Tensor augment(const torch::Tensor& x, const AugmentOptions& a) {  // (B,
     const int64_t t = a.translate_px;
     const torch::Tensor padded = F::pad(out, F::PadFuncOptions({t, t, t, t}).value(-1.0));  // background is -1
     const torch::Tensor sy = torch::randint(0, 2 * t + 1, {b, 1}, idx), sx = torch::randint(0, 2 * t + 1, {b, 1}, idx);
-    const torch::Tensor rows = (torch::arange(h, idx).unsqueeze(0) + sy).view({b, 1, h, 1}).expand({b, c, h, w + 2 * t});
+    const torch::Tensor rows =
+        (torch::arange(h, idx).unsqueeze(0) + sy).view({b, 1, h, 1}).expand({b, c, h, w + 2 * t});
     const torch::Tensor cols = (torch::arange(w, idx).unsqueeze(0) + sx).view({b, 1, 1, w}).expand({b, c, h, w});
     out = padded.gather(2, rows).gather(3, cols);
   }

@@ -16,7 +16,8 @@ struct AugmentOptions {
   template <class V>
   void visit(V& v) {
     v("hflip", hflip, "flip each image left-right with probability 1/2");
-    v("translate_px", translate_px, Doc("shift each image by up to this many pixels in x and y (background fill)").range(0, 64));
+    v("translate_px", translate_px,
+      Doc("shift each image by up to this many pixels in x and y (background fill)").range(0, 64));
     v("noise_std", noise_std, Doc("add Gaussian noise of this standard deviation").range(0, 10));
   }
   bool any() const { return hflip || translate_px > 0 || noise_std > 0; }

@@ -57,7 +57,9 @@ struct ClassifierNetImpl : nn::Module {
   }
 
   torch::Tensor features(const torch::Tensor& x) { return body->forward(x); }  // (B, C, H, W) -> (B, features)
-  torch::Tensor forward(const torch::Tensor& x) { return head->forward(drop->forward(features(x))); }  // -> logits (B, K)
+  torch::Tensor forward(const torch::Tensor& x) {
+    return head->forward(drop->forward(features(x)));
+  }  // -> logits (B, K)
 
   nn::Sequential body{nullptr};
   nn::Dropout drop{nullptr};
@@ -81,7 +83,8 @@ class Classifier final : public GenerativeModel, public ImageClassifier {
     return opt_.train(batch, accumulate_, [&](const Batch& micro) {
       const torch::Tensor logits = net_->forward(o_.augment.any() ? augment(micro.x, o_.augment) : micro.x);
       const torch::Tensor loss = F::cross_entropy(logits, micro.y);
-      return std::make_pair(loss, Metrics{{"loss", loss.detach()}, {"acc", accuracy(logits, micro.y), Better::kHigher}});
+      return std::make_pair(loss,
+                            Metrics{{"loss", loss.detach()}, {"acc", accuracy(logits, micro.y), Better::kHigher}});
     });
   }
 
@@ -128,12 +131,14 @@ std::unique_ptr<GenerativeModel> build_classifier(const ModelContext& ctx, const
     throw ConfigError(ctx.config.source.file + ": model.kind classifier needs image data");
   }
   if (ctx.data.num_classes < 2) {
-    throw ConfigError(ctx.config.source.file + ": model.kind classifier needs labelled images (data.kind mnist, fashion_mnist, "
+    throw ConfigError(ctx.config.source.file +
+                      ": model.kind classifier needs labelled images (data.kind mnist, fashion_mnist, "
                       "idx with data.labels, or image_folder with one sub-folder per class)");
   }
   if (ctx.data.height % 4 != 0 || ctx.data.width % 4 != 0) {
-    throw ConfigError(ctx.config.source.file + ": model.kind classifier needs image sides divisible by 4; the data is " +
-                      std::to_string(ctx.data.height) + "x" + std::to_string(ctx.data.width) + " (set data.image_size)");
+    throw ConfigError(
+        ctx.config.source.file + ": model.kind classifier needs image sides divisible by 4; the data is " +
+        std::to_string(ctx.data.height) + "x" + std::to_string(ctx.data.width) + " (set data.image_size)");
   }
   return std::make_unique<Classifier>(ctx, o);
 }

@@ -61,14 +61,24 @@ struct DcganOptions {
       "normalisation in D: auto = batch, or layer with the gradient penalty (a penalty per example must not depend on "
       "batch statistics); spectral: every D conv divided by its largest singular value (SNGAN)");
     v("gp_weight", gp_weight, Doc("wgan-gp: weight of the gradient penalty").range(0, 1e6));
-    v("r1", r1, Doc("R1 penalty weight gamma: D's loss gains gamma/2 * E||grad_x D(x)||^2 at real images (bce and hinge; 0 = off)").range(0, 1e6));
-    v("r1_every", r1_every, Doc("lazy R1 (StyleGAN2): the penalty only every N-th step, weighted N times, for about the same effect at 1/N of its cost").range(1, 1000));
+    v("r1", r1,
+      Doc("R1 penalty weight gamma: D's loss gains gamma/2 * E||grad_x D(x)||^2 at real images "
+          "(bce and hinge; 0 = off)")
+          .range(0, 1e6));
+    v("r1_every", r1_every,
+      Doc("lazy R1 (StyleGAN2): the penalty only every N-th step, weighted N times, for about the same effect at 1/N "
+          "of its cost")
+          .range(1, 1000));
     v("n_critic", n_critic, Doc("critic steps per generator step; the batch is split between them").range(1, 100));
     v("conditional", conditional, "class-conditional G and D (needs labelled data); gen sample --class N");
     v("latent_codes", latent_codes,
-      Doc("InfoGAN: G also gets a one-hot code drawn uniformly from this many values, and a head on D's features learns "
-          "to tell the code back from the image, without labels (0 = off)").range(0, 4096));
-    v("info_weight", info_weight, Doc("latent_codes: weight of the code's cross-entropy (the mutual-information bound) in the losses of G and of D's head").range(0, 1e6));
+      Doc("InfoGAN: G also gets a one-hot code drawn uniformly from this many values, and a head on D's features "
+          "learns to tell the code back from the image, without labels (0 = off)")
+          .range(0, 4096));
+    v("info_weight", info_weight,
+      Doc("latent_codes: weight of the code's cross-entropy (the mutual-information bound) in the losses of G and of "
+          "D's head")
+          .range(0, 1e6));
     v.section("augment", augment, "augmentation of every batch D sees (real and generated)");
   }
 
@@ -132,7 +142,7 @@ struct DiscriminatorImpl : nn::Module {
         case DNorm::kLayer:
           net->push_back(nn::GroupNorm(nn::GroupNormOptions(1, ch * 2)));  // LayerNorm over (C, H, W)
           break;
-        case DNorm::kAuto:  // resolved by critic_norm()
+        case DNorm::kAuto:      // resolved by critic_norm()
         case DNorm::kSpectral:  // in the convolutions
         case DNorm::kNone:
           break;
@@ -156,7 +166,7 @@ struct DiscriminatorImpl : nn::Module {
   };
 
   Output forward(const torch::Tensor& x, const torch::Tensor& y) {  // (B, C, S, S), (B) labels or undefined
-    const torch::Tensor h = net->forward(x);  // (B, ch, 4, 4)
+    const torch::Tensor h = net->forward(x);                        // (B, ch, 4, 4)
     Output out;
     out.score = (head ? head->forward(h) : sn_head->forward(h)).view({x.size(0)});
     if (embed) out.score = out.score + (embed->forward(y) * h.sum({2, 3})).sum(1);  // projection
@@ -192,8 +202,11 @@ class Dcgan final : public GenerativeModel {
         rule_(gan_loss_rule(o.loss)),
         device_(ctx.device),
         classes_(o.conditional ? ctx.data.num_classes : 0),
-        generator_(ready(Generator(o.latent_dim + one_hot_width(), o.g_channels, ctx.data.channels, ctx.data.height), device_)),
-        discriminator_(ready(Discriminator(o.d_channels, ctx.data.channels, ctx.data.height, o.critic_norm(), classes_, o.latent_codes), device_)),
+        generator_(ready(Generator(o.latent_dim + one_hot_width(), o.g_channels, ctx.data.channels, ctx.data.height),
+                         device_)),
+        discriminator_(ready(
+            Discriminator(o.d_channels, ctx.data.channels, ctx.data.height, o.critic_norm(), classes_, o.latent_codes),
+            device_)),
         opt_g_(*generator_, ctx.config, /*use_ema=*/true),
         opt_d_(*discriminator_, ctx.config, /*use_ema=*/false),
         noise_bank_(noise_bank(uint64_t(ctx.config.seed) + 0x5eed, ctx.config.train.n_samples, o.latent_dim)) {}
@@ -214,7 +227,8 @@ class Dcgan final : public GenerativeModel {
     for (int64_t k = 0; k < o_.n_critic; ++k) {
       const torch::Tensor& real = reals[size_t(k)];  // (B, C, S, S)
       y = classes_ > 0 ? labels[size_t(k)] : torch::Tensor();
-      code = o_.latent_codes > 0 ? torch::randint(o_.latent_codes, {real.size(0)}, real.options().dtype(torch::kInt64)) : torch::Tensor();
+      code = o_.latent_codes > 0 ? torch::randint(o_.latent_codes, {real.size(0)}, real.options().dtype(torch::kInt64))
+                                 : torch::Tensor();
       const bool last = k + 1 == o_.n_critic;
       {
         // Only the last critic step's fakes are reused by G, so only they keep a graph.
@@ -241,7 +255,8 @@ class Dcgan final : public GenerativeModel {
       }
       torch::Tensor r1;
       if (r1_now) {
-        const torch::Tensor grad = torch::autograd::grad({d_real.sum()}, {real_in}, {}, /*retain_graph=*/true, /*create_graph=*/true)[0];
+        const torch::Tensor grad =
+            torch::autograd::grad({d_real.sum()}, {real_in}, {}, /*retain_graph=*/true, /*create_graph=*/true)[0];
         r1 = grad.pow(2).flatten(1).sum(1).mean();
         loss_d = loss_d + 0.5 * o_.r1 * double(o_.r1_every) * r1;
       }
@@ -283,9 +298,12 @@ class Dcgan final : public GenerativeModel {
     torch::Tensor y;  // class labels or latent codes; both are laid out one value per row
     if (const int64_t values = one_hot_width(); values > 0) {
       if (request.label >= values) {
-        throw UsageError("--class " + std::to_string(request.label) +
-                         (classes_ > 0 ? ": the model knows classes 0 to " : ": the model's latent code (model.latent_codes, learnt without labels) takes values 0 to ") +
-                         std::to_string(values - 1));
+        throw UsageError(
+            "--class " + std::to_string(request.label) +
+            (classes_ > 0
+                 ? ": the model knows classes 0 to "
+                 : ": the model's latent code (model.latent_codes, learnt without labels) takes values 0 to ") +
+            std::to_string(values - 1));
       }
       if (request.label >= 0) {
         y = torch::full({n}, request.label, torch::kInt64);
@@ -349,7 +367,8 @@ class Dcgan final : public GenerativeModel {
     const torch::Tensor eps = torch::rand({real.size(0), 1, 1, 1}, real.options());
     const torch::Tensor x_hat = (eps * real + (1 - eps) * fake).requires_grad_(true);
     const torch::Tensor score = critic(x_hat, y).score;
-    const torch::Tensor grad = torch::autograd::grad({score.sum()}, {x_hat}, {}, /*retain_graph=*/true, /*create_graph=*/true)[0];
+    const torch::Tensor grad =
+        torch::autograd::grad({score.sum()}, {x_hat}, {}, /*retain_graph=*/true, /*create_graph=*/true)[0];
     return (grad.flatten(1).norm(2, 1) - 1).pow(2).mean();
   }
 
@@ -375,19 +394,25 @@ std::unique_ptr<GenerativeModel> build_dcgan(const ModelContext& ctx, const Dcga
   const int64_t s = ctx.data.height;
   if (ctx.data.width != s || s < 16 || (s & (s - 1)) != 0) {
     throw ConfigError(file + ": model.kind dcgan needs square images whose size is a power of two >= 16; the data is " +
-                      std::to_string(ctx.data.height) + "x" + std::to_string(ctx.data.width) + " (set data.image_size, e.g. 32)");
+                      std::to_string(ctx.data.height) + "x" + std::to_string(ctx.data.width) +
+                      " (set data.image_size, e.g. 32)");
   }
   if (ctx.config.train.accumulate != 1) {
     throw ConfigError(file + ": train.accumulate: model.kind dcgan trains D and G in turn on whole batches; use 1");
   }
   if (gan_loss_rule(o.loss).gradient_penalty && o.critic_norm() == DNorm::kBatch) {
-    throw ConfigError(file + ": model.d_norm: batch norm makes the gradient penalty of wgan-gp depend on the batch; use layer or none");
+    throw ConfigError(
+        file +
+        ": model.d_norm: batch norm makes the gradient penalty of wgan-gp depend on the batch; use layer or none");
   }
   if (gan_loss_rule(o.loss).gradient_penalty && o.r1 > 0) {
-    throw ConfigError(file + ": model.r1: wgan-gp already penalises D's gradient (gp_weight); set r1 to 0 or use loss bce or hinge");
+    throw ConfigError(
+        file + ": model.r1: wgan-gp already penalises D's gradient (gp_weight); set r1 to 0 or use loss bce or hinge");
   }
   if (o.conditional && o.latent_codes > 0) {
-    throw ConfigError(file + ": model.latent_codes: a conditional model already gets the class; use one of conditional and latent_codes");
+    throw ConfigError(
+        file +
+        ": model.latent_codes: a conditional model already gets the class; use one of conditional and latent_codes");
   }
   if (o.conditional && ctx.data.num_classes < 2) {
     throw ConfigError(file + ": model.conditional needs labelled data; this data has no class labels");

@@ -21,26 +21,23 @@ torch::Tensor wasserstein_d(const torch::Tensor& d_real, const torch::Tensor& d_
 }
 torch::Tensor mean_score_g(const torch::Tensor& d_gen) { return -d_gen.mean(); }
 
-// In GanLoss order (checked below).
+// In GanLoss order.
 const GanLossRule kRules[] = {
     {GanLoss::kBce, "non-saturating GAN loss on logits", bce_d, bce_g, true, false},
-    {GanLoss::kHinge, "hinge loss (D: relu(1 - real) + relu(1 + fake); G: -score)", hinge_d, mean_score_g, false, false},
-    {GanLoss::kWganGp, "Wasserstein loss with a gradient penalty on interpolates (gp_weight)", wasserstein_d, mean_score_g,
-     false, true},
+    {GanLoss::kHinge, "hinge loss (D: relu(1 - real) + relu(1 + fake); G: -score)", hinge_d, mean_score_g, false,
+     false},
+    {GanLoss::kWganGp, "Wasserstein loss with a gradient penalty on interpolates (gp_weight)", wasserstein_d,
+     mean_score_g, false, true},
 };
-static_assert(std::size(kRules) == EnumNames<GanLoss>::names.size(), "one row per GanLoss");
 
 }  // namespace
 
-const GanLossRule& gan_loss_rule(GanLoss loss) {
-  const GanLossRule& rule = kRules[static_cast<size_t>(loss)];
-  TORCH_CHECK(rule.loss == loss, "GAN loss table out of order at ", enum_name(loss));
-  return rule;
-}
+const GanLossRule& gan_loss_rule(GanLoss loss) { return enum_row(kRules, loss, &GanLossRule::loss); }
 
 std::string gan_loss_help() {
   std::string help;
-  for (const GanLossRule& rule : kRules) help += (help.empty() ? "" : "; ") + enum_name(rule.loss) + ": " + rule.summary;
+  for (const GanLossRule& rule : kRules)
+    help += (help.empty() ? "" : "; ") + enum_name(rule.loss) + ": " + rule.summary;
   return help;
 }
 

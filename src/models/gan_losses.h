@@ -24,7 +24,7 @@ struct GanLossRule {
   GanLoss loss;
   const char* summary;
   torch::Tensor (*d_loss)(const torch::Tensor& d_real, const torch::Tensor& d_fake);  // (B), (B) -> scalar
-  torch::Tensor (*g_loss)(const torch::Tensor& d_gen);                                 // (B) -> scalar
+  torch::Tensor (*g_loss)(const torch::Tensor& d_gen);                                // (B) -> scalar
   bool logits;            // scores are logits of "real": logged as mean probabilities
   bool gradient_penalty;  // D's loss takes the gradient penalty on interpolates (gp_weight)
 };

@@ -12,8 +12,8 @@
 
 #include "core/batch.h"
 #include "core/data_spec.h"
-#include "core/sample.h"
 #include "core/metrics.h"
+#include "core/sample.h"
 
 namespace gen {
 
@@ -68,8 +68,7 @@ class GenerativeModel {
 };
 
 // Builds config.model.kind (options already resolved) for data of this shape on `device`.
-std::unique_ptr<GenerativeModel> build_model(const Config& config, const DataSpec& data,
-                                             torch::Device device);
+std::unique_ptr<GenerativeModel> build_model(const Config& config, const DataSpec& data, torch::Device device);
 
 // Sum of numel over a module's parameters.
 int64_t count_parameters(const torch::nn::Module& module);

@@ -58,13 +58,12 @@ const ModelKind& find_model_kind(const Config& config) {
   std::string list;
   for (const auto& n : names) list += (list.empty() ? "" : "|") + n;
   const std::string near = nearest_word(config.model.kind, names);
-  throw ConfigError(describe_location(&config.source, YAML::Node(), "model.kind") + ": model.kind: unknown model kind '" + config.model.kind +
-                    "'" + (near.empty() ? "" : " (did you mean '" + near + "'?)") +
-                    "; registered kinds: " + list);
+  throw ConfigError(describe_location(&config.source, YAML::Node(), "model.kind") +
+                    ": model.kind: unknown model kind '" + config.model.kind + "'" +
+                    (near.empty() ? "" : " (did you mean '" + near + "'?)") + "; registered kinds: " + list);
 }
 
-std::unique_ptr<GenerativeModel> build_model(const Config& config, const DataSpec& data,
-                                             torch::Device device) {
+std::unique_ptr<GenerativeModel> build_model(const Config& config, const DataSpec& data, torch::Device device) {
   return find_model_kind(config).build(ModelContext{config, data, device});
 }
 

@@ -45,10 +45,10 @@ template <class Options>
 void register_family(std::string kind, std::string summary, CpuWorkload (*workload)(const Options&),
                      std::unique_ptr<GenerativeModel> (*build)(const ModelContext&, const Options&)) {
   auto options_of = [](const Config& c) { return read_model_options<Options>(c.model.options, &c.source); };
-  register_model(ModelKind{std::move(kind), std::move(summary),
-                           [workload, options_of](const Config& c) { return workload(options_of(c)); },
-                           resolve_model_options_as<Options>, model_option_lines<Options>,
-                           [build, options_of](const ModelContext& ctx) { return build(ctx, options_of(ctx.config)); }});
+  register_model(ModelKind{
+      std::move(kind), std::move(summary), [workload, options_of](const Config& c) { return workload(options_of(c)); },
+      resolve_model_options_as<Options>, model_option_lines<Options>,
+      [build, options_of](const ModelContext& ctx) { return build(ctx, options_of(ctx.config)); }});
 }
 
 // Throws ConfigError naming the nearest registered kind.

@@ -53,9 +53,12 @@ TORCH_MODULE(Norm);
 
 struct AttentionImpl : torch::nn::Module {
   AttentionImpl(const TransformerOptions& o, int64_t block)
-      : n_head(o.n_head), dropout(o.dropout),
-        c_attn(register_module("c_attn", torch::nn::Linear(torch::nn::LinearOptions(o.n_embd, 3 * o.n_embd).bias(o.bias)))),
-        c_proj(register_module("c_proj", torch::nn::Linear(torch::nn::LinearOptions(o.n_embd, o.n_embd).bias(o.bias)))) {
+      : n_head(o.n_head),
+        dropout(o.dropout),
+        c_attn(register_module("c_attn",
+                               torch::nn::Linear(torch::nn::LinearOptions(o.n_embd, 3 * o.n_embd).bias(o.bias)))),
+        c_proj(
+            register_module("c_proj", torch::nn::Linear(torch::nn::LinearOptions(o.n_embd, o.n_embd).bias(o.bias)))) {
 #if TORCH_VERSION_MAJOR < 2
     // Additive causal mask for the unfused attention; not a buffer, so checkpoints do not carry it.
     mask = torch::full({block, block}, -INFINITY).triu(1);
@@ -96,7 +99,8 @@ struct BlockImpl : torch::nn::Module {
         attn(register_module("attn", Attention(o, block))),
         ln_2(register_module("ln_2", Norm(o.n_embd, o.bias))),
         c_fc(register_module("c_fc", torch::nn::Linear(torch::nn::LinearOptions(o.n_embd, 4 * o.n_embd).bias(o.bias)))),
-        c_proj(register_module("c_proj", torch::nn::Linear(torch::nn::LinearOptions(4 * o.n_embd, o.n_embd).bias(o.bias)))),
+        c_proj(register_module("c_proj",
+                               torch::nn::Linear(torch::nn::LinearOptions(4 * o.n_embd, o.n_embd).bias(o.bias)))),
         dropout(o.dropout) {}
 
   torch::Tensor forward(torch::Tensor x) {  // (B, T, C)
@@ -115,7 +119,8 @@ TORCH_MODULE(Block);
 
 struct GptImpl : torch::nn::Module {
   GptImpl(const TransformerOptions& o, int64_t vocab, int64_t block)
-      : block_size(block), dropout(o.dropout),
+      : block_size(block),
+        dropout(o.dropout),
         tok_emb(register_module("tok_emb", torch::nn::Embedding(vocab, o.n_embd))),
         pos_emb(register_module("pos_emb", torch::nn::Embedding(block, o.n_embd))),
         blocks(register_module("blocks", torch::nn::ModuleList())),
@@ -195,7 +200,8 @@ class Transformer final : public GenerativeModel {
     for (int64_t i = 0; i < tokens; ++i) {
       const int64_t start = std::max<int64_t>(0, int64_t(ids.size()) - net_->block_size);
       const torch::Tensor ctx = torch::tensor(std::vector<int64_t>(ids.begin() + start, ids.end()), torch::kInt64)
-                                    .to(device_).unsqueeze(0);                        // (1, T)
+                                    .to(device_)
+                                    .unsqueeze(0);                                                        // (1, T)
       torch::Tensor logits = net_->forward(ctx).select(1, -1).squeeze(0).to(torch::kCPU, torch::kFloat);  // (V)
       ids.push_back(pick(logits, text_request, gen));
     }
@@ -255,8 +261,9 @@ std::unique_ptr<GenerativeModel> build_transformer(const ModelContext& ctx, cons
 }  // namespace
 
 void register_transformer() {
-  register_family<TransformerOptions>("transformer", "decoder-only GPT language model (text)",
-                                      [](const TransformerOptions&) { return CpuWorkload::kMatmul; }, build_transformer);
+  register_family<TransformerOptions>(
+      "transformer", "decoder-only GPT language model (text)",
+      [](const TransformerOptions&) { return CpuWorkload::kMatmul; }, build_transformer);
 }
 
 }  // namespace gen

@@ -55,13 +55,15 @@ struct VaeOptions {
     v("arch", arch, "encoder/decoder shape");
     v("hidden", hidden, Doc("width of the hidden layer (mlp) or of the dense layer (conv)").range(1, 65536));
     v("latent_dim", latent_dim, Doc("size of z").range(1, 4096));
-    v("channels", channels, Doc("conv: channels of the first conv layer (the second has twice as many)").range(1, 1024));
+    v("channels", channels,
+      Doc("conv: channels of the first conv layer (the second has twice as many)").range(1, 1024));
     v("likelihood", likelihood, "p(x|z): bernoulli (pixels in [0,1] as probabilities) or gaussian");
     v("learn_scale", learn_scale, "gaussian: learn one log-scale for all pixels (else fixed at scale)");
     v("scale", scale, Doc("gaussian: the (initial) standard deviation of p(x|z)").range(1e-4, 10));
     v("binarize", binarize, "dynamic: resample binary pixels from the intensities every step (binarized MNIST)");
     v("beta", beta, Doc("weight of the KL term (beta-VAE); 1 = the ELBO").range(0, 1000));
-    v("kl_warmup_steps", kl_warmup_steps, Doc("ramp the KL weight linearly from 0 to beta over these steps").range(0, kMaxSteps));
+    v("kl_warmup_steps", kl_warmup_steps,
+      Doc("ramp the KL weight linearly from 0 to beta over these steps").range(0, kMaxSteps));
   }
 };
 
@@ -70,20 +72,25 @@ struct VaeNetImpl : nn::Module {
     const int64_t pixels = c_ * h_ * w_;
     if (o.arch == VaeArch::kMlp) {
       encoder = register_module("encoder", nn::Sequential(nn::Flatten(), nn::Linear(pixels, o.hidden), nn::ReLU()));
-      decoder = register_module("decoder", nn::Sequential(nn::Linear(o.latent_dim, o.hidden), nn::ReLU(), nn::Linear(o.hidden, pixels)));
+      decoder = register_module(
+          "decoder", nn::Sequential(nn::Linear(o.latent_dim, o.hidden), nn::ReLU(), nn::Linear(o.hidden, pixels)));
     } else {
       const int64_t c1 = o.channels, c2 = 2 * o.channels, flat = c2 * (h_ / 4) * (w_ / 4);
       auto conv = [](int64_t i, int64_t out) { return nn::Conv2d(nn::Conv2dOptions(i, out, 4).stride(2).padding(1)); };
-      auto deconv = [](int64_t i, int64_t out) { return nn::ConvTranspose2d(nn::ConvTranspose2dOptions(i, out, 4).stride(2).padding(1)); };
-      encoder = register_module("encoder", nn::Sequential(conv(c_, c1), nn::ReLU(), conv(c1, c2), nn::ReLU(), nn::Flatten(),
-                                                           nn::Linear(flat, o.hidden), nn::ReLU()));
-      decoder = register_module("decoder", nn::Sequential(nn::Linear(o.latent_dim, o.hidden), nn::ReLU(), nn::Linear(o.hidden, flat), nn::ReLU(),
-                                                           nn::Unflatten(nn::UnflattenOptions(1, {c2, h_ / 4, w_ / 4})),
-                                                           deconv(c2, c1), nn::ReLU(), deconv(c1, c_)));
+      auto deconv = [](int64_t i, int64_t out) {
+        return nn::ConvTranspose2d(nn::ConvTranspose2dOptions(i, out, 4).stride(2).padding(1));
+      };
+      encoder = register_module("encoder", nn::Sequential(conv(c_, c1), nn::ReLU(), conv(c1, c2), nn::ReLU(),
+                                                          nn::Flatten(), nn::Linear(flat, o.hidden), nn::ReLU()));
+      decoder = register_module(
+          "decoder", nn::Sequential(nn::Linear(o.latent_dim, o.hidden), nn::ReLU(), nn::Linear(o.hidden, flat),
+                                    nn::ReLU(), nn::Unflatten(nn::UnflattenOptions(1, {c2, h_ / 4, w_ / 4})),
+                                    deconv(c2, c1), nn::ReLU(), deconv(c1, c_)));
     }
     mu = register_module("mu", nn::Linear(o.hidden, o.latent_dim));
     logvar = register_module("logvar", nn::Linear(o.hidden, o.latent_dim));
-    log_scale = register_parameter("log_scale", torch::full({1}, std::log(o.scale)), o.learn_scale && o.likelihood == Likelihood::kGaussian);
+    log_scale = register_parameter("log_scale", torch::full({1}, std::log(o.scale)),
+                                   o.learn_scale && o.likelihood == Likelihood::kGaussian);
   }
 
   std::pair<torch::Tensor, torch::Tensor> encode(const torch::Tensor& x) {  // (B, C, H, W) in [0, 1] -> (B, Z) x2
@@ -114,7 +121,8 @@ class Vae final : public GenerativeModel, public LikelihoodModel {
 
   void begin_step(int64_t step, double lr) override {
     opt_.set_lr(lr);
-    kl_weight_ = o_.kl_warmup_steps > 0 ? o_.beta * std::min(1.0, double(step + 1) / double(o_.kl_warmup_steps)) : o_.beta;
+    kl_weight_ =
+        o_.kl_warmup_steps > 0 ? o_.beta * std::min(1.0, double(step + 1) / double(o_.kl_warmup_steps)) : o_.beta;
   }
 
   StepResult train_step(const Batch& batch) override {
@@ -122,7 +130,8 @@ class Vae final : public GenerativeModel, public LikelihoodModel {
     return opt_.train(batch, accumulate_, [&](const Batch& micro) {
       const Terms t = terms(prepare(micro.x, /*training=*/true));
       const torch::Tensor loss = t.recon + kl_weight_ * t.kl;
-      return std::make_pair(loss, Metrics{{"loss", (t.recon + t.kl).detach()}, {"recon", t.recon.detach()}, {"kl", t.kl.detach()}});
+      return std::make_pair(
+          loss, Metrics{{"loss", (t.recon + t.kl).detach()}, {"recon", t.recon.detach()}, {"kl", t.kl.detach()}});
     });
   }
 
@@ -140,7 +149,7 @@ class Vae final : public GenerativeModel, public LikelihoodModel {
   Bounds log_likelihood_bounds(const torch::Tensor& batch_x, int64_t k, at::Generator& generator) override {
     InferenceScope inference(*net_, opt_.ema_if(evaluate_with_ema_));
     const torch::Tensor x = prepare(batch_x, /*training=*/false);  // (B, C, H, W) in [0, 1]
-    auto [mu, logvar] = net_->encode(x);                          // (B, Z)
+    auto [mu, logvar] = net_->encode(x);                           // (B, Z)
     const int64_t b = x.size(0), zd = mu.size(1), chunk = std::max<int64_t>(1, 5000 / b);
     const torch::Tensor sd = torch::exp(0.5 * logvar), flat_x = x.reshape({1, b, -1});
     const double log2pi = std::log(2 * M_PI);
@@ -251,7 +260,8 @@ class Vae final : public GenerativeModel, public LikelihoodModel {
   torch::Tensor neg_log_px(const torch::Tensor& out, const torch::Tensor& x) const {
     switch (o_.likelihood) {
       case Likelihood::kBernoulli:
-        return F::binary_cross_entropy_with_logits(out, x, F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kNone));
+        return F::binary_cross_entropy_with_logits(
+            out, x, F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kNone));
       case Likelihood::kGaussian:
         break;
     }
@@ -280,7 +290,8 @@ std::unique_ptr<GenerativeModel> build_vae(const ModelContext& ctx, const VaeOpt
   }
   if (o.arch == VaeArch::kConv && (ctx.data.height % 4 != 0 || ctx.data.width % 4 != 0)) {
     throw ConfigError(ctx.config.source.file + ": model.arch conv needs image sides divisible by 4; the data is " +
-                      std::to_string(ctx.data.height) + "x" + std::to_string(ctx.data.width) + " (set data.image_size)");
+                      std::to_string(ctx.data.height) + "x" + std::to_string(ctx.data.width) +
+                      " (set data.image_size)");
   }
   return std::make_unique<Vae>(ctx, o);
 }

@@ -30,8 +30,8 @@ void Ema::load(torch::serialize::InputArchive& archive) {
   for (size_t i = 0; i < shadow_.size(); ++i) {
     torch::Tensor t;
     archive.read(std::to_string(i), t);
-    TORCH_CHECK(t.sizes() == shadow_[i].sizes(), "EMA tensor ", i, " has shape ", t.sizes(),
-                ", the model expects ", shadow_[i].sizes());
+    TORCH_CHECK(t.sizes() == shadow_[i].sizes(), "EMA tensor ", i, " has shape ", t.sizes(), ", the model expects ",
+                shadow_[i].sizes());
     shadow_[i].copy_(t);
   }
   torch::Tensor updates;

@@ -151,7 +151,8 @@ Metrics accumulate_gradients(const Batch& batch, int64_t parts, const NetOptimiz
       sum = std::move(metrics);
       for (Metric& m : sum) m.value = m.value.detach() / double(parts);
     } else {
-      for (size_t j = 0; j < metrics.size(); ++j) sum[j].value = sum[j].value + metrics[j].value.detach() / double(parts);
+      for (size_t j = 0; j < metrics.size(); ++j)
+        sum[j].value = sum[j].value + metrics[j].value.detach() / double(parts);
     }
   }
   return sum;

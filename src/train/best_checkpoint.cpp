@@ -22,13 +22,15 @@ BestCheckpoint::BestCheckpoint(std::string metric, std::string checkpoints_dir)
   }
 }
 
-void BestCheckpoint::offer(const MetricValues& values, int64_t step, const std::function<void(const std::string&)>& save) {
+void BestCheckpoint::offer(const MetricValues& values, int64_t step,
+                           const std::function<void(const std::string&)>& save) {
   if (metric_.empty()) return;
   auto it = std::find_if(values.begin(), values.end(), [&](const MetricValue& v) { return v.name == metric_; });
   if (it == values.end()) {
     std::string names;
     for (const MetricValue& v : values) names += (names.empty() ? "" : ", ") + v.name;
-    spdlog::warn("train.keep_best: {} is not among this run's evaluation figures ({}); no best.pt kept", metric_, names);
+    spdlog::warn("train.keep_best: {} is not among this run's evaluation figures ({}); no best.pt kept", metric_,
+                 names);
     return;
   }
   const double v = it->value;

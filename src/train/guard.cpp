@@ -27,10 +27,12 @@ int64_t Guard::take_skipped() {
 int64_t Guard::roll_back(int64_t step, const std::string& checkpoint, GenerativeModel& model, MetricsLog& metrics,
                          torch::Device device) {
   const int64_t bad = bad_in_row_;
-  const std::string what = fmt::format("{} steps in a row with a non-finite loss or gradient (up to step {})", bad, step);
+  const std::string what =
+      fmt::format("{} steps in a row with a non-finite loss or gradient (up to step {})", bad, step);
   if (rollbacks_ >= config_.max_rollbacks) {
     throw TrainingError(what + " after " + std::to_string(rollbacks_) + " rollback(s) (guard.max_rollbacks " +
-                        std::to_string(config_.max_rollbacks) + "); the newest checkpoint is intact: lower optim.lr, set " +
+                        std::to_string(config_.max_rollbacks) +
+                        "); the newest checkpoint is intact: lower optim.lr, set " +
                         "optim.grad_clip, then continue with --resume auto");
   }
   if (checkpoint.empty()) {
@@ -43,8 +45,8 @@ int64_t Guard::roll_back(int64_t step, const std::string& checkpoint, Generative
   lr_scale_ *= config_.lr_factor;
   metrics.rewind(ckpt.step);
   metrics.write(ckpt.step, {{"rollback_from", double(step)}, {"bad_steps", double(bad)}, {"lr_scale", lr_scale_}});
-  spdlog::warn("{}: rolled back to {} (step {}), learning rate now scaled by {:.3g} (rollback {} of {})", what, checkpoint,
-               ckpt.step, lr_scale_, rollbacks_, config_.max_rollbacks);
+  spdlog::warn("{}: rolled back to {} (step {}), learning rate now scaled by {:.3g} (rollback {} of {})", what,
+               checkpoint, ckpt.step, lr_scale_, rollbacks_, config_.max_rollbacks);
   return ckpt.step;
 }
 

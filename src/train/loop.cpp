@@ -197,8 +197,8 @@ class Trainer {
     std::string line;
     for (const MetricValue& m : w.means) line += fmt::format(" {} {:.4f}", m.name, m.value);
     const double eta = double(steps_ - step) / w.run_steps_per_s;
-    spdlog::info("step {}/{} |{} | lr {:.3g} | {:.2f} steps/s {:.0f} {}/s | eta {:.0f}m{:02.0f}s", step, steps_, line, lr,
-                 w.steps_per_s, items, text ? "tok" : "img", std::floor(eta / 60), std::fmod(eta, 60.0));
+    spdlog::info("step {}/{} |{} | lr {:.3g} | {:.2f} steps/s {:.0f} {}/s | eta {:.0f}m{:02.0f}s", step, steps_, line,
+                 lr, w.steps_per_s, items, text ? "tok" : "img", std::floor(eta / 60), std::fmod(eta, 60.0));
     if (const int64_t skipped = guard_->take_skipped()) {
       spdlog::warn("{} of the last {} steps had a non-finite loss or gradient and were skipped", skipped, w.steps);
       metrics_->write(step, {{"skipped_nonfinite", double(skipped)}});

@@ -10,8 +10,8 @@
 namespace gen {
 
 struct TrainOptions {
-  std::string resume;  // "" = fresh run, "auto" = newest checkpoint of the run folder if any, else a path
-  bool force = false;  // resume even when architecture or data keys changed
+  std::string resume;   // "" = fresh run, "auto" = newest checkpoint of the run folder if any, else a path
+  bool force = false;   // resume even when architecture or data keys changed
   int64_t stop_at = 0;  // > 0: stop (with a checkpoint) at this step; the schedule still spans train.steps
   // The command that started the run, overrides included, for the "continue with" hints
   // (a run named by --set name=... resumes only with that override); "" = gen train CONFIG.
@@ -19,10 +19,10 @@ struct TrainOptions {
 };
 
 struct TrainResult {
-  int64_t step = 0;          // last step trained
-  bool interrupted = false;  // stopped early by SIGINT/SIGTERM (a checkpoint was written)
+  int64_t step = 0;            // last step trained
+  bool interrupted = false;    // stopped early by SIGINT/SIGTERM (a checkpoint was written)
   bool stopped_early = false;  // reached TrainOptions::stop_at before train.steps
-  std::string checkpoint;    // newest checkpoint written
+  std::string checkpoint;      // newest checkpoint written
 };
 
 // `config` must have its model options resolved (resolve_model_options).

@@ -21,7 +21,9 @@ RunFolder::~RunFolder() {
 std::string RunFolder::resume_path(const std::string& resume) const {
   if (resume.empty()) {
     if (!latest_checkpoint().empty()) {
-      throw UsageError(dir_ + " already holds checkpoints; continue it with --resume auto, or start another run with --set name=NEW_NAME");
+      throw UsageError(
+          dir_ +
+          " already holds checkpoints; continue it with --resume auto, or start another run with --set name=NEW_NAME");
     }
     return "";
   }

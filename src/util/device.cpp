@@ -12,11 +12,12 @@ torch::Device choose_device(const std::string& spec) {
   if (spec == "cpu") return torch::Device(torch::kCPU);
   const int index = spec == "cuda" ? 0 : std::stoi(spec.substr(5));  // config checked "cuda:N"
   if (!has_cuda) {
-    throw ConfigError("device: '" + spec + "' requested, but this LibTorch build sees no CUDA GPU (use device: auto or cpu)");
+    throw ConfigError("device: '" + spec +
+                      "' requested, but this LibTorch build sees no CUDA GPU (use device: auto or cpu)");
   }
   if (index >= static_cast<int>(torch::cuda::device_count())) {
-    throw ConfigError("device: '" + spec + "' requested, but only " +
-                      std::to_string(torch::cuda::device_count()) + " CUDA device(s) are visible");
+    throw ConfigError("device: '" + spec + "' requested, but only " + std::to_string(torch::cuda::device_count()) +
+                      " CUDA device(s) are visible");
   }
   return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
 }
@@ -30,7 +31,8 @@ std::string configure_cuda_math(bool tf32, bool deterministic, const torch::Devi
     ::setenv("CUBLAS_WORKSPACE_CONFIG", ":4096:8", /*overwrite=*/0);
     at::globalContext().setBenchmarkCuDNN(false);
     at::globalContext().setDeterministicCuDNN(true);
-    at::globalContext().setDeterministicAlgorithms(true, /*warn_only=*/true);  // a warning, not an error, for an op without one
+    at::globalContext().setDeterministicAlgorithms(
+        true, /*warn_only=*/true);  // a warning, not an error, for an op without one
   }
   return std::string("CUDA math: ") +
          (tf32 ? "TF32 tensor cores for float32 matmuls and convolutions" : "full float32") +

@@ -9,13 +9,13 @@ namespace gen {
 
 enum class ExitCode : int {
   kOk = 0,
-  kFailure = 1,     // anything unexpected
-  kUsage = 2,       // command line (CLI11 uses 2 as well)
+  kFailure = 1,  // anything unexpected
+  kUsage = 2,    // command line (CLI11 uses 2 as well)
   kConfig = 3,
   kData = 4,
   kCheckpoint = 5,
   kIo = 6,
-  kTraining = 7,    // training diverged beyond what the guard may repair
+  kTraining = 7,  // training diverged beyond what the guard may repair
   kInterrupted = 130,
 };
 
@@ -25,10 +25,10 @@ class Error : public std::runtime_error {
   virtual ExitCode exit_code() const { return ExitCode::kFailure; }
 };
 
-#define GEN_DEFINE_ERROR(Name, code)                             \
-  class Name : public Error {                                    \
-   public:                                                       \
-    using Error::Error;                                          \
+#define GEN_DEFINE_ERROR(Name, code)                               \
+  class Name : public Error {                                      \
+   public:                                                         \
+    using Error::Error;                                            \
     ExitCode exit_code() const override { return ExitCode::code; } \
   };
 

@@ -14,9 +14,7 @@
 namespace gen {
 
 namespace {
-std::string temp_name(const std::string& path) {
-  return path + ".tmp." + std::to_string(::getpid());
-}
+std::string temp_name(const std::string& path) { return path + ".tmp." + std::to_string(::getpid()); }
 
 void fsync_dir(const std::string& dir) {
   const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);

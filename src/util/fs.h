@@ -24,11 +24,10 @@ void replace_symlink(const std::string& link, const std::string& target);
 // These helpers stand in for std::filesystem, which gen does not use: the pip LibTorch that CUDA
 // builds link exports its own copy of libstdc++'s std::filesystem, the dynamic linker binds gen's
 // calls to it, and its remove_all jumps to a null address (seen with torch 2.11).
-bool path_exists(const std::string& path);     // the name itself, a dangling link included
-bool target_exists(const std::string& path);   // what it names, following links
+bool path_exists(const std::string& path);    // the name itself, a dangling link included
+bool target_exists(const std::string& path);  // what it names, following links
 bool is_directory(const std::string& path);
 std::string parent_dir(const std::string& path);
-
 
 // Removes PATH and everything under it without following symbolic links; returns false when
 // something could not be removed. Never throws.

@@ -24,8 +24,7 @@ int64_t available_cpus() {
   return 1;
 }
 
-ThreadChoice choose_threads(const ThreadRequest& runtime, CpuWorkload workload, int64_t cpus,
-                            bool openblas_loaded) {
+ThreadChoice choose_threads(const ThreadRequest& runtime, CpuWorkload workload, int64_t cpus, bool openblas_loaded) {
   ThreadChoice c;
   c.cpus = cpus;
   const int64_t threads = runtime.threads.value_or(cpus);
@@ -38,11 +37,10 @@ ThreadChoice choose_threads(const ThreadRequest& runtime, CpuWorkload workload, 
   c.intra = runtime.threads ? threads : (blas_wide && openblas_loaded ? 1 : threads);
   c.blas = openblas_loaded ? runtime.blas_threads.value_or(blas_wide ? threads : 1) : 0;
   c.interop = 1;  // gen runs one graph at a time; extra inter-op threads only add wake-ups
-  c.summary = "threads: " + std::to_string(c.intra) + " OpenMP (intra-op), " +
-              std::to_string(c.interop) + " inter-op, " +
-              (openblas_loaded ? std::to_string(c.blas) + " OpenBLAS" : std::string("OpenBLAS not loaded")) +
-              "; " + std::to_string(cpus) + " CPUs available; workload " +
-              (blas_wide ? "matmul" : "convolution") +
+  c.summary = "threads: " + std::to_string(c.intra) + " OpenMP (intra-op), " + std::to_string(c.interop) +
+              " inter-op, " +
+              (openblas_loaded ? std::to_string(c.blas) + " OpenBLAS" : std::string("OpenBLAS not loaded")) + "; " +
+              std::to_string(cpus) + " CPUs available; workload " + (blas_wide ? "matmul" : "convolution") +
               (runtime.threads || runtime.blas_threads ? " (set in runtime.*)" : " (auto)");
   return c;
 }

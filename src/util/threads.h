@@ -22,19 +22,18 @@ struct ThreadRequest {
 };
 
 struct ThreadChoice {
-  int64_t cpus = 0;      // CPUs this process may use
-  int64_t intra = 0;     // at::set_num_threads (OpenMP)
-  int64_t interop = 0;   // at::set_num_interop_threads
-  int64_t blas = 0;      // openblas_set_num_threads; 0 = OpenBLAS not loaded
-  std::string summary;   // one line for the log
+  int64_t cpus = 0;     // CPUs this process may use
+  int64_t intra = 0;    // at::set_num_threads (OpenMP)
+  int64_t interop = 0;  // at::set_num_interop_threads
+  int64_t blas = 0;     // openblas_set_num_threads; 0 = OpenBLAS not loaded
+  std::string summary;  // one line for the log
 };
 
 // CPUs in this process's affinity mask (what `taskset` or a container allows).
 int64_t available_cpus();
 
 // Pure: what to use for this runtime config and workload on `cpus` CPUs.
-ThreadChoice choose_threads(const ThreadRequest& runtime, CpuWorkload workload, int64_t cpus,
-                            bool openblas_loaded);
+ThreadChoice choose_threads(const ThreadRequest& runtime, CpuWorkload workload, int64_t cpus, bool openblas_loaded);
 
 // Applies the choice to the process. Call once, before any parallel torch work.
 ThreadChoice configure_threads(const ThreadRequest& runtime, CpuWorkload workload);

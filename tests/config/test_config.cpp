@@ -12,8 +12,7 @@ using gen::test::write_text;
 
 namespace {
 // The message load_config throws for TEXT (with OVERRIDES), or "" when it loads.
-std::string error_of(const TempDir& dir, const std::string& text,
-                     const std::vector<std::string>& overrides = {}) {
+std::string error_of(const TempDir& dir, const std::string& text, const std::vector<std::string>& overrides = {}) {
   write_text(dir / "c.yaml", text);
   try {
     load_config(dir / "c.yaml", overrides);
@@ -62,8 +61,8 @@ TEST_CASE("config: values and nested sections are read", "[config]") {
 TEST_CASE("config: --set overrides scalars, lists and missing sections", "[config]") {
   TempDir dir;
   write_text(dir / "c.yaml", kMinimal);
-  const gen::Config c = load_config(
-      dir / "c.yaml", {"train.steps=30", "optim.betas=[0.1, 0.2]", "runtime.threads=1", "name=other"});
+  const gen::Config c =
+      load_config(dir / "c.yaml", {"train.steps=30", "optim.betas=[0.1, 0.2]", "runtime.threads=1", "name=other"});
   CHECK(c.train.steps == 30);
   CHECK(c.optim.betas == std::vector<double>{0.1, 0.2});
   CHECK(c.runtime.threads == 1);
@@ -82,8 +81,7 @@ TEST_CASE("config: wrong types name file, line, column and what was expected", "
   TempDir dir;
   CHECK_THAT(error_of(dir, "model: {kind: dcgan}\ntrain:\n  steps: many\n"),
              Catch::Contains("c.yaml:3:10: train.steps: expected an integer, got 'many'"));
-  CHECK_THAT(error_of(dir, "model: {kind: dcgan}\ntrain:\n  steps: 1.5\n"),
-             Catch::Contains("expected an integer"));
+  CHECK_THAT(error_of(dir, "model: {kind: dcgan}\ntrain:\n  steps: 1.5\n"), Catch::Contains("expected an integer"));
   CHECK_THAT(error_of(dir, "model: {kind: dcgan}\noptim: {lr: fast}\n"),
              Catch::Contains("optim.lr: expected a finite number, got 'fast'"));
   CHECK_THAT(error_of(dir, "model: {kind: dcgan}\noptim: {betas: 0.5}\n"),
@@ -98,8 +96,7 @@ TEST_CASE("config: sizes out of range are refused before anything is allocated",
   TempDir dir;
   CHECK_THAT(error_of(dir, "model: {kind: dcgan}\ndata: {batch_size: 1000000000}\n"),
              Catch::Contains("data.batch_size: expected an integer between 1 and 65536"));
-  CHECK_THAT(error_of(dir, "model: {kind: dcgan}\ndata: {batch_size: 0}\n"),
-             Catch::Contains("data.batch_size"));
+  CHECK_THAT(error_of(dir, "model: {kind: dcgan}\ndata: {batch_size: 0}\n"), Catch::Contains("data.batch_size"));
   CHECK_THAT(error_of(dir, "model: {kind: dcgan}\ntrain: {steps: -5}\n"), Catch::Contains("train.steps"));
   CHECK_THAT(error_of(dir, "model: {kind: dcgan}\ntrain: {steps: 99999999999999999999999}\n"),
              Catch::Contains("train.steps"));
@@ -130,7 +127,8 @@ TEST_CASE("config: --set errors name the flag", "[config]") {
              Catch::Contains("--set train.stpes=3: train.stpes: unknown key"));
   CHECK_THAT(error_of(dir, kMinimal, {"train.steps=abc"}),
              Catch::Contains("--set train.steps=abc: train.steps: expected an integer"));
-  CHECK_THAT(error_of(dir, kMinimal, {"seed.x=1"}), Catch::Contains("--set seed.x=1: seed: expected an integer, got a mapping"));
+  CHECK_THAT(error_of(dir, kMinimal, {"seed.x=1"}),
+             Catch::Contains("--set seed.x=1: seed: expected an integer, got a mapping"));
   write_text(dir / "s.yaml", "seed: 1\nmodel: {kind: dcgan}\n");
   CHECK_THROWS_WITH(load_config(dir / "s.yaml", {"seed.x=1"}), Catch::Contains("'seed' is a value, not a section"));
 }
@@ -184,11 +182,13 @@ TEST_CASE("config: key listing covers every section with defaults and help", "[c
   CHECK(has("data.kind = mnist"));
 }
 
-TEST_CASE("config: hostile YAML ends in one ConfigError: repeated keys, deep nesting, alias bombs, absurd sizes", "[config]") {
+TEST_CASE("config: hostile YAML ends in one ConfigError: repeated keys, deep nesting, alias bombs, absurd sizes",
+          "[config]") {
   TempDir dir;
   CHECK_THAT(error_of(dir, "model: {kind: dcgan}\nseed: 1\nseed: 2\n"),
              Catch::Contains("c.yaml:3:1: seed: key given twice (first at line 2)"));
-  CHECK_THAT(error_of(dir, "model: {kind: dcgan}\ntrain: {steps: 5, steps: 6}\n"), Catch::Contains("train.steps: key given twice"));
+  CHECK_THAT(error_of(dir, "model: {kind: dcgan}\ntrain: {steps: 5, steps: 6}\n"),
+             Catch::Contains("train.steps: key given twice"));
   // Deep nesting: yaml-cpp's own depth limit, reported as a syntax error with the position.
   CHECK_THAT(error_of(dir, "model: {kind: dcgan}\ndata: " + std::string(100000, '[') + std::string(100000, ']') + "\n"),
              Catch::Contains("c.yaml:2:") && Catch::Contains("YAML syntax error"));
@@ -209,11 +209,16 @@ TEST_CASE("config: hostile YAML ends in one ConfigError: repeated keys, deep nes
   // Numbers beyond every type, and memory no machine has.
   CHECK_THAT(error_of(dir, "model: {kind: dcgan}\ntrain: {steps: 99999999999999999999999999}\n"),
              Catch::Contains("train.steps: expected an integer between 1 and"));
-  CHECK_THAT(error_of(dir, "model: {kind: dcgan}\noptim: {lr: 1e999}\n"), Catch::Contains("optim.lr: expected a finite number"));
-  CHECK_THAT(error_of(dir, "model: {kind: dcgan}\noptim: {lr: .nan}\n"), Catch::Contains("optim.lr: expected a finite number"));
-  CHECK_THAT(error_of(dir, "model: {kind: dcgan}\ndata: {kind: image_folder, image_size: 1024, channels: 3, batch_size: 65536}\n"),
-             Catch::Contains("data.batch_size: 768.0 GiB per batch") && Catch::Contains("limit is 16.0 GiB"));
+  CHECK_THAT(error_of(dir, "model: {kind: dcgan}\noptim: {lr: 1e999}\n"),
+             Catch::Contains("optim.lr: expected a finite number"));
+  CHECK_THAT(error_of(dir, "model: {kind: dcgan}\noptim: {lr: .nan}\n"),
+             Catch::Contains("optim.lr: expected a finite number"));
+  CHECK_THAT(
+      error_of(dir,
+               "model: {kind: dcgan}\ndata: {kind: image_folder, image_size: 1024, channels: 3, batch_size: 65536}\n"),
+      Catch::Contains("data.batch_size: 768.0 GiB per batch") && Catch::Contains("limit is 16.0 GiB"));
   CHECK(error_of(dir, "model: {kind: dcgan}\ndata: {image_size: 64, batch_size: 4096}\n").empty());
   // Bytes that are not text.
-  CHECK_THAT(error_of(dir, std::string("model: {kind: dcgan}\n\"\\\xff\xfe\"\n")), Catch::Contains("YAML syntax error"));
+  CHECK_THAT(error_of(dir, std::string("model: {kind: dcgan}\n\"\\\xff\xfe\"\n")),
+             Catch::Contains("YAML syntax error"));
 }

@@ -69,7 +69,8 @@ TEST_CASE("idx: bad files give a DataError naming the file and the problem", "[d
 TEST_CASE("idx: a cut-off gzip stream is an error, not a short read", "[data]") {
   TempDir dir;
   std::vector<uint8_t> data(4000);
-  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>((i * 7919 + i / 7) % 251);  // barely compressible
+  for (size_t i = 0; i < data.size(); ++i)
+    data[i] = static_cast<uint8_t>((i * 7919 + i / 7) % 251);  // barely compressible
   write_bytes(dir / "full.gz", idx_bytes({4000}, data), true);
   auto gz = gen::test::read_text(dir / "full.gz");
   gen::test::write_text(dir / "cut.gz", gz.substr(0, gz.size() / 2));

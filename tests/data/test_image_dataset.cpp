@@ -31,8 +31,7 @@ TEST_CASE("image dataset: missing files and mismatched labels are DataErrors nam
   TempDir dir;
   gen::DataConfig cfg;
   cfg.root = dir.path();
-  CHECK_THROWS_WITH(gen::load_image_dataset(cfg),
-                    Catch::Contains("train-images-idx3-ubyte.gz: file not found"));
+  CHECK_THROWS_WITH(gen::load_image_dataset(cfg), Catch::Contains("train-images-idx3-ubyte.gz: file not found"));
 
   gen::test::write_bytes(dir / "img", gen::test::idx_bytes({3, 2, 2}, std::vector<uint8_t>(12, 1)), false);
   gen::test::write_bytes(dir / "lab", gen::test::idx_bytes({4}, {0, 1, 2, 3}), false);

@@ -18,8 +18,8 @@ void write_image(const std::string& path, int rows, int cols, const cv::Scalar& 
 
 TEST_CASE("image folder: sub-folders become sorted class labels, images are resized and center-cropped", "[data]") {
   TempDir dir;
-  write_image(dir / "dog/a.png", 40, 20, cv::Scalar(255, 0, 0));   // blue, tall
-  write_image(dir / "cat/b.jpg", 10, 30, cv::Scalar(0, 0, 255));   // red, wide
+  write_image(dir / "dog/a.png", 40, 20, cv::Scalar(255, 0, 0));  // blue, tall
+  write_image(dir / "cat/b.jpg", 10, 30, cv::Scalar(0, 0, 255));  // red, wide
   write_image(dir / "cat/deep/c.PNG", 16, 16, cv::Scalar(0, 0, 255));
   gen::test::write_text(dir / "cat/broken.png", "not a png");
   gen::test::write_text(dir / "notes.txt", "ignored");
@@ -32,7 +32,8 @@ TEST_CASE("image folder: sub-folders become sorted class labels, images are resi
   CHECK(d.images[2][2].min().item<int>() > 240);  // blue image: channel 2 is B
   CHECK_THAT(d.origin, Catch::Contains("1 skipped") && Catch::Contains("2 classes"));
 
-  CHECK_THROWS_WITH(gen::load_image_folder(dir.path(), 8, 3, /*strict=*/true), Catch::Contains("broken.png: cannot decode"));
+  CHECK_THROWS_WITH(gen::load_image_folder(dir.path(), 8, 3, /*strict=*/true),
+                    Catch::Contains("broken.png: cannot decode"));
   const gen::ImageDataset gray = gen::load_image_folder(dir.path(), 4, 1, false);
   CHECK(gray.images.sizes() == torch::IntArrayRef({3, 1, 4, 4}));
 }

@@ -35,7 +35,7 @@ TEST_CASE("text source: windows are (B, T) inputs with next-token targets", "[da
   CHECK(torch::equal(b.x.narrow(1, 1, 7), b.y.narrow(1, 0, 7)));
   // In the alphabet every next token is (previous + 1) mod 26.
   CHECK(torch::equal(b.y, (b.x + 1).remainder(26)));
-  CHECK(torch::equal(src->batch_at(3).x, b.x));       // a function of the step
+  CHECK(torch::equal(src->batch_at(3).x, b.x));  // a function of the step
   CHECK_FALSE(torch::equal(src->batch_at(4).x, b.x));
 }
 

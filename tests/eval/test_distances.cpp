@@ -57,7 +57,8 @@ TEST_CASE("fid: the matrix square root of a near-singular covariance squares bac
 
 TEST_CASE("kid: near 0 for two samples of one distribution, clearly positive for different ones", "[eval]") {
   auto gen = at::detail::createCPUGenerator(9);
-  const torch::Tensor a = torch::randn({2000, 8}, gen), b = torch::randn({2000, 8}, gen), c = torch::randn({2000, 8}, gen) + 1;
+  const torch::Tensor a = torch::randn({2000, 8}, gen), b = torch::randn({2000, 8}, gen),
+                      c = torch::randn({2000, 8}, gen) + 1;
   const gen::KidResult same = gen::kernel_distance(a, b, 10, 500, 1);
   const gen::KidResult diff = gen::kernel_distance(a, c, 10, 500, 1);
   CHECK(std::abs(same.mean) < 0.01);

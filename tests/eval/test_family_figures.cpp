@@ -2,8 +2,8 @@
 #include <catch2/catch.hpp>
 
 #include "config/config.h"
-#include "data/data_source.h"
 #include "core/tokenizer.h"
+#include "data/data_source.h"
 #include "eval/held_out.h"
 #include "models/capabilities.h"
 #include "models/generative_model.h"
@@ -12,8 +12,10 @@
 
 using gen::test::TempDir;
 
-TEST_CASE("iwae: the bound is >= the ELBO of the same samples, equal at K = 1, and tighter with more samples", "[eval]") {
-  gen::Config c = gen::parse_config("model: {kind: vae, arch: mlp, hidden: 32, latent_dim: 4, binarize: dynamic}\n", "test");
+TEST_CASE("iwae: the bound is >= the ELBO of the same samples, equal at K = 1, and tighter with more samples",
+          "[eval]") {
+  gen::Config c =
+      gen::parse_config("model: {kind: vae, arch: mlp, hidden: 32, latent_dim: 4, binarize: dynamic}\n", "test");
   gen::resolve_model_options(c);
   torch::manual_seed(2);
   auto model = gen::build_model(c, gen::DataSpec::image(1, 8, 8), torch::kCPU);
@@ -38,7 +40,8 @@ TEST_CASE("iwae: the bound is >= the ELBO of the same samples, equal at K = 1, a
   CHECK(torch::equal(lm->log_likelihood_bounds(x, 500, g3).iwae, k.iwae));
 }
 
-TEST_CASE("lm eval: the full-split loss equals the token-weighted mean of every window's loss, the short tail included", "[eval]") {
+TEST_CASE("lm eval: the full-split loss equals the token-weighted mean of every window's loss, the short tail included",
+          "[eval]") {
   TempDir dir;
   std::string text;
   for (int i = 0; i < 30; ++i) text += "to be or not to be, that is the question. ";

@@ -35,6 +35,6 @@ TEST_CASE("generate_images: a model that samples class by class still gives ever
     INFO("split " << split << " class counts " << counts);
     CHECK(counts.min().item<int64_t>() >= 5);  // in class order it would hold 4 classes only
   }
-  CHECK(torch::equal(gen::generate_images(model, 2000, 7, true), x));      // reproducible for a seed
+  CHECK(torch::equal(gen::generate_images(model, 2000, 7, true), x));        // reproducible for a seed
   CHECK_FALSE(torch::equal(gen::generate_images(model, 2000, 8, true), x));  // and differs across seeds
 }

@@ -10,8 +10,8 @@
 #include <zlib.h>
 
 #include <cstddef>
-#include <cstdlib>
 #include <cstdint>
+#include <cstdlib>
 #include <fstream>
 #include <string>
 
@@ -41,7 +41,8 @@ void put_le(std::string& out, uint64_t v, int bytes) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string raw(reinterpret_cast<const char*>(data), size);
   load(raw);
-  static const bool payload_mode = std::getenv("GEN_FUZZ_PAYLOAD") && std::string(std::getenv("GEN_FUZZ_PAYLOAD")) == "1";
+  static const bool payload_mode =
+      std::getenv("GEN_FUZZ_PAYLOAD") && std::string(std::getenv("GEN_FUZZ_PAYLOAD")) == "1";
   if (!payload_mode) return 0;
   // Payload = the input without a header it may carry; wrap it in a valid one.
   const std::string payload = raw.compare(0, 7, "GENCKPT") == 0 && raw.size() >= 24 ? raw.substr(24) : raw;

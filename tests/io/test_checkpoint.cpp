@@ -8,9 +8,9 @@
 
 #include "cli/experiment.h"
 #include "models/generative_model.h"
+#include "models/model_checkpoint.h"
 #include "models/registry.h"
 #include "support/temp_dir.h"
-#include "models/model_checkpoint.h"
 #include "util/errors.h"
 
 using gen::test::TempDir;
@@ -153,7 +153,8 @@ TEST_CASE("checkpoint: newest is found by step and pruning keeps the newest", "[
   CHECK(std::filesystem::exists(dir / "step_0000300.pt"));
 }
 
-TEST_CASE("checkpoint: a format 1 file (a bare archive without the checksummed header) is refused with one line", "[train]") {
+TEST_CASE("checkpoint: a format 1 file (a bare archive without the checksummed header) is refused with one line",
+          "[train]") {
   TempDir dir;
   const gen::Config config = tiny_config();
   auto a = gen::build_model(config, kSpec, torch::kCPU);
@@ -167,7 +168,10 @@ TEST_CASE("checkpoint: a format 1 file (a bare archive without the checksummed h
   CHECK_THAT(e, Catch::Contains("old.pt: a bare archive") && Catch::Contains("format 1"));
 }
 
-TEST_CASE("checkpoint: a damaged TorchScript type inside a valid frame is a CheckpointError, not a crash (found by fuzz_checkpoint)", "[train]") {
+TEST_CASE(
+    "checkpoint: a damaged TorchScript type inside a valid frame is a CheckpointError, not a crash (found by "
+    "fuzz_checkpoint)",
+    "[train]") {
   TempDir dir;
   const gen::Config config = tiny_config();
   auto a = gen::build_model(config, kSpec, torch::kCPU);
@@ -180,9 +184,11 @@ TEST_CASE("checkpoint: a damaged TorchScript type inside a valid frame is a Chec
   REQUIRE(at != std::string::npos);
   payload.replace(at + 2, 9, "__bogus__");
   std::string framed = bytes.substr(0, 20);  // magic, format, length (unchanged)
-  const uint32_t crc = static_cast<uint32_t>(crc32(crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(payload.data()), uInt(payload.size())));
+  const uint32_t crc = static_cast<uint32_t>(
+      crc32(crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(payload.data()), uInt(payload.size())));
   for (int i = 0; i < 4; ++i) framed += char((crc >> (8 * i)) & 0xff);
-  std::ofstream(dir / "d.pt", std::ios::binary).write((framed + payload).data(), std::streamsize(framed.size() + payload.size()));
+  std::ofstream(dir / "d.pt", std::ios::binary)
+      .write((framed + payload).data(), std::streamsize(framed.size() + payload.size()));
   const std::string e = error_of(dir / "d.pt");
   INFO(e);
   CHECK_THAT(e, Catch::Contains("d.pt:") && Catch::Contains("damaged"));

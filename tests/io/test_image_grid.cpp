@@ -29,11 +29,11 @@ TEST_CASE("grid: [-1, 1] maps to [0, 255], padding stays the pad value, tiles la
   layout.pad_value = 7;
   const cv::Mat g = gen::make_grid(images, layout);
   REQUIRE(g.cols == 3 * 3 + 1);
-  CHECK(g.at<uint8_t>(0, 0) == 7);          // padding
-  CHECK(g.at<uint8_t>(1, 1) == 0);          // image 0: -1
-  CHECK(g.at<uint8_t>(1, 4) == 255);        // image 1: +1
-  CHECK(g.at<uint8_t>(2, 8) == 128);        // image 2: 0 -> 127.5 rounds to 128
-  CHECK(g.at<uint8_t>(1, 3) == 7);          // padding between tiles
+  CHECK(g.at<uint8_t>(0, 0) == 7);    // padding
+  CHECK(g.at<uint8_t>(1, 1) == 0);    // image 0: -1
+  CHECK(g.at<uint8_t>(1, 4) == 255);  // image 1: +1
+  CHECK(g.at<uint8_t>(2, 8) == 128);  // image 2: 0 -> 127.5 rounds to 128
+  CHECK(g.at<uint8_t>(1, 3) == 7);    // padding between tiles
 }
 
 TEST_CASE("grid: RGB input becomes BGR for OpenCV, out-of-range values clamp", "[io]") {

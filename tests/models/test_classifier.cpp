@@ -8,9 +8,9 @@
 
 namespace {
 gen::Config classifier_config(const std::string& model = "") {
-  gen::Config c = gen::parse_config("model: {kind: classifier, channels: 4, features: 16" + model +
-                                        "}\noptim: {lr: 0.003, betas: [0.9, 0.999]}\n",
-                                    "test");
+  gen::Config c = gen::parse_config(
+      "model: {kind: classifier, channels: 4, features: 16" + model + "}\noptim: {lr: 0.003, betas: [0.9, 0.999]}\n",
+      "test");
   gen::resolve_model_options(c);
   return c;
 }
@@ -48,7 +48,8 @@ TEST_CASE("classifier: steps on a fixed batch drive the loss down and the accura
 }
 
 TEST_CASE("classifier: unlabelled or text data is a ConfigError naming what it needs", "[model]") {
-  CHECK_THROWS_AS(gen::build_model(classifier_config(), gen::DataSpec::image(1, 28, 28, 0), torch::kCPU), gen::ConfigError);
+  CHECK_THROWS_AS(gen::build_model(classifier_config(), gen::DataSpec::image(1, 28, 28, 0), torch::kCPU),
+                  gen::ConfigError);
   CHECK_THROWS_WITH(gen::build_model(classifier_config(), gen::DataSpec::image(1, 28, 28, 0), torch::kCPU),
                     Catch::Contains("labelled"));
   CHECK_THROWS_WITH(gen::build_model(classifier_config(), gen::DataSpec::image(1, 30, 30, 10), torch::kCPU),

@@ -13,15 +13,14 @@
 namespace {
 gen::Config dcgan_config(int64_t latent, int64_t g, int64_t d) {
   gen::Config c = gen::parse_config("model: {kind: dcgan, latent_dim: " + std::to_string(latent) +
-                                        ", g_channels: " + std::to_string(g) +
-                                        ", d_channels: " + std::to_string(d) + "}\ntrain: {n_samples: 4}\n",
+                                        ", g_channels: " + std::to_string(g) + ", d_channels: " + std::to_string(d) +
+                                        "}\ntrain: {n_samples: 4}\n",
                                     "test");
   gen::resolve_model_options(c);
   return c;
 }
 
-void flatten(torch::serialize::InputArchive& a, const std::string& prefix,
-             std::map<std::string, torch::Tensor>& out) {
+void flatten(torch::serialize::InputArchive& a, const std::string& prefix, std::map<std::string, torch::Tensor>& out) {
   for (const auto& key : a.keys()) {
     torch::Tensor t;
     torch::serialize::InputArchive sub;
@@ -145,8 +144,8 @@ TEST_CASE("dcgan: sampling is a function of the seed", "[model]") {
 
 namespace {
 gen::Config variant(const std::string& opts, const std::string& extra = "") {
-  gen::Config c = gen::parse_config("model: {kind: dcgan, latent_dim: 8, g_channels: 8, d_channels: 8, " + opts + "}\n" +
-                                        "data: {batch_size: 8}\ntrain: {n_samples: 4}\n" + extra,
+  gen::Config c = gen::parse_config("model: {kind: dcgan, latent_dim: 8, g_channels: 8, d_channels: 8, " + opts +
+                                        "}\n" + "data: {batch_size: 8}\ntrain: {n_samples: 4}\n" + extra,
                                     "test");
   gen::resolve_model_options(c);
   return c;
@@ -159,13 +158,16 @@ TEST_CASE("dcgan variants: hinge and wgan-gp (with n_critic and augmentation) ta
   const gen::Batch batch{torch::rand({8, 1, 16, 16}) * 2 - 1, torch::arange(8, torch::kInt64).remainder(2)};
   auto hinge = gen::build_model(variant("loss: hinge"), gen::DataSpec::image(1, 16, 16), torch::kCPU);
   CHECK(metric_names(hinge->train_step(batch)) == std::vector<std::string>{"loss_d", "loss_g", "d_real", "d_fake"});
-  auto wgan = gen::build_model(variant("loss: wgan-gp, n_critic: 2, augment: {hflip: true, translate_px: 2, noise_std: 0.05}"),
-                               gen::DataSpec::image(1, 16, 16), torch::kCPU);
+  auto wgan =
+      gen::build_model(variant("loss: wgan-gp, n_critic: 2, augment: {hflip: true, translate_px: 2, noise_std: 0.05}"),
+                       gen::DataSpec::image(1, 16, 16), torch::kCPU);
   const auto names = metric_names(wgan->train_step(batch));
-  CHECK(names == std::vector<std::string>{"loss_d", "loss_g", "d_real", "d_fake", "gp"});  // losses first, then D's outputs, then the penalty
+  CHECK(names == std::vector<std::string>{"loss_d", "loss_g", "d_real", "d_fake",
+                                          "gp"});  // losses first, then D's outputs, then the penalty
 }
 
-TEST_CASE("dcgan variants: a spectrally normalised D trains, and its singular vectors are saved and restored", "[model]") {
+TEST_CASE("dcgan variants: a spectrally normalised D trains, and its singular vectors are saved and restored",
+          "[model]") {
   torch::manual_seed(6);
   const gen::Batch batch{torch::rand({8, 1, 16, 16}) * 2 - 1, {}};
   const auto spec = gen::DataSpec::image(1, 16, 16);
@@ -189,7 +191,9 @@ TEST_CASE("spectral conv: training forwards drive the largest singular value of 
   torch::manual_seed(5);
   gen::SpectralConv2d conv(3, 8, 4, 2, 1);
   const torch::Tensor x = torch::randn({2, 3, 8, 8});
-  auto top_singular = [](const torch::Tensor& w) { return torch::linalg::svdvals(w.detach().flatten(1), c10::nullopt)[0].item<double>(); };
+  auto top_singular = [](const torch::Tensor& w) {
+    return torch::linalg::svdvals(w.detach().flatten(1), c10::nullopt)[0].item<double>();
+  };
   CHECK(top_singular(conv->weight) < 0.5);  // N(0, 0.02) init: far from 1
   for (int i = 0; i < 30; ++i) conv->forward(x);
   CHECK(top_singular(conv->normalized_weight()) == Approx(1.0).epsilon(1e-3));
@@ -253,10 +257,14 @@ TEST_CASE("dcgan variants: lazy R1 applies the penalty every N-th step, N times 
 
 TEST_CASE("dcgan variants: invalid combinations are config errors", "[model]") {
   const auto spec = gen::DataSpec::image(1, 16, 16);
-  CHECK_THROWS_WITH(gen::build_model(variant("loss: wgan-gp, d_norm: batch"), spec, torch::kCPU), Catch::Contains("model.d_norm"));
-  CHECK_THROWS_WITH(gen::build_model(variant("n_critic: 3"), spec, torch::kCPU), Catch::Contains("must divide data.batch_size"));
-  CHECK_THROWS_WITH(gen::build_model(variant("conditional: true"), spec, torch::kCPU), Catch::Contains("labelled data"));
-  CHECK_THROWS_WITH(gen::build_model(variant("loss: wgan-gp, d_norm: layer, r1: 1"), spec, torch::kCPU), Catch::Contains("model.r1"));
+  CHECK_THROWS_WITH(gen::build_model(variant("loss: wgan-gp, d_norm: batch"), spec, torch::kCPU),
+                    Catch::Contains("model.d_norm"));
+  CHECK_THROWS_WITH(gen::build_model(variant("n_critic: 3"), spec, torch::kCPU),
+                    Catch::Contains("must divide data.batch_size"));
+  CHECK_THROWS_WITH(gen::build_model(variant("conditional: true"), spec, torch::kCPU),
+                    Catch::Contains("labelled data"));
+  CHECK_THROWS_WITH(gen::build_model(variant("loss: wgan-gp, d_norm: layer, r1: 1"), spec, torch::kCPU),
+                    Catch::Contains("model.r1"));
 }
 
 namespace {
@@ -289,7 +297,8 @@ TEST_CASE("dcgan conditional: samples one class, or one class per row", "[model]
 
 TEST_CASE("dcgan latent codes: D's head and G learn to agree on the code", "[model]") {
   torch::manual_seed(6);
-  auto m = gen::build_model(variant("latent_codes: 4", "optim: {lr: 0.002, betas: [0.5, 0.99]}\n"), gen::DataSpec::image(1, 16, 16), torch::kCPU);
+  auto m = gen::build_model(variant("latent_codes: 4", "optim: {lr: 0.002, betas: [0.5, 0.99]}\n"),
+                            gen::DataSpec::image(1, 16, 16), torch::kCPU);
   const gen::Batch batch{torch::rand({8, 1, 16, 16}) * 2 - 1, {}};
   auto code_ce = [&] {
     const gen::StepResult result = m->train_step(batch);
@@ -310,6 +319,7 @@ TEST_CASE("dcgan latent codes: samples one code, or one code per row, without la
   gen::SampleRequest r;
   r.label = 5;
   CHECK_THROWS_WITH(m->sample(r), Catch::Contains("latent_codes"));
-  CHECK_THROWS_WITH(gen::build_model(variant("latent_codes: 5, conditional: true"), gen::DataSpec::image(1, 16, 16, 10), torch::kCPU),
-                    Catch::Contains("model.latent_codes"));
+  CHECK_THROWS_WITH(
+      gen::build_model(variant("latent_codes: 5, conditional: true"), gen::DataSpec::image(1, 16, 16, 10), torch::kCPU),
+      Catch::Contains("model.latent_codes"));
 }

@@ -14,18 +14,22 @@ gen::Config vae_config(const std::string& model, const std::string& extra = "") 
 }  // namespace
 
 TEST_CASE("vae: the MLP reference 784-400-20 has 652,824 parameters", "[model]") {
-  auto m = gen::build_model(vae_config("arch: mlp, hidden: 400, latent_dim: 20"), gen::DataSpec::image(1, 28, 28), torch::kCPU);
+  auto m = gen::build_model(vae_config("arch: mlp, hidden: 400, latent_dim: 20"), gen::DataSpec::image(1, 28, 28),
+                            torch::kCPU);
   CHECK(m->parameter_counts()[0].second == 652824);
   // A learned Gaussian scale is one more parameter; a fixed one is not a parameter.
-  auto learned = gen::build_model(vae_config("arch: mlp, likelihood: gaussian, learn_scale: true"), gen::DataSpec::image(1, 28, 28), torch::kCPU);
+  auto learned = gen::build_model(vae_config("arch: mlp, likelihood: gaussian, learn_scale: true"),
+                                  gen::DataSpec::image(1, 28, 28), torch::kCPU);
   CHECK(learned->parameter_counts()[0].second == 652825);
-  auto fixed = gen::build_model(vae_config("arch: mlp, likelihood: gaussian, learn_scale: false"), gen::DataSpec::image(1, 28, 28), torch::kCPU);
+  auto fixed = gen::build_model(vae_config("arch: mlp, likelihood: gaussian, learn_scale: false"),
+                                gen::DataSpec::image(1, 28, 28), torch::kCPU);
   CHECK(fixed->parameter_counts()[0].second == 652824);
 }
 
 TEST_CASE("vae: every sample mode lays out images of the data's shape", "[model]") {
   torch::manual_seed(0);
-  auto m = gen::build_model(vae_config("arch: conv, channels: 4, hidden: 16, latent_dim: 3"), gen::DataSpec::image(1, 28, 28), torch::kCPU);
+  auto m = gen::build_model(vae_config("arch: conv, channels: 4, hidden: 16, latent_dim: 3"),
+                            gen::DataSpec::image(1, 28, 28), torch::kCPU);
   CHECK(m->sample_modes() == std::vector<std::string>{"prior", "recon", "interp"});
   gen::SampleRequest r;
   r.n = 5;

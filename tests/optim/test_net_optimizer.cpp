@@ -105,7 +105,10 @@ TEST_CASE("ema: tracks the weights and swaps them in only inside an EmaWeights s
   CHECK(net->weight.min().item<double>() == Approx(1.0));
 }
 
-TEST_CASE("ema: InferenceScope switches to eval mode, no-grad and the EMA weights, and restores all of them when an exception passes", "[train]") {
+TEST_CASE(
+    "ema: InferenceScope switches to eval mode, no-grad and the EMA weights, and restores all of them when an "
+    "exception passes",
+    "[train]") {
   torch::nn::Linear net(2, 1);
   set_weight(net, 0.0);
   gen::Ema ema(*net, 0.5);
@@ -127,7 +130,6 @@ TEST_CASE("ema: InferenceScope switches to eval mode, no-grad and the EMA weight
   { gen::InferenceScope scope(*net); }  // restores the mode it found, without an EMA
   CHECK_FALSE(net->is_training());
 }
-
 
 TEST_CASE("ema: the decay warms up as (1 + n) / (10 + n), and the count survives save and load", "[train]") {
   torch::nn::Linear net(1, 1), other(1, 1);

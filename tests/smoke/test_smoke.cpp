@@ -4,11 +4,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <yaml-cpp/yaml.h>
 #include <cstdio>
 #include <filesystem>
-#include <sstream>
 #include <opencv2/imgcodecs.hpp>
-#include <yaml-cpp/yaml.h>
+#include <sstream>
 
 #include "support/idx_writer.h"
 #include "support/temp_dir.h"
@@ -26,7 +26,8 @@ struct Run {
 // `shell_prefix` runs before the binary in the same shell, e.g. "GEN_X=1 " or "ulimit -f 64; ".
 Run run_gen(const std::string& args, const TempDir& dir, const std::string& shell_prefix = "") {
   const std::string log = dir / "gen_output.txt";
-  const std::string cmd = std::string("cd '" GEN_SOURCE_DIR "' && ") + shell_prefix + "'" GEN_BINARY "' " + args + " > '" + log + "' 2>&1";
+  const std::string cmd =
+      std::string("cd '" GEN_SOURCE_DIR "' && ") + shell_prefix + "'" GEN_BINARY "' " + args + " > '" + log + "' 2>&1";
   const int status = std::system(cmd.c_str());
   Run r;
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -117,7 +118,8 @@ TEST_CASE("smoke: train, refuse to overwrite, resume, sample", "[smoke]") {
   CHECK_THAT(r.output, Catch::Contains("cannot resume") && Catch::Contains("model.latent_dim"));
 }
 
-TEST_CASE("smoke: for every family, stopping and resuming gives the same losses and weights as one straight run", "[smoke]") {
+TEST_CASE("smoke: for every family, stopping and resuming gives the same losses and weights as one straight run",
+          "[smoke]") {
   for (const char* family : {"dcgan", "vae", "transformer"}) {
     INFO(family);
     TempDir dir;
@@ -125,7 +127,8 @@ TEST_CASE("smoke: for every family, stopping and resuming gives the same losses 
     gen::test::write_tiny_mnist(dir / "data", 64, 28);
     gen::test::write_text(dir / "data/input.txt", tiny_text());
     const std::string train = std::string("train configs/tiny/") + family + ".yaml --set data.root=" + dir.path() +
-                              "/data --set out_dir=" + dir.path() + "/runs --set train.log_every=1 --set train.ckpt_every=0";
+                              "/data --set out_dir=" + dir.path() +
+                              "/runs --set train.log_every=1 --set train.ckpt_every=0";
     REQUIRE(run_gen(train + " --set name=straight", dir).code == 0);
     const Run stopped = run_gen(train + " --set name=halves --stop-at 3", dir);
     REQUIRE(stopped.code == 0);
@@ -142,7 +145,8 @@ TEST_CASE("smoke: for every family, stopping and resuming gives the same losses 
     for (const char* name : {"straight", "halves"}) {
       REQUIRE(run_gen(std::string("sample --seed 1 --tokens 40 --ckpt ") + dir.path() + "/runs/" + name +
                           "/checkpoints/latest.pt --out " + dir.path() + "/" + name + ".out",
-                      dir).code == 0);
+                      dir)
+                  .code == 0);
     }
     CHECK(read_text(dir / "straight.out") == read_text(dir / "halves.out"));
   }
@@ -152,9 +156,11 @@ TEST_CASE("smoke: verify-resume reports identical runs, also under a cosine sche
   TempDir dir;
   fs::create_directories(dir / "data");
   gen::test::write_tiny_mnist(dir / "data", 64, 28);
-  const Run r = run_gen("verify-resume configs/tiny/vae.yaml --steps 8 --set optim.schedule=cosine --set optim.min_lr=0.0001 "
-                        "--set data.root=" + dir.path() + "/data",
-                        dir);
+  const Run r = run_gen(
+      "verify-resume configs/tiny/vae.yaml --steps 8 --set optim.schedule=cosine --set optim.min_lr=0.0001 "
+      "--set data.root=" +
+          dir.path() + "/data",
+      dir);
   INFO(r.output);
   CHECK(r.code == 0);
   CHECK_THAT(r.output, Catch::Contains("8 logged steps identical, final weights identical"));
@@ -164,13 +170,16 @@ TEST_CASE("smoke: a lazy-R1 DCGAN stopped between two R1 steps resumes as if nev
   TempDir dir;
   const std::string sets = with_tiny_mnist(dir);
   // Stopped at 3, r1 every 4th step: the resumed run must not measure R1 at step 3.
-  const Run r = run_gen("verify-resume configs/tiny/dcgan.yaml --steps 6 --set model.r1=1 --set model.r1_every=4" + sets, dir);
+  const Run r =
+      run_gen("verify-resume configs/tiny/dcgan.yaml --steps 6 --set model.r1=1 --set model.r1_every=4" + sets, dir);
   INFO(r.output);
   CHECK(r.code == 0);
   CHECK_THAT(r.output, Catch::Contains("logged steps identical, final weights identical"));
 }
 
-TEST_CASE("smoke: train.ema may not change on resume, and with --force the average starts anew or is dropped, saying so", "[smoke]") {
+TEST_CASE(
+    "smoke: train.ema may not change on resume, and with --force the average starts anew or is dropped, saying so",
+    "[smoke]") {
   TempDir dir;
   fs::create_directories(dir / "data");
   gen::test::write_text(dir / "data/input.txt", tiny_text());
@@ -197,7 +206,8 @@ TEST_CASE("smoke: vae trains, evaluates, and samples in every mode", "[smoke]") 
   TempDir dir;
   fs::create_directories(dir / "data");
   gen::test::write_tiny_mnist(dir / "data", 64, 28);
-  Run r = run_gen("train configs/tiny/vae.yaml --set data.root=" + dir.path() + "/data --set out_dir=" + dir.path() + "/runs", dir);
+  Run r = run_gen(
+      "train configs/tiny/vae.yaml --set data.root=" + dir.path() + "/data --set out_dir=" + dir.path() + "/runs", dir);
   INFO(r.output);
   REQUIRE(r.code == 0);
   const std::string metrics = read_text(dir / "runs/vae/metrics.jsonl");
@@ -207,10 +217,13 @@ TEST_CASE("smoke: vae trains, evaluates, and samples in every mode", "[smoke]") 
     const char* args;
     int cols, rows;
   };
-  for (const Mode& m : {Mode{"--mode prior --n 16", 4 * 18 + 2, 4 * 18 + 2}, Mode{"--mode recon --n 10", 8 * 18 + 2, 4 * 18 + 2},
-                        Mode{"--mode interp --n 3", 10 * 18 + 2, 3 * 18 + 2}}) {
+  for (const Mode& m :
+       {Mode{"--mode prior --n 16", 4 * 18 + 2, 4 * 18 + 2}, Mode{"--mode recon --n 10", 8 * 18 + 2, 4 * 18 + 2},
+        Mode{"--mode interp --n 3", 10 * 18 + 2, 3 * 18 + 2}}) {
     INFO(m.args);
-    r = run_gen(std::string("sample --ckpt ") + ckpt + " " + m.args + " --data " + dir.path() + "/data --out " + (dir / "v.png"), dir);
+    r = run_gen(std::string("sample --ckpt ") + ckpt + " " + m.args + " --data " + dir.path() + "/data --out " +
+                    (dir / "v.png"),
+                dir);
     REQUIRE(r.code == 0);
     const cv::Mat img = cv::imread(dir / "v.png", cv::IMREAD_UNCHANGED);
     CHECK(img.cols == m.cols);
@@ -225,14 +238,19 @@ TEST_CASE("smoke: transformer trains with evaluation and prints text from a prom
   TempDir dir;
   fs::create_directories(dir / "data");
   gen::test::write_text(dir / "data/input.txt", tiny_text());
-  Run r = run_gen("train configs/tiny/transformer.yaml --set data.root=" + dir.path() + "/data --set out_dir=" + dir.path() + "/runs", dir);
+  Run r = run_gen("train configs/tiny/transformer.yaml --set data.root=" + dir.path() +
+                      "/data --set out_dir=" + dir.path() + "/runs",
+                  dir);
   INFO(r.output);
   REQUIRE(r.code == 0);
   CHECK_THAT(r.output, Catch::Contains("val_bpc") && Catch::Contains("tok/s"));
-  CHECK_THAT(read_text(dir / "runs/transformer/metrics.jsonl"), Catch::Contains("\"val_loss\":") && Catch::Contains("\"train_bpc\":"));
+  CHECK_THAT(read_text(dir / "runs/transformer/metrics.jsonl"),
+             Catch::Contains("\"val_loss\":") && Catch::Contains("\"train_bpc\":"));
   CHECK(fs::exists(dir / "runs/transformer/samples/step_0000006.txt"));
   const std::string ckpt = dir / "runs/transformer/checkpoints/latest.pt";
-  r = run_gen("sample --ckpt " + ckpt + " --prompt ROMEO: --tokens 50 --temperature 0.8 --top-k 5 --out " + (dir / "t.txt"), dir);
+  r = run_gen(
+      "sample --ckpt " + ckpt + " --prompt ROMEO: --tokens 50 --temperature 0.8 --top-k 5 --out " + (dir / "t.txt"),
+      dir);
   REQUIRE(r.code == 0);
   const std::string text = read_text(dir / "t.txt");
   CHECK(text.size() == 56);  // ASCII: one byte per character
@@ -271,9 +289,11 @@ TEST_CASE("smoke: bad input ends in one line and a distinct exit code", "[smoke]
   CHECK(count_lines(r.output) == 1);
   CHECK_THAT(r.output, Catch::StartsWith("gen: error: ") && Catch::Contains("bad.yaml:2:16: train.steps"));
 
-  r = run_gen("train configs/tiny/dcgan.yaml --set data.root=" + dir.path() + "/nowhere --set out_dir=" + dir.path(), dir);
+  r = run_gen("train configs/tiny/dcgan.yaml --set data.root=" + dir.path() + "/nowhere --set out_dir=" + dir.path(),
+              dir);
   CHECK(r.code == 4);
-  CHECK_THAT(r.output, Catch::Contains("gen: error: ") && Catch::Contains("nowhere/train-images-idx3-ubyte.gz: file not found"));
+  CHECK_THAT(r.output,
+             Catch::Contains("gen: error: ") && Catch::Contains("nowhere/train-images-idx3-ubyte.gz: file not found"));
   CHECK_FALSE(fs::exists(dir / "dcgan"));  // a run that cannot start leaves no folder behind
 
   gen::test::write_text(dir / "junk.pt", "not a checkpoint");
@@ -309,7 +329,8 @@ YAML::Node eval_json(const TempDir& dir, const std::string& args, Run& r) {
 }
 }  // namespace
 
-TEST_CASE("smoke: gen eval writes JSON figures for every tiny family, image figures name their feature network", "[smoke]") {
+TEST_CASE("smoke: gen eval writes JSON figures for every tiny family, image figures name their feature network",
+          "[smoke]") {
   TempDir dir;
   const std::string sets = with_tiny_mnist(dir);
   gen::test::write_text(dir / "data/input.txt", tiny_text());
@@ -345,7 +366,8 @@ TEST_CASE("smoke: gen eval writes JSON figures for every tiny family, image figu
   const double is = f["is_mnist_cnn"].as<double>();
   CHECK((is >= 1 && is <= 10.0001));
   CHECK(f["class_coverage"].as<double>() <= 1);
-  CHECK_THAT(j["info"]["feature_net"].as<std::string>(), Catch::Contains("mnist_cnn") && Catch::Contains("not ImageNet"));
+  CHECK_THAT(j["info"]["feature_net"].as<std::string>(),
+             Catch::Contains("mnist_cnn") && Catch::Contains("not ImageNet"));
   CHECK_THAT(r.output, Catch::Contains("fid_mnist_cnn"));  // the table on stdout
 
   j = eval_json(dir, "--ckpt " + ckpt("vae") + " --iw-samples 20 --skip-images", r);
@@ -381,16 +403,19 @@ TEST_CASE("smoke: with a feature network, train.eval_every logs FID and IS to me
                           Catch::Contains("\"real_fid_mnist_cnn\":"));
 }
 
-TEST_CASE("smoke: non-finite steps are skipped, then rolled back with a smaller lr, exhausted rollbacks stop cleanly", "[smoke]") {
+TEST_CASE("smoke: non-finite steps are skipped, then rolled back with a smaller lr, exhausted rollbacks stop cleanly",
+          "[smoke]") {
   TempDir dir;
   fs::create_directories(dir / "data");
   gen::test::write_tiny_mnist(dir / "data", 64, 28);
-  const std::string train = tiny_train(dir, "--set train.steps=12 --set train.ckpt_every=3 --set train.log_every=3 --set guard.max_bad_steps=3");
+  const std::string train = tiny_train(
+      dir, "--set train.steps=12 --set train.ckpt_every=3 --set train.log_every=3 --set guard.max_bad_steps=3");
   // Steps 7, 8, 9 (0-based) get NaN images once: three bad steps in a row -> back to step 9's checkpoint.
   Run r = run_gen(train, dir, "GEN_FAULT_NAN_STEPS=7-10 ");
   INFO(r.output);
   REQUIRE(r.code == 0);
-  CHECK_THAT(r.output, Catch::Contains("non-finite") && Catch::Contains("rolled back to") && Catch::Contains("scaled by 0.5"));
+  CHECK_THAT(r.output,
+             Catch::Contains("non-finite") && Catch::Contains("rolled back to") && Catch::Contains("scaled by 0.5"));
   const std::string metrics = read_text(dir / "runs/dcgan/metrics.jsonl");
   CHECK_THAT(metrics, Catch::Contains("{\"step\":9,\"rollback_from\":10") && Catch::Contains("\"lr_scale\":0.5"));
   CHECK_THAT(metrics, Catch::Contains("\"step\":12"));
@@ -411,12 +436,14 @@ TEST_CASE("smoke: non-finite steps are skipped, then rolled back with a smaller 
   fs::remove_all(dir / "runs");
   r = run_gen(train + " --set guard.max_rollbacks=0", dir, "GEN_FAULT_NAN_STEPS=4-20 ");
   CHECK(r.code == 7);
-  CHECK_THAT(r.output, Catch::Contains("non-finite") && Catch::Contains("guard.max_rollbacks") && Catch::Contains("--resume auto"));
+  CHECK_THAT(r.output, Catch::Contains("non-finite") && Catch::Contains("guard.max_rollbacks") &&
+                           Catch::Contains("--resume auto"));
   r = run_gen("sample --ckpt " + (dir / "runs/dcgan/checkpoints/latest.pt") + " --out " + (dir / "s.png"), dir);
   CHECK(r.code == 0);
 }
 
-TEST_CASE("smoke: a checkpoint that cannot be written stops the run and leaves the previous one intact, or warns", "[smoke]") {
+TEST_CASE("smoke: a checkpoint that cannot be written stops the run and leaves the previous one intact, or warns",
+          "[smoke]") {
   TempDir dir;
   fs::create_directories(dir / "data");
   gen::test::write_tiny_mnist(dir / "data", 64, 28);
@@ -447,7 +474,8 @@ TEST_CASE("smoke: a checkpoint that cannot be written stops the run and leaves t
 TEST_CASE("smoke: train.keep_best keeps best.pt and best.json beside the pruned step checkpoints", "[smoke]") {
   TempDir dir;
   const std::string sets = with_tiny_mnist(dir);
-  Run r = run_gen("train configs/tiny/classifier.yaml" + sets + " --set train.keep_best=val_loss --set train.keep_last=1", dir);
+  Run r = run_gen(
+      "train configs/tiny/classifier.yaml" + sets + " --set train.keep_best=val_loss --set train.keep_last=1", dir);
   INFO(r.output);
   REQUIRE(r.code == 0);
   const std::string ckpts = dir / "runs/classifier/checkpoints";
@@ -461,7 +489,8 @@ TEST_CASE("smoke: train.keep_best keeps best.pt and best.json beside the pruned 
   r = run_gen("eval --ckpt " + ckpts + "/best.pt", dir);
   CHECK(r.code == 0);
 
-  r = run_gen("train configs/tiny/classifier.yaml" + sets + " --set name=other --set train.keep_best=fid_mnist_cnn", dir);
+  r = run_gen("train configs/tiny/classifier.yaml" + sets + " --set name=other --set train.keep_best=fid_mnist_cnn",
+              dir);
   CHECK(r.code == 0);
   CHECK_THAT(r.output, Catch::Contains("keep_best: fid_mnist_cnn is not among") && Catch::Contains("val_acc"));
   r = run_gen("config check configs/tiny/classifier.yaml --set train.eval_every=0 --set train.keep_best=val_loss", dir);

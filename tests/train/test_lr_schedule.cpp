@@ -22,6 +22,6 @@ TEST_CASE("lr schedule: cosine from lr after warm-up to min_lr at the last step,
   CHECK(gen::lr_at(o, 111, 10) == Approx(1e-3));
   CHECK(gen::lr_at(o, 111, 60) == Approx(5.5e-4));  // half way through steps 10..110
   CHECK(gen::lr_at(o, 111, 110) == Approx(1e-4));
-  CHECK(gen::lr_at(o, 111, 500) == Approx(1e-4));   // resumed past the end
+  CHECK(gen::lr_at(o, 111, 500) == Approx(1e-4));  // resumed past the end
   for (int64_t s = 11; s < 111; ++s) CHECK(gen::lr_at(o, 111, s) <= gen::lr_at(o, 111, s - 1));
 }

@@ -27,7 +27,8 @@ TEST_CASE("fs: remove_tree removes nested folders and files but not what a link 
   CHECK(gen::remove_tree(dir / "never_existed"));
 }
 
-TEST_CASE("fs: list_files_recursive lists regular files and links to files, relative to the root, in path order", "[util]") {
+TEST_CASE("fs: list_files_recursive lists regular files and links to files, relative to the root, in path order",
+          "[util]") {
   TempDir dir;
   gen::make_dirs(dir / "r/a");
   gen::make_dirs(dir / "r/a-b");
