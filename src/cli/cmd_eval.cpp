@@ -52,7 +52,7 @@ void run_eval(const EvalCommand& cmd, std::ostream& print) {
     throw DataError(data_config.data.root + ": this data does not have the shape or vocabulary " + cmd.ckpt +
                     " was trained on (" + data->describe() + ")");
   }
-  if (data->eval_batch_count("val") == 0) {
+  if (data->eval_batch_count(EvalSplit::kVal) == 0) {
     throw DataError(data_config.data.root + ": no held-out split to evaluate on (" + data->describe() + ")");
   }
 

@@ -46,12 +46,13 @@ void run_sample(const SampleCommand& cmd, std::ostream& print) {
     throw UsageError(cmd.ckpt + ": model.kind " + ckpt.config.model.kind + " draws no samples; `gen eval --ckpt " +
                      cmd.ckpt + "` reports its figures");
   }
-  const std::string mode = cmd.mode.empty() ? modes.front() : cmd.mode;
-  if (std::find(modes.begin(), modes.end(), mode) == modes.end()) {
+  const std::optional<SampleMode> asked = cmd.mode.empty() ? modes.front() : enum_from_name<SampleMode>(cmd.mode);
+  if (!asked || std::find(modes.begin(), modes.end(), *asked) == modes.end()) {
     std::string list;
-    for (const auto& m : modes) list += (list.empty() ? "" : "|") + m;
-    throw UsageError("--mode " + mode + ": model.kind " + ckpt.config.model.kind + " samples in modes " + list);
+    for (const SampleMode m : modes) list += (list.empty() ? "" : "|") + enum_name(m);
+    throw UsageError("--mode " + cmd.mode + ": model.kind " + ckpt.config.model.kind + " samples in modes " + list);
   }
+  const SampleMode mode = *asked;
   SampleRequest request;
   request.text = cmd.text;
   request.label = cmd.label;
@@ -62,7 +63,7 @@ void run_sample(const SampleCommand& cmd, std::ostream& print) {
   if (mode != modes.front()) {  // data-driven modes start from held-out examples
     Config data_config = ckpt.config;
     if (!cmd.data_root.empty()) data_config.data.root = cmd.data_root;
-    request.inputs = open_data_source(data_config, device)->examples(mode == "interp" ? 2 * cmd.n : cmd.n).x;
+    request.inputs = open_data_source(data_config, device)->examples(mode == SampleMode::kInterp ? 2 * cmd.n : cmd.n).x;
   }
   const SampleOutput out = model->sample(request);
   if (out.images.defined()) {
@@ -70,7 +71,7 @@ void run_sample(const SampleCommand& cmd, std::ostream& print) {
     layout.nrow = cmd.nrow > 0 ? cmd.nrow : out.nrow;
     const std::string path = cmd.out.empty() ? "samples.png" : cmd.out;
     write_png(path, make_grid(out.images, layout));
-    spdlog::info("wrote {} ({} mode, {} images, from {} at step {})", path, mode, out.images.size(0), cmd.ckpt,
+    spdlog::info("wrote {} ({} mode, {} images, from {} at step {})", path, enum_name(mode), out.images.size(0), cmd.ckpt,
                  ckpt.step);
   } else if (cmd.out.empty()) {
     print << out.text << "\n";

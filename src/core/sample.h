@@ -5,9 +5,20 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
+#include "util/enum_names.h"
+
 namespace gen {
+
+// What a sample shows: draws from the prior (images), reconstructions of data or walks between
+// encoded data (a VAE), or a continuation of a prompt (text). A family lists the modes it has.
+enum class SampleMode { kPrior, kRecon, kInterp, kText };
+template <>
+struct EnumNames<SampleMode> {
+  static constexpr std::array<std::string_view, 4> names{"prior", "recon", "interp", "text"};
+};
 
 // Text models only: how to continue a prompt.
 struct TextRequest {
@@ -23,7 +34,7 @@ struct SampleRequest {
   uint64_t seed = 0;
   bool fixed_noise = false;  // use the model's saved noise bank (training grids), not the seed
   bool use_ema = true;       // sample with the EMA weights when the model keeps them
-  std::string mode;          // "" = the family's default; see GenerativeModel::sample_modes()
+  std::optional<SampleMode> mode;  // nullopt = the family's default (GenerativeModel::sample_modes())
   torch::Tensor inputs;      // modes that start from data (recon, interp): (N, C, H, W) in [-1, 1]
   int64_t label = -1;        // class-conditional models: this class only; -1 = one class per row
   TextRequest text;

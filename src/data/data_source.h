@@ -8,12 +8,22 @@
 #include <memory>
 #include <string>
 
+#include "config/field.h"
 #include "core/batch.h"
 #include "core/data_spec.h"
 
 namespace gen {
 
 struct Config;
+
+// The two splits evaluation reads: the training data, and the held-out data (the other IDX
+// split, e.g. MNIST's t10k; the last data.val_fraction of a text). Their names prefix the
+// figures measured on them (train_loss, val_loss).
+enum class EvalSplit { kTrain, kVal };
+template <>
+struct EnumNames<EvalSplit> {
+  static constexpr std::array<std::string_view, 2> names{"train", "val"};
+};
 
 class DataSource {
  public:
@@ -24,10 +34,9 @@ class DataSource {
 
   virtual Batch batch_at(int64_t step) = 0;
 
-  // Held-out evaluation: batches of split "train" or "val" (for image data, "val" is the
-  // other IDX split, e.g. t10k). eval_batch_count(split) = 0 means the split is not available.
-  virtual int64_t eval_batch_count(const std::string& split) = 0;
-  virtual Batch eval_batch(const std::string& split, int64_t index) = 0;
+  // Evaluation batches of a split; eval_batch_count(split) = 0 means the split is not available.
+  virtual int64_t eval_batch_count(EvalSplit split) = 0;
+  virtual Batch eval_batch(EvalSplit split, int64_t index) = 0;
 
   // The first n examples of the evaluation data (reconstructions, interpolations).
   virtual Batch examples(int64_t n) = 0;

@@ -41,22 +41,22 @@ class ImageSource final : public DataSource {
 
   Batch batch_at(int64_t step) override { return batcher_.batch_at(step); }
 
-  int64_t eval_batch_count(const std::string& split) override {
+  int64_t eval_batch_count(EvalSplit split) override {
     const ImageDataset* d = split_data(split);
     if (!d) return 0;
     return (d->images.size(0) + config_.batch_size - 1) / config_.batch_size;
   }
 
-  Batch eval_batch(const std::string& split, int64_t index) override {
+  Batch eval_batch(EvalSplit split, int64_t index) override {
     const ImageDataset* d = split_data(split);
-    TORCH_CHECK(d, "no evaluation split ", split);
+    TORCH_CHECK(d, "no evaluation split ", enum_name(split));
     const int64_t start = index * config_.batch_size;
     const int64_t n = std::min(config_.batch_size, d->images.size(0) - start);
     return slice(*d, start, n);
   }
 
   Batch examples(int64_t n) override {
-    const ImageDataset* d = split_data("val");
+    const ImageDataset* d = split_data(EvalSplit::kVal);
     if (!d) d = &train_;
     return slice(*d, 0, std::min(n, d->images.size(0)));
   }
@@ -69,9 +69,9 @@ class ImageSource final : public DataSource {
     return b;
   }
 
-  // "train" is the training split; "val" the other split of an MNIST-layout folder, if present.
-  const ImageDataset* split_data(const std::string& split) {
-    if (split == "train") return &train_;
+  // kTrain is the training split; kVal the other split of an MNIST-layout folder, if present.
+  const ImageDataset* split_data(EvalSplit split) {
+    if (split == EvalSplit::kTrain) return &train_;
     if (!data_kind_info(config_.kind).held_out_split) return nullptr;  // one split only
     if (!held_out_) {
       DataConfig other = config_;

@@ -69,8 +69,8 @@ class TextSource final : public DataSource {
     return windows(train_, seed_ * 0x9E3779B97F4A7C15ULL + uint64_t(step), batch_size_);
   }
 
-  int64_t eval_batch_count(const std::string& split) override {
-    const torch::Tensor& t = split == "val" ? val_ : train_;
+  int64_t eval_batch_count(EvalSplit split) override {
+    const torch::Tensor& t = split == EvalSplit::kVal ? val_ : train_;
     if (!t.defined()) return 0;
     if (eval_batches_ > 0) return eval_batches_;
     // 0 = the whole split: consecutive non-overlapping windows, so every token after the first
@@ -80,11 +80,11 @@ class TextSource final : public DataSource {
     return (windows_total + batch_size_ - 1) / batch_size_ + (tail ? 1 : 0);
   }
 
-  Batch eval_batch(const std::string& split, int64_t index) override {
-    const torch::Tensor& t = split == "val" ? val_ : train_;
+  Batch eval_batch(EvalSplit split, int64_t index) override {
+    const torch::Tensor& t = split == EvalSplit::kVal ? val_ : train_;
     if (eval_batches_ > 0) {
       // Random windows, the same every evaluation (seeded by split and index).
-      return windows(t, 0xE7A1ULL + (split == "val" ? 1ULL << 40 : 0) + uint64_t(index), batch_size_);
+      return windows(t, 0xE7A1ULL + (split == EvalSplit::kVal ? 1ULL << 40 : 0) + uint64_t(index), batch_size_);
     }
     const int64_t windows_total = (t.numel() - 1) / block_;
     const int64_t full_batches = (windows_total + batch_size_ - 1) / batch_size_;

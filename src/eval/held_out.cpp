@@ -7,7 +7,7 @@
 
 namespace gen {
 
-MetricValues held_out_means(DataSource& data, GenerativeModel& model, const std::string& split, int64_t max_batches) {
+MetricValues held_out_means(DataSource& data, GenerativeModel& model, EvalSplit split, int64_t max_batches) {
   const int64_t all = data.eval_batch_count(split);
   const int64_t batches = max_batches > 0 ? std::min(all, max_batches) : all;
   Metrics sums;
@@ -27,7 +27,7 @@ MetricValues held_out_means(DataSource& data, GenerativeModel& model, const std:
     items += w;
   }
   MetricValues out;
-  for (const Metric& sum : sums) out.push_back({split + "_" + sum.name, sum.value.item<double>() / items, sum.better});
+  for (const Metric& sum : sums) out.push_back({enum_name(split) + "_" + sum.name, sum.value.item<double>() / items, sum.better});
   return out;
 }
 

@@ -5,7 +5,7 @@
 
 namespace gen {
 
-torch::Tensor split_images(DataSource& data, const std::string& split, int64_t max_images) {
+torch::Tensor split_images(DataSource& data, EvalSplit split, int64_t max_images) {
   std::vector<torch::Tensor> parts;
   int64_t n = 0;
   const int64_t batches = data.eval_batch_count(split);
@@ -18,9 +18,8 @@ torch::Tensor split_images(DataSource& data, const std::string& split, int64_t m
   return parts.empty() ? torch::Tensor() : torch::cat(parts);
 }
 
-ImageReference image_reference(FeatureNet& net, DataSource& data, const std::string& split, int64_t max_images) {
+ImageReference image_reference(FeatureNet& net, DataSource& data, EvalSplit split, int64_t max_images) {
   ImageReference r;
-  r.split = split;
   r.real = net.run(split_images(data, split, max_images));
   r.stats = feature_stats(r.real.features);
   return r;

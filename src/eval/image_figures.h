@@ -7,18 +7,17 @@
 #include <cstdint>
 #include <string>
 
+#include "data/data_source.h"
 #include "eval/class_scores.h"
 #include "eval/distances.h"
 #include "eval/feature_net.h"
 
 namespace gen {
 
-class DataSource;
 class GenerativeModel;
 
 // The real side of every comparison, computed once.
 struct ImageReference {
-  std::string split;
   FeatureNet::Result real;  // features and class probabilities of the real images
   FeatureStats stats;
 };
@@ -33,9 +32,9 @@ struct ImageFigures {
 
 // The first `max_images` (0 = all) images of a split as the data source gives them, (N, C, H, W)
 // in [-1, 1] on the CPU.
-torch::Tensor split_images(DataSource& data, const std::string& split, int64_t max_images);
+torch::Tensor split_images(DataSource& data, EvalSplit split, int64_t max_images);
 
-ImageReference image_reference(FeatureNet& net, DataSource& data, const std::string& split, int64_t max_images);
+ImageReference image_reference(FeatureNet& net, DataSource& data, EvalSplit split, int64_t max_images);
 
 // n images from the model's default (prior) sample mode in chunks, reproducible for a seed, in
 // random order.

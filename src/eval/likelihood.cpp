@@ -13,9 +13,9 @@ LikelihoodFigures likelihood_figures(DataSource& data, LikelihoodModel& model, i
   LikelihoodFigures f;
   f.k = k;
   double elbo = 0, iwae = 0;
-  const int64_t batches = data.eval_batch_count("val");
+  const int64_t batches = data.eval_batch_count(EvalSplit::kVal);
   for (int64_t i = 0; i < batches && (max_examples <= 0 || f.examples < max_examples); ++i) {
-    torch::Tensor x = data.eval_batch("val", i).x;
+    torch::Tensor x = data.eval_batch(EvalSplit::kVal, i).x;
     if (max_examples > 0) x = x.narrow(0, 0, std::min(x.size(0), max_examples - f.examples));
     const LikelihoodModel::Bounds b = model.log_likelihood_bounds(x, k, gen);
     elbo += b.elbo.sum().item<double>();

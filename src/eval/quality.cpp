@@ -18,7 +18,7 @@ QualityEvaluator::~QualityEvaluator() = default;
 EvalReport QualityEvaluator::run(const QualityBudget& budget) {
   EvalReport report;
   const bool text = data_.spec().is_text();
-  for (const auto& [name, value, better] : held_out_means(data_, model_, "val", budget.max_batches)) {
+  for (const auto& [name, value, better] : held_out_means(data_, model_, EvalSplit::kVal, budget.max_batches)) {
     report.add(name, value, text ? "held-out split, mean per token" : "held-out split, mean per example", better);
     if (text && name == "val_loss") report.add("val_perplexity", std::exp(value), "exp(val_loss)");
   }
@@ -37,7 +37,7 @@ void QualityEvaluator::add_image_figures(const QualityBudget& budget, EvalReport
   const std::string tag = features_->name();
   auto it = references_.find(budget.samples);
   if (it == references_.end()) {
-    it = references_.emplace(budget.samples, image_reference(*features_, data_, "val", budget.samples)).first;
+    it = references_.emplace(budget.samples, image_reference(*features_, data_, EvalSplit::kVal, budget.samples)).first;
   }
   const ImageReference& ref = it->second;
   if (ref.real.features.size(0) < 2) return;  // no held-out images to compare with
@@ -60,7 +60,7 @@ void QualityEvaluator::add_image_figures(const QualityBudget& budget, EvalReport
   auto base = baselines_.find(budget.samples);
   if (base == baselines_.end()) {
     EvalReport b;
-    const torch::Tensor train = split_images(data_, "train", budget.samples);
+    const torch::Tensor train = split_images(data_, EvalSplit::kTrain, budget.samples);
     const ImageFigures r = image_figures(features_->run(train), ref, budget.seed);
     const std::string rvs = std::to_string(r.n) + " training images vs the same held-out images (the floor)";
     b.add("real_fid_" + tag, r.fid, "Frechet distance, " + rvs, Better::kNeither);

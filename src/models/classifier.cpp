@@ -94,7 +94,7 @@ class Classifier final : public GenerativeModel, public ImageClassifier {
   }
 
   // A classifier draws nothing: `gen sample` says so, the trainer writes no grids.
-  std::vector<std::string> sample_modes() const override { return {}; }
+  std::vector<SampleMode> sample_modes() const override { return {}; }
   ImageClassifier* classifier() override { return this; }
   SampleOutput sample(const SampleRequest& /*request*/) override { return {}; }
 

@@ -45,7 +45,7 @@ class GenerativeModel {
 
   // The first mode is the default. Modes other than the default may need request.inputs.
   // Empty: the family draws nothing (gen sample says so, training writes no grids).
-  virtual std::vector<std::string> sample_modes() const { return {"prior"}; }
+  virtual std::vector<SampleMode> sample_modes() const { return {SampleMode::kPrior}; }
 
   // What the family can do beyond training and sampling (models/capabilities.h), as it declares:
   // its default mode draws images from a prior (so image figures apply to it)...

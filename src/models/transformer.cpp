@@ -187,7 +187,7 @@ class Transformer final : public GenerativeModel {
     return {{"loss", loss}, {"bpc", loss / std::log(2.0)}};
   }
 
-  std::vector<std::string> sample_modes() const override { return {"text"}; }
+  std::vector<SampleMode> sample_modes() const override { return {SampleMode::kText}; }
 
   SampleOutput sample(const SampleRequest& request) override {
     InferenceScope inference(*net_, opt_.ema_if(request.use_ema));

@@ -170,39 +170,27 @@ class Vae final : public GenerativeModel, public LikelihoodModel {
 
   int64_t data_dims() const override { return net_->c_ * net_->h_ * net_->w_; }
 
-  std::vector<std::string> sample_modes() const override { return {"prior", "recon", "interp"}; }
+  std::vector<SampleMode> sample_modes() const override {
+    return {SampleMode::kPrior, SampleMode::kRecon, SampleMode::kInterp};
+  }
   bool draws_images() const override { return true; }
   LikelihoodModel* likelihood() override { return this; }
 
   SampleOutput sample(const SampleRequest& request) override {
     InferenceScope inference(*net_, opt_.ema_if(request.use_ema));
     SampleOutput out;
-    if (request.mode == "recon") {
-      // Rows of 8 inputs, each followed by the row of their reconstructions; a partial last
-      // pair of rows is padded with black so inputs and reconstructions never share a row.
-      const torch::Tensor x = prepare(request.inputs.narrow(0, 0, std::min(request.n, request.inputs.size(0))), false);
-      const torch::Tensor r = mean_image(net_->decode(net_->encode(x).first));
-      const int64_t per_row = 8, n = x.size(0), rows = (n + per_row - 1) / per_row;
-      std::vector<torch::Tensor> tiles;
-      for (int64_t i = 0; i < rows; ++i) {
-        const int64_t k = std::min(per_row, n - i * per_row);
-        const torch::Tensor pad = torch::full({per_row - k, x.size(1), x.size(2), x.size(3)}, -1.0, x.options());
-        tiles.push_back(torch::cat({x.narrow(0, i * per_row, k) * 2 - 1, pad}));
-        tiles.push_back(torch::cat({r.narrow(0, i * per_row, k), pad}));
-      }
-      out.images = torch::cat(tiles);
-      out.nrow = per_row;
-    } else if (request.mode == "interp") {
-      // Each row walks in latent space from one encoded image to the next.
-      const int64_t steps = 10, rows = request.inputs.size(0) / 2;
-      const torch::Tensor mu = net_->encode(prepare(request.inputs.narrow(0, 0, 2 * rows), false)).first;  // (2R, Z)
-      const torch::Tensor a = mu.narrow(0, 0, rows), b = mu.narrow(0, rows, rows);
-      const torch::Tensor t = torch::linspace(0, 1, steps, mu.options()).view({1, steps, 1});
-      const torch::Tensor z = (a.unsqueeze(1) * (1 - t) + b.unsqueeze(1) * t).reshape({rows * steps, -1});
-      out.images = mean_image(net_->decode(z));
-      out.nrow = steps;
-    } else {
-      out.images = mean_image(net_->decode(request_latents(request, request.n, noise_bank_).to(device_)));
+    switch (request.mode.value_or(SampleMode::kPrior)) {
+      case SampleMode::kPrior:
+        out.images = mean_image(net_->decode(request_latents(request, request.n, noise_bank_).to(device_)));
+        break;
+      case SampleMode::kRecon:
+        out = reconstructions(request);
+        break;
+      case SampleMode::kInterp:
+        out = interpolations(request);
+        break;
+      case SampleMode::kText:
+        throw UsageError("model.kind vae draws images, not text");
     }
     out.images = out.images.to(torch::kCPU);
     return out;
@@ -232,6 +220,32 @@ class Vae final : public GenerativeModel, public LikelihoodModel {
     torch::Tensor recon;  // -log p(x|z), summed over pixels, mean over the batch
     torch::Tensor kl;     // KL(q(z|x) || N(0, I)), summed over z, mean over the batch
   };
+
+  // Rows of 8 inputs, each followed by the row of their reconstructions; a partial last pair of
+  // rows is padded with black so inputs and reconstructions never share a row.
+  SampleOutput reconstructions(const SampleRequest& request) {
+    const torch::Tensor x = prepare(request.inputs.narrow(0, 0, std::min(request.n, request.inputs.size(0))), false);
+    const torch::Tensor r = mean_image(net_->decode(net_->encode(x).first));
+    const int64_t per_row = 8, n = x.size(0), rows = (n + per_row - 1) / per_row;
+    std::vector<torch::Tensor> tiles;
+    for (int64_t i = 0; i < rows; ++i) {
+      const int64_t k = std::min(per_row, n - i * per_row);
+      const torch::Tensor pad = torch::full({per_row - k, x.size(1), x.size(2), x.size(3)}, -1.0, x.options());
+      tiles.push_back(torch::cat({x.narrow(0, i * per_row, k) * 2 - 1, pad}));
+      tiles.push_back(torch::cat({r.narrow(0, i * per_row, k), pad}));
+    }
+    return {torch::cat(tiles), per_row, ""};
+  }
+
+  // Each row walks in latent space from one encoded image to the next.
+  SampleOutput interpolations(const SampleRequest& request) {
+    const int64_t steps = 10, rows = request.inputs.size(0) / 2;
+    const torch::Tensor mu = net_->encode(prepare(request.inputs.narrow(0, 0, 2 * rows), false)).first;  // (2R, Z)
+    const torch::Tensor a = mu.narrow(0, 0, rows), b = mu.narrow(0, rows, rows);
+    const torch::Tensor t = torch::linspace(0, 1, steps, mu.options()).view({1, steps, 1});
+    const torch::Tensor z = (a.unsqueeze(1) * (1 - t) + b.unsqueeze(1) * t).reshape({rows * steps, -1});
+    return {mean_image(net_->decode(z)), steps, ""};
+  }
 
   // [-1, 1] -> [0, 1], binarized when configured (a fixed draw outside training).
   torch::Tensor prepare(const torch::Tensor& x, bool training) const {

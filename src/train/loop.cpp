@@ -209,7 +209,7 @@ class Trainer {
   // the eval section (FID/KID/IS when a feature network is there, the IWAE bound when asked).
   void evaluate(int64_t step) {
     const auto t0 = Clock::now();
-    MetricValues values = held_out_means(*data_, *model_, "train", config_.train.eval_batches);
+    MetricValues values = held_out_means(*data_, *model_, EvalSplit::kTrain, config_.train.eval_batches);
     QualityBudget budget;
     budget.samples = config_.eval.samples;
     budget.iw_samples = config_.eval.iw_samples;

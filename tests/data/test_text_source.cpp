@@ -50,10 +50,10 @@ TEST_CASE("text source: the last val_fraction is held out, and full-split evalua
   const int64_t digit_max = 9;  // ids 0..9 are the digits (sorted first)
   for (int64_t s = 0; s < 20; ++s) CHECK(src->batch_at(s).x.min().item<int64_t>() > digit_max);
   // 100 held-out tokens -> (100 - 1) / 9 = 11 windows -> batches of 4, 4 and 3.
-  REQUIRE(src->eval_batch_count("val") == 3);
+  REQUIRE(src->eval_batch_count(gen::EvalSplit::kVal) == 3);
   int64_t windows = 0;
   for (int64_t i = 0; i < 3; ++i) {
-    const gen::Batch b = src->eval_batch("val", i);
+    const gen::Batch b = src->eval_batch(gen::EvalSplit::kVal, i);
     CHECK(b.x.max().item<int64_t>() <= digit_max);
     windows += b.x.size(0);
   }

@@ -57,7 +57,7 @@ TEST_CASE("lm eval: the full-split loss equals the token-weighted mean of every 
   auto data = gen::open_data_source(c, torch::kCPU);
   auto model = gen::build_model(c, data->spec(), torch::kCPU);
 
-  const gen::MetricValues m = gen::held_out_means(*data, *model, "val");
+  const gen::MetricValues m = gen::held_out_means(*data, *model, gen::EvalSplit::kVal);
   REQUIRE(m.size() == 2);
   CHECK(m[0].name == "val_loss");
 

@@ -30,14 +30,16 @@ TEST_CASE("vae: every sample mode lays out images of the data's shape", "[model]
   torch::manual_seed(0);
   auto m = gen::build_model(vae_config("arch: conv, channels: 4, hidden: 16, latent_dim: 3"),
                             gen::DataSpec::image(1, 28, 28), torch::kCPU);
-  CHECK(m->sample_modes() == std::vector<std::string>{"prior", "recon", "interp"});
+  std::vector<std::string> modes;
+  for (const gen::SampleMode mode : m->sample_modes()) modes.push_back(gen::enum_name(mode));
+  CHECK(modes == std::vector<std::string>{"prior", "recon", "interp"});
   gen::SampleRequest r;
   r.n = 5;
   gen::SampleOutput out = m->sample(r);
   CHECK(out.images.sizes() == torch::IntArrayRef({5, 1, 28, 28}));
   CHECK(out.images.min().item<float>() >= -1.0f);
 
-  r.mode = "recon";
+  r.mode = gen::SampleMode::kRecon;
   r.n = 10;
   r.inputs = torch::rand({10, 1, 28, 28}) * 2 - 1;
   out = m->sample(r);
@@ -47,7 +49,7 @@ TEST_CASE("vae: every sample mode lays out images of the data's shape", "[model]
   CHECK(torch::allclose(out.images[0], r.inputs[0], 1e-5, 1e-5));   // first row: the inputs
   CHECK(torch::allclose(out.images[16], r.inputs[8], 1e-5, 1e-5));  // third row starts with input 8
 
-  r.mode = "interp";
+  r.mode = gen::SampleMode::kInterp;
   r.inputs = torch::rand({6, 1, 28, 28}) * 2 - 1;
   out = m->sample(r);
   CHECK(out.nrow == 10);
