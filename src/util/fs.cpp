@@ -54,6 +54,19 @@ void make_dirs(const std::string& dir) {
   }
 }
 
+namespace {
+// Moves the finished temp file `tmp` onto `path` and makes the move durable; on failure the temp
+// file is removed and IoError says "PATH: WHAT failed/...".
+void commit_temp(const std::string& tmp, const std::string& path, const char* what) {
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    throw IoError(path + ": " + what + ": " + std::strerror(err));
+  }
+  fsync_dir(parent_dir(path));
+}
+}  // namespace
+
 void write_file_atomic(const std::string& path, const std::function<void(const WriteFn&)>& fill) {
   const std::string tmp = temp_name(path);
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -88,12 +101,7 @@ void write_file_atomic(const std::string& path, const std::function<void(const W
     ::unlink(tmp.c_str());
     throw IoError(path + ": close failed: " + std::strerror(err));
   }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    throw IoError(path + ": rename failed: " + std::strerror(err));
-  }
-  fsync_dir(parent_dir(path));
+  commit_temp(tmp, path, "rename failed");
 }
 
 void write_file_atomic(const std::string& path, const std::string& contents) {
@@ -106,12 +114,7 @@ void replace_symlink(const std::string& link, const std::string& target) {
   if (::symlink(target.c_str(), tmp.c_str()) != 0) {
     throw IoError(link + ": cannot create link: " + std::strerror(errno));
   }
-  if (::rename(tmp.c_str(), link.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    throw IoError(link + ": cannot replace link: " + std::strerror(err));
-  }
-  fsync_dir(parent_dir(link));
+  commit_temp(tmp, link, "cannot replace link");
 }
 
 bool target_exists(const std::string& path) {
