@@ -47,8 +47,9 @@ void run_eval(const EvalCommand& cmd, std::ostream& print) {
   if (!cmd.data_root.empty()) data_config.data.root = cmd.data_root;
   data_config.train.eval_batches = 0;  // text: every window of the split, not a sample of them
   auto data = open_data_source(data_config, device);
-  if (data->spec().vocabulary != ckpt.data.vocabulary || data->spec().channels != ckpt.data.channels ||
-      data->spec().height != ckpt.data.height || data->spec().width != ckpt.data.width) {
+  if (data->spec().text.vocabulary != ckpt.data.text.vocabulary ||
+      data->spec().shape.channels != ckpt.data.shape.channels || data->spec().shape.height != ckpt.data.shape.height ||
+      data->spec().shape.width != ckpt.data.shape.width) {
     throw DataError(data_config.data.root + ": this data does not have the shape or vocabulary " + cmd.ckpt +
                     " was trained on (" + data->describe() + ")");
   }

@@ -26,17 +26,17 @@ class ImageSource final : public DataSource {
         device_(device),
         train_(load_image_dataset(config.data)),
         batcher_(train_, config.data.batch_size, static_cast<uint64_t>(config.seed), device) {
-    spec_.channels = train_.images.size(1);
-    spec_.height = train_.images.size(2);
-    spec_.width = train_.images.size(3);
-    spec_.num_classes = train_.num_classes;
+    spec_.shape.channels = train_.images.size(1);
+    spec_.shape.height = train_.images.size(2);
+    spec_.shape.width = train_.images.size(3);
+    spec_.shape.num_classes = train_.num_classes;
   }
 
   const DataSpec& spec() const override { return spec_; }
 
   std::string describe() const override {
-    return std::to_string(train_.images.size(0)) + " images " + std::to_string(spec_.channels) + "x" +
-           std::to_string(spec_.height) + "x" + std::to_string(spec_.width) + " from " + train_.origin;
+    return std::to_string(train_.images.size(0)) + " images " + std::to_string(spec_.shape.channels) + "x" +
+           std::to_string(spec_.shape.height) + "x" + std::to_string(spec_.shape.width) + " from " + train_.origin;
   }
 
   Batch batch_at(int64_t step) override { return batcher_.batch_at(step); }

@@ -49,11 +49,11 @@ class TextSource final : public DataSource {
     const torch::Tensor all = torch::tensor(ids, torch::kInt64);
     train_ = all.narrow(0, 0, n - n_val).to(device);
     if (n_val >= block_ + 2) val_ = all.narrow(0, n - n_val, n_val).to(device);
-    spec_.tokenizer = tok.kind();
-    spec_.vocabulary = tok.symbols();
-    spec_.vocab_size = tok.vocab_size();
-    spec_.block_size = block_;
-    spec_.channels = spec_.height = spec_.width = 0;
+    spec_.text.tokenizer = tok.kind();
+    spec_.text.vocabulary = tok.symbols();
+    spec_.text.vocab_size = tok.vocab_size();
+    spec_.text.block_size = block_;
+    spec_.shape.channels = spec_.shape.height = spec_.shape.width = 0;
     offsets_ = torch::arange(block_ + 1, torch::TensorOptions().dtype(torch::kInt64).device(device));
   }
 
@@ -61,8 +61,8 @@ class TextSource final : public DataSource {
 
   std::string describe() const override {
     return std::to_string(train_.numel()) + " training + " + std::to_string(val_.defined() ? val_.numel() : 0) +
-           " validation tokens (" + spec_.tokenizer + " tokenizer, vocabulary " + std::to_string(spec_.vocab_size) +
-           ") from " + path_;
+           " validation tokens (" + spec_.text.tokenizer + " tokenizer, vocabulary " +
+           std::to_string(spec_.text.vocab_size) + ") from " + path_;
   }
 
   Batch batch_at(int64_t step) override {

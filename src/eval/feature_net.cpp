@@ -40,17 +40,17 @@ FeatureNet::FeatureNet(const std::string& checkpoint_path, torch::Device device)
 FeatureNet::~FeatureNet() = default;
 
 FeatureNet::Result FeatureNet::run(const torch::Tensor& images) {
-  if (images.size(1) != spec_.channels) {
-    throw UsageError(path_ + ": the feature network takes " + std::to_string(spec_.channels) +
+  if (images.size(1) != spec_.shape.channels) {
+    throw UsageError(path_ + ": the feature network takes " + std::to_string(spec_.shape.channels) +
                      "-channel images, these have " + std::to_string(images.size(1)));
   }
   constexpr int64_t kBatch = 500;
   std::vector<torch::Tensor> features, probs;
   for (int64_t i = 0; i < images.size(0); i += kBatch) {
     torch::Tensor x = images.narrow(0, i, std::min(kBatch, images.size(0) - i)).to(device_, torch::kFloat);
-    if (x.size(2) != spec_.height || x.size(3) != spec_.width) {
-      const bool down = x.size(2) > spec_.height;
-      auto options = F::InterpolateFuncOptions().size(std::vector<int64_t>{spec_.height, spec_.width});
+    if (x.size(2) != spec_.shape.height || x.size(3) != spec_.shape.width) {
+      const bool down = x.size(2) > spec_.shape.height;
+      auto options = F::InterpolateFuncOptions().size(std::vector<int64_t>{spec_.shape.height, spec_.shape.width});
       x = down ? F::interpolate(x, options.mode(torch::kArea))
                : F::interpolate(x, options.mode(torch::kBilinear).align_corners(false));
     }

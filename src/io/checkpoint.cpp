@@ -91,11 +91,11 @@ void write_checkpoint(const std::string& path, const Config& config, const DataS
   archive.write("gen/format", c10::IValue(kCheckpointFormat));
   archive.write("gen/program_version", c10::IValue(std::string(GEN_VERSION)));
   archive.write("gen/config", c10::IValue(config_to_yaml(config, false)));
-  archive.write("gen/data_spec", torch::tensor({data.channels, data.height, data.width, data.num_classes,
-                                                data.vocab_size, data.block_size},
+  archive.write("gen/data_spec", torch::tensor({data.shape.channels, data.shape.height, data.shape.width,
+                                                data.shape.num_classes, data.text.vocab_size, data.text.block_size},
                                                torch::kInt64));
-  archive.write("gen/tokenizer", c10::IValue(data.tokenizer));
-  archive.write("gen/vocabulary", c10::IValue(data.vocabulary));
+  archive.write("gen/tokenizer", c10::IValue(data.text.tokenizer));
+  archive.write("gen/vocabulary", c10::IValue(data.text.vocabulary));
   archive.write("gen/step", c10::IValue(step));
   archive.write("gen/lr_scale", c10::IValue(lr_scale));
   archive.write("gen/rng_cpu", at::detail::getDefaultCPUGenerator().get_state());
@@ -186,16 +186,16 @@ Checkpoint open_checkpoint(const std::string& path, torch::Device device) {
     }
     spec = spec.to(torch::kCPU);
     const int64_t* d = spec.data_ptr<int64_t>();
-    ckpt.data.channels = d[0];
-    ckpt.data.height = d[1];
-    ckpt.data.width = d[2];
-    ckpt.data.num_classes = d[3];
-    ckpt.data.vocab_size = d[4];
-    ckpt.data.block_size = d[5];
+    ckpt.data.shape.channels = d[0];
+    ckpt.data.shape.height = d[1];
+    ckpt.data.shape.width = d[2];
+    ckpt.data.shape.num_classes = d[3];
+    ckpt.data.text.vocab_size = d[4];
+    ckpt.data.text.block_size = d[5];
     ckpt.archive.read("gen/tokenizer", v);
-    ckpt.data.tokenizer = v.toStringRef();
+    ckpt.data.text.tokenizer = v.toStringRef();
     ckpt.archive.read("gen/vocabulary", v);
-    ckpt.data.vocabulary = v.toStringRef();
+    ckpt.data.text.vocabulary = v.toStringRef();
   } catch (const Error&) {
     throw;
   } catch (const c10::Error& e) {

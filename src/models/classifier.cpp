@@ -46,14 +46,14 @@ struct ClassifierNetImpl : nn::Module {
       }
       seq->push_back(nn::MaxPool2d(2));
     };
-    block(d.channels, c1);
+    block(d.shape.channels, c1);
     block(c1, c2);
     seq->push_back(nn::Flatten());
-    seq->push_back(nn::Linear(c2 * (d.height / 4) * (d.width / 4), o.features));
+    seq->push_back(nn::Linear(c2 * (d.shape.height / 4) * (d.shape.width / 4), o.features));
     seq->push_back(nn::ReLU());
     body = register_module("body", seq);
     drop = register_module("drop", nn::Dropout(o.dropout));
-    head = register_module("head", nn::Linear(o.features, d.num_classes));
+    head = register_module("head", nn::Linear(o.features, d.shape.num_classes));
   }
 
   torch::Tensor features(const torch::Tensor& x) { return body->forward(x); }  // (B, C, H, W) -> (B, features)
@@ -71,7 +71,7 @@ class Classifier final : public GenerativeModel, public ImageClassifier {
  public:
   Classifier(const ModelContext& ctx, const ClassifierOptions& o)
       : o_(o),
-        classes_(ctx.data.num_classes),
+        classes_(ctx.data.shape.num_classes),
         net_(on_device(ClassifierNet(o, ctx.data), ctx.device)),
         opt_(*net_, ctx.config, /*use_ema=*/false),
         accumulate_(ctx.config.train.accumulate) {}
@@ -127,18 +127,18 @@ class Classifier final : public GenerativeModel, public ImageClassifier {
 };
 
 std::unique_ptr<GenerativeModel> build_classifier(const ModelContext& ctx, const ClassifierOptions& o) {
-  if (ctx.data.is_text() || ctx.data.height <= 0) {
+  if (ctx.data.is_text() || ctx.data.shape.height <= 0) {
     throw ConfigError(ctx.config.source.file + ": model.kind classifier needs image data");
   }
-  if (ctx.data.num_classes < 2) {
+  if (ctx.data.shape.num_classes < 2) {
     throw ConfigError(ctx.config.source.file +
                       ": model.kind classifier needs labelled images (data.kind mnist, fashion_mnist, "
                       "idx with data.labels, or image_folder with one sub-folder per class)");
   }
-  if (ctx.data.height % 4 != 0 || ctx.data.width % 4 != 0) {
+  if (ctx.data.shape.height % 4 != 0 || ctx.data.shape.width % 4 != 0) {
     throw ConfigError(
         ctx.config.source.file + ": model.kind classifier needs image sides divisible by 4; the data is " +
-        std::to_string(ctx.data.height) + "x" + std::to_string(ctx.data.width) + " (set data.image_size)");
+        std::to_string(ctx.data.shape.height) + "x" + std::to_string(ctx.data.shape.width) + " (set data.image_size)");
   }
   return std::make_unique<Classifier>(ctx, o);
 }

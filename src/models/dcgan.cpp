@@ -201,12 +201,13 @@ class Dcgan final : public GenerativeModel {
       : o_(o),
         rule_(gan_loss_rule(o.loss)),
         device_(ctx.device),
-        classes_(o.conditional ? ctx.data.num_classes : 0),
-        generator_(ready(Generator(o.latent_dim + one_hot_width(), o.g_channels, ctx.data.channels, ctx.data.height),
-                         device_)),
-        discriminator_(ready(
-            Discriminator(o.d_channels, ctx.data.channels, ctx.data.height, o.critic_norm(), classes_, o.latent_codes),
+        classes_(o.conditional ? ctx.data.shape.num_classes : 0),
+        generator_(ready(
+            Generator(o.latent_dim + one_hot_width(), o.g_channels, ctx.data.shape.channels, ctx.data.shape.height),
             device_)),
+        discriminator_(ready(Discriminator(o.d_channels, ctx.data.shape.channels, ctx.data.shape.height,
+                                           o.critic_norm(), classes_, o.latent_codes),
+                             device_)),
         opt_g_(*generator_, ctx.config, /*use_ema=*/true),
         opt_d_(*discriminator_, ctx.config, /*use_ema=*/false),
         noise_bank_(noise_bank(uint64_t(ctx.config.seed) + 0x5eed, ctx.config.train.n_samples, o.latent_dim)) {}
@@ -391,10 +392,10 @@ class Dcgan final : public GenerativeModel {
 
 std::unique_ptr<GenerativeModel> build_dcgan(const ModelContext& ctx, const DcganOptions& o) {
   const std::string& file = ctx.config.source.file;
-  const int64_t s = ctx.data.height;
-  if (ctx.data.width != s || s < 16 || (s & (s - 1)) != 0) {
+  const int64_t s = ctx.data.shape.height;
+  if (ctx.data.shape.width != s || s < 16 || (s & (s - 1)) != 0) {
     throw ConfigError(file + ": model.kind dcgan needs square images whose size is a power of two >= 16; the data is " +
-                      std::to_string(ctx.data.height) + "x" + std::to_string(ctx.data.width) +
+                      std::to_string(ctx.data.shape.height) + "x" + std::to_string(ctx.data.shape.width) +
                       " (set data.image_size, e.g. 32)");
   }
   if (ctx.config.train.accumulate != 1) {
@@ -414,7 +415,7 @@ std::unique_ptr<GenerativeModel> build_dcgan(const ModelContext& ctx, const Dcga
         file +
         ": model.latent_codes: a conditional model already gets the class; use one of conditional and latent_codes");
   }
-  if (o.conditional && ctx.data.num_classes < 2) {
+  if (o.conditional && ctx.data.shape.num_classes < 2) {
     throw ConfigError(file + ": model.conditional needs labelled data; this data has no class labels");
   }
   if (ctx.config.data.batch_size % o.n_critic != 0) {

@@ -165,8 +165,8 @@ class Transformer final : public GenerativeModel {
   Transformer(const ModelContext& ctx, const TransformerOptions& o)
       : options_(o),
         device_(ctx.device),
-        tokenizer_(Tokenizer::restore(ctx.data.tokenizer, ctx.data.vocabulary)),
-        net_(on_device(Gpt(options_, ctx.data.vocab_size, ctx.data.block_size), ctx.device)),
+        tokenizer_(Tokenizer::restore(ctx.data.text.tokenizer, ctx.data.text.vocabulary)),
+        net_(on_device(Gpt(options_, ctx.data.text.vocab_size, ctx.data.text.block_size), ctx.device)),
         opt_(*net_, ctx.config, /*use_ema=*/true),
         accumulate_(ctx.config.train.accumulate) {}
 
@@ -252,7 +252,7 @@ std::unique_ptr<GenerativeModel> build_transformer(const ModelContext& ctx, cons
     throw ConfigError(ctx.config.source.file + ": model.n_head (" + std::to_string(o.n_head) +
                       ") must divide model.n_embd (" + std::to_string(o.n_embd) + ")");
   }
-  if (!ctx.data.is_text() || ctx.data.vocab_size <= 0) {
+  if (!ctx.data.is_text() || ctx.data.text.vocab_size <= 0) {
     throw ConfigError(ctx.config.source.file + ": model.kind transformer needs text data (data.kind: text)");
   }
   return std::make_unique<Transformer>(ctx, o);

@@ -68,7 +68,8 @@ struct VaeOptions {
 };
 
 struct VaeNetImpl : nn::Module {
-  VaeNetImpl(const VaeOptions& o, const DataSpec& d) : o_(o), c_(d.channels), h_(d.height), w_(d.width) {
+  VaeNetImpl(const VaeOptions& o, const DataSpec& d)
+      : o_(o), c_(d.shape.channels), h_(d.shape.height), w_(d.shape.width) {
     const int64_t pixels = c_ * h_ * w_;
     if (o.arch == VaeArch::kMlp) {
       encoder = register_module("encoder", nn::Sequential(nn::Flatten(), nn::Linear(pixels, o.hidden), nn::ReLU()));
@@ -299,12 +300,12 @@ class Vae final : public GenerativeModel, public LikelihoodModel {
 };
 
 std::unique_ptr<GenerativeModel> build_vae(const ModelContext& ctx, const VaeOptions& o) {
-  if (ctx.data.is_text() || ctx.data.height <= 0) {
+  if (ctx.data.is_text() || ctx.data.shape.height <= 0) {
     throw ConfigError(ctx.config.source.file + ": model.kind vae needs image data");
   }
-  if (o.arch == VaeArch::kConv && (ctx.data.height % 4 != 0 || ctx.data.width % 4 != 0)) {
+  if (o.arch == VaeArch::kConv && (ctx.data.shape.height % 4 != 0 || ctx.data.shape.width % 4 != 0)) {
     throw ConfigError(ctx.config.source.file + ": model.arch conv needs image sides divisible by 4; the data is " +
-                      std::to_string(ctx.data.height) + "x" + std::to_string(ctx.data.width) +
+                      std::to_string(ctx.data.shape.height) + "x" + std::to_string(ctx.data.shape.width) +
                       " (set data.image_size)");
   }
   return std::make_unique<Vae>(ctx, o);

@@ -190,7 +190,7 @@ class Trainer {
     values.push_back({"lr", lr});
     values.push_back({"steps_per_s", w.steps_per_s});
     const bool text = spec_.is_text();
-    const double items = w.steps_per_s * double(config_.data.batch_size) * (text ? double(spec_.block_size) : 1.0);
+    const double items = w.steps_per_s * double(config_.data.batch_size) * (text ? double(spec_.text.block_size) : 1.0);
     values.push_back({text ? "tokens_per_s" : "images_per_s", items});
     metrics_->write(step, values);
 

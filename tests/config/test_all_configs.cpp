@@ -20,10 +20,10 @@ TEST_CASE("every config under configs/ loads and builds its model", "[config]") 
     kinds_seen.insert(c.model.kind);
     gen::DataSpec spec;
     if (c.data.kind == gen::DataKind::kText) {
-      spec.tokenizer = "char";
-      spec.vocabulary = "\n !abcdefghijklmnopqrstuvwxyz";
-      spec.vocab_size = static_cast<int64_t>(spec.vocabulary.size());
-      spec.block_size = c.data.block_size;
+      spec.text.tokenizer = "char";
+      spec.text.vocabulary = "\n !abcdefghijklmnopqrstuvwxyz";
+      spec.text.vocab_size = static_cast<int64_t>(spec.text.vocabulary.size());
+      spec.text.block_size = c.data.block_size;
     } else {
       const int64_t size = c.data.image_size > 0 ? c.data.image_size : 28;
       spec = gen::DataSpec::image(1, size, size, 10);

@@ -27,8 +27,8 @@ TEST_CASE("text source: windows are (B, T) inputs with next-token targets", "[da
   TempDir dir;
   gen::Config c = text_config(dir, alphabet(1000), 8, 5);
   auto src = gen::open_data_source(c, torch::kCPU);
-  CHECK(src->spec().vocab_size == 26);
-  CHECK(src->spec().block_size == 8);
+  CHECK(src->spec().text.vocab_size == 26);
+  CHECK(src->spec().text.block_size == 8);
   const gen::Batch b = src->batch_at(3);
   CHECK(b.x.sizes() == torch::IntArrayRef({5, 8}));
   CHECK(b.y.sizes() == torch::IntArrayRef({5, 8}));

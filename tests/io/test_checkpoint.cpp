@@ -64,8 +64,8 @@ TEST_CASE("checkpoint: round trip restores weights, optimizers, config, step and
   gen::Checkpoint ckpt = gen::open_checkpoint(dir / "c.pt", torch::kCPU);
   CHECK(ckpt.step == 17);
   CHECK(ckpt.format == gen::kCheckpointFormat);
-  CHECK(ckpt.data.height == 16);
-  CHECK(ckpt.data.num_classes == 10);
+  CHECK(ckpt.data.shape.height == 16);
+  CHECK(ckpt.data.shape.num_classes == 10);
   CHECK(ckpt.config.model.kind == "dcgan");
   CHECK(ckpt.config.model.options["latent_dim"].as<int>() == 8);
   gen::restore_checkpoint(ckpt, *b);

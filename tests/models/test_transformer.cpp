@@ -17,10 +17,10 @@ gen::Config gpt_config(const std::string& model, const std::string& extra = "") 
 
 gen::DataSpec text_spec(const std::string& symbols, int64_t block) {
   gen::DataSpec s;
-  s.tokenizer = "char";
-  s.vocabulary = symbols;
-  s.vocab_size = static_cast<int64_t>(symbols.size());
-  s.block_size = block;
+  s.text.tokenizer = "char";
+  s.text.vocabulary = symbols;
+  s.text.vocab_size = static_cast<int64_t>(symbols.size());
+  s.text.block_size = block;
   return s;
 }
 

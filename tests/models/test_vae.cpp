@@ -79,7 +79,7 @@ TEST_CASE("vae: conv needs sides divisible by 4, text data is refused", "[model]
   CHECK_THROWS_WITH(gen::build_model(vae_config("arch: conv"), gen::DataSpec::image(1, 30, 30), torch::kCPU),
                     Catch::Contains("divisible by 4"));
   gen::DataSpec text;
-  text.tokenizer = "char";
-  text.vocab_size = 3;
+  text.text.tokenizer = "char";
+  text.text.vocab_size = 3;
   CHECK_THROWS_AS(gen::build_model(vae_config("arch: mlp"), text, torch::kCPU), gen::ConfigError);
 }
