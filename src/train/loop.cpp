@@ -102,6 +102,7 @@ class Trainer {
   // Everything before the first step; returns the step to start from. What can fail on bad
   // input (the resume checks, data, the model) runs before the run folder exists.
   int64_t start() {
+    folder_.lock();
     const std::string resume = folder_.resume_path(options_.resume);
     buffer_log_lines();
     const ModelKind& kind = find_model_kind(config_);

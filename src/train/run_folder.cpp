@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
 #include <cstdio>
 
 #include "models/model_checkpoint.h"
@@ -16,6 +18,17 @@ RunFolder::RunFolder(const Config& config)
 
 RunFolder::~RunFolder() {
   if (logging_) stop_file_logging();
+  if (lock_ && created_ && !opened_) {  // start-up failed before writing anything: leave no trace
+    ::unlink(lock_->path().c_str());
+    lock_.reset();
+    ::rmdir(dir_.c_str());
+  }
+}
+
+void RunFolder::lock() {
+  created_ = !is_directory(dir_);
+  make_dirs(dir_);
+  lock_ = std::make_unique<FolderLock>(dir_);
 }
 
 std::string RunFolder::resume_path(const std::string& resume) const {
@@ -34,6 +47,7 @@ std::string RunFolder::resume_path(const std::string& resume) const {
 }
 
 void RunFolder::open() {
+  opened_ = true;
   make_dirs(checkpoints_);
   make_dirs(samples_);
   log_to_file(dir_ + "/train.log");

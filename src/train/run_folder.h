@@ -5,10 +5,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "config/config.h"
 #include "core/data_spec.h"
+#include "util/folder_lock.h"
 
 namespace gen {
 
@@ -20,6 +22,11 @@ class RunFolder {
   ~RunFolder();  // stops logging to train.log
   RunFolder(const RunFolder&) = delete;
   RunFolder& operator=(const RunFolder&) = delete;
+
+  // Creates the run folder if needed and takes its lock (util/folder_lock.h): one writer per run
+  // folder. Throws UsageError naming the holder when another gen is writing it. When start-up
+  // fails after this, the destructor removes a folder this run created and left empty.
+  void lock();
 
   // The checkpoint a run continues from: `resume` is "" (a fresh run: UsageError when the
   // folder already holds checkpoints), "auto" (the newest, or "" when there is none) or a path.
@@ -45,6 +52,9 @@ class RunFolder {
  private:
   const Config& config_;
   std::string dir_, checkpoints_, samples_;
+  std::unique_ptr<FolderLock> lock_;
+  bool created_ = false;  // lock() made the folder
+  bool opened_ = false;
   bool logging_ = false;
 };
 

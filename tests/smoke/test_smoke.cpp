@@ -202,6 +202,38 @@ TEST_CASE(
   CHECK_THAT(r.output, Catch::Contains("weight average is dropped"));
 }
 
+TEST_CASE("smoke: a second writer on a run folder is refused at once, and the first trains as if alone", "[smoke]") {
+  TempDir dir;
+  const std::string train =
+      "train configs/tiny/dcgan.yaml" + with_tiny_mnist(dir) +
+      " --set train.steps=2000 --set train.ckpt_every=500 --set train.sample_every=0 --set train.log_every=100";
+  REQUIRE(run_gen(train + " --set name=solo", dir).code == 0);
+  // The first writer runs in the background; the second starts once the first holds the lock.
+  const std::string first = std::string("cd '" GEN_SOURCE_DIR "' && ('" GEN_BINARY "' ") + train +
+                            " --set name=shared > '" + (dir / "first.log") + "' 2>&1; echo $? > '" +
+                            (dir / "first.tmp") + "'; mv '" + (dir / "first.tmp") + "' '" + (dir / "first.rc") + "') &";
+  REQUIRE(std::system(first.c_str()) == 0);
+  auto wait_for = [](const std::string& path, const std::string& text) {
+    for (int i = 0; i < 1200 && read_text(path).find(text) == std::string::npos; ++i) ::usleep(50 * 1000);
+    return read_text(path).find(text) != std::string::npos;
+  };
+  REQUIRE(wait_for(dir / "runs/shared/metrics.jsonl", "\"step\""));  // the first is training
+  const Run second = run_gen(train + " --set name=shared --resume auto", dir);
+  INFO(second.output);
+  CHECK(second.code == 2);
+  CHECK_THAT(second.output, Catch::Contains("runs/shared is being written by another gen (PID "));
+  REQUIRE_FALSE(fs::exists(dir / "first.rc"));  // the first was still training: the refusal meant something
+  REQUIRE(wait_for(dir / "first.rc", "0"));
+  CHECK(losses(read_text(dir / "runs/solo/metrics.jsonl")) == losses(read_text(dir / "runs/shared/metrics.jsonl")));
+  for (const char* name : {"solo", "shared"}) {
+    REQUIRE(run_gen(std::string("sample --seed 3 --n 8 --ckpt ") + dir.path() + "/runs/" + name +
+                        "/checkpoints/latest.pt --out " + dir.path() + "/" + name + ".png",
+                    dir)
+                .code == 0);
+  }
+  CHECK(read_text(dir / "solo.png") == read_text(dir / "shared.png"));
+}
+
 TEST_CASE("smoke: vae trains, evaluates, and samples in every mode", "[smoke]") {
   TempDir dir;
   fs::create_directories(dir / "data");
