@@ -99,8 +99,9 @@ class Trainer {
   }
 
  private:
-  // Everything before the first step; returns the step to start from. What can fail on bad
-  // input (the resume checks, data, the model) runs before the run folder exists.
+  // Everything before the first step; returns the step to start from. The run lock comes first;
+  // what can fail on bad input (the resume checks, data, the model) runs before anything is
+  // written into the run folder (a folder this run created is removed again on such a failure).
   int64_t start() {
     folder_.lock();
     const std::string resume = folder_.resume_path(options_.resume);
