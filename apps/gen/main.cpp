@@ -26,7 +26,10 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    // Every command-line mistake is a usage error (CLI11's own codes, 105-114, are not documented).
+    std::cerr << "gen: error: " << e.what() << " (see --help)\n";
+    return static_cast<int>(gen::ExitCode::kUsage);
   } catch (const gen::Error& e) {
     std::cerr << "gen: error: " << e.what() << "\n";
     return static_cast<int>(e.exit_code());

@@ -206,7 +206,8 @@ TEST_CASE("smoke: a second writer on a run folder is refused at once, and the fi
   TempDir dir;
   const std::string train =
       "train configs/tiny/dcgan.yaml" + with_tiny_mnist(dir) +
-      " --set train.steps=2000 --set train.ckpt_every=500 --set train.sample_every=0 --set train.log_every=100";
+      " --set train.steps=1200 --set train.ckpt_every=400 --set train.sample_every=0 --set train.log_every=100"
+      " --set runtime.threads=1";
   REQUIRE(run_gen(train + " --set name=solo", dir).code == 0);
   // The first writer runs in the background; the second starts once the first holds the lock.
   const std::string first = std::string("cd '" GEN_SOURCE_DIR "' && ('" GEN_BINARY "' ") + train +
@@ -214,7 +215,8 @@ TEST_CASE("smoke: a second writer on a run folder is refused at once, and the fi
                             (dir / "first.tmp") + "'; mv '" + (dir / "first.tmp") + "' '" + (dir / "first.rc") + "') &";
   REQUIRE(std::system(first.c_str()) == 0);
   auto wait_for = [](const std::string& path, const std::string& text) {
-    for (int i = 0; i < 1200 && read_text(path).find(text) == std::string::npos; ++i) ::usleep(50 * 1000);
+    // Up to 400 s: under a loaded ctest -j the runs take many times their time alone.
+    for (int i = 0; i < 8000 && read_text(path).find(text) == std::string::npos; ++i) ::usleep(50 * 1000);
     return read_text(path).find(text) != std::string::npos;
   };
   REQUIRE(wait_for(dir / "runs/shared/metrics.jsonl", "\"step\""));  // the first is training
@@ -338,6 +340,18 @@ TEST_CASE("smoke: bad input ends in one line and a distinct exit code", "[smoke]
   r = run_gen("config show configs/tiny/dcgan.yaml --set train.stpes=1", dir);
   CHECK(r.code == 3);
   CHECK_THAT(r.output, Catch::Contains("did you mean 'train.steps'"));
+
+  // Command-line mistakes are usage errors: exit 2 and one line, whatever CLI11 calls them.
+  for (const char* args :
+       {"train", "train configs/tiny/dcgan.yaml --bogus", "sample --ckpt x.pt --n 0", "nosuchcommand"}) {
+    INFO(args);
+    r = run_gen(args, dir);
+    CHECK(r.code == 2);
+    CHECK(count_lines(r.output) == 1);
+    CHECK_THAT(r.output, Catch::StartsWith("gen: error: ") && Catch::EndsWith("(see --help)\n"));
+  }
+  CHECK(run_gen("train --help", dir).code == 0);
+  CHECK(run_gen("--version", dir).code == 0);
 }
 
 TEST_CASE("smoke: config show and check", "[smoke]") {
