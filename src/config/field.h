@@ -16,7 +16,7 @@ struct Doc {
   std::string help;
   double lo = -std::numeric_limits<double>::infinity();
   double hi = std::numeric_limits<double>::infinity();
-  std::vector<std::string> choices;  // for strings; empty = any
+  std::vector<std::string> choices;  // the words an enum field accepts (set from EnumNames when read)
   bool resumable = false;            // may differ between a checkpoint's config and the config that resumes it
 
   Doc(const char* h) : help(h) {}  // NOLINT(google-explicit-constructor): fields read as v("k", x, "help")
@@ -24,10 +24,6 @@ struct Doc {
   Doc& range(double l, double h) {
     lo = l;
     hi = h;
-    return *this;
-  }
-  Doc& one_of(std::vector<std::string> c) {
-    choices = std::move(c);
     return *this;
   }
   // The key may change when a run resumes (a cadence, a learning rate); keys that decide the

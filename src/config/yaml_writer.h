@@ -83,9 +83,8 @@ class KeyLister {
     std::string text = e.c_str();  // "{v: X}"
     text = text.substr(4, text.size() - 5);
     std::string line = prefix_ + key + " = " + text + "    # " + doc.help;
-    std::vector<std::string> choices = doc.choices;
-    if constexpr (std::is_enum_v<T>) choices = enum_names<T>();
-    if (!choices.empty()) {
+    if constexpr (std::is_enum_v<T>) {
+      const std::vector<std::string> choices = enum_names<T>();
       line += " (";
       for (size_t i = 0; i < choices.size(); ++i) line += (i ? "|" : "") + choices[i];
       line += ")";

@@ -221,7 +221,8 @@ class Dcgan final : public GenerativeModel {
   StepResult train_step(const Batch& batch) override {
     const auto reals = batch.x.chunk(o_.n_critic, 0);
     const auto labels = classes_ > 0 ? batch.y.chunk(o_.n_critic, 0) : std::vector<torch::Tensor>{};
-    StepResult d_result;  // the first critic step's figures
+    // loss_d and loss_g come first in the result, then the first critic step's other figures.
+    StepResult result, d_figures;
     bool skipped = false;
     torch::Tensor fake, y, code;  // the last critic step's fakes, with their graph, labels and codes, for G's step
     set_requires_grad(*discriminator_, true);
@@ -264,12 +265,12 @@ class Dcgan final : public GenerativeModel {
       loss_d.backward();
       skipped = opt_d_.step().skipped || skipped;
       if (k == 0) {
-        d_result.add("loss_d", loss_d, Better::kNeither);
-        d_result.add("d_real", score_summary(d_real), Better::kNeither);
-        d_result.add("d_fake", score_summary(d_fake), Better::kNeither);
-        if (code_ce.defined()) d_result.add("code_ce", code_ce);  // near 0: G's images tell their code
-        if (gp.defined()) d_result.add("gp", gp);
-        if (r1.defined()) d_result.add("r1", r1);  // only on the steps that measure it (lazy R1)
+        result.add("loss_d", loss_d, Better::kNeither);
+        d_figures.add("d_real", score_summary(d_real), Better::kNeither);
+        d_figures.add("d_fake", score_summary(d_fake), Better::kNeither);
+        if (code_ce.defined()) d_figures.add("code_ce", code_ce);  // near 0: G's images tell their code
+        if (gp.defined()) d_figures.add("gp", gp);
+        if (r1.defined()) d_figures.add("r1", r1);  // only on the steps that measure it (lazy R1)
       }
     }
 
@@ -283,10 +284,8 @@ class Dcgan final : public GenerativeModel {
     loss_g.backward();
     skipped = opt_g_.step().skipped || skipped;
 
-    StepResult result;
-    result.add("loss_d", d_result.metrics[0].value, Better::kNeither);
     result.add("loss_g", loss_g, Better::kNeither);
-    result.metrics.insert(result.metrics.end(), d_result.metrics.begin() + 1, d_result.metrics.end());
+    result.metrics.insert(result.metrics.end(), d_figures.metrics.begin(), d_figures.metrics.end());
     result.skipped = skipped;
     return result;
   }

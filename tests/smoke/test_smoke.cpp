@@ -67,6 +67,18 @@ std::vector<std::string> losses(const std::string& jsonl) {
   for (std::string line; std::getline(in, line);) out.push_back(line.substr(0, line.find(",\"lr\"")));
   return out;
 }
+
+// `gen sample ARGS` from the newest checkpoints of runs A and B (under dir/runs) writes the same bytes.
+void check_same_samples(const TempDir& dir, const std::string& a, const std::string& b, const std::string& args,
+                        const std::string& ext) {
+  for (const std::string& name : {a, b}) {
+    REQUIRE(run_gen("sample " + args + " --ckpt " + dir.path() + "/runs/" + name + "/checkpoints/latest.pt --out " +
+                        dir.path() + "/" + name + ext,
+                    dir)
+                .code == 0);
+  }
+  CHECK(read_text(dir / (a + ext)) == read_text(dir / (b + ext)));
+}
 }  // namespace
 
 TEST_CASE("smoke: train, refuse to overwrite, resume, sample", "[smoke]") {
@@ -142,13 +154,7 @@ TEST_CASE("smoke: for every family, stopping and resuming gives the same losses 
     const auto b = losses(read_text(dir / "runs/halves/metrics.jsonl"));
     REQUIRE(a.size() >= 6);
     CHECK(a == b);
-    for (const char* name : {"straight", "halves"}) {
-      REQUIRE(run_gen(std::string("sample --seed 1 --tokens 40 --ckpt ") + dir.path() + "/runs/" + name +
-                          "/checkpoints/latest.pt --out " + dir.path() + "/" + name + ".out",
-                      dir)
-                  .code == 0);
-    }
-    CHECK(read_text(dir / "straight.out") == read_text(dir / "halves.out"));
+    check_same_samples(dir, "straight", "halves", "--seed 1 --tokens 40", ".out");
   }
 }
 
@@ -227,13 +233,7 @@ TEST_CASE("smoke: a second writer on a run folder is refused at once, and the fi
   REQUIRE_FALSE(fs::exists(dir / "first.rc"));  // the first was still training: the refusal meant something
   REQUIRE(wait_for(dir / "first.rc", "0"));
   CHECK(losses(read_text(dir / "runs/solo/metrics.jsonl")) == losses(read_text(dir / "runs/shared/metrics.jsonl")));
-  for (const char* name : {"solo", "shared"}) {
-    REQUIRE(run_gen(std::string("sample --seed 3 --n 8 --ckpt ") + dir.path() + "/runs/" + name +
-                        "/checkpoints/latest.pt --out " + dir.path() + "/" + name + ".png",
-                    dir)
-                .code == 0);
-  }
-  CHECK(read_text(dir / "solo.png") == read_text(dir / "shared.png"));
+  check_same_samples(dir, "solo", "shared", "--seed 3 --n 8", ".png");
 }
 
 TEST_CASE("smoke: vae trains, evaluates, and samples in every mode", "[smoke]") {
