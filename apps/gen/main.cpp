@@ -17,7 +17,8 @@ int main(int argc, char** argv) {
   app.add_flag_callback(
       "-v,--verbose", [] { spdlog::set_level(spdlog::level::debug); }, "debug logging");
   app.require_subcommand(1);
-  gen::setup_train(app);
+  gen::ExitCode status = gen::ExitCode::kOk;  // set by commands that end without an error, not cleanly
+  gen::setup_train(app, status);
   gen::setup_sample(app, std::cout);
   gen::setup_eval(app, std::cout);
   gen::setup_config(app, std::cout);
@@ -42,5 +43,5 @@ int main(int argc, char** argv) {
     std::cerr << "gen: error: " << e.what() << "\n";
     return static_cast<int>(gen::ExitCode::kFailure);
   }
-  return static_cast<int>(gen::ExitCode::kOk);
+  return static_cast<int>(status);
 }

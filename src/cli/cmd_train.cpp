@@ -27,7 +27,7 @@ struct TrainCommand {
 };
 }  // namespace
 
-void setup_train(CLI::App& app) {
+void setup_train(CLI::App& app, ExitCode& status) {
   auto cmd = std::make_shared<TrainCommand>();
   CLI::App* sub = app.add_subcommand("train", "Train a model from a YAML experiment file");
   sub->add_option("config", cmd->config_file, "experiment YAML (see configs/)")->required();
@@ -40,13 +40,13 @@ void setup_train(CLI::App& app) {
          "--stop-at", cmd->options.stop_at,
          "stop with a checkpoint at this step, keeping the lr schedule of train.steps (continue with --resume auto)")
       ->check(CLI::Range(int64_t(1), kMaxSteps));
-  sub->callback([cmd] {
+  sub->callback([cmd, &status] {
     const Config config = load_resolved_config(cmd->config_file, cmd->overrides);
     install_interrupt_handlers();
     TrainOptions options = cmd->options;
     options.command = "gen train " + shell_word(cmd->config_file);
     for (const std::string& o : cmd->overrides) options.command += " --set " + shell_word(o);
-    train(config, options);
+    status = train(config, options).exit_code();
   });
 }
 

@@ -4,6 +4,8 @@
 
 #include <iosfwd>
 
+#include "util/errors.h"
+
 namespace CLI {
 class App;
 }
@@ -11,7 +13,9 @@ class App;
 namespace gen {
 
 // `out` receives what a command was asked to print (a config, sampled text); logs go to spdlog.
-void setup_train(CLI::App& app);
+// `status` receives the exit code of a run that ended without an error but not cleanly
+// (interrupted: 130/143, a failed side output: 8).
+void setup_train(CLI::App& app, ExitCode& status);
 void setup_sample(CLI::App& app, std::ostream& out);
 void setup_eval(CLI::App& app, std::ostream& out);
 void setup_config(CLI::App& app, std::ostream& out);

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/tokenizer.h"
 #include "util/errors.h"
 #include "util/fs.h"
 
@@ -57,7 +58,9 @@ uint32_t crc32_of(const char* data, size_t size) {
   return static_cast<uint32_t>(crc);
 }
 
-std::vector<std::pair<int64_t, std::string>> list_checkpoints(const std::string& dir) {
+}  // namespace
+
+std::vector<std::pair<int64_t, std::string>> step_checkpoints(const std::string& dir) {
   std::vector<std::pair<int64_t, std::string>> found;
   DIR* d = ::opendir(dir.c_str());
   if (!d) return found;
@@ -69,8 +72,6 @@ std::vector<std::pair<int64_t, std::string>> list_checkpoints(const std::string&
   std::sort(found.begin(), found.end());
   return found;
 }
-
-}  // namespace
 
 std::string first_line(const std::string& message) {
   const size_t start = message.find_first_not_of(" \t\n");
@@ -128,7 +129,10 @@ void write_checkpoint(const std::string& path, const Config& config, const DataS
   }
 }
 
-Checkpoint open_checkpoint(const std::string& path, torch::Device device) {
+namespace {
+
+// The file's payload after its header has been checked: signature, format, length, CRC.
+std::string verified_payload(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw CheckpointError(path + ": cannot open checkpoint (missing or unreadable)");
   std::stringstream bytes;
@@ -154,11 +158,57 @@ Checkpoint open_checkpoint(const std::string& path, torch::Device device) {
   if (crc32_of(data.data() + kHeaderSize, length) != uint32_t(get_le(data, 20, 4))) {
     throw CheckpointError(path + ": corrupted: checksum mismatch (the file changed after it was written)");
   }
+  return data.substr(kHeaderSize);
+}
+
+// Bounds on what a data description may say: far beyond any real data, small enough that a
+// model built from it cannot ask for an absurd allocation.
+void check_data_spec(const std::string& path, const DataSpec& d) {
+  auto in = [&](const char* what, int64_t v, int64_t lo, int64_t hi) {
+    if (v < lo || v > hi) {
+      throw CheckpointError(path + ": malformed gen/data_spec: " + what + " " + std::to_string(v) + " is outside [" +
+                            std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    }
+  };
+  if (d.is_text()) {
+    if (d.text.tokenizer != "char" && d.text.tokenizer != "byte") {
+      throw CheckpointError(path + ": malformed gen/tokenizer: '" + d.text.tokenizer.substr(0, 16) + "'");
+    }
+    in("vocab_size", d.text.vocab_size, 1, 1 << 21);
+    in("block_size", d.text.block_size, 1, 1 << 20);
+    in("vocabulary bytes", int64_t(d.text.vocabulary.size()), d.text.tokenizer == "char" ? 1 : 0, 4 << 21);
+    const int64_t symbols = Tokenizer::restore(d.text.tokenizer, d.text.vocabulary).vocab_size();
+    if (symbols != d.text.vocab_size) {
+      throw CheckpointError(path + ": malformed gen/data_spec: vocab_size " + std::to_string(d.text.vocab_size) +
+                            " but the vocabulary has " + std::to_string(symbols) + " symbols");
+    }
+    return;
+  }
+  in("channels", d.shape.channels, 1, 64);
+  in("height", d.shape.height, 1, 1 << 14);
+  in("width", d.shape.width, 1, 1 << 14);
+  in("classes", d.shape.num_classes, 0, 1 << 20);
+}
+
+}  // namespace
+
+std::string checkpoint_damage(const std::string& path) {
+  try {
+    verified_payload(path);
+    return "";
+  } catch (const CheckpointError& e) {
+    return e.what();
+  }
+}
+
+Checkpoint open_checkpoint(const std::string& path, torch::Device device) {
+  const std::string payload = verified_payload(path);
+  const uint64_t length = payload.size();
 
   Checkpoint ckpt;
   ckpt.path = path;
   try {
-    ckpt.archive.load_from(data.data() + kHeaderSize, length, device);
+    ckpt.archive.load_from(payload.data(), length, device);
   } catch (const c10::Error& e) {
     throw CheckpointError(path + ": not a readable checkpoint (truncated or not a LibTorch archive: " +
                           first_line(e.what_without_backtrace()) + ")");
@@ -196,6 +246,7 @@ Checkpoint open_checkpoint(const std::string& path, torch::Device device) {
     ckpt.data.text.tokenizer = v.toStringRef();
     ckpt.archive.read("gen/vocabulary", v);
     ckpt.data.text.vocabulary = v.toStringRef();
+    check_data_spec(path, ckpt.data);
   } catch (const Error&) {
     throw;
   } catch (const c10::Error& e) {
@@ -227,7 +278,7 @@ void restore_rng(Checkpoint& checkpoint) {
 }
 
 std::string latest_checkpoint(const std::string& dir) {
-  const auto found = list_checkpoints(dir);
+  const auto found = step_checkpoints(dir);
   return found.empty() ? "" : found.back().second;
 }
 
@@ -245,9 +296,11 @@ int64_t remove_partial_checkpoints(const std::string& dir) {
   return removed;
 }
 
-void prune_checkpoints(const std::string& dir, int64_t keep) {
-  const auto found = list_checkpoints(dir);
-  const int64_t excess = static_cast<int64_t>(found.size()) - std::max<int64_t>(keep, 1);
+void prune_checkpoints(const std::string& dir, int64_t keep, const std::string& just_written) {
+  auto found = step_checkpoints(dir);
+  found.erase(std::remove_if(found.begin(), found.end(), [&](const auto& f) { return f.second == just_written; }),
+              found.end());
+  const int64_t excess = static_cast<int64_t>(found.size()) - (std::max<int64_t>(keep, 1) - 1);
   for (int64_t i = 0; i < excess; ++i) std::remove(found[size_t(i)].second.c_str());
 }
 

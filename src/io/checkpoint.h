@@ -14,6 +14,8 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "config/config.h"
 #include "core/data_spec.h"
@@ -41,8 +43,12 @@ using ModelWriter = std::function<void(torch::serialize::OutputArchive&)>;
 void write_checkpoint(const std::string& path, const Config& config, const DataSpec& data, int64_t step,
                       double lr_scale, const ModelWriter& write_model);
 
-// Reads and checks the header; throws CheckpointError naming the file and the problem.
+// Reads and checks the header, the checksum and the data description; throws CheckpointError
+// naming the file and the problem.
 Checkpoint open_checkpoint(const std::string& path, torch::Device device);
+
+// "" when the file's header and checksum are intact, else what open_checkpoint would say.
+std::string checkpoint_damage(const std::string& path);
 
 // Sets the global CPU (and CUDA) random generators to the states saved in the checkpoint.
 void restore_rng(Checkpoint& checkpoint);
@@ -52,11 +58,14 @@ std::string first_line(const std::string& message);
 
 // Run-folder bookkeeping: checkpoints/step_NNNNNNN.pt, and latest.pt pointing at the newest.
 std::string checkpoint_name(int64_t step);
+// The step_NNNNNNN.pt files of DIR as (step, path), oldest first.
+std::vector<std::pair<int64_t, std::string>> step_checkpoints(const std::string& dir);
 // Newest complete checkpoint in DIR, or "" when there is none.
 std::string latest_checkpoint(const std::string& dir);
 // Deletes temp files of checkpoint writes that never finished (a killed run); returns how many.
 int64_t remove_partial_checkpoints(const std::string& dir);
-// Deletes all but the newest `keep` step_*.pt files of DIR.
-void prune_checkpoints(const std::string& dir, int64_t keep);
+// Deletes all but the newest `keep` step_*.pt files of DIR, never `just_written`. (A run folder
+// holds one history, RunFolder::open, so the newest by step are the newest of the run.)
+void prune_checkpoints(const std::string& dir, int64_t keep, const std::string& just_written);
 
 }  // namespace gen

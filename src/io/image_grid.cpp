@@ -12,7 +12,7 @@ namespace gen {
 cv::Mat make_grid(const torch::Tensor& images, const GridLayout& layout) {
   TORCH_CHECK(images.dim() == 4, "make_grid expects (N, C, H, W), got ", images.sizes());
   const int64_t n = images.size(0), c = images.size(1), h = images.size(2), w = images.size(3);
-  TORCH_CHECK(c == 1 || c == 3, "make_grid expects 1 or 3 channels, got ", c);
+  TORCH_CHECK(grid_can_draw(c), "make_grid expects 1 or 3 channels, got ", c);
   const int64_t nrow =
       layout.nrow > 0 ? std::min(layout.nrow, n) : static_cast<int64_t>(std::ceil(std::sqrt(double(n))));
   const int64_t rows = (n + nrow - 1) / nrow;

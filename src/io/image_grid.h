@@ -15,6 +15,9 @@ struct GridLayout {
   int pad_value = 0;    // 0..255
 };
 
+// Whether make_grid can draw images with this many channels (1 or 3).
+inline bool grid_can_draw(int64_t channels) { return channels == 1 || channels == 3; }
+
 // (N, C, H, W) float in [-1, 1] (C = 1 or 3, RGB) -> CV_8UC1 or CV_8UC3 (BGR, as OpenCV writes).
 // Values outside [-1, 1] are clamped.
 cv::Mat make_grid(const torch::Tensor& images, const GridLayout& layout = {});

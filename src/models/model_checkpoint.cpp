@@ -16,8 +16,9 @@ void load_model_state(Checkpoint& checkpoint, GenerativeModel& model) {
     torch::serialize::InputArchive model_archive;
     checkpoint.archive.read("model", model_archive);
     model.load(model_archive);
-  } catch (const Error&) {
-    throw;
+  } catch (const Error& e) {
+    throw CheckpointError(checkpoint.path + ": cannot load into model.kind " + checkpoint.config.model.kind +
+                          " as configured: " + e.what());
   } catch (const c10::Error& e) {
     throw CheckpointError(checkpoint.path + ": model state does not fit model.kind " + checkpoint.config.model.kind +
                           " as configured (" + first_line(e.what_without_backtrace()) + ")");

@@ -3,8 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include <cmath>
+#include <map>
 
 #include "config/config.h"
+#include "util/errors.h"
 
 namespace gen {
 
@@ -125,12 +127,34 @@ void save_trained(torch::serialize::OutputArchive& archive, const std::string& n
   archive.write(optim_key, o);
 }
 
+namespace {
+
+// Every parameter's and buffer's shape by name, as "[8, 16, 4, 4]".
+std::map<std::string, std::string> shapes_of(const torch::nn::Module& net) {
+  std::map<std::string, std::string> shapes;
+  for (const auto& p : net.named_parameters()) shapes[p.key()] = c10::str(p.value().sizes());
+  for (const auto& b : net.named_buffers()) shapes[b.key()] = c10::str(b.value().sizes());
+  return shapes;
+}
+
+}  // namespace
+
 void load_trained(torch::serialize::InputArchive& archive, const std::string& net_key, const std::string& optim_key,
                   torch::nn::Module& net, NetOptimizer& optimizer) {
   torch::serialize::InputArchive n, o;
   archive.read(net_key, n);
   archive.read(optim_key, o);
+  // LibTorch's loader replaces a tensor of another shape without a word (Tensor::set_), so a
+  // model of another size would load "successfully": every shape is compared here.
+  const auto built = shapes_of(net);
   net.load(n);
+  for (const auto& [name, loaded] : shapes_of(net)) {
+    const auto& expected = built.at(name);
+    if (loaded != expected) {
+      throw CheckpointError(net_key + "." + name + " has shape " + loaded + " in the checkpoint, " + expected +
+                            " in the model as configured");
+    }
+  }
   optimizer.load(o);
 }
 

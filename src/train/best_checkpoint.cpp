@@ -10,6 +10,16 @@
 
 namespace gen {
 
+int64_t best_checkpoint_step(const std::string& checkpoints_dir) {
+  const std::string path = checkpoints_dir + "/best.json";
+  if (!path_exists(path)) return -1;
+  try {
+    return YAML::LoadFile(path)["step"].as<int64_t>();  // JSON is YAML
+  } catch (const YAML::Exception&) {
+    return -1;
+  }
+}
+
 BestCheckpoint::BestCheckpoint(std::string metric, std::string checkpoints_dir)
     : metric_(std::move(metric)), dir_(std::move(checkpoints_dir)) {
   const std::string path = dir_ + "/best.json";

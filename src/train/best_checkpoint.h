@@ -12,6 +12,9 @@
 
 namespace gen {
 
+// The step best.json in CHECKPOINTS_DIR records, or -1 when there is none (or it is unreadable).
+int64_t best_checkpoint_step(const std::string& checkpoints_dir);
+
 class BestCheckpoint {
  public:
   // `metric` empty = off. Reads the best value an earlier part of the run recorded for it.

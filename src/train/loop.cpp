@@ -1,18 +1,18 @@
 // The training loop. Trainer::run reads top to bottom: start (run folder, data, model, resume),
-// then per step: lr -> batch -> train_step -> guard -> end-of-step outputs (log, evaluate,
-// sample, checkpoint), then the last outputs.
+// then per step: lr -> batch -> train_step -> guard -> end-of-step outputs (log, checkpoint,
+// then evaluation and samples, whose failure never costs a checkpoint), then the last outputs.
 #include "train/loop.h"
 
 #include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <set>
 
-#include "config/diff.h"
 #include "data/data_source.h"
 #include "eval/held_out.h"
 #include "eval/quality.h"
@@ -25,6 +25,7 @@
 #include "train/guard.h"
 #include "train/lr_schedule.h"
 #include "train/metric_window.h"
+#include "train/resume_checks.h"
 #include "train/run_folder.h"
 #include "util/device.h"
 #include "util/errors.h"
@@ -41,36 +42,38 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-// Test hook for the non-finite guard: GEN_FAULT_NAN_STEPS=A-B poisons the image batches of
-// steps A..B-1 with NaN, once per step (a transient fault: a rolled-back step is clean).
-struct NanFault {
+// Test hooks (environment variables, read once):
+// GEN_FAULT_NAN_STEPS=A-B poisons the image batches of steps A..B-1 with NaN, once per step (a
+// transient fault for the non-finite guard: a rolled-back step is clean).
+// GEN_FAULT_STARTUP_SIGNAL=N raises signal N during start-up, after the data and model are built.
+struct FaultHooks {
   int64_t from = 0, to = 0;
   std::set<int64_t> fired;
+  int startup_signal = 0;
 
-  NanFault() {
+  FaultHooks() {
     const char* env = std::getenv("GEN_FAULT_NAN_STEPS");
     long long a = 0, b = 0;
     if (env && std::sscanf(env, "%lld-%lld", &a, &b) == 2) from = a, to = b;
+    if (const char* sig = std::getenv("GEN_FAULT_STARTUP_SIGNAL")) startup_signal = std::atoi(sig);
   }
-  void apply(int64_t step, Batch& batch) {
+  void poison(int64_t step, Batch& batch) {
     if (step < from || step >= to || !batch.x.is_floating_point() || !fired.insert(step).second) return;
     batch.x = batch.x * std::nan("");
   }
+  void during_startup() const {
+    if (startup_signal > 0) std::raise(startup_signal);
+  }
 };
 
-void check_resume_config(const Config& saved, const Config& now, const std::string& path, bool force) {
-  std::string refused;
-  for (const auto& c : config_differences(saved, now)) {
-    const bool ok = change_allowed_on_resume(c.key);
-    spdlog::info("config change since {}: {}: {} -> {}{}", path, c.key, c.before, c.after,
-                 ok ? "" : (force ? " (forced)" : " (not allowed)"));
-    if (!ok) refused += (refused.empty() ? "" : ", ") + c.key;
-  }
-  if (!refused.empty() && !force) {
-    throw ConfigError(path + ": cannot resume: changed keys alter the model or data: " + refused +
-                      " (restore them, start a new run, or pass --force)");
-  }
+}  // namespace
+
+ExitCode TrainResult::exit_code() const {
+  if (interrupted) return interrupt_exit_code();
+  return failed_outputs > 0 ? ExitCode::kSideOutput : ExitCode::kOk;
 }
+
+namespace {
 
 class Trainer {
  public:
@@ -84,7 +87,7 @@ class Trainer {
       const double lr = lr_at(config_.optim, steps_, step) * guard_->lr_scale();
       model_->begin_step(step, lr);
       Batch batch = data_->batch_at(step);
-      fault_.apply(step, batch);
+      fault_.poison(step, batch);
       const StepResult result = model_->train_step(batch);
       ++step;
       if (guard_->record(result.skipped)) {
@@ -120,6 +123,10 @@ class Trainer {
     spec_ = data_->spec();
     spdlog::info("data: {} ({:.2f} s)", data_->describe(), seconds_since(t_load));
     model_ = build_model(config_, spec_, device_);
+    if (model_->draws_images() && !grid_can_draw(spec_.shape.channels)) {
+      throw DataError(fmt::format("data: images with {} channels cannot be drawn as sample grids (1 or 3 can)",
+                                  spec_.shape.channels));
+    }
     for (const auto& [name, count] : model_->parameter_counts()) spdlog::info("{}: {} parameters", name, count);
     if (config_.train.eval_every > 0) {
       quality_ = std::make_unique<QualityEvaluator>(*model_, *data_, open_feature_net());
@@ -130,6 +137,7 @@ class Trainer {
     if (!resume.empty()) {
       Checkpoint ckpt = open_checkpoint(resume, device_);
       check_resume_config(ckpt.config, config_, resume, options_.force);
+      check_resume_data(ckpt.data, spec_, resume);
       restore_checkpoint(ckpt, *model_);
       step = ckpt.step;
       lr_scale = ckpt.lr_scale;
@@ -138,7 +146,12 @@ class Trainer {
                    lr_scale != 1.0 ? fmt::format(" (lr scaled by {:.3g} after rollbacks)", lr_scale) : "");
     }
     guard_ = std::make_unique<Guard>(config_.guard, lr_scale);
-    folder_.open();
+    fault_.during_startup();
+    if (interrupt_requested()) {
+      throw InterruptedError(std::string(interrupt_name()) + " during start-up: nothing was written",
+                             interrupt_exit_code());
+    }
+    folder_.open(resume.empty() ? -1 : step);
     best_ = std::make_unique<BestCheckpoint>(config_.train.keep_best, folder_.checkpoints());
     metrics_ = std::make_unique<MetricsLog>(folder_.metrics_file(), step);
     if (step >= steps_) spdlog::info("already at step {} of {}: nothing to train", step, steps_);
@@ -153,24 +166,43 @@ class Trainer {
     return false;
   }
 
-  // The outputs due after `step`: log line, evaluation, sample grid, checkpoint.
+  // The outputs due after `step`: log line, checkpoint, then the side outputs (evaluation,
+  // sample grid), whose failure never costs the checkpoint.
   void end_of_step(int64_t step, double lr) {
     if (step % config_.train.log_every == 0 || step == steps_) log_window(step, lr);
     const auto t_io = Clock::now();
+    if (config_.train.ckpt_every > 0 && step % config_.train.ckpt_every == 0) save(step, /*final=*/step == steps_);
     if (config_.train.eval_every > 0 && step % config_.train.eval_every == 0) evaluate(step);
     if (config_.train.sample_every > 0 && step % config_.train.sample_every == 0) write_samples(step);
-    if (config_.train.ckpt_every > 0 && step % config_.train.ckpt_every == 0) save(step, /*final=*/step == steps_);
     window_.exclude(seconds_since(t_io));
   }
 
-  // The last outputs a run owes, then the closing line.
+  // Runs `output` (an evaluation or a sample grid of `step`); a failure is logged and counted
+  // (the run exits 8 at the end), and training goes on.
+  template <class Output>
+  void side_output(const char* what, int64_t step, Output output) {
+    try {
+      output();
+    } catch (const std::exception& e) {
+      ++result_.failed_outputs;
+      spdlog::error("{} of step {} failed: {} (training goes on; the run will exit {})", what, step, e.what(),
+                    static_cast<int>(ExitCode::kSideOutput));
+    }
+  }
+
+  // The last outputs a run owes, checkpoint first, then the closing line.
   TrainResult finish(int64_t step) {
     const bool early = result_.interrupted || result_.stopped_early;
+    if (step != last_ckpt_ && step > 0) save(step, /*final=*/true);
     if (config_.train.eval_every > 0 && step != last_eval_ && step > 0 && !early) evaluate(step);
     if (step != last_sample_ && step > 0) write_samples(step);
-    if (step != last_ckpt_ && step > 0) save(step, /*final=*/true);
     result_.step = step;
-    if (result_.interrupted) {
+    if (result_.failed_outputs > 0) {
+      spdlog::error("{} side output(s) failed (see above); every checkpoint was written", result_.failed_outputs);
+    }
+    if (result_.interrupted && result_.checkpoint.empty()) {
+      spdlog::warn("{} before the first step: no checkpoint written", interrupt_name());
+    } else if (result_.interrupted) {
       spdlog::warn("interrupted at step {}; checkpoint {} written. Continue with: {} --resume auto", step,
                    result_.checkpoint, continue_command());
     } else if (result_.stopped_early) {
@@ -210,6 +242,11 @@ class Trainer {
   // The family's held-out metrics on both splits, plus its quality figures on the budget of
   // the eval section (FID/KID/IS when a feature network is there, the IWAE bound when asked).
   void evaluate(int64_t step) {
+    last_eval_ = step;
+    side_output("evaluation", step, [&] { evaluate_now(step); });
+  }
+
+  void evaluate_now(int64_t step) {
     const auto t0 = Clock::now();
     MetricValues values = held_out_means(*data_, *model_, EvalSplit::kTrain, config_.train.eval_batches);
     QualityBudget budget;
@@ -219,7 +256,6 @@ class Trainer {
     budget.seed = static_cast<uint64_t>(config_.seed);
     budget.max_batches = config_.train.eval_batches;
     for (const Figure& f : quality_->run(budget).figures) values.push_back({f.name, f.value, f.better});
-    last_eval_ = step;
     if (values.empty()) return;
     metrics_->write(step, values);
     std::string line;
@@ -250,6 +286,10 @@ class Trainer {
 
   void write_samples(int64_t step) {
     last_sample_ = step;
+    side_output("sample grid", step, [&] { write_samples_now(step); });
+  }
+
+  void write_samples_now(int64_t step) {
     if (model_->sample_modes().empty()) return;  // the family draws nothing
     SampleRequest request;
     request.n = config_.train.n_samples;
@@ -295,7 +335,7 @@ class Trainer {
   std::unique_ptr<BestCheckpoint> best_;
   std::unique_ptr<MetricsLog> metrics_;
   MetricWindow window_;
-  NanFault fault_;
+  FaultHooks fault_;
   TrainResult result_;
   int64_t last_sample_ = -1, last_eval_ = -1, last_ckpt_ = -1;
 };

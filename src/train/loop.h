@@ -6,6 +6,7 @@
 #include <string>
 
 #include "config/config.h"
+#include "util/errors.h"
 
 namespace gen {
 
@@ -22,7 +23,11 @@ struct TrainResult {
   int64_t step = 0;            // last step trained
   bool interrupted = false;    // stopped early by SIGINT/SIGTERM (a checkpoint was written)
   bool stopped_early = false;  // reached TrainOptions::stop_at before train.steps
+  int64_t failed_outputs = 0;  // sample grids and evaluations that failed (training went on)
   std::string checkpoint;      // newest checkpoint written
+
+  // kInterrupted / kTerminated after a signal, else kSideOutput when an output failed, else kOk.
+  ExitCode exit_code() const;
 };
 
 // `config` must have its model options resolved (resolve_model_options).

@@ -4,9 +4,13 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <ctime>
 
 #include "models/model_checkpoint.h"
+#include "train/best_checkpoint.h"
 #include "util/errors.h"
 #include "util/fs.h"
 #include "util/logging.h"
@@ -41,12 +45,25 @@ std::string RunFolder::resume_path(const std::string& resume) const {
     return "";
   }
   if (resume != "auto") return resume;
-  const std::string latest = latest_checkpoint();
-  if (latest.empty()) spdlog::info("--resume auto: no checkpoint in {}, starting fresh", checkpoints_);
-  return latest;
+  const auto found = step_checkpoints(checkpoints_);
+  if (found.empty()) spdlog::info("--resume auto: no checkpoint in {}, starting fresh", checkpoints_);
+  // The newest intact one: a damaged newer file is passed over (and set aside by open()).
+  std::string damaged;
+  for (auto it = found.rbegin(); it != found.rend(); ++it) {
+    const std::string damage = checkpoint_damage(it->second);
+    if (damage.empty()) {
+      if (!damaged.empty()) spdlog::warn("--resume auto: continuing from {}, the newest intact checkpoint", it->second);
+      return it->second;
+    }
+    spdlog::warn("--resume auto: passing over a damaged checkpoint: {}", damage);
+    damaged = damage;
+  }
+  if (!damaged.empty())
+    throw CheckpointError(checkpoints_ + ": no intact checkpoint to resume from (newest: " + damaged + ")");
+  return "";
 }
 
-void RunFolder::open() {
+void RunFolder::open(int64_t resumed_step) {
   opened_ = true;
   make_dirs(checkpoints_);
   make_dirs(samples_);
@@ -55,7 +72,66 @@ void RunFolder::open() {
   if (const int64_t n = remove_partial_checkpoints(checkpoints_)) {
     spdlog::info("removed {} unfinished checkpoint write(s) left by an interrupted run", n);
   }
+  if (resumed_step >= 0) set_aside_later_history(resumed_step);
   write_file_atomic(dir_ + "/config.yaml", config_to_yaml(config_, true));
+}
+
+namespace {
+
+// "abandoned-20261130-201503" (UTC), made unique within `parent`.
+std::string abandoned_folder(const std::string& parent) {
+  char stamp[32];
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  std::strftime(stamp, sizeof stamp, "abandoned-%Y%m%d-%H%M%S", &utc);
+  std::string name = stamp;
+  for (int i = 2; path_exists(parent + "/" + name); ++i) name = std::string(stamp) + "-" + std::to_string(i);
+  return name;
+}
+
+void move_into(const std::string& from, const std::string& folder) {
+  make_dirs(folder);
+  const std::string to = folder + "/" + from.substr(from.rfind('/') + 1);
+  if (std::rename(from.c_str(), to.c_str()) != 0) {
+    throw IoError(from + ": cannot move it to " + folder + ": " + std::strerror(errno));
+  }
+}
+
+}  // namespace
+
+void RunFolder::set_aside_later_history(int64_t resumed_step) {
+  std::vector<std::string> later;
+  for (const auto& [step, path] : step_checkpoints(checkpoints_)) {
+    if (step > resumed_step) later.push_back(path);
+  }
+  if (later.empty()) return;
+  const std::string name = abandoned_folder(checkpoints_);
+  for (const std::string& path : later) move_into(path, checkpoints_ + "/" + name);
+  if (best_checkpoint_step(checkpoints_) > resumed_step) {
+    for (const char* f : {"/best.pt", "/best.json"}) {
+      if (path_exists(checkpoints_ + f)) move_into(checkpoints_ + f, checkpoints_ + "/" + name);
+    }
+  }
+  int64_t samples = 0;
+  for (const std::string& file : list_folder(samples_)) {
+    long long step = -1;
+    if (std::sscanf(file.c_str(), "step_%lld.", &step) == 1 && step > resumed_step) {
+      move_into(samples_ + "/" + file, samples_ + "/" + name);
+      ++samples;
+    }
+  }
+  // latest.pt names the newest file of the history that goes on, or nothing until the next save.
+  const std::string resumed = checkpoint_name(resumed_step);
+  if (path_exists(checkpoints_ + "/" + resumed)) {
+    replace_symlink(checkpoints_ + "/latest.pt", resumed);
+  } else {
+    std::remove((checkpoints_ + "/latest.pt").c_str());
+  }
+  spdlog::warn(
+      "resuming at step {}, before the newest checkpoint: its {} later checkpoint(s) and {} sample file(s) moved to "
+      "{}/{} (nothing deleted), so this folder keeps one history",
+      resumed_step, later.size(), samples, checkpoints_, name);
 }
 
 std::string RunFolder::sample_file(int64_t step, const char* ext) const {
@@ -70,7 +146,7 @@ std::string RunFolder::save_checkpoint(int64_t step, const DataSpec& data, Gener
   const std::string path = checkpoints_ + "/" + checkpoint_name(step);
   gen::save_checkpoint(path, config_, data, step, model, lr_scale);
   replace_symlink(checkpoints_ + "/latest.pt", checkpoint_name(step));
-  prune_checkpoints(checkpoints_, config_.train.keep_last);
+  prune_checkpoints(checkpoints_, config_.train.keep_last, path);
   return path;
 }
 

@@ -29,12 +29,15 @@ class RunFolder {
   void lock();
 
   // The checkpoint a run continues from: `resume` is "" (a fresh run: UsageError when the
-  // folder already holds checkpoints), "auto" (the newest, or "" when there is none) or a path.
+  // folder already holds checkpoints), "auto" (the newest intact one, passing over damaged
+  // newer ones with a warning; "" when there is none) or a path.
   std::string resume_path(const std::string& resume) const;
 
   // Creates the folders, logs into train.log, removes temp files of checkpoint writes a killed
-  // run left, and writes the resolved config.yaml.
-  void open();
+  // run left, and writes the resolved config.yaml. `resumed_step` >= 0: the run continues from
+  // that step, and what the folder holds of later steps (checkpoints, best.pt, samples) is moved
+  // to checkpoints/abandoned-<time>/ and samples/abandoned-<time>/, so it keeps one history.
+  void open(int64_t resumed_step);
 
   const std::string& dir() const { return dir_; }
   const std::string& checkpoints() const { return checkpoints_; }
@@ -45,11 +48,14 @@ class RunFolder {
   // The newest complete step checkpoint, or "".
   std::string latest_checkpoint() const;
 
-  // checkpoints/step_NNNNNNN.pt, then latest.pt pointed at it and all but train.keep_last step
-  // checkpoints pruned. Returns its path; throws CheckpointError (the previous one intact).
+  // checkpoints/step_NNNNNNN.pt, then latest.pt pointed at it and all but the newest
+  // train.keep_last step checkpoints pruned (never the one just written). Returns its path; throws CheckpointError (the
+  // previous one intact).
   std::string save_checkpoint(int64_t step, const DataSpec& data, GenerativeModel& model, double lr_scale);
 
  private:
+  void set_aside_later_history(int64_t resumed_step);
+
   const Config& config_;
   std::string dir_, checkpoints_, samples_;
   std::unique_ptr<FolderLock> lock_;

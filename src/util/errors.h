@@ -15,8 +15,10 @@ enum class ExitCode : int {
   kData = 4,
   kCheckpoint = 5,
   kIo = 6,
-  kTraining = 7,  // training diverged beyond what the guard may repair
-  kInterrupted = 130,
+  kTraining = 7,       // training diverged beyond what the guard may repair
+  kSideOutput = 8,     // training finished with its checkpoints, but a sample grid or an evaluation failed
+  kInterrupted = 130,  // SIGINT (128 + 2, the shell's convention); a checkpoint was written
+  kTerminated = 143,   // SIGTERM (128 + 15), as torchrun and batch schedulers send it
 };
 
 class Error : public std::runtime_error {
@@ -39,5 +41,15 @@ GEN_DEFINE_ERROR(CheckpointError, kCheckpoint)
 GEN_DEFINE_ERROR(IoError, kIo)
 GEN_DEFINE_ERROR(TrainingError, kTraining)
 #undef GEN_DEFINE_ERROR
+
+// A run stopped by a signal before it could write anything; exit 130 or 143 like a trained one.
+class InterruptedError : public Error {
+ public:
+  InterruptedError(const std::string& what, ExitCode code) : Error(what), code_(code) {}
+  ExitCode exit_code() const override { return code_; }
+
+ private:
+  ExitCode code_;
+};
 
 }  // namespace gen

@@ -1,5 +1,6 @@
 #include "util/fs.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <sys/stat.h>
@@ -161,6 +162,19 @@ bool remove_tree(const std::string& path) noexcept {
   remove_ok = true;
   if (::nftw(path.c_str(), remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0) return false;
   return remove_ok;
+}
+
+std::vector<std::string> list_folder(const std::string& dir) {
+  std::vector<std::string> names;
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return names;
+  while (const dirent* e = ::readdir(d)) {
+    const std::string name = e->d_name;
+    if (name != "." && name != "..") names.push_back(name);
+  }
+  ::closedir(d);
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 std::vector<std::string> list_files_recursive(const std::string& root) {

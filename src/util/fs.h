@@ -33,6 +33,9 @@ std::string parent_dir(const std::string& path);
 // something could not be removed. Never throws.
 bool remove_tree(const std::string& path) noexcept;
 
+// The names in DIR (not "." or ".."), sorted; empty when DIR cannot be read.
+std::vector<std::string> list_folder(const std::string& dir);
+
 // Regular files under ROOT (recursively; symbolic links to files count, linked folders are not
 // entered), as paths relative to ROOT, sorted. Unreadable folders are skipped. Throws IoError when
 // ROOT itself cannot be listed.

@@ -11,13 +11,16 @@ namespace gen {
 
 namespace {
 std::atomic<int> g_signals{0};
+std::atomic<int> g_first{0};  // the first signal's number
 
-extern "C" void on_signal(int /*sig*/) {
+extern "C" void on_signal(int sig) {
+  int none = 0;
+  g_first.compare_exchange_strong(none, sig);
   if (g_signals.fetch_add(1) >= 1) {
     static const char msg[] = "\ngen: second interrupt, exiting now; existing checkpoints are untouched\n";
     const ssize_t ignored = ::write(STDERR_FILENO, msg, sizeof msg - 1);
     (void)ignored;
-    ::_exit(static_cast<int>(ExitCode::kInterrupted));
+    ::_exit(128 + g_first.load());
   }
 }
 }  // namespace
@@ -31,5 +34,27 @@ void install_interrupt_handlers() {
 }
 
 bool interrupt_requested() { return g_signals.load() > 0; }
+
+ExitCode interrupt_exit_code() {
+  switch (g_first.load()) {
+    case 0:
+      return ExitCode::kOk;
+    case SIGTERM:
+      return ExitCode::kTerminated;
+    default:
+      return ExitCode::kInterrupted;
+  }
+}
+
+const char* interrupt_name() {
+  switch (g_first.load()) {
+    case 0:
+      return "";
+    case SIGTERM:
+      return "SIGTERM";
+    default:
+      return "SIGINT";
+  }
+}
 
 }  // namespace gen

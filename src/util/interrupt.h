@@ -1,10 +1,17 @@
 // Ctrl-C / SIGTERM during training: the first signal asks the loop to stop after the current
 // step (it then writes a checkpoint); a second one exits at once without touching files.
+// Either way the exit code is 128 + the first signal's number: 130 for SIGINT, 143 for SIGTERM.
 #pragma once
+
+#include "util/errors.h"
 
 namespace gen {
 
 void install_interrupt_handlers();
 bool interrupt_requested();
+// The exit code an interrupted run ends with (kInterrupted or kTerminated); kOk when none came.
+ExitCode interrupt_exit_code();
+// "SIGINT", "SIGTERM" or "" when none came.
+const char* interrupt_name();
 
 }  // namespace gen

@@ -137,20 +137,25 @@ TEST_CASE("checkpoint: a model of another shape does not load silently", "[train
   CHECK_THROWS_AS(gen::restore_checkpoint(ckpt, *bigger), gen::CheckpointError);
 }
 
-TEST_CASE("checkpoint: newest is found by step and pruning keeps the newest", "[train]") {
+TEST_CASE("checkpoint: newest is found by step and pruning keeps the newest, and always the one just written",
+          "[train]") {
   TempDir dir;
   for (int s : {5, 40, 300, 7}) gen::test::write_text(dir / gen::checkpoint_name(s), "x");
   gen::test::write_text(dir / "step_0000999.pt.tmp.1", "partial");  // never counts
   CHECK(gen::latest_checkpoint(dir.path()) == dir / "step_0000300.pt");
-  gen::prune_checkpoints(dir.path(), 2);
+  gen::prune_checkpoints(dir.path(), 3, dir / "step_0000300.pt");
   CHECK_FALSE(std::filesystem::exists(dir / "step_0000005.pt"));
-  CHECK_FALSE(std::filesystem::exists(dir / "step_0000007.pt"));
+  CHECK(std::filesystem::exists(dir / "step_0000007.pt"));
   CHECK(std::filesystem::exists(dir / "step_0000040.pt"));
   CHECK(std::filesystem::exists(dir / "step_0000300.pt"));
+  gen::prune_checkpoints(dir.path(), 1, dir / "step_0000007.pt");  // an older step, just written: it stays
+  CHECK_FALSE(std::filesystem::exists(dir / "step_0000040.pt"));
+  CHECK_FALSE(std::filesystem::exists(dir / "step_0000300.pt"));
+  CHECK(std::filesystem::exists(dir / "step_0000007.pt"));
   CHECK(gen::latest_checkpoint(dir / "nothing").empty());
   CHECK(gen::remove_partial_checkpoints(dir.path()) == 1);
   CHECK_FALSE(std::filesystem::exists(dir / "step_0000999.pt.tmp.1"));
-  CHECK(std::filesystem::exists(dir / "step_0000300.pt"));
+  CHECK(std::filesystem::exists(dir / "step_0000007.pt"));
 }
 
 TEST_CASE("checkpoint: a format 1 file (a bare archive without the checksummed header) is refused with one line",
@@ -192,4 +197,25 @@ TEST_CASE(
   const std::string e = error_of(dir / "d.pt");
   INFO(e);
   CHECK_THAT(e, Catch::Contains("d.pt:") && Catch::Contains("damaged"));
+}
+
+TEST_CASE("checkpoint: a valid file with an impossible data description is a CheckpointError naming the field",
+          "[train]") {
+  TempDir dir;
+  const gen::Config config = tiny_config();
+  auto no_model = [](torch::serialize::OutputArchive&) {};
+  gen::write_checkpoint(dir / "channels.pt", config, gen::DataSpec::image(-3, 16, 16), 1, 1.0, no_model);
+  CHECK_THAT(error_of(dir / "channels.pt"), Catch::Contains("channels.pt: malformed gen/data_spec: channels -3"));
+  gen::write_checkpoint(dir / "huge.pt", config, gen::DataSpec::image(1, 1 << 20, 16), 1, 1.0, no_model);
+  CHECK_THAT(error_of(dir / "huge.pt"), Catch::Contains("height 1048576 is outside"));
+  gen::DataSpec text;
+  text.text = {"char", "abc", 4, 8};
+  gen::write_checkpoint(dir / "vocab.pt", config, text, 1, 1.0, no_model);
+  CHECK_THAT(error_of(dir / "vocab.pt"), Catch::Contains("vocab_size 4 but the vocabulary has 3 symbols"));
+  text.text = {"morse", "", 2, 8};
+  gen::write_checkpoint(dir / "tokenizer.pt", config, text, 1, 1.0, no_model);
+  CHECK_THAT(error_of(dir / "tokenizer.pt"), Catch::Contains("malformed gen/tokenizer: 'morse'"));
+  text.text = {"char", "abc", 3, 8};
+  gen::write_checkpoint(dir / "fine.pt", config, text, 1, 1.0, no_model);
+  CHECK(error_of(dir / "fine.pt").empty());
 }

@@ -11,63 +11,15 @@
 #include <sstream>
 
 #include "support/idx_writer.h"
+#include "support/run_gen.h"
 #include "support/temp_dir.h"
 
 namespace fs = std::filesystem;
 using gen::test::read_text;
 using gen::test::TempDir;
+using namespace gen::test;  // run_gen and the tiny-run helpers
 
 namespace {
-struct Run {
-  int code = -1;
-  std::string output;  // stdout + stderr
-};
-
-// `shell_prefix` runs before the binary in the same shell, e.g. "GEN_X=1 " or "ulimit -f 64; ".
-Run run_gen(const std::string& args, const TempDir& dir, const std::string& shell_prefix = "") {
-  const std::string log = dir / "gen_output.txt";
-  const std::string cmd =
-      std::string("cd '" GEN_SOURCE_DIR "' && ") + shell_prefix + "'" GEN_BINARY "' " + args + " > '" + log + "' 2>&1";
-  const int status = std::system(cmd.c_str());
-  Run r;
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.output = read_text(log);
-  return r;
-}
-
-// The --set flags that point a tiny config at dir/data and its runs at dir/runs.
-std::string tiny_sets(const TempDir& dir) {
-  return " --set data.root=" + dir.path() + "/data --set out_dir=" + dir.path() + "/runs";
-}
-
-std::string tiny_train(const TempDir& dir, const std::string& extra) {
-  return "train configs/tiny/dcgan.yaml" + tiny_sets(dir) + " " + extra;
-}
-
-// Writes a tiny MNIST under dir/data; returns tiny_sets(dir).
-std::string with_tiny_mnist(const TempDir& dir) {
-  fs::create_directories(dir / "data");
-  gen::test::write_tiny_mnist(dir / "data", 64, 28);
-  return tiny_sets(dir);
-}
-
-// A few lines of ASCII text, long enough for the tiny Transformer's windows and its 10% validation split.
-std::string tiny_text() {
-  std::string t;
-  for (int i = 0; i < 40; ++i) t += "ROMEO: but soft, what light through yonder window breaks?\nJULIET: ay me.\n";
-  return t;
-}
-
-int count_lines(const std::string& text) { return static_cast<int>(std::count(text.begin(), text.end(), '\n')); }
-
-// Metric lines without the timing fields, which differ between runs.
-std::vector<std::string> losses(const std::string& jsonl) {
-  std::vector<std::string> out;
-  std::istringstream in(jsonl);
-  for (std::string line; std::getline(in, line);) out.push_back(line.substr(0, line.find(",\"lr\"")));
-  return out;
-}
-
 // `gen sample ARGS` from the newest checkpoints of runs A and B (under dir/runs) writes the same bytes.
 void check_same_samples(const TempDir& dir, const std::string& a, const std::string& b, const std::string& args,
                         const std::string& ext) {
@@ -216,22 +168,15 @@ TEST_CASE("smoke: a second writer on a run folder is refused at once, and the fi
       " --set runtime.threads=1";
   REQUIRE(run_gen(train + " --set name=solo", dir).code == 0);
   // The first writer runs in the background; the second starts once the first holds the lock.
-  const std::string first = std::string("cd '" GEN_SOURCE_DIR "' && ('" GEN_BINARY "' ") + train +
-                            " --set name=shared > '" + (dir / "first.log") + "' 2>&1; echo $? > '" +
-                            (dir / "first.tmp") + "'; mv '" + (dir / "first.tmp") + "' '" + (dir / "first.rc") + "') &";
+  const std::string first = background_gen(train + " --set name=shared", dir / "first.log", dir / "first.rc");
   REQUIRE(std::system(first.c_str()) == 0);
-  auto wait_for = [](const std::string& path, const std::string& text) {
-    // Up to 400 s: under a loaded ctest -j the runs take many times their time alone.
-    for (int i = 0; i < 8000 && read_text(path).find(text) == std::string::npos; ++i) ::usleep(50 * 1000);
-    return read_text(path).find(text) != std::string::npos;
-  };
-  REQUIRE(wait_for(dir / "runs/shared/metrics.jsonl", "\"step\""));  // the first is training
+  REQUIRE(wait_for_text(dir / "runs/shared/metrics.jsonl", "\"step\""));  // the first is training
   const Run second = run_gen(train + " --set name=shared --resume auto", dir);
   INFO(second.output);
   CHECK(second.code == 2);
   CHECK_THAT(second.output, Catch::Contains("runs/shared is being written by another gen (PID "));
   REQUIRE_FALSE(fs::exists(dir / "first.rc"));  // the first was still training: the refusal meant something
-  REQUIRE(wait_for(dir / "first.rc", "0"));
+  REQUIRE(wait_for_text(dir / "first.rc", "0"));
   CHECK(losses(read_text(dir / "runs/solo/metrics.jsonl")) == losses(read_text(dir / "runs/shared/metrics.jsonl")));
   check_same_samples(dir, "solo", "shared", "--seed 3 --n 8", ".png");
 }

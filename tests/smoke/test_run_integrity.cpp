@@ -1,0 +1,218 @@
+// End-to-end: the guarantees of a run folder (README, "Faults"): exit codes scripts can trust,
+// checkpoints before side outputs, one history per folder, resume checks, bounded input.
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <csignal>
+#include <filesystem>
+
+#include "cli/experiment.h"
+#include "io/checkpoint.h"
+#include "support/idx_writer.h"
+#include "support/run_gen.h"
+
+namespace fs = std::filesystem;
+using namespace gen::test;  // TempDir, run_gen and the tiny-run helpers
+
+namespace {
+
+// The names of the step checkpoints in DIR, sorted.
+std::vector<std::string> step_files(const fs::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("step_", 0) == 0) names.push_back(name);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// The PID a run lock names ("PID 1234, started ...").
+pid_t lock_holder(const std::string& run_dir) {
+  const std::string note = read_text(run_dir + "/.lock");
+  return note.rfind("PID ", 0) == 0 ? static_cast<pid_t>(std::stol(note.substr(4))) : 0;
+}
+
+}  // namespace
+
+TEST_CASE("run folder: SIGINT and SIGTERM write a checkpoint and exit 130 and 143", "[smoke]") {
+  TempDir dir;
+  with_tiny_mnist(dir);
+  const std::string train =
+      tiny_train(dir, "") + " --set train.steps=100000 --set train.ckpt_every=0 --set train.sample_every=0";
+  for (const auto& [sig, code] : {std::pair{SIGINT, 130}, std::pair{SIGTERM, 143}}) {
+    const std::string name = "sig" + std::to_string(sig);
+    const std::string run = dir / ("runs/" + name);
+    REQUIRE(std::system(
+                background_gen(train + " --set name=" + name, dir / (name + ".log"), dir / (name + ".rc")).c_str()) ==
+            0);
+    REQUIRE(wait_for_text(run + "/metrics.jsonl", "\"step\""));  // training
+    const pid_t pid = lock_holder(run);
+    REQUIRE(pid > 0);
+    REQUIRE(::kill(pid, sig) == 0);
+    REQUIRE(wait_for_text(dir / (name + ".rc"), "\n"));
+    const std::string log = read_text(dir / (name + ".log"));
+    INFO(log);
+    CHECK(std::stoi(read_text(dir / (name + ".rc"))) == code);
+    CHECK_THAT(log, Catch::Contains("interrupted at step") && Catch::Contains("--resume auto"));
+    CHECK(fs::exists(run + "/checkpoints/latest.pt"));
+    CHECK(run_gen("sample --ckpt " + run + "/checkpoints/latest.pt --out " + (dir / "s.png"), dir).code == 0);
+  }
+}
+
+TEST_CASE("run folder: a signal during start-up exits 143 and says nothing was written", "[smoke]") {
+  TempDir dir;
+  with_tiny_mnist(dir);
+  const std::string train = tiny_train(dir, "");
+  Run r = run_gen(train, dir, "GEN_FAULT_STARTUP_SIGNAL=15 ");
+  INFO(r.output);
+  CHECK(r.code == 143);
+  CHECK_THAT(r.output, Catch::Contains("SIGTERM during start-up: nothing was written"));
+  CHECK_FALSE(fs::exists(dir / "runs/dcgan"));  // the folder it created is gone again
+
+  // A resumed run interrupted before its first step keeps its folder as it was.
+  REQUIRE(run_gen(train + " --stop-at 3", dir).code == 0);
+  r = run_gen(train + " --resume auto", dir, "GEN_FAULT_STARTUP_SIGNAL=2 ");
+  CHECK(r.code == 130);
+  CHECK_THAT(r.output, Catch::Contains("SIGINT during start-up: nothing was written"));
+  CHECK(fs::read_symlink(dir / "runs/dcgan/checkpoints/latest.pt") == "step_0000003.pt");
+}
+
+TEST_CASE("run folder: a failing sample grid costs no checkpoint, and the run exits 8", "[smoke]") {
+  TempDir dir;
+  with_tiny_mnist(dir);
+  const std::string train = tiny_train(dir, "");
+  REQUIRE(run_gen(train + " --stop-at 3", dir).code == 0);
+  // A folder where the step-6 grid goes makes its write fail as a full or read-only disk would.
+  fs::create_directories(dir / "runs/dcgan/samples/step_0000006.png/x");
+  const Run r = run_gen(train + " --resume auto", dir);
+  INFO(r.output);
+  CHECK(r.code == 8);
+  CHECK_THAT(r.output, Catch::Contains("sample grid of step 6 failed") &&
+                           Catch::Contains("1 side output(s) failed (see above); every checkpoint was written"));
+  CHECK(fs::read_symlink(dir / "runs/dcgan/checkpoints/latest.pt") == "step_0000006.pt");
+}
+
+TEST_CASE("run folder: images a sample grid cannot draw fail at start-up, before step 1", "[smoke]") {
+  TempDir dir;
+  fs::create_directories(dir / "data");
+  std::vector<uint8_t> pixels(32 * 16 * 16 * 2, 100);  // 32 images of 16x16 with 2 channels, (N, H, W, C)
+  write_bytes(dir / "data/two.idx", idx_bytes({32, 16, 16, 2}, pixels), false);
+  const Run r = run_gen(tiny_train(dir, "--set data.kind=idx --set data.images=two.idx"), dir);
+  INFO(r.output);
+  CHECK(r.code == 4);
+  CHECK_THAT(r.output, Catch::Contains("images with 2 channels cannot be drawn"));
+  CHECK_FALSE(fs::exists(dir / "runs/dcgan"));
+}
+
+TEST_CASE("run folder: resume refuses other text, other image shapes, and other parameter shapes even with --force",
+          "[smoke]") {
+  TempDir dir;
+  fs::create_directories(dir / "data");
+  std::string text = tiny_text();
+  write_text(dir / "data/input.txt", text);
+  const std::string train = "train configs/tiny/transformer.yaml" + tiny_sets(dir);
+  REQUIRE(run_gen(train + " --stop-at 3", dir).code == 0);
+
+  // The same number of symbols, one of them another: ids would silently mean other characters.
+  std::string swapped = text;
+  for (char& c : swapped) c = c == 'y' ? 'Q' : c;
+  write_text(dir / "data/input.txt", swapped);
+  Run r = run_gen(train + " --resume auto --force", dir);
+  INFO(r.output);
+  CHECK(r.code == 4);
+  CHECK_THAT(r.output, Catch::Contains("cannot resume: the data differs") && Catch::Contains("vocabulary: ") &&
+                           Catch::Contains("-> 'Q'"));
+  // One more symbol: the embedding has no row for it.
+  write_text(dir / "data/input.txt", text + "#\n");
+  r = run_gen(train + " --resume auto", dir);
+  CHECK(r.code == 4);
+  CHECK_THAT(r.output, Catch::Contains("vocabulary: ") && Catch::Contains("symbols ->"));
+  write_text(dir / "data/input.txt", text);
+  CHECK(run_gen(train + " --resume auto", dir).code == 0);  // the same text again: on it goes
+
+  // Images: --force may change keys, never what the weights were shaped by.
+  const std::string images = with_tiny_mnist(dir);
+  const std::string gan = "train configs/tiny/dcgan.yaml" + images;
+  REQUIRE(run_gen(gan + " --stop-at 3", dir).code == 0);
+  r = run_gen(gan + " --resume auto --force --set model.g_channels=12", dir);
+  INFO(r.output);
+  CHECK(r.code == 5);
+  CHECK_THAT(r.output, Catch::Contains("cannot load into model.kind dcgan as configured: generator.") &&
+                           Catch::Contains("in the checkpoint,") && Catch::Contains("in the model as configured"));
+  r = run_gen(gan + " --resume auto --force --set data.image_size=32", dir);
+  CHECK(r.code == 4);
+  CHECK_THAT(r.output, Catch::Contains("height: 16 -> 32"));
+  CHECK(fs::read_symlink(dir / "runs/dcgan/checkpoints/latest.pt") == "step_0000003.pt");  // nothing written
+}
+
+TEST_CASE("run folder: resuming from an older checkpoint sets the later history aside, and auto continues the new one",
+          "[smoke]") {
+  TempDir dir;
+  const std::string train = tiny_train(dir, "--set train.steps=12 --set train.keep_last=10") + with_tiny_mnist(dir);
+  const std::string ckpts = dir / "runs/dcgan/checkpoints";
+  REQUIRE(run_gen(train, dir).code == 0);  // steps 3, 6, 9, 12
+  Run r = run_gen(train + " --resume " + ckpts + "/step_0000003.pt --stop-at 6 --set train.keep_last=1", dir);
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  CHECK_THAT(r.output, Catch::Contains("resuming at step 3, before the newest checkpoint: its 3 later checkpoint(s)") &&
+                           Catch::Contains("(nothing deleted)"));
+  // keep_last 1 keeps the checkpoint just written (step 6 of the new history), and latest.pt names it.
+  CHECK(step_files(ckpts) == std::vector<std::string>{"step_0000006.pt"});
+  CHECK(fs::read_symlink(ckpts + "/latest.pt") == "step_0000006.pt");
+  std::vector<fs::path> abandoned;
+  for (const auto& e : fs::directory_iterator(ckpts)) {
+    if (e.path().filename().string().rfind("abandoned-", 0) == 0) abandoned.push_back(e.path());
+  }
+  REQUIRE(abandoned.size() == 1);
+  CHECK(step_files(abandoned[0]) == std::vector<std::string>{"step_0000006.pt", "step_0000009.pt", "step_0000012.pt"});
+  CHECK(fs::exists(dir / ("runs/dcgan/samples/" + abandoned[0].filename().string() + "/step_0000012.png")));
+
+  r = run_gen(train + " --resume auto", dir);
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  CHECK_THAT(r.output, Catch::Contains("at step 6"));
+  CHECK(fs::read_symlink(ckpts + "/latest.pt") == "step_0000012.pt");
+}
+
+TEST_CASE("run folder: --resume auto passes over a damaged newest checkpoint, saying so", "[smoke]") {
+  TempDir dir;
+  const std::string train = tiny_train(dir, "--set train.keep_last=3") + with_tiny_mnist(dir);
+  const std::string ckpts = dir / "runs/dcgan/checkpoints";
+  REQUIRE(run_gen(train, dir).code == 0);  // steps 3 and 6
+  std::string bytes = read_text(ckpts + "/step_0000006.pt");
+  bytes[bytes.size() / 2] ^= 0x40;
+  write_text(ckpts + "/step_0000006.pt", bytes);
+  Run r = run_gen(train + " --resume auto --set train.steps=9", dir);
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  CHECK_THAT(r.output, Catch::Contains("passing over a damaged checkpoint") && Catch::Contains("checksum mismatch") &&
+                           Catch::Contains("resumed from " + ckpts + "/step_0000003.pt at step 3"));
+  CHECK(fs::read_symlink(ckpts + "/latest.pt") == "step_0000009.pt");
+  // Nothing deleted: the damaged file was set aside with the history it ended.
+  bool kept = false;
+  for (const auto& e : fs::recursive_directory_iterator(ckpts)) {
+    kept |= e.path().filename() == "step_0000006.pt" && read_text(e.path()) == bytes;
+  }
+  CHECK(kept);
+  // Every checkpoint damaged: a clear stop, not a fresh start over the run's files.
+  for (const auto& f : step_files(ckpts)) write_text(ckpts + "/" + f, "damaged");
+  r = run_gen(train + " --resume auto --set train.steps=12", dir);
+  CHECK(r.code == 5);
+  CHECK_THAT(r.output, Catch::Contains("no intact checkpoint to resume from"));
+}
+
+TEST_CASE("run folder: a crafted checkpoint with a valid checksum but an impossible data description exits 5",
+          "[smoke]") {
+  TempDir dir;
+  const gen::Config config = gen::load_resolved_config(GEN_SOURCE_DIR "/configs/tiny/dcgan.yaml", {});
+  gen::write_checkpoint(dir / "crafted.pt", config, gen::DataSpec::image(-3, 16, 16), 3, 1.0,
+                        [](torch::serialize::OutputArchive&) {});
+  const Run r = run_gen("sample --ckpt " + (dir / "crafted.pt") + " --out " + (dir / "s.png"), dir);
+  INFO(r.output);
+  CHECK(r.code == 5);
+  CHECK(count_lines(r.output) == 1);
+  CHECK_THAT(r.output, Catch::Contains("malformed gen/data_spec: channels"));
+}
