@@ -9,6 +9,7 @@
 #include <ostream>
 
 #include "cli/commands.h"
+#include "cli/validators.h"
 #include "data/data_source.h"
 #include "eval/quality.h"
 #include "models/generative_model.h"
@@ -47,11 +48,8 @@ void run_eval(const EvalCommand& cmd, std::ostream& print) {
   if (!cmd.data_root.empty()) data_config.data.root = cmd.data_root;
   data_config.train.eval_batches = 0;  // text: every window of the split, not a sample of them
   auto data = open_data_source(data_config, device);
-  if (data->spec().text.vocabulary != ckpt.data.text.vocabulary ||
-      data->spec().shape.channels != ckpt.data.shape.channels || data->spec().shape.height != ckpt.data.shape.height ||
-      data->spec().shape.width != ckpt.data.shape.width) {
-    throw DataError(data_config.data.root + ": this data does not have the shape or vocabulary " + cmd.ckpt +
-                    " was trained on (" + data->describe() + ")");
+  if (const std::string d = data_differences(ckpt.data, data->spec()); !d.empty()) {
+    throw DataError(data_config.data.root + ": this data is not the data " + cmd.ckpt + " was trained on (" + d + ")");
   }
   if (data->eval_batch_count(EvalSplit::kVal) == 0) {
     throw DataError(data_config.data.root + ": no held-out split to evaluate on (" + data->describe() + ")");
@@ -106,7 +104,7 @@ void setup_eval(CLI::App& app, std::ostream& out) {
       ->check(CLI::Range(int64_t(0), int64_t(100'000'000)));
   sub->add_option("--seed", cmd->budget.seed, "seed for generated images and importance samples");
   sub->add_option("--data", cmd->data_root, "data.root to read the held-out split from (default: the checkpoint's)");
-  sub->add_option("--device", cmd->device, "auto | cpu | cuda | cuda:N");
+  sub->add_option("--device", cmd->device, "auto | cpu | cuda | cuda:N")->check(kDevice);
   sub->add_flag("--no-ema", cmd->no_ema, "evaluate the raw weights even when the checkpoint has EMA weights");
   sub->add_flag("--skip-images", cmd->skip_images, "image models: leave out FID/KID/IS (no feature network needed)");
   sub->add_flag(

@@ -6,6 +6,7 @@
 #include <ostream>
 
 #include "cli/commands.h"
+#include "cli/validators.h"
 #include "data/data_source.h"
 #include "io/image_grid.h"
 #include "models/generative_model.h"
@@ -31,7 +32,27 @@ struct SampleCommand {
   bool no_ema = false;
   int64_t label = -1;
   TextRequest text;
+  std::vector<std::string> image_flags;  // given flags that apply to image models only
+  std::vector<std::string> text_flags;   // given flags that apply to text models only
 };
+
+// Flags given that do not apply to this model are refused, not ignored.
+void check_flags_apply(const SampleCommand& cmd, const GenerativeModel& model, SampleMode mode,
+                       const std::string& kind) {
+  const bool text = mode == SampleMode::kText;
+  const std::vector<std::string>& wrong = text ? cmd.image_flags : cmd.text_flags;
+  if (!wrong.empty()) {
+    throw UsageError(wrong.front() + ": applies to " + (text ? "image" : "text") + " models; " + cmd.ckpt +
+                     " holds a model.kind " + kind + " that " + (text ? "writes text" : "draws images"));
+  }
+  if (cmd.label >= 0 && model.sample_classes() == 0) {
+    throw UsageError("--class " + std::to_string(cmd.label) + ": " + cmd.ckpt +
+                     " holds a model without classes or latent codes to choose from");
+  }
+  if (!text && !cmd.out.empty() && image_encoding(cmd.out).empty()) {
+    throw UsageError("--out " + cmd.out + ": images are written as .png or .jpg; name the file so");
+  }
+}
 
 void run_sample(const SampleCommand& cmd, std::ostream& print) {
   const torch::Device device = choose_device(cmd.device);
@@ -53,8 +74,11 @@ void run_sample(const SampleCommand& cmd, std::ostream& print) {
     throw UsageError("--mode " + cmd.mode + ": model.kind " + ckpt.config.model.kind + " samples in modes " + list);
   }
   const SampleMode mode = *asked;
+  check_flags_apply(cmd, *model, mode, ckpt.config.model.kind);
   SampleRequest request;
   request.text = cmd.text;
+  const bool stream = mode == SampleMode::kText && cmd.out.empty();
+  if (stream) request.text.on_text = [&print](const std::string& piece) { print << piece << std::flush; };
   request.label = cmd.label;
   request.n = cmd.n;
   request.seed = cmd.seed;
@@ -70,11 +94,11 @@ void run_sample(const SampleCommand& cmd, std::ostream& print) {
     GridLayout layout;
     layout.nrow = cmd.nrow > 0 ? cmd.nrow : out.nrow;
     const std::string path = cmd.out.empty() ? "samples.png" : cmd.out;
-    write_png(path, make_grid(out.images, layout));
-    spdlog::info("wrote {} ({} mode, {} images, from {} at step {})", path, enum_name(mode), out.images.size(0), cmd.ckpt,
-                 ckpt.step);
-  } else if (cmd.out.empty()) {
-    print << out.text << "\n";
+    write_image(path, make_grid(out.images, layout));
+    spdlog::info("wrote {} ({} mode, {} images, from {} at step {})", path, enum_name(mode), out.images.size(0),
+                 cmd.ckpt, ckpt.step);
+  } else if (stream) {
+    print << "\n";
   } else {
     write_file_atomic(cmd.out, out.text);
     spdlog::info("wrote {} ({} characters from {} at step {})", cmd.out, out.text.size(), cmd.ckpt, ckpt.step);
@@ -93,8 +117,9 @@ void setup_sample(CLI::App& app, std::ostream& out) {
       ->check(CLI::Range(int64_t(0), int64_t(4096)));
   sub->add_option("--seed", cmd->seed, "seed for the noise; same seed, same samples");
   sub->add_option("--out", cmd->out,
-                  "output file: .png for images (default samples.png); text goes to stdout unless given");
-  sub->add_option("--device", cmd->device, "auto | cpu | cuda | cuda:N");
+                  "output file: .png or .jpg for images (default samples.png); text goes to stdout as it is "
+                  "drawn unless given");
+  sub->add_option("--device", cmd->device, "auto | cpu | cuda | cuda:N")->check(kDevice);
   sub->add_option("--data", cmd->data_root,
                   "recon/interp: data.root to read examples from (default: the checkpoint's)");
   sub->add_option("--class", cmd->label,
@@ -106,12 +131,20 @@ void setup_sample(CLI::App& app, std::ostream& out) {
   sub->add_option("--tokens", cmd->text.tokens, "text models: tokens to generate")
       ->check(CLI::Range(int64_t(1), int64_t(1'000'000)));
   sub->add_option("--temperature", cmd->text.temperature, "text models: softmax temperature")
-      ->check(CLI::Range(1e-3, 100.0));
+      ->check(kFinite & CLI::Range(1e-3, 100.0));
   sub->add_option("--top-k", cmd->text.top_k, "text models: sample from the k most likely tokens (0 = all)")
       ->check(CLI::Range(int64_t(0), int64_t(1'000'000)));
   sub->add_option("--top-p", cmd->text.top_p, "text models: nucleus sampling mass (1 = off)")
-      ->check(CLI::Range(1e-6, 1.0));
-  sub->callback([cmd, &out] { run_sample(*cmd, out); });
+      ->check(kFinite & CLI::Range(1e-6, 1.0));
+  sub->callback([cmd, sub, &out] {
+    for (const char* flag : {"--class", "--nrow"}) {
+      if (sub->count(flag) > 0) cmd->image_flags.push_back(flag);
+    }
+    for (const char* flag : {"--prompt", "--tokens", "--temperature", "--top-k", "--top-p"}) {
+      if (sub->count(flag) > 0) cmd->text_flags.push_back(flag);
+    }
+    run_sample(*cmd, out);
+  });
 }
 
 }  // namespace gen

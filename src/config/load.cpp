@@ -5,6 +5,7 @@
 #include "config/config.h"
 #include "config/yaml_reader.h"
 #include "config/yaml_writer.h"
+#include "util/device_spec.h"
 #include "util/errors.h"
 
 namespace gen {
@@ -102,11 +103,11 @@ Config read_config(YAML::Node root, ConfigSource source, const std::string& defa
   if (config.name.find('/') != std::string::npos || config.name == "." || config.name == "..") {
     fail("name", "", "expected a plain folder name without '/', got '" + config.name + "'");
   }
-  const std::string& d = config.device;
-  const bool cuda_n =
-      d.rfind("cuda:", 0) == 0 && d.size() > 5 && d.find_first_not_of("0123456789", 5) == std::string::npos;
-  if (d != "auto" && d != "cpu" && d != "cuda" && !cuda_n) {
-    fail("device", "", "expected auto, cpu, cuda or cuda:N, got '" + d + "'");
+  if (!is_device_spec(config.device)) {
+    fail("device", "", "expected auto, cpu, cuda or cuda:N, got '" + config.device + "'");
+  }
+  if (config.out_dir.empty()) {
+    fail("out_dir", "", "expected a folder (\"\" would put run folders at the filesystem root; \".\" is here)");
   }
   if (config.optim.betas.size() != 2) {
     fail("optim", "betas", "expected two numbers [beta1, beta2]");

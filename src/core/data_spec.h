@@ -35,4 +35,8 @@ struct DataSpec {
   }
 };
 
+// What differs between the data a model was trained on and other data, as
+// "channels: 1 -> 3; height: 28 -> 32" (text: the tokenizer and the vocabulary); "" when nothing does.
+std::string data_differences(const DataSpec& before, const DataSpec& after);
+
 }  // namespace gen

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -27,16 +28,19 @@ struct TextRequest {
   double temperature = 1.0;
   int64_t top_k = 0;   // 0 = off
   double top_p = 1.0;  // 1 = off
+  // When set, called with the prompt and then with each generated piece as soon as it is drawn
+  // (gen sample prints a long continuation as it goes); the returned text is the same.
+  std::function<void(const std::string&)> on_text;
 };
 
 struct SampleRequest {
   int64_t n = 64;
   uint64_t seed = 0;
-  bool fixed_noise = false;  // use the model's saved noise bank (training grids), not the seed
-  bool use_ema = true;       // sample with the EMA weights when the model keeps them
+  bool fixed_noise = false;        // use the model's saved noise bank (training grids), not the seed
+  bool use_ema = true;             // sample with the EMA weights when the model keeps them
   std::optional<SampleMode> mode;  // nullopt = the family's default (GenerativeModel::sample_modes())
-  torch::Tensor inputs;      // modes that start from data (recon, interp): (N, C, H, W) in [-1, 1]
-  int64_t label = -1;        // class-conditional models: this class only; -1 = one class per row
+  torch::Tensor inputs;            // modes that start from data (recon, interp): (N, C, H, W) in [-1, 1]
+  int64_t label = -1;              // class-conditional models: this class only; -1 = one class per row
   TextRequest text;
 };
 

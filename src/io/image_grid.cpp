@@ -1,5 +1,6 @@
 #include "io/image_grid.h"
 
+#include <cctype>
 #include <cmath>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -8,6 +9,19 @@
 #include "util/fs.h"
 
 namespace gen {
+
+namespace {
+
+void write_image(const std::string& path, const cv::Mat& mat, const std::string& encoding) {
+  std::vector<uchar> bytes;
+  // JPEG at quality 95: sample grids are small, and OpenCV's default 95 keeps edges clean.
+  const std::vector<int> params =
+      encoding == ".jpg" ? std::vector<int>{cv::IMWRITE_JPEG_QUALITY, 95} : std::vector<int>{};
+  if (!cv::imencode(encoding, mat, bytes, params)) throw IoError(path + ": " + encoding + " encoding failed");
+  write_file_atomic(path, [&](const WriteFn& write) { write(bytes.data(), bytes.size()); });
+}
+
+}  // namespace
 
 cv::Mat make_grid(const torch::Tensor& images, const GridLayout& layout) {
   TORCH_CHECK(images.dim() == 4, "make_grid expects (N, C, H, W), got ", images.sizes());
@@ -44,10 +58,22 @@ cv::Mat make_grid(const torch::Tensor& images, const GridLayout& layout) {
   return grid;
 }
 
-void write_png(const std::string& path, const cv::Mat& mat) {
-  std::vector<uchar> bytes;
-  if (!cv::imencode(".png", mat, bytes)) throw IoError(path + ": PNG encoding failed");
-  write_file_atomic(path, [&](const WriteFn& write) { write(bytes.data(), bytes.size()); });
+void write_png(const std::string& path, const cv::Mat& mat) { write_image(path, mat, ".png"); }
+
+std::string image_encoding(const std::string& path) {
+  const size_t dot = path.rfind('.');
+  if (dot == std::string::npos || path.find('/', dot) != std::string::npos) return "";
+  std::string ext = path.substr(dot);
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (ext == ".png") return ".png";
+  if (ext == ".jpg" || ext == ".jpeg") return ".jpg";
+  return "";
+}
+
+void write_image(const std::string& path, const cv::Mat& mat) {
+  const std::string encoding = image_encoding(path);
+  if (encoding.empty()) throw IoError(path + ": unknown image format (name it .png or .jpg)");
+  write_image(path, mat, encoding);
 }
 
 }  // namespace gen

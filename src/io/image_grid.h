@@ -25,4 +25,9 @@ cv::Mat make_grid(const torch::Tensor& images, const GridLayout& layout = {});
 // Writes MAT as PNG atomically; throws IoError.
 void write_png(const std::string& path, const cv::Mat& mat);
 
+// The encoding PATH's extension asks for: ".png" or ".jpg" (.jpeg, any case), "" for another.
+std::string image_encoding(const std::string& path);
+// Writes MAT atomically in the encoding of PATH's extension (image_encoding must know it); throws IoError.
+void write_image(const std::string& path, const cv::Mat& mat);
+
 }  // namespace gen

@@ -291,6 +291,7 @@ class Dcgan final : public GenerativeModel {
   }
 
   bool draws_images() const override { return true; }
+  int64_t sample_classes() const override { return one_hot_width(); }
 
   SampleOutput sample(const SampleRequest& request) override {
     InferenceScope inference(*generator_, opt_g_.ema_if(request.use_ema));

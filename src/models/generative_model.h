@@ -52,8 +52,11 @@ class GenerativeModel {
   virtual bool draws_images() const { return false; }
   // ...it bounds log p(x)...
   virtual LikelihoodModel* likelihood() { return nullptr; }
-  // ...it labels images (so it can serve as a feature network).
+  // ...it labels images (so it can serve as a feature network)...
   virtual ImageClassifier* classifier() { return nullptr; }
+  // ...its samples can be asked for one value of a class or latent code (SampleRequest::label,
+  // gen sample --class): how many values there are, 0 when none.
+  virtual int64_t sample_classes() const { return 0; }
   virtual SampleOutput sample(const SampleRequest& request) = 0;
 
   // Every network, optimizer and buffer the model needs to continue training bit for bit.

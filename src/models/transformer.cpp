@@ -197,6 +197,7 @@ class Transformer final : public GenerativeModel {
     const size_t prompt_len = text_request.prompt.empty() ? 0 : ids.size();
     auto gen = at::detail::createCPUGenerator(request.seed);
     const int64_t tokens = request.fixed_noise ? std::min<int64_t>(text_request.tokens, 200) : text_request.tokens;
+    if (text_request.on_text) text_request.on_text(text_request.prompt);
     for (int64_t i = 0; i < tokens; ++i) {
       const int64_t start = std::max<int64_t>(0, int64_t(ids.size()) - net_->block_size);
       const torch::Tensor ctx = torch::tensor(std::vector<int64_t>(ids.begin() + start, ids.end()), torch::kInt64)
@@ -204,6 +205,7 @@ class Transformer final : public GenerativeModel {
                                     .unsqueeze(0);                                                        // (1, T)
       torch::Tensor logits = net_->forward(ctx).select(1, -1).squeeze(0).to(torch::kCPU, torch::kFloat);  // (V)
       ids.push_back(pick(logits, text_request, gen));
+      if (text_request.on_text) text_request.on_text(tokenizer_.decode({ids.back()}));
     }
     std::string text = tokenizer_.decode(std::vector<int64_t>(ids.begin() + int64_t(prompt_len), ids.end()));
     return {torch::Tensor(), 0, text_request.prompt + text};

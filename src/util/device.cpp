@@ -7,10 +7,11 @@
 namespace gen {
 
 torch::Device choose_device(const std::string& spec) {
+  if (!is_device_spec(spec)) throw UsageError("device: expected auto, cpu, cuda or cuda:N, got '" + spec + "'");
   const bool has_cuda = torch::cuda::is_available();
   if (spec == "auto") return has_cuda ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
   if (spec == "cpu") return torch::Device(torch::kCPU);
-  const int index = spec == "cuda" ? 0 : std::stoi(spec.substr(5));  // config checked "cuda:N"
+  const int index = spec == "cuda" ? 0 : std::stoi(spec.substr(5));
   if (!has_cuda) {
     throw ConfigError("device: '" + spec +
                       "' requested, but this LibTorch build sees no CUDA GPU (use device: auto or cpu)");

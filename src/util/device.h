@@ -5,9 +5,12 @@
 
 #include <string>
 
+#include "util/device_spec.h"
+
 namespace gen {
 
-// "auto" picks cuda:0 when LibTorch sees a GPU. Throws ConfigError for a device that is not there.
+// "auto" picks cuda:0 when LibTorch sees a GPU. Throws ConfigError for a device that is not there
+// (SPEC must pass is_device_spec).
 torch::Device choose_device(const std::string& spec);
 
 // Sets LibTorch's process-wide CUDA math switches (runtime.tf32, runtime.deterministic);

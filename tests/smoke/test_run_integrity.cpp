@@ -29,6 +29,17 @@ std::vector<std::string> step_files(const fs::path& dir) {
   return names;
 }
 
+// SIGKILLs every process whose command line contains `text`.
+void kill_processes_naming(const std::string& text) {
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    const std::string pid = e.path().filename().string();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::string cmdline = read_text("/proc/" + pid + "/cmdline");
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    if (cmdline.find(text) != std::string::npos && std::stol(pid) != ::getpid()) ::kill(std::stoi(pid), SIGKILL);
+  }
+}
+
 // The PID a run lock names ("PID 1234, started ...").
 pid_t lock_holder(const std::string& run_dir) {
   const std::string note = read_text(run_dir + "/.lock");
@@ -215,4 +226,54 @@ TEST_CASE("run folder: a crafted checkpoint with a valid checksum but an impossi
   CHECK(r.code == 5);
   CHECK(count_lines(r.output) == 1);
   CHECK_THAT(r.output, Catch::Contains("malformed gen/data_spec: channels"));
+}
+
+TEST_CASE("sample: flags are checked where parsed, and flags that do not apply to the model are refused", "[smoke]") {
+  TempDir dir;
+  REQUIRE(run_gen(tiny_train(dir, "--stop-at 3") + with_tiny_mnist(dir), dir).code == 0);
+  const std::string sample = "sample --ckpt " + dir.path() + "/runs/dcgan/checkpoints/latest.pt ";
+  const std::vector<std::pair<std::string, std::string>> refused = {
+      {"--temperature nan", "--temperature: expected a finite number"},
+      {"--top-p NaN", "--top-p: expected a finite number"},
+      {"--device cuda:x", "--device: expected auto, cpu, cuda or cuda:N, got 'cuda:x'"},
+      {"--eval-nothing", "--eval-nothing"},
+      {"--class 2", "--class 2: " + dir.path() + "/runs/dcgan/checkpoints/latest.pt holds a model without classes"},
+      {"--prompt ROMEO", "--prompt: applies to text models"},
+      {"--tokens 5", "--tokens: applies to text models"},
+      {"--out " + dir.path() + "/grid.bmp", "images are written as .png or .jpg"},
+  };
+  for (const auto& [args, message] : refused) {
+    INFO(args);
+    const Run r = run_gen(sample + args, dir);
+    CHECK(r.code == 2);
+    CHECK(count_lines(r.output) == 1);
+    CHECK_THAT(r.output, Catch::Contains(message));
+  }
+  CHECK_FALSE(fs::exists(dir / "grid.bmp"));
+  CHECK(run_gen("eval --ckpt x.pt --device 0", dir).code == 2);
+  // An image named .jpg is a JPEG (FF D8), not PNG bytes under another name.
+  REQUIRE(run_gen(sample + "--out " + (dir / "grid.JPG"), dir).code == 0);
+  CHECK(read_text(dir / "grid.JPG").substr(0, 2) == "\xFF\xD8");
+  // out_dir "" would put run folders at the filesystem root.
+  const Run r = run_gen(tiny_train(dir, "--set 'out_dir=\"\"'"), dir);
+  CHECK(r.code == 3);
+  CHECK_THAT(r.output, Catch::Contains("out_dir: expected a folder"));
+}
+
+TEST_CASE("sample: a long text is printed as it is drawn, not at the end", "[smoke]") {
+  TempDir dir;
+  fs::create_directories(dir / "data");
+  write_text(dir / "data/input.txt", tiny_text());
+  REQUIRE(run_gen("train configs/tiny/transformer.yaml" + tiny_sets(dir) + " --stop-at 3", dir).code == 0);
+  // A million tokens take minutes; the prompt and the first tokens must show while it still draws.
+  const std::string out = dir / "text.txt", rc = dir / "rc";
+  const std::string ckpt = dir.path() + "/runs/transformer/checkpoints/latest.pt";
+  REQUIRE(std::system(background_gen("sample --ckpt " + ckpt + " --prompt ROMEO --tokens 1000000", out, rc).c_str()) ==
+          0);
+  const bool shown = wait_for_text(out, "ROMEO");
+  ::sleep(1);  // printed whole at the end, the text would come with the exit
+  const bool still_drawing = !fs::exists(rc);
+  kill_processes_naming(ckpt);
+  CHECK(shown);
+  CHECK(still_drawing);
 }
