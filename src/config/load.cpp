@@ -27,7 +27,16 @@ std::string file_stem(const std::string& path) {
   return dot == std::string::npos || dot == 0 ? base : base.substr(0, dot);
 }
 
+// Far above any experiment file (the largest in configs/ is a few KiB), far below what makes
+// yaml-cpp's node tree (about 100 bytes of memory per byte of YAML) a danger to the machine.
+constexpr size_t kMaxConfigBytes = size_t(1) << 20;
+
+std::string too_large(const std::string& origin) {
+  return origin + ": larger than " + std::to_string(kMaxConfigBytes >> 10) + " KiB; a config file is at most that";
+}
+
 YAML::Node parse_yaml(const std::string& text, const std::string& origin) {
+  if (text.size() > kMaxConfigBytes) throw ConfigError(too_large(origin));
   try {
     YAML::Node root = YAML::Load(text);
     if (root.IsNull()) return YAML::Node(YAML::NodeType::Map);
@@ -153,9 +162,11 @@ Config read_config(YAML::Node root, ConfigSource source, const std::string& defa
 Config load_config(const std::string& file, const std::vector<std::string>& overrides) {
   std::ifstream in(file, std::ios::binary);
   if (!in) throw ConfigError(file + ": cannot open config file");
-  std::stringstream text;
-  text << in.rdbuf();
-  YAML::Node root = parse_yaml(text.str(), file);
+  std::string text(kMaxConfigBytes + 1, '\0');  // one byte more than allowed tells a file that is too large
+  in.read(text.data(), std::streamsize(text.size()));
+  text.resize(size_t(in.gcount()));
+  if (text.size() > kMaxConfigBytes) throw ConfigError(too_large(file));
+  YAML::Node root = parse_yaml(text, file);
   ConfigSource source{file, {}};
   for (const auto& flag : overrides) apply_override(root, flag, source);
   return read_config(root, std::move(source), file_stem(file));

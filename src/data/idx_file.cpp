@@ -2,9 +2,11 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "util/errors.h"
+#include "util/memory.h"
 
 namespace gen {
 
@@ -13,11 +15,12 @@ constexpr uint64_t kMaxIdxBytes = uint64_t(4) << 30;  // larger than any IDX dat
 constexpr uint8_t kTypeUnsignedByte = 0x08;
 }  // namespace
 
-std::vector<uint8_t> read_maybe_gzip(const std::string& path, uint64_t max_bytes) {
+std::vector<uint8_t> read_maybe_gzip(const std::string& path, uint64_t max_bytes, const SizeFromPrefix& size_limit) {
   std::unique_ptr<gzFile_s, int (*)(gzFile)> file(gzopen(path.c_str(), "rb"), &gzclose);
   if (!file) throw DataError(path + ": cannot open file");
   std::vector<uint8_t> out;
   std::vector<uint8_t> chunk(1 << 20);
+  bool limited = false;  // max_bytes comes from the content's own header
   for (;;) {
     const int got = gzread(file.get(), chunk.data(), static_cast<unsigned>(chunk.size()));
     if (got < 0) {
@@ -27,9 +30,22 @@ std::vector<uint8_t> read_maybe_gzip(const std::string& path, uint64_t max_bytes
     }
     if (got == 0) break;
     if (out.size() + uint64_t(got) > max_bytes) {
-      throw DataError(path + ": larger than " + std::to_string(max_bytes >> 20) + " MiB");
+      throw DataError(path + (limited ? ": holds more than the " + std::to_string(max_bytes) +
+                                            " bytes its header describes (after decompression)"
+                                      : ": larger than " + std::to_string(max_bytes >> 20) + " MiB"));
     }
     out.insert(out.end(), chunk.begin(), chunk.begin() + got);
+    if (!limited && size_limit) {
+      if (const std::optional<uint64_t> n = size_limit(out)) {
+        limited = true;
+        max_bytes = std::min(max_bytes, *n);
+        if (out.size() > max_bytes) {
+          throw DataError(path + ": holds more than the " + std::to_string(max_bytes) +
+                          " bytes its header describes (after decompression)");
+        }
+        out.reserve(size_t(max_bytes));
+      }
+    }
   }
   // gzread stops quietly at a cut-off gzip stream; gzerror tells the difference.
   int code = 0;
@@ -40,8 +56,9 @@ std::vector<uint8_t> read_maybe_gzip(const std::string& path, uint64_t max_bytes
   return out;
 }
 
-IdxArray parse_idx(const std::vector<uint8_t>& bytes, const std::string& origin) {
+std::optional<IdxHeader> parse_idx_header(const std::vector<uint8_t>& bytes, const std::string& origin, bool complete) {
   if (bytes.size() < 4) {
+    if (!complete) return std::nullopt;
     throw DataError(origin + ": not an IDX file (only " + std::to_string(bytes.size()) +
                     " bytes, a header needs at least 4)");
   }
@@ -57,9 +74,12 @@ IdxArray parse_idx(const std::vector<uint8_t>& bytes, const std::string& origin)
   if (ndims < 1 || ndims > 4) {
     throw DataError(origin + ": IDX header has " + std::to_string(ndims) + " dimensions (expected 1 to 4)");
   }
-  const size_t header = 4 + 4 * size_t(ndims);
-  if (bytes.size() < header) throw DataError(origin + ": truncated IDX header");
-  IdxArray out;
+  IdxHeader h;
+  h.size = 4 + 4 * uint64_t(ndims);
+  if (bytes.size() < h.size) {
+    if (!complete) return std::nullopt;
+    throw DataError(origin + ": truncated IDX header");
+  }
   uint64_t count = 1;
   for (int i = 0; i < ndims; ++i) {
     const uint8_t* p = &bytes[4 + 4 * size_t(i)];
@@ -67,8 +87,18 @@ IdxArray parse_idx(const std::vector<uint8_t>& bytes, const std::string& origin)
     if (d == 0) throw DataError(origin + ": IDX dimension " + std::to_string(i) + " is zero");
     count *= d;  // each d < 2^32 and ndims <= 4, but the product can still exceed any file
     if (count > kMaxIdxBytes) throw DataError(origin + ": IDX header claims an absurd size");
-    out.dims.push_back(int64_t(d));
+    h.dims.push_back(int64_t(d));
   }
+  h.data_bytes = count;
+  return h;
+}
+
+IdxArray parse_idx(const std::vector<uint8_t>& bytes, const std::string& origin) {
+  const IdxHeader h = *parse_idx_header(bytes, origin, /*complete=*/true);
+  const size_t header = size_t(h.size);
+  const uint64_t count = h.data_bytes;
+  IdxArray out;
+  out.dims = h.dims;
   const uint64_t have = bytes.size() - header;
   if (have < count) {
     throw DataError(origin + ": truncated: header says " + std::to_string(count) + " bytes of data, file has " +
@@ -82,6 +112,19 @@ IdxArray parse_idx(const std::vector<uint8_t>& bytes, const std::string& origin)
   return out;
 }
 
-IdxArray read_idx(const std::string& path) { return parse_idx(read_maybe_gzip(path, kMaxIdxBytes + 64), path); }
+IdxArray read_idx(const std::string& path) {
+  auto limit = [&path](const std::vector<uint8_t>& prefix) -> std::optional<uint64_t> {
+    const auto h = parse_idx_header(prefix, path, /*complete=*/false);
+    if (!h) return std::nullopt;
+    // The bytes, then the same again as a tensor: refused before either is allocated.
+    if (const uint64_t free = available_memory(); 2 * h->data_bytes > free) {
+      throw DataError(path + ": its " + format_bytes(h->data_bytes) + " of data need " +
+                      format_bytes(2 * h->data_bytes) + " of memory to load, and " + format_bytes(free) +
+                      " are available");
+    }
+    return h->size + h->data_bytes;
+  };
+  return parse_idx(read_maybe_gzip(path, kMaxIdxBytes + 64, limit), path);
+}
 
 }  // namespace gen

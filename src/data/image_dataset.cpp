@@ -15,10 +15,22 @@
 #include "data/idx_file.h"
 #include "util/errors.h"
 #include "util/fs.h"
+#include "util/memory.h"
 
 namespace gen {
 
 namespace {
+
+// N images of C x SIZE x SIZE bytes must fit in the memory left (with room for one more copy,
+// which resizing and the move to the device make); else one line saying what to change.
+void check_memory_for(int64_t n, int64_t c, int64_t size, const std::string& origin) {
+  const uint64_t need = 2 * uint64_t(n) * uint64_t(c) * uint64_t(size) * uint64_t(size);
+  if (const uint64_t free = available_memory(); need > free) {
+    throw DataError(origin + ": " + std::to_string(n) + " images at data.image_size " + std::to_string(size) +
+                    " need " + format_bytes(need) + " of memory to load, and " + format_bytes(free) +
+                    " are available (use a smaller data.image_size or fewer images)");
+  }
+}
 
 bool file_exists(const std::string& path) {
   struct stat st {};
@@ -35,7 +47,11 @@ std::string find_mnist_file(const std::string& root, const std::string& stem) {
 
 // Resized once to data.image_size when one is set.
 ImageDataset sized(ImageDataset set, const DataConfig& data) {
-  if (data.image_size > 0) set.images = resize_images(set.images, data.image_size);
+  if (data.image_size > 0) {
+    const int64_t n = set.images.size(0), c = set.images.size(1);
+    check_memory_for(n, c, data.image_size, set.origin);
+    set.images = resize_images(set.images, data.image_size);
+  }
   return set;
 }
 
@@ -100,8 +116,9 @@ torch::Tensor resize_images(const torch::Tensor& images, int64_t size) {
 ImageDataset load_image_folder(const std::string& root, int64_t size, int64_t channels, bool strict) {
   if (!is_directory(root)) throw DataError(root + ": not a folder (data.root of an image_folder)");
   std::vector<std::string> files;  // relative to root
+  std::vector<std::string> unreadable;
   try {
-    for (std::string& f : list_files_recursive(root)) {
+    for (std::string& f : list_files_recursive(root, &unreadable)) {
       const std::string name = f.substr(f.find_last_of('/') + 1);
       const size_t dot = name.find_last_of('.');
       std::string ext = dot == std::string::npos || dot == 0 ? std::string() : name.substr(dot);
@@ -111,6 +128,13 @@ ImageDataset load_image_folder(const std::string& root, int64_t size, int64_t ch
   } catch (const IoError& e) {
     throw DataError(e.what());
   }
+  // A folder that cannot be read may be a whole class: never dropped without a word.
+  for (const std::string& folder : unreadable) {
+    if (strict) throw DataError(folder + ": cannot read folder (data.strict is on)");
+    spdlog::warn("{}: cannot read folder, its images are left out", folder);
+  }
+
+  check_memory_for(int64_t(files.size()), channels, size, root);
 
   // First-level sub-folder -> class id, when images live in sub-folders.
   std::map<std::string, int64_t> classes;

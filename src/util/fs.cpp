@@ -132,7 +132,8 @@ namespace {
 // nftw takes a plain function pointer; these carry its state (one walk at a time per thread).
 thread_local bool remove_ok = true;
 thread_local std::vector<std::string>* listed = nullptr;
-thread_local size_t root_prefix = 0;  // characters of "ROOT/" to strip from each listed path
+thread_local std::vector<std::string>* unlisted = nullptr;  // folders that could not be read
+thread_local size_t root_prefix = 0;                        // characters of "ROOT/" to strip from each listed path
 thread_local bool list_failed = false;
 
 int remove_entry(const char* path, const struct stat*, int type, struct FTW*) {
@@ -145,9 +146,10 @@ int list_entry(const char* path, const struct stat* st, int type, struct FTW*) {
   struct stat target {};
   const bool file = (type == FTW_F && S_ISREG(st->st_mode)) ||
                     (type == FTW_SL && ::stat(path, &target) == 0 && S_ISREG(target.st_mode));
-  if (!file) return 0;
+  if (!file && type != FTW_DNR) return 0;
   try {  // an exception must not cross nftw's C frames: stop the walk instead
-    listed->emplace_back(path + root_prefix);
+    (file ? listed : unlisted)->emplace_back(path);
+    if (file) listed->back().erase(0, root_prefix);
   } catch (...) {
     list_failed = true;
     return 1;
@@ -177,16 +179,18 @@ std::vector<std::string> list_folder(const std::string& dir) {
   return names;
 }
 
-std::vector<std::string> list_files_recursive(const std::string& root) {
+std::vector<std::string> list_files_recursive(const std::string& root, std::vector<std::string>* unreadable) {
   std::string dir = root;
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
-  std::vector<std::string> files;
+  std::vector<std::string> files, skipped;
   listed = &files;
+  unlisted = &skipped;
   root_prefix = dir == "/" ? 1 : dir.size() + 1;
   list_failed = false;
   const int rc = ::nftw(dir.c_str(), list_entry, 16, FTW_PHYS);
   const int err = errno;
   listed = nullptr;
+  unlisted = nullptr;
   if (list_failed) throw IoError(dir + ": out of memory while listing the folder");
   if (rc != 0) throw IoError(dir + ": cannot list folder: " + std::strerror(err));
   // Folder by folder, as path comparison orders them ("a/b" before "a-b").
@@ -195,6 +199,7 @@ std::vector<std::string> list_files_recursive(const std::string& root) {
     return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(),
                                         [&](char x, char y) { return key(x) < key(y); });
   });
+  if (unreadable) *unreadable = std::move(skipped);
   return files;
 }
 

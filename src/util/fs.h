@@ -37,8 +37,9 @@ bool remove_tree(const std::string& path) noexcept;
 std::vector<std::string> list_folder(const std::string& dir);
 
 // Regular files under ROOT (recursively; symbolic links to files count, linked folders are not
-// entered), as paths relative to ROOT, sorted. Unreadable folders are skipped. Throws IoError when
-// ROOT itself cannot be listed.
-std::vector<std::string> list_files_recursive(const std::string& root);
+// entered), as paths relative to ROOT, sorted. Folders that cannot be read are skipped and,
+// when `unreadable` is given, listed there (full paths). Throws IoError when ROOT itself
+// cannot be listed.
+std::vector<std::string> list_files_recursive(const std::string& root, std::vector<std::string>* unreadable = nullptr);
 
 }  // namespace gen

@@ -218,6 +218,10 @@ TEST_CASE("config: hostile YAML ends in one ConfigError: repeated keys, deep nes
                "model: {kind: dcgan}\ndata: {kind: image_folder, image_size: 1024, channels: 3, batch_size: 65536}\n"),
       Catch::Contains("data.batch_size: 768.0 GiB per batch") && Catch::Contains("limit is 16.0 GiB"));
   CHECK(error_of(dir, "model: {kind: dcgan}\ndata: {image_size: 64, batch_size: 4096}\n").empty());
+  // Tens of MB of YAML would take GBs of memory as a node tree: refused by size before parsing.
+  std::string big = "model: {kind: dcgan}\n";
+  while (big.size() <= (size_t(1) << 20)) big += "# " + std::string(98, 'x') + "\n";
+  CHECK_THAT(error_of(dir, big), Catch::Contains("c.yaml: larger than 1024 KiB"));
   // Bytes that are not text.
   CHECK_THAT(error_of(dir, std::string("model: {kind: dcgan}\n\"\\\xff\xfe\"\n")),
              Catch::Contains("YAML syntax error"));

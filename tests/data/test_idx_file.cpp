@@ -53,7 +53,8 @@ TEST_CASE("idx: bad files give a DataError naming the file and the problem", "[d
 
   auto trailing = idx_bytes({2, 3, 2}, data);
   trailing.push_back(1);
-  CHECK_THAT(error_of(write("trail", trailing)), Catch::Contains("1 unexpected bytes"));
+  CHECK_THAT(error_of(write("trail", trailing)),
+             Catch::Contains("trail: holds more than the 28 bytes its header describes"));
 
   auto float_type = idx_bytes({12}, data);
   float_type[2] = 0x0D;
@@ -75,4 +76,17 @@ TEST_CASE("idx: a cut-off gzip stream is an error, not a short read", "[data]") 
   auto gz = gen::test::read_text(dir / "full.gz");
   gen::test::write_text(dir / "cut.gz", gz.substr(0, gz.size() / 2));
   CHECK_THAT(error_of(dir / "cut.gz"), Catch::Contains("cut.gz"));
+}
+
+TEST_CASE("idx: a small gzip file that inflates far beyond its header stops at the header's size", "[data]") {
+  TempDir dir;
+  // 10 images of 4x4 (160 bytes), then 64 MiB of zeros: about 64 KiB compressed.
+  std::vector<uint8_t> bytes = idx_bytes({10, 4, 4}, std::vector<uint8_t>(160, 9));
+  bytes.resize(bytes.size() + (size_t(64) << 20), 0);
+  write_bytes(dir / "bomb.gz", bytes, true);
+  CHECK_THAT(error_of(dir / "bomb.gz"), Catch::Contains("bomb.gz: holds more than the 176 bytes its header describes"));
+  const auto header = gen::parse_idx_header(idx_bytes({10, 4, 4}, {}), "x", false);
+  REQUIRE(header.has_value());
+  CHECK(header->size + header->data_bytes == 16 + 160);
+  CHECK_FALSE(gen::parse_idx_header({0, 0, 8, 3, 0, 0}, "x", false).has_value());  // not all there yet
 }

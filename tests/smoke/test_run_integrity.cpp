@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <csignal>
 #include <filesystem>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
 
 #include "cli/experiment.h"
 #include "io/checkpoint.h"
@@ -276,4 +278,44 @@ TEST_CASE("sample: a long text is printed as it is drawn, not at the end", "[smo
   kill_processes_naming(ckpt);
   CHECK(shown);
   CHECK(still_drawing);
+}
+
+TEST_CASE("data: an unreadable class folder of an image_folder is named, and fails the run with data.strict",
+          "[smoke]") {
+  TempDir dir;
+  for (const char* f : {"imgs/cat/a.png", "imgs/cat/b.png", "imgs/dog/c.png", "imgs/dog/d.png"}) {
+    fs::create_directories(fs::path(dir / f).parent_path());
+    REQUIRE(cv::imwrite(dir / f, cv::Mat(20, 20, CV_8UC1, cv::Scalar(128))));
+  }
+  fs::permissions(dir / "imgs/dog", fs::perms::none);
+  fs::permissions(dir.path(), fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
+  // Root reads any folder: the check then runs as nobody, to whom the folder is closed.
+  const std::string as_user = ::geteuid() == 0 ? "setpriv --reuid=65534 --regid=65534 --clear-groups " : "";
+  const std::string check =
+      "config check configs/tiny/dcgan.yaml --set data.kind=image_folder --set data.root=" + (dir / "imgs") +
+      " --set data.image_size=16 --set data.batch_size=2 ";
+  Run r = run_gen(check + "--set data.strict=true", dir, as_user);
+  INFO(r.output);
+  CHECK(r.code == 4);
+  CHECK_THAT(r.output, Catch::Contains("imgs/dog: cannot read folder (data.strict is on)"));
+  r = run_gen(check, dir, as_user);
+  CHECK(r.code == 0);
+  CHECK_THAT(r.output, Catch::Contains("imgs/dog: cannot read folder, its images are left out"));
+  fs::permissions(dir / "imgs/dog", fs::perms::owner_all);  // so the temp folder can be removed
+}
+
+TEST_CASE("data: a data set that cannot fit in memory is refused before it is allocated, saying what to change",
+          "[smoke]") {
+  TempDir dir;
+  fs::create_directories(dir / "data");
+  write_tiny_mnist(dir / "data", 4000, 28);
+  // 4000 images at 1024 px are 3.9 GiB; under a 3 GiB address-space limit they cannot fit.
+  const Run r =
+      run_gen(tiny_train(dir, "--set data.image_size=1024 --set data.batch_size=1"), dir, "ulimit -v 3000000; ");
+  INFO(r.output);
+  CHECK(r.code == 4);
+  CHECK(count_lines(r.output) <= 8);  // the start-up log and one error line, no allocator trace
+  CHECK_THAT(r.output, Catch::Contains("4000 images at data.image_size 1024 need 7.8 GiB of memory to load") &&
+                           Catch::Contains("use a smaller data.image_size"));
+  CHECK_FALSE(fs::exists(dir / "runs/dcgan"));
 }

@@ -106,7 +106,8 @@ TEST_CASE("smoke: for every family, stopping and resuming gives the same losses 
     const auto b = losses(read_text(dir / "runs/halves/metrics.jsonl"));
     REQUIRE(a.size() >= 6);
     CHECK(a == b);
-    check_same_samples(dir, "straight", "halves", "--seed 1 --tokens 40", ".out");
+    const bool text = std::string(family) == "transformer";
+    check_same_samples(dir, "straight", "halves", text ? "--seed 1 --tokens 40" : "--seed 1", text ? ".txt" : ".png");
   }
 }
 

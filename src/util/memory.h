@@ -1,0 +1,18 @@
+// How much memory this process may still take, so data loading can refuse a size that would end
+// in a raw allocator error (or in the kernel's OOM killer) with a message saying what to change.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace gen {
+
+// The least of: MemAvailable (/proc/meminfo), the cgroup's memory.max less its memory.current,
+// and the address-space limit (ulimit -v) less what this process maps already. UINT64_MAX when
+// none is known.
+uint64_t available_memory();
+
+// "3.9 GiB", "512.0 MiB"
+std::string format_bytes(uint64_t bytes);
+
+}  // namespace gen
