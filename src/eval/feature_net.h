@@ -25,6 +25,7 @@ class FeatureNet {
   const std::string& name() const { return name_; }
   const std::string& path() const { return path_; }
   int64_t step() const { return step_; }
+  int64_t channels() const { return spec_.shape.channels; }  // of the images it takes
 
   struct Result {
     torch::Tensor features;  // (N, D) float, CPU

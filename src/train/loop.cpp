@@ -279,6 +279,13 @@ class Trainer {
       return nullptr;
     }
     auto net = std::make_unique<FeatureNet>(path, device_);
+    if (net->channels() != spec_.shape.channels) {  // found now, not at the first evaluation
+      const std::string why = fmt::format("{}: the feature network takes {}-channel images, the data has {}", path,
+                                          net->channels(), spec_.shape.channels);
+      if (!automatic) throw UsageError(why + " (eval.features)");
+      spdlog::info("image figures (FID/KID/IS) off during training: {}", why);
+      return nullptr;
+    }
     spdlog::info("image figures during training: {} features from {} (step {}), {} samples", net->name(), path,
                  net->step(), config_.eval.samples);
     return net;

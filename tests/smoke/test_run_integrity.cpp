@@ -319,3 +319,21 @@ TEST_CASE("data: a data set that cannot fit in memory is refused before it is al
                            Catch::Contains("use a smaller data.image_size"));
   CHECK_FALSE(fs::exists(dir / "runs/dcgan"));
 }
+
+TEST_CASE("run folder: a feature network for other images fails at start-up, not at the first evaluation",
+          "[smoke]") {
+  TempDir dir;
+  const std::string sets = with_tiny_mnist(dir);
+  REQUIRE(run_gen("train configs/tiny/classifier.yaml" + sets, dir).code == 0);  // 1-channel features
+  for (int i = 0; i < 32; ++i) {
+    fs::create_directories(dir / "rgb");
+    REQUIRE(cv::imwrite(dir / ("rgb/" + std::to_string(i) + ".png"), cv::Mat(16, 16, CV_8UC3, cv::Scalar(i, 9, 99))));
+  }
+  const std::string train = "train configs/tiny/dcgan.yaml" + sets + " --set data.kind=image_folder --set data.root=" +
+                            (dir / "rgb") + " --set data.channels=3 --set data.image_size=16 --set train.eval_every=3";
+  Run r = run_gen(train + " --set eval.features=" + (dir / "runs/classifier/checkpoints/latest.pt"), dir);
+  INFO(r.output);
+  CHECK(r.code == 2);
+  CHECK_THAT(r.output, Catch::Contains("the feature network takes 1-channel images, the data has 3"));
+  CHECK_FALSE(fs::exists(dir / "runs/dcgan"));
+}
