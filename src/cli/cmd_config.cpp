@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/experiment.h"
+#include "data/data_registry.h"
 #include "data/data_source.h"
 #include "models/generative_model.h"
 #include "models/registry.h"
@@ -33,6 +34,12 @@ void run_check(const ConfigCommand& cmd, std::ostream& print) {
 void run_keys(std::ostream& print) {
   std::string out;
   for (const auto& line : config_key_lines()) out += line + "\n";
+  for (const std::string& name : enum_names<DataKind>()) {
+    const std::vector<std::string> lines = data_kind_info(*enum_from_name<DataKind>(name)).key_lines();
+    if (lines.empty()) continue;
+    out += "\n# data.kind: " + name + "\n";
+    for (const auto& line : lines) out += line + "\n";
+  }
   register_builtin_models();
   for (const auto& name : model_kind_names()) {
     Config c;

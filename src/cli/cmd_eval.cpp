@@ -10,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "cli/validators.h"
+#include "data/data_registry.h"
 #include "data/data_source.h"
 #include "eval/quality.h"
 #include "models/generative_model.h"
@@ -38,6 +39,7 @@ void run_eval(const EvalCommand& cmd, std::ostream& print) {
   const auto t0 = std::chrono::steady_clock::now();
   const torch::Device device = choose_device(cmd.device);
   Checkpoint ckpt = open_checkpoint(cmd.ckpt, device);
+  resolve_data_options(ckpt.config, ForeignKeys::kDrop);
   configure_threads(ckpt.config.runtime.thread_request(), find_model_kind(ckpt.config).workload(ckpt.config));
   // Reported figures in full float32 whatever the run trained with, so they compare across runs.
   configure_cuda_math(/*tf32=*/false, ckpt.config.runtime.deterministic, device);

@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/validators.h"
+#include "data/data_registry.h"
 #include "data/data_source.h"
 #include "io/image_grid.h"
 #include "models/generative_model.h"
@@ -57,6 +58,7 @@ void check_flags_apply(const SampleCommand& cmd, const GenerativeModel& model, S
 void run_sample(const SampleCommand& cmd, std::ostream& print) {
   const torch::Device device = choose_device(cmd.device);
   Checkpoint ckpt = open_checkpoint(cmd.ckpt, device);
+  resolve_data_options(ckpt.config, ForeignKeys::kDrop);
   configure_threads(ckpt.config.runtime.thread_request(), find_model_kind(ckpt.config).workload(ckpt.config));
   configure_cuda_math(ckpt.config.runtime.tf32, ckpt.config.runtime.deterministic, device);
   auto model = build_model(ckpt.config, ckpt.data, device);

@@ -1,5 +1,6 @@
 #include "cli/experiment.h"
 
+#include "data/data_registry.h"
 #include "models/registry.h"
 
 namespace gen {
@@ -7,6 +8,7 @@ namespace gen {
 Config load_resolved_config(const std::string& file, const std::vector<std::string>& overrides) {
   Config config = load_config(file, overrides);
   resolve_model_options(config);
+  resolve_data_options(config);
   return config;
 }
 

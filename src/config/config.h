@@ -76,39 +76,25 @@ struct RuntimeConfig {
   ThreadRequest thread_request() const { return {threads, blas_threads}; }
 };
 
+// The keys every data kind has; a kind's own keys (data.images, data.file, ...) stay raw in
+// `options` until data/data_registry.h resolves them (like model.options for a family).
 struct DataConfig {
   DataKind kind = DataKind::kMnist;
   std::string root = "data/mnist";
   Split split = Split::kTrain;
   int64_t image_size = 0;  // 0 = the data's own size
   int64_t batch_size = 128;
-  std::string images;  // idx kind: file names inside root
-  std::string labels;
-  int64_t channels = 3;  // image_folder kind
-  bool strict = false;
-  std::string file = "input.txt";  // text kind
-  TokenizerKind tokenizer = TokenizerKind::kChar;
-  double val_fraction = 0.1;
-  int64_t block_size = 64;
+  YAML::Node options = YAML::Node(YAML::NodeType::Map);  // the kind's own keys
 
   template <class V>
   void visit(V& v) {
-    v("kind", kind, "data source kind");
+    v("kind", kind, "data source kind (`gen config keys` lists each kind's own keys)");
     v("root", root, Doc("folder holding the data files (relative to the working directory)").may_change_on_resume());
     v("split", split, "which split training reads");
     v("image_size", image_size,
       Doc("resize images to this square size once at load; 0 keeps the data's size").range(0, kMaxImageSize));
     v("batch_size", batch_size, Doc("examples per training step").range(1, kMaxBatch));
-    v("images", images, "idx kind: image file inside root (.gz or raw)");
-    v("labels", labels, "idx kind: label file inside root (optional)");
-    v("channels", channels, Doc("image_folder kind: 1 (grayscale) or 3 (RGB)").range(1, 3));
-    v("strict", strict,
-      "image_folder kind: fail on an unreadable image instead of skipping it (skips are logged by name)");
-    v("file", file, "text kind: UTF-8 file inside root");
-    v("tokenizer", tokenizer, "text kind: char (vocabulary from the text) or byte (256 symbols)");
-    v("val_fraction", val_fraction,
-      Doc("text kind: the last fraction of the text held out for validation").range(0, 0.9));
-    v("block_size", block_size, Doc("text kind: tokens of context per training window").range(1, 65536));
+    v.rest(options);
   }
 };
 

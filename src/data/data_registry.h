@@ -1,8 +1,11 @@
-// Every data kind in one table: how it is read, and what the rest of gen needs to know of it.
-// Adding a kind is its name in DataKind (config/config.h), its reader, and one row here.
+// Every data kind in one table: its own keys, how it is read, and what the rest of gen needs to
+// know of it. Adding a kind is its name in DataKind (config/config.h), its options struct
+// (data/data_options.h), its reader, and one row here.
 #pragma once
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include <torch/torch.h>
 
@@ -15,6 +18,10 @@ class DataSource;
 
 struct DataKindInfo {
   DataKind kind;
+  // Its own keys under `data`: checked and returned with every default filled in (ConfigError).
+  YAML::Node (*resolve_options)(const DataConfig& data, const YAML::Node& raw, const ConfigSource* source);
+  std::vector<std::string> (*option_names)();
+  std::vector<std::string> (*key_lines)();  // for gen config keys
   // Images: reads the configured split (resizing comes after); null for a non-image kind.
   ImageDataset (*load_images)(const DataConfig& data);
   // The source itself: images through ImageSource, text through TextSource.
@@ -26,5 +33,13 @@ struct DataKindInfo {
 };
 
 const DataKindInfo& data_kind_info(DataKind kind);
+
+// What to do with keys another kind has, in a config that has them (checkpoints written before
+// each kind had its own keys hold every kind's keys with their defaults).
+enum class ForeignKeys { kRefuse, kDrop };
+
+// Replaces config.data.options by the kind's resolved options (all defaults filled in).
+// Throws ConfigError naming the key and where it was given.
+void resolve_data_options(Config& config, ForeignKeys foreign = ForeignKeys::kRefuse);
 
 }  // namespace gen

@@ -11,6 +11,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "config/config.h"
+#include "data/data_options.h"
 #include "data/data_registry.h"
 #include "data/idx_file.h"
 #include "util/errors.h"
@@ -65,9 +66,9 @@ ImageDataset load_mnist_layout(const DataConfig& data) {
 }
 
 ImageDataset load_idx_files(const DataConfig& data) {
-  return sized(
-      image_dataset_from_idx(data.root + "/" + data.images, data.labels.empty() ? "" : data.root + "/" + data.labels),
-      data);
+  const auto o = data_options<IdxOptions>(data);
+  return sized(image_dataset_from_idx(data.root + "/" + o.images, o.labels.empty() ? "" : data.root + "/" + o.labels),
+               data);
 }
 
 ImageDataset image_dataset_from_idx(const std::string& images_path, const std::string& labels_path) {
@@ -197,7 +198,8 @@ ImageDataset load_image_folder(const std::string& root, int64_t size, int64_t ch
 }
 
 ImageDataset load_image_folder_kind(const DataConfig& data) {
-  return load_image_folder(data.root, data.image_size, data.channels, data.strict);
+  const auto o = data_options<ImageFolderOptions>(data);
+  return load_image_folder(data.root, data.image_size, o.channels, o.strict);
 }
 
 ImageDataset load_image_dataset(const DataConfig& data) {

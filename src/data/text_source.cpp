@@ -6,6 +6,7 @@
 
 #include "config/config.h"
 #include "core/tokenizer.h"
+#include "data/data_options.h"
 #include "data/data_source.h"
 #include "util/errors.h"
 
@@ -31,17 +32,20 @@ std::string read_text_file(const std::string& path) {
 class TextSource final : public DataSource {
  public:
   TextSource(const Config& config, torch::Device device)
-      : path_(config.data.root + "/" + config.data.file),
+      : TextSource(config, data_options<TextOptions>(config.data), device) {}
+
+  TextSource(const Config& config, const TextOptions& options, torch::Device device)
+      : path_(config.data.root + "/" + options.file),
         batch_size_(config.data.batch_size),
-        block_(config.data.block_size),
+        block_(options.block_size),
         eval_batches_(config.train.eval_batches),
         seed_(static_cast<uint64_t>(config.seed)),
         device_(device) {
     const std::string text = read_text_file(path_);
-    const Tokenizer tok = Tokenizer::build(enum_name(config.data.tokenizer), text);
+    const Tokenizer tok = Tokenizer::build(enum_name(options.tokenizer), text);
     const std::vector<int64_t> ids = tok.encode(text);
     const auto n = static_cast<int64_t>(ids.size());
-    const auto n_val = static_cast<int64_t>(double(n) * config.data.val_fraction);
+    const auto n_val = static_cast<int64_t>(double(n) * options.val_fraction);
     if (n - n_val < block_ + 2) {
       throw DataError(path_ + ": " + std::to_string(n - n_val) + " training tokens, fewer than data.block_size + 2 (" +
                       std::to_string(block_ + 2) + ")");

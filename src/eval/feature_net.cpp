@@ -9,6 +9,7 @@
 #include "models/model_checkpoint.h"
 #include "util/errors.h"
 #include "util/fs.h"
+#include "util/rng_scope.h"
 
 namespace gen {
 
@@ -17,12 +18,12 @@ namespace F = torch::nn::functional;
 FeatureNet::FeatureNet(const std::string& checkpoint_path, torch::Device device)
     : path_(checkpoint_path), device_(device) {
   Checkpoint ckpt = open_checkpoint(checkpoint_path, device);
-  // Building the network draws initial weights from the global generator; a run that loads a
-  // feature net must train exactly as one that does not.
-  at::Generator global = at::detail::getDefaultCPUGenerator();
-  const torch::Tensor rng_state = global.get_state();
-  model_ = build_model(ckpt.config, ckpt.data, device);
-  global.set_state(rng_state);
+  {
+    // Building the network draws initial weights from the global generator; a run that loads a
+    // feature net must train exactly as one that does not.
+    RandomStateScope keep;
+    model_ = build_model(ckpt.config, ckpt.data, device);
+  }
   classifier_ = model_->classifier();
   if (!classifier_) {
     throw UsageError(checkpoint_path +

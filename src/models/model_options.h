@@ -4,37 +4,24 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "config/yaml_reader.h"
-#include "config/yaml_writer.h"
+#include "config/options.h"
 
 namespace gen {
 
 template <class Options>
 Options read_model_options(const YAML::Node& node, const ConfigSource* source) {
-  Options options;
-  YamlReader reader(node, "model", source);
-  options.visit(reader);
-  reader.finish();
-  return options;
+  return read_options<Options>(node, "model", source);
 }
 
 template <class Options>
 YAML::Node resolve_model_options_as(const YAML::Node& raw, const ConfigSource* source) {
   Options options = read_model_options<Options>(raw, source);
-  YAML::Emitter out;
-  out << YAML::BeginMap;
-  YamlWriter writer(out, false);
-  options.visit(writer);
-  out << YAML::EndMap;
-  return YAML::Load(out.c_str());
+  return options_yaml(options);
 }
 
 template <class Options>
 std::vector<std::string> model_option_lines() {
-  Options defaults;
-  KeyLister lister("model.");
-  defaults.visit(lister);
-  return lister.lines();
+  return option_lines<Options>("model");
 }
 
 }  // namespace gen

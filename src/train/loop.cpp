@@ -13,6 +13,7 @@
 #include <memory>
 #include <set>
 
+#include "data/data_registry.h"
 #include "data/data_source.h"
 #include "eval/held_out.h"
 #include "eval/quality.h"
@@ -32,6 +33,7 @@
 #include "util/fs.h"
 #include "util/interrupt.h"
 #include "util/logging.h"
+#include "util/rng_scope.h"
 #include "util/threads.h"
 
 namespace gen {
@@ -136,6 +138,7 @@ class Trainer {
     double lr_scale = 1.0;
     if (!resume.empty()) {
       Checkpoint ckpt = open_checkpoint(resume, device_);
+      resolve_data_options(ckpt.config, ForeignKeys::kDrop);  // checkpoints before 0.2 hold every kind's keys
       check_resume_config(ckpt.config, config_, resume, options_.force);
       check_resume_data(ckpt.data, spec_, resume);
       restore_checkpoint(ckpt, *model_);
@@ -177,10 +180,12 @@ class Trainer {
     window_.exclude(seconds_since(t_io));
   }
 
-  // Runs `output` (an evaluation or a sample grid of `step`); a failure is logged and counted
-  // (the run exits 8 at the end), and training goes on.
+  // Runs `output` (an evaluation or a sample grid of `step`) without moving the random stream
+  // (the checkpoint of this step, written before, resumes as the run goes on); a failure is
+  // logged and counted (the run exits 8 at the end), and training goes on.
   template <class Output>
   void side_output(const char* what, int64_t step, Output output) {
+    RandomStateScope keep;
     try {
       output();
     } catch (const std::exception& e) {

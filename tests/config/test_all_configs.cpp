@@ -6,6 +6,7 @@
 #include <set>
 
 #include "cli/experiment.h"
+#include "data/data_options.h"
 #include "models/generative_model.h"
 #include "models/registry.h"
 
@@ -23,7 +24,7 @@ TEST_CASE("every config under configs/ loads and builds its model", "[config]") 
       spec.text.tokenizer = "char";
       spec.text.vocabulary = "\n !abcdefghijklmnopqrstuvwxyz";
       spec.text.vocab_size = static_cast<int64_t>(spec.text.vocabulary.size());
-      spec.text.block_size = c.data.block_size;
+      spec.text.block_size = gen::data_options<gen::TextOptions>(c.data).block_size;
     } else {
       const int64_t size = c.data.image_size > 0 ? c.data.image_size : 28;
       spec = gen::DataSpec::image(1, size, size, 10);

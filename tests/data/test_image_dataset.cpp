@@ -36,8 +36,8 @@ TEST_CASE("image dataset: missing files and mismatched labels are DataErrors nam
   gen::test::write_bytes(dir / "img", gen::test::idx_bytes({3, 2, 2}, std::vector<uint8_t>(12, 1)), false);
   gen::test::write_bytes(dir / "lab", gen::test::idx_bytes({4}, {0, 1, 2, 3}), false);
   cfg.kind = gen::DataKind::kIdx;
-  cfg.images = "img";
-  cfg.labels = "lab";
+  cfg.options["images"] = "img";
+  cfg.options["labels"] = "lab";
   CHECK_THROWS_WITH(gen::load_image_dataset(cfg), Catch::Contains("lab: expected 3 labels"));
 }
 

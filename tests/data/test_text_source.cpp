@@ -64,6 +64,6 @@ TEST_CASE("text source: a text shorter than a window is a DataError", "[data]") 
   TempDir dir;
   gen::Config c = text_config(dir, "abc", 8, 2);
   CHECK_THROWS_WITH(gen::open_data_source(c, torch::kCPU), Catch::Contains("t.txt") && Catch::Contains("block_size"));
-  c.data.file = "missing.txt";
+  c.data.options["file"] = "missing.txt";
   CHECK_THROWS_AS(gen::open_data_source(c, torch::kCPU), gen::DataError);
 }

@@ -90,9 +90,10 @@ TEST_CASE("smoke: for every family, stopping and resuming gives the same losses 
     fs::create_directories(dir / "data");
     gen::test::write_tiny_mnist(dir / "data", 64, 28);
     gen::test::write_text(dir / "data/input.txt", tiny_text());
+    // Checkpoints, evaluations (tiny vae) and grids all fall on step 3, where the run stops:
+    // what an evaluation or a grid draws from the random stream must not matter.
     const std::string train = std::string("train configs/tiny/") + family + ".yaml --set data.root=" + dir.path() +
-                              "/data --set out_dir=" + dir.path() +
-                              "/runs --set train.log_every=1 --set train.ckpt_every=0";
+                              "/data --set out_dir=" + dir.path() + "/runs --set train.log_every=1";
     REQUIRE(run_gen(train + " --set name=straight", dir).code == 0);
     const Run stopped = run_gen(train + " --set name=halves --stop-at 3", dir);
     REQUIRE(stopped.code == 0);

@@ -1,0 +1,129 @@
+// Each data kind's own keys under `data` (beside the common kind, root, split, image_size,
+// batch_size), as a struct with a visit() like a model family's options: read and checked once
+// when the config is resolved, with every default filled in. A kind without keys of its own
+// uses NoDataOptions.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "config/field.h"
+#include "config/options.h"
+#include "config/yaml_reader.h"
+#include "util/errors.h"
+
+namespace gen {
+
+// A requirement a kind's options place on the config: the key it concerns and what is wrong,
+// or an empty key when all is well.
+struct DataOptionsProblem {
+  std::string key;  // under data, e.g. "images"
+  std::string what;
+};
+
+struct NoDataOptions {
+  template <class V>
+  void visit(V& /*v*/) {}
+  DataOptionsProblem problem(const DataConfig& /*data*/) const { return {}; }
+};
+
+// data.kind idx: IDX files of any size and shape inside data.root.
+struct IdxOptions {
+  std::string images;
+  std::string labels;
+
+  template <class V>
+  void visit(V& v) {
+    v("images", images, "image file inside root (.gz or raw): (N, H, W) or (N, H, W, C) unsigned bytes");
+    v("labels", labels, "label file inside root (optional): N unsigned bytes");
+  }
+  DataOptionsProblem problem(const DataConfig& /*data*/) const {
+    if (images.empty()) return {"images", "data.kind idx needs data.images (an IDX file inside data.root)"};
+    return {};
+  }
+};
+
+// data.kind image_folder: every PNG/JPEG under data.root; first-level sub-folders are classes.
+struct ImageFolderOptions {
+  int64_t channels = 3;
+  bool strict = false;
+
+  template <class V>
+  void visit(V& v) {
+    v("channels", channels, Doc("1 (grayscale) or 3 (RGB)").range(1, 3));
+    v("strict", strict, "fail on an unreadable image or folder instead of skipping it (skips are logged by name)");
+  }
+  DataOptionsProblem problem(const DataConfig& data) const {
+    if (data.image_size == 0) {
+      return {"image_size",
+              "data.kind image_folder needs data.image_size (images are resized and center-cropped to it)"};
+    }
+    if (channels == 2) return {"channels", "expected 1 (grayscale) or 3 (RGB), got 2"};
+    return {};
+  }
+};
+
+// data.kind text: one UTF-8 file, tokenized, its end held out.
+struct TextOptions {
+  std::string file = "input.txt";
+  TokenizerKind tokenizer = TokenizerKind::kChar;
+  double val_fraction = 0.1;
+  int64_t block_size = 64;
+
+  template <class V>
+  void visit(V& v) {
+    v("file", file, "UTF-8 file inside root");
+    v("tokenizer", tokenizer, "char (vocabulary from the text) or byte (256 symbols)");
+    v("val_fraction", val_fraction, Doc("the last fraction of the text held out for validation").range(0, 0.9));
+    v("block_size", block_size, Doc("tokens of context per training window").range(1, 65536));
+  }
+  DataOptionsProblem problem(const DataConfig& /*data*/) const { return {}; }
+};
+
+// The options of `data` as the kind's struct (after resolve_data_options: every key is there).
+// Throws ConfigError for a key the kind does not have.
+template <class Options>
+Options data_options(const DataConfig& data, const ConfigSource* source = nullptr) {
+  return read_options<Options>(data.options, "data", source);
+}
+
+// Collects the names of the keys a visit() declares.
+struct KeyNames {
+  std::vector<std::string> names;
+  template <class T>
+  void operator()(const char* key, const T& /*value*/, const Doc& /*doc*/) {
+    names.emplace_back(key);
+  }
+};
+
+// The names of a kind's own keys.
+template <class Options>
+std::vector<std::string> data_option_names() {
+  KeyNames collector;
+  Options defaults;
+  defaults.visit(collector);
+  return collector.names;
+}
+
+// The kind's keys read from RAW (with source marks for messages), checked, and written back
+// with every default filled in. Throws ConfigError.
+template <class Options>
+YAML::Node resolve_data_options_as(const DataConfig& data, const YAML::Node& raw, const ConfigSource* source) {
+  Options options = read_options<Options>(raw, "data", source);
+  if (const DataOptionsProblem p = options.problem(data); !p.key.empty()) {
+    const YAML::Node at = raw.IsMap() ? raw[p.key] : YAML::Node();
+    const std::string path = "data." + p.key;
+    throw ConfigError(describe_location(source, at.IsDefined() ? at : YAML::Node(), path) + ": " + path + ": " +
+                      p.what);
+  }
+  return options_yaml(options);
+}
+
+// "data.key = default  # help" lines for `gen config keys`.
+template <class Options>
+std::vector<std::string> data_option_lines() {
+  return option_lines<Options>("data");
+}
+
+}  // namespace gen
