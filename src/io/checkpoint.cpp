@@ -171,12 +171,11 @@ void check_data_spec(const std::string& path, const DataSpec& d) {
     }
   };
   if (d.is_text()) {
-    if (d.text.tokenizer != "char" && d.text.tokenizer != "byte") {
-      throw CheckpointError(path + ": malformed gen/tokenizer: '" + d.text.tokenizer.substr(0, 16) + "'");
-    }
+    const std::optional<TokenizerKind> kind = enum_from_name<TokenizerKind>(d.text.tokenizer);
+    if (!kind) throw CheckpointError(path + ": malformed gen/tokenizer: '" + d.text.tokenizer.substr(0, 16) + "'");
     in("vocab_size", d.text.vocab_size, 1, 1 << 21);
     in("block_size", d.text.block_size, 1, 1 << 20);
-    in("vocabulary bytes", int64_t(d.text.vocabulary.size()), d.text.tokenizer == "char" ? 1 : 0, 4 << 21);
+    in("vocabulary bytes", int64_t(d.text.vocabulary.size()), *kind == TokenizerKind::kChar ? 1 : 0, 4 << 21);
     const int64_t symbols = Tokenizer::restore(d.text.tokenizer, d.text.vocabulary).vocab_size();
     if (symbols != d.text.vocab_size) {
       throw CheckpointError(path + ": malformed gen/data_spec: vocab_size " + std::to_string(d.text.vocab_size) +
