@@ -114,9 +114,13 @@ torch::Tensor resize_images(const torch::Tensor& images, int64_t size) {
   return out.permute({0, 3, 1, 2}).contiguous();
 }
 
-ImageDataset load_image_folder(const std::string& root, int64_t size, int64_t channels, bool strict) {
+namespace {
+
+// The PNG and JPEG files under ROOT (relative paths, sorted). A folder that cannot be read may
+// be a whole class: it is never dropped without a word, and fails the load when `strict`.
+std::vector<std::string> image_files(const std::string& root, bool strict) {
   if (!is_directory(root)) throw DataError(root + ": not a folder (data.root of an image_folder)");
-  std::vector<std::string> files;  // relative to root
+  std::vector<std::string> files;
   std::vector<std::string> unreadable;
   try {
     for (std::string& f : list_files_recursive(root, &unreadable)) {
@@ -129,12 +133,17 @@ ImageDataset load_image_folder(const std::string& root, int64_t size, int64_t ch
   } catch (const IoError& e) {
     throw DataError(e.what());
   }
-  // A folder that cannot be read may be a whole class: never dropped without a word.
   for (const std::string& folder : unreadable) {
     if (strict) throw DataError(folder + ": cannot read folder (data.strict is on)");
     spdlog::warn("{}: cannot read folder, its images are left out", folder);
   }
+  return files;
+}
 
+}  // namespace
+
+ImageDataset load_image_folder(const std::string& root, int64_t size, int64_t channels, bool strict) {
+  const std::vector<std::string> files = image_files(root, strict);  // relative to root
   check_memory_for(int64_t(files.size()), channels, size, root);
 
   // First-level sub-folder -> class id, when images live in sub-folders.
