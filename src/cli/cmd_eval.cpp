@@ -38,8 +38,7 @@ struct EvalCommand {
 void run_eval(const EvalCommand& cmd, std::ostream& print) {
   const auto t0 = std::chrono::steady_clock::now();
   const torch::Device device = choose_device(cmd.device);
-  Checkpoint ckpt = open_checkpoint(cmd.ckpt, device);
-  resolve_data_options(ckpt.config, ForeignKeys::kDrop);
+  Checkpoint ckpt = open_checkpoint_resolved(cmd.ckpt, device);
   configure_threads(ckpt.config.runtime.thread_request(), find_model_kind(ckpt.config).workload(ckpt.config));
   // Reported figures in full float32 whatever the run trained with, so they compare across runs.
   configure_cuda_math(/*tf32=*/false, ckpt.config.runtime.deterministic, device);

@@ -57,8 +57,7 @@ void check_flags_apply(const SampleCommand& cmd, const GenerativeModel& model, S
 
 void run_sample(const SampleCommand& cmd, std::ostream& print) {
   const torch::Device device = choose_device(cmd.device);
-  Checkpoint ckpt = open_checkpoint(cmd.ckpt, device);
-  resolve_data_options(ckpt.config, ForeignKeys::kDrop);
+  Checkpoint ckpt = open_checkpoint_resolved(cmd.ckpt, device);
   configure_threads(ckpt.config.runtime.thread_request(), find_model_kind(ckpt.config).workload(ckpt.config));
   configure_cuda_math(ckpt.config.runtime.tf32, ckpt.config.runtime.deterministic, device);
   auto model = build_model(ckpt.config, ckpt.data, device);

@@ -52,6 +52,12 @@ void resolve_data_options(Config& config, ForeignKeys foreign) {
   config.data.options.reset(resolved);
 }
 
+Checkpoint open_checkpoint_resolved(const std::string& path, torch::Device device) {
+  Checkpoint ckpt = open_checkpoint(path, device);
+  resolve_data_options(ckpt.config, ForeignKeys::kDrop);
+  return ckpt;
+}
+
 std::unique_ptr<DataSource> open_data_source(const Config& config, torch::Device device) {
   return data_kind_info(config.data.kind).open(config, device);
 }

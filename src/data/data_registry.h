@@ -11,6 +11,7 @@
 
 #include "config/config.h"
 #include "data/image_dataset.h"
+#include "io/checkpoint.h"
 
 namespace gen {
 
@@ -41,5 +42,9 @@ enum class ForeignKeys { kRefuse, kDrop };
 // Replaces config.data.options by the kind's resolved options (all defaults filled in).
 // Throws ConfigError naming the key and where it was given.
 void resolve_data_options(Config& config, ForeignKeys foreign = ForeignKeys::kRefuse);
+
+// open_checkpoint, with the embedded config's data options resolved as above (ForeignKeys::kDrop:
+// older checkpoints hold every kind's keys). What reads a checkpoint's data config opens it so.
+Checkpoint open_checkpoint_resolved(const std::string& path, torch::Device device);
 
 }  // namespace gen

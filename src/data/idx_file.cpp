@@ -117,10 +117,8 @@ IdxArray read_idx(const std::string& path) {
     const auto h = parse_idx_header(prefix, path, /*complete=*/false);
     if (!h) return std::nullopt;
     // The bytes, then the same again as a tensor: refused before either is allocated.
-    if (const uint64_t free = available_memory(); 2 * h->data_bytes > free) {
-      throw DataError(path + ": its " + format_bytes(h->data_bytes) + " of data need " +
-                      format_bytes(2 * h->data_bytes) + " of memory to load, and " + format_bytes(free) +
-                      " are available");
+    if (const std::string short_of = memory_shortfall(2 * h->data_bytes); !short_of.empty()) {
+      throw DataError(path + ": its " + format_bytes(h->data_bytes) + " of data " + short_of);
     }
     return h->size + h->data_bytes;
   };

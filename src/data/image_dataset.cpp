@@ -14,6 +14,7 @@
 #include "data/data_options.h"
 #include "data/data_registry.h"
 #include "data/idx_file.h"
+#include "io/image_grid.h"
 #include "util/errors.h"
 #include "util/fs.h"
 #include "util/memory.h"
@@ -26,10 +27,9 @@ namespace {
 // which resizing and the move to the device make); else one line saying what to change.
 void check_memory_for(int64_t n, int64_t c, int64_t size, const std::string& origin) {
   const uint64_t need = 2 * uint64_t(n) * uint64_t(c) * uint64_t(size) * uint64_t(size);
-  if (const uint64_t free = available_memory(); need > free) {
-    throw DataError(origin + ": " + std::to_string(n) + " images at data.image_size " + std::to_string(size) +
-                    " need " + format_bytes(need) + " of memory to load, and " + format_bytes(free) +
-                    " are available (use a smaller data.image_size or fewer images)");
+  if (const std::string short_of = memory_shortfall(need); !short_of.empty()) {
+    throw DataError(origin + ": " + std::to_string(n) + " images at data.image_size " + std::to_string(size) + " " +
+                    short_of + " (use a smaller data.image_size or fewer images)");
   }
 }
 
@@ -124,11 +124,7 @@ std::vector<std::string> image_files(const std::string& root, bool strict) {
   std::vector<std::string> unreadable;
   try {
     for (std::string& f : list_files_recursive(root, &unreadable)) {
-      const std::string name = f.substr(f.find_last_of('/') + 1);
-      const size_t dot = name.find_last_of('.');
-      std::string ext = dot == std::string::npos || dot == 0 ? std::string() : name.substr(dot);
-      std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-      if (ext == ".png" || ext == ".jpg" || ext == ".jpeg") files.push_back(std::move(f));
+      if (!image_encoding(f).empty()) files.push_back(std::move(f));
     }
   } catch (const IoError& e) {
     throw DataError(e.what());

@@ -1,6 +1,5 @@
 #include "io/checkpoint.h"
 
-#include <dirent.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -62,13 +61,10 @@ uint32_t crc32_of(const char* data, size_t size) {
 
 std::vector<std::pair<int64_t, std::string>> step_checkpoints(const std::string& dir) {
   std::vector<std::pair<int64_t, std::string>> found;
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) return found;
-  while (const dirent* e = ::readdir(d)) {
-    const int64_t step = step_of(e->d_name);
-    if (step >= 0) found.emplace_back(step, dir + "/" + e->d_name);
+  for (const std::string& name : list_folder(dir)) {
+    const int64_t step = step_of(name);
+    if (step >= 0) found.emplace_back(step, dir + "/" + name);
   }
-  ::closedir(d);
   std::sort(found.begin(), found.end());
   return found;
 }
@@ -131,13 +127,14 @@ void write_checkpoint(const std::string& path, const Config& config, const DataS
 
 namespace {
 
-// The file's payload after its header has been checked: signature, format, length, CRC.
-std::string verified_payload(const std::string& path) {
+// The whole file once its header has been checked (signature, format, length, CRC); the
+// payload starts at kHeaderSize.
+std::string verified_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw CheckpointError(path + ": cannot open checkpoint (missing or unreadable)");
   std::stringstream bytes;
   bytes << in.rdbuf();
-  const std::string data = bytes.str();
+  std::string data = bytes.str();  // not const: returned by move
 
   if (data.size() < sizeof kMagic || !std::equal(kMagic, kMagic + sizeof kMagic, data.begin())) {
     if (data.compare(0, 2, "PK") == 0) {
@@ -158,7 +155,7 @@ std::string verified_payload(const std::string& path) {
   if (crc32_of(data.data() + kHeaderSize, length) != uint32_t(get_le(data, 20, 4))) {
     throw CheckpointError(path + ": corrupted: checksum mismatch (the file changed after it was written)");
   }
-  return data.substr(kHeaderSize);
+  return data;
 }
 
 // Bounds on what a data description may say: far beyond any real data, small enough that a
@@ -193,7 +190,7 @@ void check_data_spec(const std::string& path, const DataSpec& d) {
 
 std::string checkpoint_damage(const std::string& path) {
   try {
-    verified_payload(path);
+    verified_file(path);
     return "";
   } catch (const CheckpointError& e) {
     return e.what();
@@ -201,13 +198,13 @@ std::string checkpoint_damage(const std::string& path) {
 }
 
 Checkpoint open_checkpoint(const std::string& path, torch::Device device) {
-  const std::string payload = verified_payload(path);
-  const uint64_t length = payload.size();
+  const std::string data = verified_file(path);
+  const uint64_t length = data.size() - kHeaderSize;
 
   Checkpoint ckpt;
   ckpt.path = path;
   try {
-    ckpt.archive.load_from(payload.data(), length, device);
+    ckpt.archive.load_from(data.data() + kHeaderSize, length, device);
   } catch (const c10::Error& e) {
     throw CheckpointError(path + ": not a readable checkpoint (truncated or not a LibTorch archive: " +
                           first_line(e.what_without_backtrace()) + ")");
@@ -283,15 +280,11 @@ std::string latest_checkpoint(const std::string& dir) {
 
 int64_t remove_partial_checkpoints(const std::string& dir) {
   int64_t removed = 0;
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) return 0;
-  std::vector<std::string> partial;
-  while (const dirent* e = ::readdir(d)) {
-    const std::string name = e->d_name;
-    if (name.rfind("step_", 0) == 0 && name.find(".pt.tmp.") != std::string::npos) partial.push_back(dir + "/" + name);
+  for (const std::string& name : list_folder(dir)) {
+    if (name.rfind("step_", 0) == 0 && name.find(".pt.tmp.") != std::string::npos) {
+      removed += std::remove((dir + "/" + name).c_str()) == 0 ? 1 : 0;
+    }
   }
-  ::closedir(d);
-  for (const auto& p : partial) removed += std::remove(p.c_str()) == 0 ? 1 : 0;
   return removed;
 }
 

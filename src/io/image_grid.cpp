@@ -62,7 +62,10 @@ void write_png(const std::string& path, const cv::Mat& mat) { write_image(path, 
 
 std::string image_encoding(const std::string& path) {
   const size_t dot = path.rfind('.');
-  if (dot == std::string::npos || path.find('/', dot) != std::string::npos) return "";
+  // No dot in the file name, or only the leading one of a hidden file: no extension.
+  if (dot == std::string::npos || dot == 0 || path[dot - 1] == '/' || path.find('/', dot) != std::string::npos) {
+    return "";
+  }
   std::string ext = path.substr(dot);
   for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (ext == ".png") return ".png";

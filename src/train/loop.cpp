@@ -126,8 +126,8 @@ class Trainer {
     spdlog::info("data: {} ({:.2f} s)", data_->describe(), seconds_since(t_load));
     model_ = build_model(config_, spec_, device_);
     if (model_->draws_images() && !grid_can_draw(spec_.shape.channels)) {
-      throw DataError(fmt::format("data: images with {} channels cannot be drawn as sample grids (1 or 3 can)",
-                                  spec_.shape.channels));
+      throw DataError(fmt::format("{}: images with {} channels cannot be drawn as sample grids (1 or 3 can)",
+                                  data_->describe(), spec_.shape.channels));
     }
     for (const auto& [name, count] : model_->parameter_counts()) spdlog::info("{}: {} parameters", name, count);
     if (config_.train.eval_every > 0) {
@@ -137,8 +137,7 @@ class Trainer {
     int64_t step = 0;
     double lr_scale = 1.0;
     if (!resume.empty()) {
-      Checkpoint ckpt = open_checkpoint(resume, device_);
-      resolve_data_options(ckpt.config, ForeignKeys::kDrop);  // checkpoints before 0.2 hold every kind's keys
+      Checkpoint ckpt = open_checkpoint_resolved(resume, device_);
       check_resume_config(ckpt.config, config_, resume, options_.force);
       check_resume_data(ckpt.data, spec_, resume);
       restore_checkpoint(ckpt, *model_);

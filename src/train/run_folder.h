@@ -49,8 +49,8 @@ class RunFolder {
   std::string latest_checkpoint() const;
 
   // checkpoints/step_NNNNNNN.pt, then latest.pt pointed at it and all but the newest
-  // train.keep_last step checkpoints pruned (never the one just written). Returns its path; throws CheckpointError (the
-  // previous one intact).
+  // train.keep_last step checkpoints pruned (never the one just written). Returns its path;
+  // throws CheckpointError (the previous one intact).
   std::string save_checkpoint(int64_t step, const DataSpec& data, GenerativeModel& model, double lr_scale);
 
  private:

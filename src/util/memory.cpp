@@ -56,6 +56,12 @@ uint64_t available_memory() {
   return available;
 }
 
+std::string memory_shortfall(uint64_t bytes) {
+  const uint64_t free = available_memory();
+  if (bytes <= free) return "";
+  return "need " + format_bytes(bytes) + " of memory to load, and " + format_bytes(free) + " are available";
+}
+
 std::string format_bytes(uint64_t bytes) {
   char buf[32];
   if (bytes >= (uint64_t(1) << 30)) {

@@ -12,6 +12,10 @@ namespace gen {
 // none is known.
 uint64_t available_memory();
 
+// "" when `bytes` fit in available_memory(), else "need 3.9 GiB of memory to load, and 2.1 GiB are
+// available": the end of the one line a loader refuses such data with.
+std::string memory_shortfall(uint64_t bytes);
+
 // "3.9 GiB", "512.0 MiB"
 std::string format_bytes(uint64_t bytes);
 

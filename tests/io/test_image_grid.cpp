@@ -4,6 +4,7 @@
 
 #include "io/image_grid.h"
 #include "support/temp_dir.h"
+#include "util/errors.h"
 
 TEST_CASE("grid: layout, padding and size follow nrow", "[io]") {
   const torch::Tensor images = torch::zeros({10, 1, 28, 28});
@@ -54,4 +55,19 @@ TEST_CASE("grid: write_png round-trips through OpenCV", "[io]") {
   REQUIRE_FALSE(back.empty());
   CHECK(back.size() == g.size());
   CHECK(cv::norm(back, g, cv::NORM_INF) == 0);
+}
+
+TEST_CASE("grid: the image encoding comes from the file name's extension, any case", "[io]") {
+  CHECK(gen::image_encoding("out/grid.PNG") == ".png");
+  CHECK(gen::image_encoding("a.b/grid.jpeg") == ".jpg");
+  CHECK(gen::image_encoding("grid.JPG") == ".jpg");
+  CHECK(gen::image_encoding("grid.bmp").empty());
+  CHECK(gen::image_encoding("folder.png/grid").empty());  // the dot of a folder, not of the file
+  CHECK(gen::image_encoding("cat/.png").empty());         // a hidden file without an extension
+  CHECK(gen::image_encoding(".png").empty());
+  gen::test::TempDir dir;
+  const cv::Mat m(4, 4, CV_8UC1, cv::Scalar(7));
+  gen::write_image(dir / "a.jpeg", m);
+  CHECK(gen::test::read_text(dir / "a.jpeg").substr(0, 2) == "\xFF\xD8");
+  CHECK_THROWS_AS(gen::write_image(dir / "a.tiff", m), gen::IoError);
 }
