@@ -14,10 +14,7 @@ namespace {
 
 void write_image(const std::string& path, const cv::Mat& mat, const std::string& encoding) {
   std::vector<uchar> bytes;
-  // JPEG at quality 95: sample grids are small, and OpenCV's default 95 keeps edges clean.
-  const std::vector<int> params =
-      encoding == ".jpg" ? std::vector<int>{cv::IMWRITE_JPEG_QUALITY, 95} : std::vector<int>{};
-  if (!cv::imencode(encoding, mat, bytes, params)) throw IoError(path + ": " + encoding + " encoding failed");
+  if (!cv::imencode(encoding, mat, bytes)) throw IoError(path + ": " + encoding + " encoding failed");
   write_file_atomic(path, [&](const WriteFn& write) { write(bytes.data(), bytes.size()); });
 }
 
