@@ -13,11 +13,15 @@
 
 namespace gen {
 
-// Throws ConfigError naming "SECTION.key" and where it was given.
+// Throws ConfigError naming "SECTION.key" and where it was given. `beside`: the section's other
+// keys, read elsewhere, listed as valid (and suggested for a misspelt key) when one is unknown.
 template <class Options>
-Options read_options(const YAML::Node& node, const std::string& section, const ConfigSource* source) {
+Options read_options(const YAML::Node& node, const std::string& section, const ConfigSource* source,
+                     const std::vector<std::string>& beside = {}) {
   Options options;
   YamlReader reader(node, section, source);
+  std::string unused;
+  for (const std::string& key : beside) reader(key.c_str(), unused, Doc(""));  // absent from `node`: nothing read
   options.visit(reader);
   reader.finish();
   return options;

@@ -95,6 +95,7 @@ struct KeyNames {
   void operator()(const char* key, const T& /*value*/, const Doc& /*doc*/) {
     names.emplace_back(key);
   }
+  void rest(const YAML::Node& /*options*/) {}
 };
 
 // The names of a kind's own keys.
@@ -110,7 +111,12 @@ std::vector<std::string> data_option_names() {
 // with every default filled in. Throws ConfigError.
 template <class Options>
 YAML::Node resolve_data_options_as(const DataConfig& data, const YAML::Node& raw, const ConfigSource* source) {
-  Options options = read_options<Options>(raw, "data", source);
+  static const std::vector<std::string> common = [] {
+    KeyNames names;
+    DataConfig().visit(names);
+    return names.names;
+  }();
+  Options options = read_options<Options>(raw, "data", source, common);
   if (const DataOptionsProblem p = options.problem(data); !p.key.empty()) {
     const YAML::Node at = raw.IsMap() ? raw[p.key] : YAML::Node();
     const std::string path = "data." + p.key;

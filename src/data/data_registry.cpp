@@ -29,26 +29,38 @@ const DataKindInfo kKinds[] = {
 
 const DataKindInfo& data_kind_info(DataKind kind) { return enum_row(kKinds, kind, &DataKindInfo::kind); }
 
+namespace {
+
+// The kind other than `kind` whose own key `key` is, if any.
+const DataKindInfo* other_kind_with(const std::string& key, DataKind kind) {
+  for (const DataKindInfo& other : kKinds) {
+    const std::vector<std::string> names = other.option_names();
+    if (other.kind != kind && std::find(names.begin(), names.end(), key) != names.end()) return &other;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
 void resolve_data_options(Config& config, ForeignKeys foreign) {
   const DataKindInfo& info = data_kind_info(config.data.kind);
-  const YAML::Node& given = config.data.options;
+  const std::vector<std::string> own = info.option_names();
   YAML::Node kept(YAML::NodeType::Map);  // the same value nodes (with their file positions), less the others'
-  if (foreign == ForeignKeys::kDrop && given.IsMap()) {
-    const std::vector<std::string> own = info.option_names();
-    auto foreign_key = [&](const std::string& key) {
-      if (std::find(own.begin(), own.end(), key) != own.end()) return false;
-      for (const DataKindInfo& other : kKinds) {
-        const std::vector<std::string> theirs = other.option_names();
-        if (std::find(theirs.begin(), theirs.end(), key) != theirs.end()) return true;
+  if (config.data.options.IsMap()) {
+    for (const auto& kv : config.data.options) {
+      const std::string key = kv.first.Scalar();
+      const DataKindInfo* other =
+          std::find(own.begin(), own.end(), key) == own.end() ? other_kind_with(key, info.kind) : nullptr;
+      if (other && foreign == ForeignKeys::kRefuse) {
+        throw ConfigError(describe_location(&config.source, kv.second, "data." + key) + ": data." + key +
+                          ": a key of data.kind " + enum_name(other->kind) + ", not of data.kind " +
+                          enum_name(info.kind));
       }
-      return false;
-    };
-    for (const auto& kv : given) {
-      if (!foreign_key(kv.first.Scalar())) kept[kv.first.Scalar()] = kv.second;
+      if (!other) kept[key] = kv.second;
     }
   }
-  // (yaml-cpp's Node::operator= writes through to the node it refers to: a new Node, not reassignment.)
-  YAML::Node resolved = info.resolve_options(config.data, foreign == ForeignKeys::kDrop ? kept : given, &config.source);
+  // (A new node, not an assignment: yaml-cpp's Node::operator= writes through to the node it refers to.)
+  YAML::Node resolved = info.resolve_options(config.data, kept, &config.source);
   config.data.options.reset(resolved);
 }
 

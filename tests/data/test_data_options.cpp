@@ -34,7 +34,11 @@ TEST_CASE("data options: each kind checks its own keys, with the file position",
   CHECK_THAT(error_of(dir, "data: {kind: image_folder}\n"), Catch::Contains("needs data.image_size"));
   CHECK_THAT(error_of(dir, "data: {kind: text, block_size: 0}\n"), Catch::Contains("data.block_size"));
   // A key of another kind does nothing here, so it is refused rather than ignored.
-  CHECK_THAT(error_of(dir, "data: {kind: mnist, file: input.txt}\n"), Catch::Contains("data.file: unknown key"));
+  CHECK_THAT(error_of(dir, "data: {kind: mnist, file: input.txt}\n"),
+             Catch::Contains("c.yaml:2:27: data.file: a key of data.kind text, not of data.kind mnist"));
+  // A misspelt common key is suggested even for a kind without keys of its own.
+  CHECK_THAT(error_of(dir, "data: {kind: mnist, batch_sise: 3}\n"),
+             Catch::Contains("did you mean 'data.batch_size'") && Catch::Contains("valid keys here: kind, root"));
   CHECK_THAT(error_of(dir, "data: {kind: text, fle: a.txt}\n"), Catch::Contains("did you mean 'data.file'"));
   CHECK(error_of(dir, "data: {kind: idx, images: a.idx}\n").empty());
 }
@@ -58,7 +62,8 @@ TEST_CASE("data options: a checkpoint's config with every kind's keys (gen 0.1) 
       "model: {kind: dcgan}\ndata: {kind: mnist, root: data/mnist, images: '', labels: '', channels: 3, "
       "strict: false, file: input.txt, tokenizer: char, val_fraction: 0.1, block_size: 64}\n";
   gen::Config c = gen::parse_config(old, "old.pt (embedded config)");
-  CHECK_THROWS_WITH(gen::resolve_data_options(c), Catch::Contains("data.images: unknown key"));
+  CHECK_THROWS_WITH(gen::resolve_data_options(c),
+                    Catch::Contains("data.images: a key of data.kind idx, not of data.kind mnist"));
   gen::resolve_data_options(c, gen::ForeignKeys::kDrop);
   CHECK(c.data.options.size() == 0);
   gen::Config t = gen::parse_config(
