@@ -189,7 +189,7 @@ struct GuardConfig {
   void visit(V& v) {
     v("max_bad_steps", max_bad_steps,
       Doc("after this many steps in a row with a non-finite loss or gradient (each skipped), roll back to the last "
-          "checkpoint; 0 = never roll back")
+          "checkpoint (noticed at the next log line or checkpoint); 0 = never roll back")
           .range(0, 1'000'000)
           .may_change_on_resume());
     v("lr_factor", lr_factor,

@@ -24,11 +24,15 @@ using Metrics = std::vector<Metric>;
 
 struct StepResult {
   Metrics metrics;
-  bool skipped = false;  // an update was skipped: its gradient was not finite
+  // 0-dim float on the device, 1 when an update of the step was skipped for a non-finite
+  // gradient (its metrics then do not count); undefined when nothing was skipped.
+  torch::Tensor skipped;
 
   void add(std::string name, const torch::Tensor& value, Better better = Better::kLower) {
     metrics.push_back({std::move(name), value.detach(), better});
   }
+  // One more update's flag: the step counts as skipped when any of its updates was.
+  void add_skipped(const torch::Tensor& flag) { skipped = skipped.defined() ? torch::maximum(skipped, flag) : flag; }
 };
 
 // On the host: what metrics.jsonl, the log and evaluations carry.

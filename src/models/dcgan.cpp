@@ -223,7 +223,6 @@ class Dcgan final : public GenerativeModel {
     const auto labels = classes_ > 0 ? batch.y.chunk(o_.n_critic, 0) : std::vector<torch::Tensor>{};
     // loss_d and loss_g come first in the result, then the first critic step's other figures.
     StepResult result, d_figures;
-    bool skipped = false;
     torch::Tensor fake, y, code;  // the last critic step's fakes, with their graph, labels and codes, for G's step
     set_requires_grad(*discriminator_, true);
     for (int64_t k = 0; k < o_.n_critic; ++k) {
@@ -263,7 +262,7 @@ class Dcgan final : public GenerativeModel {
         loss_d = loss_d + 0.5 * o_.r1 * double(o_.r1_every) * r1;
       }
       loss_d.backward();
-      skipped = opt_d_.step().skipped || skipped;
+      result.add_skipped(opt_d_.step().skipped);
       if (k == 0) {
         result.add("loss_d", loss_d, Better::kNeither);
         d_figures.add("d_real", score_summary(d_real), Better::kNeither);
@@ -282,11 +281,10 @@ class Dcgan final : public GenerativeModel {
     torch::Tensor loss_g = rule_.g_loss(d_gen);
     if (code.defined()) loss_g = loss_g + o_.info_weight * F::cross_entropy(gen_out.code_logits, code);
     loss_g.backward();
-    skipped = opt_g_.step().skipped || skipped;
+    result.add_skipped(opt_g_.step().skipped);
 
     result.add("loss_g", loss_g, Better::kNeither);
     result.metrics.insert(result.metrics.end(), d_figures.metrics.begin(), d_figures.metrics.end());
-    result.skipped = skipped;
     return result;
   }
 

@@ -15,63 +15,71 @@ namespace {
 bool decays(const std::string& name, const torch::Tensor& p) {
   return p.dim() >= 2 && name.find("pos_emb") == std::string::npos;
 }
-// Adam or AdamW over two groups: weights with optim.weight_decay, the rest without.
-template <class Optim, class Options>
-std::unique_ptr<torch::optim::Optimizer> adam_like(const OptimConfig& o, const std::vector<torch::Tensor>& decay,
-                                                   const std::vector<torch::Tensor>& no_decay) {
-  const auto betas = std::make_tuple(o.betas[0], o.betas[1]);
-  auto with = [&](double wd) { return std::make_unique<Options>(Options(o.lr).betas(betas).weight_decay(wd)); };
-  std::vector<torch::optim::OptimizerParamGroup> groups;
-  if (!decay.empty()) groups.emplace_back(decay, with(o.weight_decay));
-  if (!no_decay.empty()) groups.emplace_back(no_decay, with(0.0));
-  return std::make_unique<Optim>(groups, Options(o.lr).betas(betas));
+
+std::vector<torch::Tensor> parameters_of(torch::nn::Module& net) {
+  std::vector<torch::Tensor> params;
+  for (const auto& item : net.named_parameters()) params.push_back(item.value());
+  return params;
+}
+
+std::vector<double> weight_decays(torch::nn::Module& net, double weight_decay) {
+  std::vector<double> decay;
+  for (const auto& item : net.named_parameters()) decay.push_back(decays(item.key(), item.value()) ? weight_decay : 0);
+  return decay;
+}
+
+AdamSettings adam_settings(const OptimConfig& o) {
+  AdamSettings s;
+  s.decoupled_decay = o.kind == OptimKind::kAdamW;
+  s.beta1 = o.betas[0];
+  s.beta2 = o.betas[1];
+  return s;
+}
+
+// The global L2 norm of the gradients, 0-dim on their device.
+torch::Tensor global_norm(const std::vector<torch::Tensor>& grads) {
+  if (grads.empty()) return torch::zeros({});
+  return torch::stack(at::_foreach_norm(grads, 2)).norm(2);
 }
 
 }  // namespace
 
-NetOptimizer::NetOptimizer(torch::nn::Module& net, const Config& config, bool use_ema) : clip_(config.optim.grad_clip) {
-  const OptimConfig& o = config.optim;
-  std::vector<torch::Tensor> decay, no_decay;
-  for (const auto& item : net.named_parameters()) {
-    (decays(item.key(), item.value()) ? decay : no_decay).push_back(item.value());
-    params_.push_back(item.value());
-  }
-  switch (o.kind) {
-    case OptimKind::kAdam:
-      optimizer_ = adam_like<torch::optim::Adam, torch::optim::AdamOptions>(o, decay, no_decay);
-      break;
-    case OptimKind::kAdamW:
-      optimizer_ = adam_like<torch::optim::AdamW, torch::optim::AdamWOptions>(o, decay, no_decay);
-      break;
+NetOptimizer::NetOptimizer(torch::nn::Module& net, const Config& config, bool use_ema)
+    : params_(parameters_of(net)),
+      clip_(config.optim.grad_clip),
+      adam_(params_, weight_decays(net, config.optim.weight_decay), adam_settings(config.optim)) {
+  adam_.set_lr(config.optim.lr);
+  // Checkpoints before MultiTensorAdam hold torch::optim's state for these two groups, decay first.
+  std::vector<size_t> decay, no_decay;
+  size_t i = 0;
+  for (const auto& item : net.named_parameters()) (decays(item.key(), item.value()) ? decay : no_decay).push_back(i++);
+  for (auto* group : {&decay, &no_decay}) {
+    if (!group->empty()) legacy_groups_.push_back(*group);
   }
   if (use_ema && config.train.ema > 0) ema_ = std::make_unique<Ema>(net, config.train.ema);
 }
 
-void NetOptimizer::zero_grad() { optimizer_->zero_grad(); }
+void NetOptimizer::zero_grad() { adam_.zero_grad(); }
 
 NetOptimizer::Update NetOptimizer::step() {
-  // The global gradient norm, as a tensor (clip_grad_norm_ returns a double in 1.13, a sync).
-  std::vector<torch::Tensor> norms;
+  std::vector<torch::Tensor> grads;
   for (const auto& p : params_) {
-    if (p.grad().defined()) norms.push_back(p.grad().detach().norm(2));
+    if (p.grad().defined()) grads.push_back(p.grad().detach());
   }
-  const torch::Tensor norm = norms.empty() ? torch::zeros({}) : torch::stack(norms).norm(2);
+  const torch::Tensor norm = global_norm(grads);
   Update update;
   if (clip_ > 0) update.grad_norm = norm;
-  // A non-finite gradient would poison the weights and Adam's moments for good: skip the
-  // update (the step reports it; the trainer's guard rolls back when such steps persist). One
-  // host sync per update, as torch.cuda.amp.GradScaler makes; on the CPU it costs nothing measurable.
-  if (!std::isfinite(norm.item<double>())) {
-    update.skipped = true;
-    return update;
-  }
+  // A non-finite gradient would poison the weights and Adam's moments for good: the update is
+  // skipped (the step reports it on the device; the trainer's guard reads it at log steps and
+  // rolls back when such steps persist). This path decides on the host: on the CPU reading the
+  // flag is a load from memory.
+  update.skipped = norm.isfinite().logical_not().to(torch::kFloat);
+  if (update.skipped.item<bool>()) return update;
   if (clip_ > 0) {
     const torch::Tensor scale = (clip_ / (norm + 1e-6)).clamp_max(1.0);
-    for (auto& p : params_) {
-      if (p.grad().defined()) p.grad().detach().mul_(scale);
-    }
+    for (auto& g : grads) g.mul_(scale);
   }
-  optimizer_->step();
+  adam_.step();
   if (ema_) ema_->update();
   return update;
 }
@@ -86,14 +94,12 @@ StepResult NetOptimizer::train(const Batch& batch, int64_t parts, const MicroSte
   return result;
 }
 
-void NetOptimizer::set_lr(double lr) {
-  for (auto& group : optimizer_->param_groups()) group.options().set_lr(lr);
-}
+void NetOptimizer::set_lr(double lr) { adam_.set_lr(lr); }
 
 void NetOptimizer::save(torch::serialize::OutputArchive& archive) {
-  torch::serialize::OutputArchive opt;
-  optimizer_->save(opt);
-  archive.write("optimizer", opt);
+  torch::serialize::OutputArchive adam;
+  adam_.save(adam);
+  archive.write("adam", adam);
   if (ema_) {
     torch::serialize::OutputArchive ema;
     ema_->save(ema);
@@ -102,9 +108,13 @@ void NetOptimizer::save(torch::serialize::OutputArchive& archive) {
 }
 
 void NetOptimizer::load(torch::serialize::InputArchive& archive) {
-  torch::serialize::InputArchive opt;
-  archive.read("optimizer", opt);
-  optimizer_->load(opt);
+  torch::serialize::InputArchive adam;
+  if (archive.try_read("adam", adam)) {
+    adam_.load(adam);
+  } else {  // a checkpoint before MultiTensorAdam: torch::optim's archive
+    archive.read("optimizer", adam);
+    adam_.load_torch_optim(adam, legacy_groups_);
+  }
   // train.ema may differ from the checkpoint's only under --force (config/diff.cpp refuses it otherwise).
   torch::serialize::InputArchive ema;
   const bool saved = archive.try_read("ema", ema);

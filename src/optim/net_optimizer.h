@@ -14,6 +14,7 @@
 #include "core/batch.h"
 #include "core/metrics.h"
 #include "optim/ema.h"
+#include "optim/multi_tensor_adam.h"
 
 namespace gen {
 
@@ -28,7 +29,7 @@ class NetOptimizer {
 
   struct Update {
     torch::Tensor grad_norm;  // before clipping, 0-dim on the device; undefined when clipping is off
-    bool skipped = false;     // the gradient was not finite: nothing was updated
+    torch::Tensor skipped;    // 0-dim float on the device: 1 when the gradient was not finite and nothing changed
   };
   // Clips (when configured), steps and updates the EMA, unless the gradient is not finite.
   Update step();
@@ -48,8 +49,9 @@ class NetOptimizer {
 
  private:
   std::vector<torch::Tensor> params_;
+  std::vector<std::vector<size_t>> legacy_groups_;  // the decay and no-decay groups torch::optim was built with
   double clip_;
-  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  MultiTensorAdam adam_;
   std::unique_ptr<Ema> ema_;
 };
 

@@ -8,27 +8,49 @@
 
 namespace gen {
 
-bool Guard::record(bool skipped) {
-  if (!skipped) {
-    bad_in_row_ = 0;
-    return false;
+void Guard::record(const torch::Tensor& skipped) {
+  if (!skipped.defined()) {
+    if (run_.defined()) run_.zero_();
+    return;
   }
-  ++bad_in_row_;
-  ++skipped_;
-  return config_.max_bad_steps > 0 && bad_in_row_ >= config_.max_bad_steps;
+  if (!run_.defined()) {
+    run_ = torch::zeros({}, skipped.options().dtype(torch::kFloat));
+    skipped_ = torch::zeros_like(run_);
+    longest_ = torch::zeros_like(run_);
+  }
+  const torch::Tensor flag = skipped.detach().to(torch::kFloat);
+  skipped_.add_(flag);
+  run_.add_(flag).mul_(flag);  // one more bad step in a row, or back to 0
+  longest_ = torch::maximum(longest_, run_);
+}
+
+bool Guard::read() {
+  if (!run_.defined()) return false;
+  const torch::Tensor host = torch::stack({skipped_, longest_}).to(torch::kCPU);
+  skipped_read_ += int64_t(host[0].item<float>());
+  longest_read_ = int64_t(host[1].item<float>());
+  skipped_.zero_();
+  longest_.copy_(run_);  // a run still going on carries into the next reading
+  return config_.max_bad_steps > 0 && longest_read_ >= config_.max_bad_steps;
+}
+
+void Guard::restart_counts() {
+  if (!run_.defined()) return;
+  run_.zero_();
+  longest_.zero_();
 }
 
 int64_t Guard::take_skipped() {
-  const int64_t n = skipped_;
-  skipped_ = 0;
+  const int64_t n = skipped_read_;
+  skipped_read_ = 0;
   return n;
 }
 
 int64_t Guard::roll_back(int64_t step, const std::string& checkpoint, GenerativeModel& model, MetricsLog& metrics,
                          torch::Device device) {
-  const int64_t bad = bad_in_row_;
+  const int64_t bad = longest_read_;
   const std::string what =
-      fmt::format("{} steps in a row with a non-finite loss or gradient (up to step {})", bad, step);
+      fmt::format("{} steps in a row with a non-finite loss or gradient (before step {})", bad, step);
   if (rollbacks_ >= config_.max_rollbacks) {
     throw TrainingError(what + " after " + std::to_string(rollbacks_) + " rollback(s) (guard.max_rollbacks " +
                         std::to_string(config_.max_rollbacks) +
@@ -41,7 +63,8 @@ int64_t Guard::roll_back(int64_t step, const std::string& checkpoint, Generative
   Checkpoint ckpt = open_checkpoint(checkpoint, device);
   restore_checkpoint(ckpt, model);
   ++rollbacks_;
-  bad_in_row_ = 0;
+  restart_counts();
+  longest_read_ = 0;
   lr_scale_ *= config_.lr_factor;
   metrics.rewind(ckpt.step);
   metrics.write(ckpt.step, {{"rollback_from", double(step)}, {"bad_steps", double(bad)}, {"lr_scale", lr_scale_}});

@@ -92,12 +92,13 @@ class Trainer {
       fault_.poison(step, batch);
       const StepResult result = model_->train_step(batch);
       ++step;
-      if (guard_->record(result.skipped)) {
+      guard_->record(result.skipped);
+      window_.add(result);
+      window_.count_step();
+      if (outputs_due(step) && guard_->read()) {  // read only where the loop stops anyway
         step = guard_->roll_back(step, folder_.latest_checkpoint(), *model_, *metrics_, device_);
         continue;
       }
-      if (!result.skipped) window_.add(result);
-      window_.count_step();
       end_of_step(step, lr);
     }
     return finish(step);
@@ -166,6 +167,14 @@ class Trainer {
     if (interrupt_requested()) return result_.interrupted = true;
     if (options_.stop_at > 0 && step >= options_.stop_at) return result_.stopped_early = true;
     return false;
+  }
+
+  // Whether `step` ends with a log line, a checkpoint or the run: the steps that read the
+  // guard's counts back (a checkpoint is never written after a bad run the guard has not seen).
+  bool outputs_due(int64_t step) const {
+    const auto every = [&](int64_t n) { return n > 0 && step % n == 0; };
+    return step == steps_ || every(config_.train.log_every) || every(config_.train.ckpt_every) ||
+           (options_.stop_at > 0 && step >= options_.stop_at);
   }
 
   // The outputs due after `step`: log line, checkpoint, then the side outputs (evaluation,

@@ -7,13 +7,21 @@ namespace gen {
 MetricWindow::MetricWindow() : start_(Clock::now()) {}
 
 void MetricWindow::add(const StepResult& result) {
+  // A skipped step's figures are usually NaN: masked out with where(), as NaN * 0 is NaN.
+  const torch::Tensor skipped = result.skipped.defined() ? result.skipped.detach().to(torch::kBool) : torch::Tensor();
   for (const Metric& m : result.metrics) {
     auto it = std::find_if(sums_.begin(), sums_.end(), [&](const Sum& s) { return s.name == m.name; });
     if (it == sums_.end()) {
-      sums_.push_back({m.name, m.better, m.value.detach().to(torch::kDouble), 1});
+      const auto zero = torch::zeros({}, m.value.options().dtype(torch::kDouble));
+      it = sums_.insert(sums_.end(), {m.name, m.better, zero, zero.clone()});
+    }
+    const torch::Tensor value = m.value.detach().to(torch::kDouble);
+    if (skipped.defined()) {
+      it->total.add_(torch::where(skipped, torch::zeros_like(value), value));
+      it->count.add_(skipped.logical_not());
     } else {
-      it->total.add_(m.value.detach());
-      ++it->count;
+      it->total.add_(value);
+      it->count.add_(1);
     }
   }
 }
@@ -32,11 +40,13 @@ void MetricWindow::exclude(double seconds) { excluded_ += seconds; }
 MetricWindow::Summary MetricWindow::close() {
   Summary s;
   if (!sums_.empty()) {
-    std::vector<torch::Tensor> totals;
-    for (const Sum& sum : sums_) totals.push_back(sum.total);
-    const torch::Tensor host = torch::stack(totals).to(torch::kCPU);  // the one device sync of the window
+    std::vector<torch::Tensor> parts;
+    for (const Sum& sum : sums_) parts.push_back(sum.total), parts.push_back(sum.count);
+    const torch::Tensor host = torch::stack(parts).to(torch::kCPU).contiguous();  // the one device sync of the window
+    const double* v = host.data_ptr<double>();
     for (size_t i = 0; i < sums_.size(); ++i) {
-      s.means.push_back({sums_[i].name, host[int64_t(i)].item<double>() / double(sums_[i].count), sums_[i].better});
+      const double total = v[2 * i], count = v[2 * i + 1];
+      if (count > 0) s.means.push_back({sums_[i].name, total / count, sums_[i].better});
     }
   }
   const double seconds = std::max(std::chrono::duration<double>(Clock::now() - start_).count() - excluded_, 1e-9);

@@ -1,5 +1,6 @@
 // The figures of the steps between two log lines: each metric summed by name on the device
-// (a metric only some steps report, like lazy R1, is averaged over those steps), read back to
+// (a metric only some steps report, like lazy R1, is averaged over those steps; a step whose
+// update was skipped for a non-finite gradient does not count, without reading its flag), read back to
 // the host once per log line; throughput of the window, and an ETA from the rate over the
 // whole run so far, which a briefly busy machine does not throw about. Time spent on side
 // outputs (samples, evaluations, checkpoints) is left out of both.
@@ -21,7 +22,7 @@ class MetricWindow {
   MetricWindow();
 
   void restart();                      // training starts (or starts again) now
-  void add(const StepResult& result);  // a step whose update was applied
+  void add(const StepResult& result);  // a step's metrics; those of a skipped step do not count
   void count_step();                   // every step, applied or skipped
   void exclude(double seconds);        // time that was not training
 
@@ -40,7 +41,7 @@ class MetricWindow {
     std::string name;
     Better better;
     torch::Tensor total;  // double, on the device
-    int64_t count = 0;
+    torch::Tensor count;  // double, on the device: the steps that counted
   };
   std::vector<Sum> sums_;
   int64_t steps_ = 0, run_steps_ = 0;

@@ -66,12 +66,12 @@ TEST_CASE("optimizer: a non-finite gradient is reported as skipped and changes n
   opt.zero_grad();
   net->weight.mutable_grad() = torch::full_like(net->weight, std::nan(""));
   net->bias.mutable_grad() = torch::zeros_like(net->bias);
-  CHECK(opt.step().skipped);
+  CHECK(opt.step().skipped.item<bool>());
   CHECK(torch::equal(net->weight, w0));
   opt.zero_grad();
   net->weight.mutable_grad() = torch::ones_like(net->weight);
   net->bias.mutable_grad() = torch::ones_like(net->bias);
-  CHECK_FALSE(opt.step().skipped);
+  CHECK_FALSE(opt.step().skipped.item<bool>());
   CHECK_FALSE(torch::equal(net->weight, w0));
 }
 

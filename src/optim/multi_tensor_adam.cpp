@@ -1,0 +1,157 @@
+#include "optim/multi_tensor_adam.h"
+
+#include <cmath>
+#include <map>
+#include <string>
+
+#include "util/errors.h"
+
+namespace gen {
+
+MultiTensorAdam::MultiTensorAdam(std::vector<torch::Tensor> params, std::vector<double> weight_decay,
+                                 AdamSettings settings)
+    : params_(std::move(params)), weight_decay_(std::move(weight_decay)), settings_(settings) {
+  TORCH_CHECK(params_.size() == weight_decay_.size(), "one weight decay per parameter");
+  torch::NoGradGuard no_grad;
+  for (const auto& p : params_) {
+    exp_avg_.push_back(torch::zeros_like(p, torch::MemoryFormat::Preserve));
+    exp_avg_sq_.push_back(torch::zeros_like(p, torch::MemoryFormat::Preserve));
+  }
+  steps_.assign(params_.size(), 0);
+}
+
+void MultiTensorAdam::zero_grad() {
+  std::vector<torch::Tensor> grads;
+  for (auto& p : params_) {
+    if (p.grad().defined()) grads.push_back(p.mutable_grad().detach_());
+  }
+  if (!grads.empty()) at::_foreach_zero_(grads);
+}
+
+void MultiTensorAdam::step() {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> p, g, m, v;
+  std::vector<c10::Scalar> step_size, bc2_sqrt;
+  std::map<double, std::vector<size_t>> by_decay;  // positions in p, by nonzero weight decay
+  const AdamSettings& s = settings_;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    if (!params_[i].grad().defined()) continue;
+    if (weight_decay_[i] != 0) by_decay[weight_decay_[i]].push_back(p.size());
+    p.push_back(params_[i]);
+    g.push_back(params_[i].grad());
+    m.push_back(exp_avg_[i]);
+    v.push_back(exp_avg_sq_[i]);
+    const double n = double(++steps_[i]);
+    step_size.emplace_back(-lr_ / (1 - std::pow(s.beta1, n)));
+    bc2_sqrt.emplace_back(std::sqrt(1 - std::pow(s.beta2, n)));
+  }
+  if (p.empty()) return;
+  for (const auto& [decay, where] : by_decay) {
+    std::vector<torch::Tensor> dp, dg;
+    for (size_t k : where) dp.push_back(p[k]), dg.push_back(g[k]);
+    if (s.decoupled_decay) {
+      at::_foreach_mul_(dp, 1 - lr_ * decay);  // AdamW: p *= 1 - lr * wd
+    } else {
+      dg = at::_foreach_add(dg, dp, decay);  // Adam: g + wd * p, the stored gradient untouched
+      for (size_t j = 0; j < where.size(); ++j) g[where[j]] = dg[j];
+    }
+  }
+  at::_foreach_mul_(m, s.beta1);
+  at::_foreach_add_(m, g, 1 - s.beta1);
+  at::_foreach_mul_(v, s.beta2);
+  at::_foreach_addcmul_(v, g, g, 1 - s.beta2);
+  std::vector<torch::Tensor> denom = at::_foreach_sqrt(v);
+  at::_foreach_div_(denom, bc2_sqrt);
+  at::_foreach_add_(denom, s.eps);
+  at::_foreach_addcdiv_(p, m, denom, step_size);
+}
+
+namespace {
+
+void write_list(torch::serialize::OutputArchive& archive, const std::string& key,
+                const std::vector<torch::Tensor>& tensors) {
+  torch::serialize::OutputArchive list;
+  for (size_t i = 0; i < tensors.size(); ++i) list.write(std::to_string(i), tensors[i]);
+  archive.write(key, list);
+}
+
+void read_list(torch::serialize::InputArchive& archive, const std::string& key, std::vector<torch::Tensor>& into) {
+  torch::serialize::InputArchive list;
+  archive.read(key, list);
+  for (size_t i = 0; i < into.size(); ++i) {
+    torch::Tensor t;
+    list.read(std::to_string(i), t);
+    if (!t.sizes().equals(into[i].sizes())) {
+      throw CheckpointError("optimizer state " + key + "." + std::to_string(i) + " has shape " + c10::str(t.sizes()) +
+                            ", its parameter " + c10::str(into[i].sizes()));
+    }
+    into[i].copy_(t);
+  }
+}
+
+// The moments and step count torch::optim kept for one parameter, if it had stepped.
+template <class State>
+bool copy_state(const torch::optim::Optimizer& from, const torch::Tensor& p, torch::Tensor& m, torch::Tensor& v,
+                int64_t& steps) {
+  const auto it = from.state().find(c10::guts::to_string(p.unsafeGetTensorImpl()));
+  if (it == from.state().end()) return false;
+  const auto& s = static_cast<const State&>(*it->second);
+  m.copy_(s.exp_avg());
+  v.copy_(s.exp_avg_sq());
+  steps = s.step();
+  return true;
+}
+
+}  // namespace
+
+void MultiTensorAdam::save(torch::serialize::OutputArchive& archive) const {
+  write_list(archive, "exp_avg", exp_avg_);
+  write_list(archive, "exp_avg_sq", exp_avg_sq_);
+  archive.write("steps", torch::tensor(steps_, torch::kInt64));
+}
+
+void MultiTensorAdam::load(torch::serialize::InputArchive& archive) {
+  torch::NoGradGuard no_grad;
+  torch::Tensor steps;
+  archive.read("steps", steps);
+  if (steps.dim() != 1 || steps.size(0) != int64_t(params_.size())) {
+    throw CheckpointError("optimizer state for " + std::to_string(steps.numel()) + " parameters, the network has " +
+                          std::to_string(params_.size()));
+  }
+  read_list(archive, "exp_avg", exp_avg_);
+  read_list(archive, "exp_avg_sq", exp_avg_sq_);
+  const torch::Tensor host = steps.to(torch::kCPU, torch::kInt64).contiguous();
+  steps_.assign(host.data_ptr<int64_t>(), host.data_ptr<int64_t>() + host.numel());
+}
+
+void MultiTensorAdam::load_torch_optim(torch::serialize::InputArchive& archive,
+                                       const std::vector<std::vector<size_t>>& groups) {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::optim::OptimizerParamGroup> param_groups;
+  for (const auto& group : groups) {
+    std::vector<torch::Tensor> ps;
+    for (size_t i : group) ps.push_back(params_.at(i));
+    param_groups.emplace_back(ps);
+  }
+  std::unique_ptr<torch::optim::Optimizer> legacy;
+  if (settings_.decoupled_decay) {
+    legacy = std::make_unique<torch::optim::AdamW>(param_groups);
+  } else {
+    legacy = std::make_unique<torch::optim::Adam>(param_groups);
+  }
+  legacy->load(archive);
+  for (size_t i = 0; i < params_.size(); ++i) {
+    const bool had = settings_.decoupled_decay
+                         ? copy_state<torch::optim::AdamWParamState>(*legacy, params_[i], exp_avg_[i], exp_avg_sq_[i],
+                                                                     steps_[i])
+                         : copy_state<torch::optim::AdamParamState>(*legacy, params_[i], exp_avg_[i], exp_avg_sq_[i],
+                                                                    steps_[i]);
+    if (!had) {
+      exp_avg_[i].zero_();
+      exp_avg_sq_[i].zero_();
+      steps_[i] = 0;
+    }
+  }
+}
+
+}  // namespace gen

@@ -1,0 +1,51 @@
+// Adam and AdamW over all of a network's tensors at once, with the `_foreach` ops that PyTorch's
+// foreach optimizers use: a fixed handful of calls per step instead of several per tensor (on
+// CUDA each is one multi-tensor kernel; on the CPU they run the same per-tensor kernels as
+// torch::optim, so the arithmetic is torch::optim::Adam/AdamW's bit for bit: tests/optim).
+//
+// Whether to step at all (a non-finite gradient) is the caller's decision: see NetOptimizer.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <vector>
+
+namespace gen {
+
+struct AdamSettings {
+  bool decoupled_decay = false;  // AdamW: decay the weights directly; Adam: add decay * p to the gradient
+  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+};
+
+class MultiTensorAdam {
+ public:
+  // `params` in the network's order (the order of the checkpoint's state); `weight_decay[i]`
+  // applies to params[i].
+  MultiTensorAdam(std::vector<torch::Tensor> params, std::vector<double> weight_decay, AdamSettings settings);
+
+  void set_lr(double lr) { lr_ = lr; }
+  // Zeroes the gradients that exist (as torch::optim does: a gradient once defined stays).
+  void zero_grad();
+  // One update from the parameters' gradients. Parameters without a gradient are left alone
+  // and their step counts stay.
+  void step();
+
+  void save(torch::serialize::OutputArchive& archive) const;
+  void load(torch::serialize::InputArchive& archive);
+  // The state torch::optim::Adam/AdamW wrote (checkpoints before this class): `groups` are
+  // the index lists of the param groups that optimizer was built with, in its order.
+  void load_torch_optim(torch::serialize::InputArchive& archive, const std::vector<std::vector<size_t>>& groups);
+
+  // Updates applied to params[i] so far.
+  int64_t steps(size_t i) const { return steps_[i]; }
+
+ private:
+  std::vector<torch::Tensor> params_, exp_avg_, exp_avg_sq_;
+  std::vector<double> weight_decay_;
+  std::vector<int64_t> steps_;
+  AdamSettings settings_;
+  double lr_ = 1e-3;
+};
+
+}  // namespace gen
