@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   gen::setup_eval(app, std::cout);
   gen::setup_config(app, std::cout);
   gen::setup_verify_resume(app, std::cout);
+  gen::setup_bench(app, std::cout);
 
   try {
     app.parse(argc, argv);

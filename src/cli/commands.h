@@ -20,5 +20,6 @@ void setup_sample(CLI::App& app, std::ostream& out);
 void setup_eval(CLI::App& app, std::ostream& out);
 void setup_config(CLI::App& app, std::ostream& out);
 void setup_verify_resume(CLI::App& app, std::ostream& out);
+void setup_bench(CLI::App& app, std::ostream& out);
 
 }  // namespace gen

@@ -58,4 +58,10 @@ ThreadChoice configure_threads(const ThreadRequest& runtime, CpuWorkload workloa
   return c;
 }
 
+bool set_blas_threads(int64_t n) {
+  const SetThreadsFn set_blas = openblas_setter();
+  if (set_blas) set_blas(static_cast<int>(n));
+  return set_blas != nullptr;
+}
+
 }  // namespace gen

@@ -38,4 +38,8 @@ ThreadChoice choose_threads(const ThreadRequest& runtime, CpuWorkload workload, 
 // Applies the choice to the process. Call once, before any parallel torch work.
 ThreadChoice configure_threads(const ThreadRequest& runtime, CpuWorkload workload);
 
+// OpenBLAS's own pool alone (for a measurement on other threads than training's); false when
+// OpenBLAS is not loaded.
+bool set_blas_threads(int64_t n);
+
 }  // namespace gen

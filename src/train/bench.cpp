@@ -1,0 +1,164 @@
+#include "train/bench.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+
+#include "data/data_registry.h"
+#include "data/data_source.h"
+#include "models/generative_model.h"
+#include "models/registry.h"
+#include "train/lr_schedule.h"
+#include "util/device.h"
+#include "util/flop_counter.h"
+#include "util/threads.h"
+
+namespace gen {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// The peak resident memory since the last reset_peak_rss() (VmHWM; Linux resets it when "5"
+// is written to clear_refs), or over the process's life where that is refused.
+void reset_peak_rss() {
+  if (std::FILE* f = std::fopen("/proc/self/clear_refs", "w")) {
+    std::fputs("5", f);
+    std::fclose(f);
+  }
+}
+
+double peak_rss_bytes() {
+  double kib = 0;
+  if (std::FILE* f = std::fopen("/proc/self/status", "r")) {
+    char line[256];
+    while (std::fgets(line, sizeof line, f)) {
+      if (std::sscanf(line, "VmHWM: %lf kB", &kib) == 1) break;
+    }
+    std::fclose(f);
+  }
+  if (kib == 0) {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    kib = double(usage.ru_maxrss);
+  }
+  return kib * 1024.0;
+}
+
+// Waits for the device to finish what was queued (a no-op on the CPU, where ops run in order).
+void wait_for(const torch::Device& device) {
+  if (device.is_cuda()) torch::cuda::synchronize(device.index());
+}
+
+// 12.3 G, 456 M: a FLOP count or rate with an SI prefix.
+std::string si(double v) {
+  const char* prefixes[] = {"", "k", "M", "G", "T", "P"};
+  int i = 0;
+  while (v >= 1000 && i < 5) v /= 1000, ++i;
+  return fmt::format("{:.3g} {}", v, prefixes[i]);
+}
+
+}  // namespace
+
+double measure_sgemm_roof(int64_t threads, int64_t restore_blas) {
+  set_blas_threads(threads);
+  torch::NoGradGuard no_grad;
+  const int64_t n = 1024;
+  const torch::Tensor a = torch::randn({n, n}), b = torch::randn({n, n});
+  torch::Tensor c = torch::mm(a, b);  // warm-up: pool start, page faults
+  double best = 1e30;
+  for (int rep = 0; rep < 5; ++rep) {
+    const auto t0 = Clock::now();
+    torch::mm_out(c, a, b);
+    best = std::min(best, std::chrono::duration<double>(Clock::now() - t0).count());
+  }
+  set_blas_threads(restore_blas);
+  return 2.0 * double(n) * double(n) * double(n) / best;
+}
+
+BenchResult bench(const Config& config, const BenchOptions& options) {
+  reset_peak_rss();
+  BenchResult r;
+  r.config = config.source.file;
+  r.steps = options.steps;
+  r.warmup = std::max<int64_t>(options.warmup, 1);
+  const ModelKind& kind = find_model_kind(config);
+  const ThreadChoice threads = configure_threads(config.runtime.thread_request(), kind.workload(config));
+  r.threads = threads.summary;
+  const torch::Device device = choose_device(config.device);
+  r.device = device.str();
+  configure_cuda_math(config.runtime.tf32, config.runtime.deterministic, device);
+  torch::manual_seed(static_cast<uint64_t>(config.seed));
+
+  auto data = open_data_source(config, device);
+  const DataSpec spec = data->spec();
+  auto model = build_model(config, spec, device);
+  if (!device.is_cuda()) {
+    const int64_t width = std::max(threads.intra, threads.blas);
+    r.roof_flops = measure_sgemm_roof(width, threads.blas);
+    r.roof = fmt::format("sgemm 1024^3 on {} thread(s)", width);
+  }
+
+  int64_t step = 0;
+  auto train_one = [&] {
+    model->begin_step(step, lr_at(config.optim, config.train.steps, step));
+    const Batch batch = data->batch_at(step);
+    model->train_step(batch);
+    ++step;
+  };
+  {
+    FlopCounter counter;  // the first warm-up step
+    train_one();
+    r.flops_per_step = counter.count().training();
+  }
+  while (step < r.warmup) train_one();
+  wait_for(device);
+  const auto t0 = Clock::now();
+  for (int64_t i = 0; i < options.steps; ++i) train_one();
+  wait_for(device);
+  const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+
+  r.ms_per_step = seconds * 1e3 / double(options.steps);
+  r.text = spec.is_text();
+  const double items = double(config.data.batch_size) * (r.text ? double(spec.text.block_size) : 1.0);
+  r.items_per_s = items * double(options.steps) / seconds;
+  r.peak_rss_bytes = peak_rss_bytes();
+  return r;
+}
+
+std::string bench_line(const BenchResult& r) {
+  std::string line = fmt::format("{} | {} | {:.2f} ms/step, {:.0f} {}/s | {}FLOP/step, {}FLOP/s", r.config, r.device,
+                                 r.ms_per_step, r.items_per_s, r.text ? "tok" : "img", si(r.flops_per_step),
+                                 si(r.achieved_flops()));
+  if (r.roof_flops > 0) line += fmt::format(" | MFU {:.1f}% of {}FLOP/s ({})", 100 * r.mfu(), si(r.roof_flops), r.roof);
+  return line + fmt::format(" | peak RSS {:.0f} MiB", r.peak_rss_bytes / (1 << 20));
+}
+
+EvalReport bench_report(const BenchResult& r) {
+  EvalReport report;
+  report.info = {{"config", r.config},
+                 {"device", r.device},
+                 {"threads", r.threads},
+                 {"steps", std::to_string(r.steps)},
+                 {"warmup", std::to_string(r.warmup)},
+                 {"flops", "matrix products, convolutions and attention of one step's forward pass, 3x where "
+                           "gradients were on (forward + backward), 1x where not"}};
+  if (r.roof_flops > 0) report.info.emplace_back("roof", r.roof);
+  report.add("ms_per_step", r.ms_per_step, "milliseconds per training step (batch, forward, backward, update)");
+  report.add(r.text ? "tokens_per_s" : "examples_per_s", r.items_per_s, "training throughput", Better::kHigher);
+  report.add("flops_per_step", r.flops_per_step, "model FLOPs of one training step", Better::kNeither);
+  report.add("achieved_tflops", r.achieved_flops() / 1e12, "model FLOPs per second, in TFLOP/s", Better::kHigher);
+  if (r.roof_flops > 0) {
+    report.add("roof_tflops", r.roof_flops / 1e12, "what the hardware does on a large sgemm, in TFLOP/s",
+               Better::kNeither);
+    report.add("mfu", r.mfu(), "model FLOPs utilisation: achieved / roof", Better::kHigher);
+  }
+  report.add("peak_rss_mib", r.peak_rss_bytes / (1 << 20), "peak resident memory of the process, MiB");
+  return report;
+}
+
+}  // namespace gen
