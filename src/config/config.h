@@ -58,7 +58,10 @@ struct RuntimeConfig {
   template <class V>
   void visit(V& v) {
     v("threads", threads,
-      Doc("intra-op threads; auto = all CPUs this process may use").range(1, 1024).may_change_on_resume());
+      Doc("intra-op threads; auto = the CPUs this process may use, less those other work keeps busy at start-up "
+          "(a resumed run keeps the counts it started with)")
+          .range(1, 1024)
+          .may_change_on_resume());
     v("blas_threads", blas_threads,
       Doc("OpenBLAS threads; auto = what measurement found best for the model family")
           .range(1, 1024)

@@ -95,6 +95,9 @@ void write_checkpoint(const std::string& path, const Config& config, const DataS
   archive.write("gen/vocabulary", c10::IValue(data.text.vocabulary));
   archive.write("gen/step", c10::IValue(step));
   archive.write("gen/lr_scale", c10::IValue(lr_scale));
+  // The thread counts change the last bits of CPU results: a resumed run takes the same ones.
+  const ThreadCounts threads = current_threads();
+  archive.write("gen/threads", torch::tensor({threads.intra, threads.blas}, torch::kInt64));
   archive.write("gen/rng_cpu", at::detail::getDefaultCPUGenerator().get_state());
   if (torch::cuda::is_available()) {  // dropout and randn on the GPU draw from these
     std::vector<torch::Tensor> states;
@@ -223,6 +226,14 @@ Checkpoint open_checkpoint(const std::string& path, torch::Device device) {
     ckpt.archive.read("gen/step", v);
     ckpt.step = v.toInt();
     if (ckpt.archive.try_read("gen/lr_scale", v)) ckpt.lr_scale = v.toDouble();  // absent before rollbacks existed
+    torch::Tensor threads;
+    if (ckpt.archive.try_read("gen/threads", threads)) {  // absent before load-aware threads
+      if (threads.dim() != 1 || threads.numel() != 2 || threads.scalar_type() != torch::kInt64 ||
+          threads.min().item<int64_t>() < 0 || threads[0].item<int64_t>() > 4096 || threads[1].item<int64_t>() > 4096) {
+        throw CheckpointError(path + ": malformed gen/threads");
+      }
+      ckpt.threads = {threads[0].item<int64_t>(), threads[1].item<int64_t>()};
+    }
     ckpt.archive.read("gen/config", v);
     ckpt.config = parse_config(v.toStringRef(), path + " (embedded config)");
     torch::Tensor spec;

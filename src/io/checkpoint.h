@@ -19,6 +19,7 @@
 
 #include "config/config.h"
 #include "core/data_spec.h"
+#include "util/threads.h"
 
 namespace gen {
 
@@ -30,6 +31,7 @@ struct Checkpoint {
   DataSpec data;
   int64_t step = 0;
   double lr_scale = 1.0;  // product of the guard's lr factors applied by rollbacks so far
+  ThreadCounts threads;   // CPU threads in effect when written (0: not recorded, before they were)
   int64_t format = 0;
   std::string program_version;
   torch::serialize::InputArchive archive;  // the rest: model state, RNG

@@ -142,6 +142,7 @@ class Trainer {
       check_resume_config(ckpt.config, config_, resume, options_.force);
       check_resume_data(ckpt.data, spec_, resume);
       restore_checkpoint(ckpt, *model_);
+      keep_thread_counts(ckpt.threads, kind);
       step = ckpt.step;
       lr_scale = ckpt.lr_scale;
       last_ckpt_ = step;
@@ -160,6 +161,21 @@ class Trainer {
     if (step >= steps_) spdlog::info("already at step {} of {}: nothing to train", step, steps_);
     window_.restart();
     return step;
+  }
+
+  // With runtime.threads auto a resumed run takes the thread counts it started with (the
+  // checkpoint records them), whatever the load now: they change the last bits of CPU results.
+  void keep_thread_counts(const ThreadCounts& saved, const ModelKind& kind) {
+    if (config_.runtime.threads || config_.runtime.blas_threads || saved.intra == 0) return;
+    const ThreadCounts now = current_threads();
+    if (now.intra == saved.intra && now.blas == saved.blas) return;
+    ThreadRequest same;
+    same.threads = saved.intra;
+    if (saved.blas > 0) same.blas_threads = saved.blas;
+    configure_threads(same, kind.workload(config_));
+    spdlog::info("threads: {} OpenMP, {} OpenBLAS, as this run started (auto keeps a resumed run bit for bit; "
+                 "set runtime.threads to choose)",
+                 saved.intra, saved.blas);
   }
 
   // Ctrl-C / SIGTERM, or --stop-at reached: the loop ends, and finish() writes the checkpoint.

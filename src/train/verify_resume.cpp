@@ -8,10 +8,12 @@
 
 #include "models/generative_model.h"
 #include "models/model_checkpoint.h"
+#include "models/registry.h"
 #include "train/loop.h"
 #include "util/device.h"
 #include "util/errors.h"
 #include "util/fs.h"
+#include "util/threads.h"
 
 namespace gen {
 
@@ -69,6 +71,13 @@ ResumeCheck verify_resume(const Config& base, int64_t steps) {
     spdlog::info("verify-resume: runtime.deterministic on, so that CUDA kernels repeat");
   }
 
+  if (!c.runtime.threads && !c.runtime.blas_threads) {
+    // Auto threads follow the machine's load, which may change between the two runs: both
+    // take what auto picks now (thread counts change the last bits of CPU results).
+    const ThreadChoice now = configure_threads(c.runtime.thread_request(), find_model_kind(c).workload(c));
+    c.runtime.threads = now.intra;
+    if (now.blas > 0) c.runtime.blas_threads = now.blas;
+  }
   spdlog::info("verify-resume: {} steps straight", steps);
   c.name = "straight";
   train(c, TrainOptions{});

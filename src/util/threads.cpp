@@ -2,8 +2,16 @@
 
 #include <dlfcn.h>
 #include <sched.h>
+#include <sys/resource.h>
 
 #include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+#include <thread>
 
 namespace gen {
 
@@ -15,7 +23,86 @@ using SetThreadsFn = void (*)(int);
 SetThreadsFn openblas_setter() {
   return reinterpret_cast<SetThreadsFn>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
 }
+
+// cpuN -> (busy, total) jiffies of one /proc/stat text.
+std::vector<std::pair<int, std::pair<double, double>>> cpu_times(const std::string& stat) {
+  std::vector<std::pair<int, std::pair<double, double>>> times;
+  std::istringstream lines(stat);
+  for (std::string line; std::getline(lines, line);) {
+    int id = 0;
+    // "cpuN ..." lines; the first line, "cpu  ...", is the sum over all CPUs.
+    if (line.rfind("cpu", 0) != 0 || line.size() < 4 || !std::isdigit(static_cast<unsigned char>(line[3])) ||
+        std::sscanf(line.c_str(), "cpu%d", &id) != 1) {
+      continue;
+    }
+    std::istringstream fields(line.substr(line.find(' ')));
+    double v = 0, total = 0, idle = 0;
+    for (int i = 0; fields >> v; ++i) {
+      if (i >= 8) break;               // guest times are already inside user and nice
+      if (i == 3 || i == 4) idle += v;  // idle, iowait
+      total += v;
+    }
+    times.push_back({id, {total - idle, total}});
+  }
+  return times;
+}
+
+std::string read_proc_stat() {
+  std::ifstream in("/proc/stat");
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
 }  // namespace
+
+std::vector<int> allowed_cpu_ids() {
+  std::vector<int> ids;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return ids;
+  for (int i = 0; i < CPU_SETSIZE; ++i) {
+    if (CPU_ISSET(i, &set)) ids.push_back(i);
+  }
+  return ids;
+}
+
+double busy_between(const std::string& before, const std::string& after, const std::vector<int>& cpus) {
+  const auto a = cpu_times(before), b = cpu_times(after);
+  double busy = 0;
+  for (const auto& [id, t1] : b) {
+    if (std::find(cpus.begin(), cpus.end(), id) == cpus.end()) continue;
+    for (const auto& [id0, t0] : a) {
+      if (id0 != id) continue;
+      const double total = t1.second - t0.second;
+      if (total > 0) busy += std::clamp((t1.first - t0.first) / total, 0.0, 1.0);
+    }
+  }
+  return busy;
+}
+
+double busy_cpus(std::chrono::milliseconds window) {
+  // Pool threads of this process may still spin from earlier work (OpenBLAS waits a while
+  // before it sleeps): their CPU time is not someone else's.
+  auto own_seconds = [] {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + 1e-6 * double(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+  };
+  const std::string before = read_proc_stat();
+  const double own0 = own_seconds();
+  const auto t0 = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(window);
+  const std::string after = read_proc_stat();
+  const double own = own_seconds() - own0;
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return std::max(0.0, busy_between(before, after, allowed_cpu_ids()) - own / seconds);
+}
+
+ThreadCounts current_threads() {
+  using GetThreadsFn = int (*)();
+  const auto get_blas = reinterpret_cast<GetThreadsFn>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  return {at::get_num_threads(), get_blas ? get_blas() : 0};
+}
 
 int64_t available_cpus() {
   cpu_set_t set;
@@ -24,10 +111,12 @@ int64_t available_cpus() {
   return 1;
 }
 
-ThreadChoice choose_threads(const ThreadRequest& runtime, CpuWorkload workload, int64_t cpus, bool openblas_loaded) {
+ThreadChoice choose_threads(const ThreadRequest& runtime, CpuWorkload workload, int64_t cpus, bool openblas_loaded,
+                            double busy) {
   ThreadChoice c;
   c.cpus = cpus;
-  const int64_t threads = runtime.threads.value_or(cpus);
+  const int64_t taken = std::min<int64_t>(cpus - 1, std::max<int64_t>(0, std::llround(std::floor(busy + 0.5))));
+  const int64_t threads = runtime.threads.value_or(cpus - taken);
   // Measured on 2 cores (README, "Threads"): convolution nets run im2col GEMMs from inside
   // OpenMP regions, where a multi-threaded OpenBLAS only fights OpenMP for the cores
   // (OpenMP 2 + OpenBLAS 1); matmul nets spend their time in large GEMMs that OpenBLAS
@@ -40,14 +129,18 @@ ThreadChoice choose_threads(const ThreadRequest& runtime, CpuWorkload workload, 
   c.summary = "threads: " + std::to_string(c.intra) + " OpenMP (intra-op), " + std::to_string(c.interop) +
               " inter-op, " +
               (openblas_loaded ? std::to_string(c.blas) + " OpenBLAS" : std::string("OpenBLAS not loaded")) + "; " +
-              std::to_string(cpus) + " CPUs available; workload " + (blas_wide ? "matmul" : "convolution") +
+              std::to_string(cpus) + " CPUs available" +
+              (taken > 0 && !runtime.threads ? ", " + std::to_string(taken) + " of them busy with other work" : "") +
+              "; workload " + (blas_wide ? "matmul" : "convolution") +
               (runtime.threads || runtime.blas_threads ? " (set in runtime.*)" : " (auto)");
   return c;
 }
 
 ThreadChoice configure_threads(const ThreadRequest& runtime, CpuWorkload workload) {
   const SetThreadsFn set_blas = openblas_setter();
-  ThreadChoice c = choose_threads(runtime, workload, available_cpus(), set_blas != nullptr);
+  // 100 ms of /proc/stat before any parallel work of ours: what other processes keep busy.
+  const double busy = runtime.threads ? 0.0 : busy_cpus(std::chrono::milliseconds(100));
+  ThreadChoice c = choose_threads(runtime, workload, available_cpus(), set_blas != nullptr, busy);
   static bool interop_set = false;  // LibTorch allows this once per process
   if (!interop_set) {
     at::set_num_interop_threads(static_cast<int>(c.interop));

@@ -3,9 +3,11 @@
 // cores depends on the workload: a family declares its CpuWorkload (models/registry.h).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace gen {
 
@@ -31,12 +33,31 @@ struct ThreadChoice {
 
 // CPUs in this process's affinity mask (what `taskset` or a container allows).
 int64_t available_cpus();
+// Their numbers (cpuN in /proc/stat).
+std::vector<int> allowed_cpu_ids();
 
-// Pure: what to use for this runtime config and workload on `cpus` CPUs.
-ThreadChoice choose_threads(const ThreadRequest& runtime, CpuWorkload workload, int64_t cpus, bool openblas_loaded);
+// How many of the allowed CPUs other work kept busy over `window`, from /proc/stat (this
+// process is idle meanwhile); 0 when /proc/stat cannot be read.
+double busy_cpus(std::chrono::milliseconds window);
+// Pure: busy CPUs between two /proc/stat texts, summed over the cpuN lines in `cpus`.
+double busy_between(const std::string& before, const std::string& after, const std::vector<int>& cpus);
 
-// Applies the choice to the process. Call once, before any parallel torch work.
+// Pure: what to use for this runtime config and workload on `cpus` CPUs of which `busy` are
+// taken by other work. Auto leaves a CPU that is at least half busy to its owner: OpenMP
+// threads spin-wait for each other, so one thread without a core stalls all of them (a
+// 2-core machine ran 3-4x slower beside one busy process, docs/RESULTS.md).
+ThreadChoice choose_threads(const ThreadRequest& runtime, CpuWorkload workload, int64_t cpus, bool openblas_loaded,
+                            double busy = 0);
+
+// Applies the choice to the process, measuring the load first when the thread count is auto.
 ThreadChoice configure_threads(const ThreadRequest& runtime, CpuWorkload workload);
+
+// OpenMP and OpenBLAS threads in effect now (blas 0: OpenBLAS not loaded), as checkpoints record them.
+struct ThreadCounts {
+  int64_t intra = 0;
+  int64_t blas = 0;
+};
+ThreadCounts current_threads();
 
 // OpenBLAS's own pool alone (for a measurement on other threads than training's); false when
 // OpenBLAS is not loaded.

@@ -356,3 +356,19 @@ TEST_CASE("run folder: a feature network for other images fails at start-up, not
   CHECK_THAT(r.output, Catch::Contains("the feature network takes 1-channel images, the data has 3"));
   CHECK_FALSE(fs::exists(dir / "runs/dcgan"));
 }
+
+TEST_CASE("run folder: with auto threads a resumed run takes the thread counts it started with", "[smoke]") {
+  TempDir dir;
+  const std::string sets = with_tiny_mnist(dir);
+  // 7 OpenMP / 3 OpenBLAS threads: never what auto picks for a convolution net (1 OpenBLAS).
+  Run r = run_gen("train configs/tiny/dcgan.yaml" + sets +
+                      " --set runtime.threads=7 --set runtime.blas_threads=3 --stop-at 3",
+                  dir);
+  REQUIRE(r.code == 0);
+  const gen::Checkpoint ckpt = gen::open_checkpoint(dir / "runs/dcgan/checkpoints/latest.pt", torch::kCPU);
+  CHECK(ckpt.threads.intra == 7);
+  r = run_gen("train configs/tiny/dcgan.yaml" + sets + " --set runtime.threads=auto --resume auto", dir);
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  CHECK_THAT(r.output, Catch::Contains("threads: 7 OpenMP") && Catch::Contains("as this run started"));
+}

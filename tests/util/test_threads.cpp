@@ -26,3 +26,37 @@ TEST_CASE("threads: explicit runtime keys win, and no OpenBLAS means no BLAS thr
   CHECK(gen::choose_threads(rt, gen::CpuWorkload::kMatmul, 8, false).blas == 0);
   CHECK(gen::available_cpus() >= 1);
 }
+
+namespace {
+// A /proc/stat text with cpu0 and cpu1 at the given (user, idle) jiffies.
+std::string stat_text(double user0, double idle0, double user1, double idle1) {
+  auto line = [](int id, double user, double idle) {
+    return "cpu" + std::to_string(id) + " " + std::to_string(int64_t(user)) + " 0 0 " + std::to_string(int64_t(idle)) +
+           " 0 0 0 0 0 0\n";
+  };
+  return "cpu  1 2 3 4 5 6 7 8 9 10\n" + line(0, user0, idle0) + line(1, user1, idle1) + "intr 123\n";
+}
+}  // namespace
+
+TEST_CASE("threads: busy CPUs from two /proc/stat texts, over the allowed CPUs only", "[util]") {
+  const std::string before = stat_text(100, 100, 100, 100);
+  const std::string after = stat_text(200, 100, 110, 190);  // cpu0 all busy, cpu1 10% busy
+  CHECK(gen::busy_between(before, after, {0, 1}) == Approx(1.1));
+  CHECK(gen::busy_between(before, after, {1}) == Approx(0.1));
+  CHECK(gen::busy_between(before, before, {0, 1}) == 0);
+  CHECK(gen::busy_between("", after, {0, 1}) == 0);
+}
+
+TEST_CASE("threads: auto leaves CPUs that other work keeps at least half busy, never going below one", "[util]") {
+  gen::ThreadRequest auto_rt;
+  const auto conv = gen::choose_threads(auto_rt, gen::CpuWorkload::kConvolution, 2, true, 0.97);
+  CHECK(conv.intra == 1);
+  CHECK_THAT(conv.summary, Catch::Contains("1 of them busy with other work"));
+  CHECK(gen::choose_threads(auto_rt, gen::CpuWorkload::kMatmul, 2, true, 0.97).blas == 1);
+  CHECK(gen::choose_threads(auto_rt, gen::CpuWorkload::kConvolution, 2, true, 0.3).intra == 2);
+  CHECK(gen::choose_threads(auto_rt, gen::CpuWorkload::kConvolution, 8, true, 2.6).intra == 5);
+  CHECK(gen::choose_threads(auto_rt, gen::CpuWorkload::kConvolution, 2, true, 5.0).intra == 1);
+  gen::ThreadRequest two;
+  two.threads = 2;  // set by the user: the load does not matter
+  CHECK(gen::choose_threads(two, gen::CpuWorkload::kConvolution, 2, true, 1.0).intra == 2);
+}
