@@ -49,11 +49,19 @@ struct EnumNames<OnCheckpointError> {
   static constexpr std::array<std::string_view, 2> names{"stop", "warn"};
 };
 
+enum class DistBackend { kAuto, kGloo, kNccl };
+template <>
+struct EnumNames<DistBackend> {
+  static constexpr std::array<std::string_view, 3> names{"auto", "gloo", "nccl"};
+};
+
 struct RuntimeConfig {
   std::optional<int64_t> threads;       // nullopt = auto
   std::optional<int64_t> blas_threads;  // nullopt = auto (chosen per model family)
   bool tf32 = true;
   bool deterministic = false;
+  DistBackend dist_backend = DistBackend::kAuto;
+  int64_t dist_timeout = 600;  // seconds
 
   template <class V>
   void visit(V& v) {
@@ -73,6 +81,15 @@ struct RuntimeConfig {
     v("deterministic", deterministic,
       Doc("CUDA: deterministic kernels only (cuDNN without autotuning, a fixed cuBLAS workspace), so that a "
           "run repeats bit for bit, at some speed; the CPU always is")
+          .may_change_on_resume());
+    v("dist_backend", dist_backend,
+      Doc("data-parallel jobs (torchrun, srun): the c10d backend between ranks; auto = NCCL for CUDA, Gloo for "
+          "the CPU")
+          .may_change_on_resume());
+    v("dist_timeout", dist_timeout,
+      Doc("data-parallel jobs: seconds a rank waits for the others in a collective before the job stops, naming "
+          "the rank")
+          .range(1, 86400)
           .may_change_on_resume());
   }
 

@@ -47,6 +47,11 @@ class GenerativeModel {
   // Empty: the family draws nothing (gen sample says so, training writes no grids).
   virtual std::vector<SampleMode> sample_modes() const { return {SampleMode::kPrior}; }
 
+  // Whether a training step draws random numbers (noise, dropout, augmentation). Data-parallel
+  // ranks would draw them for their own slices, not the global batch's, and so train other
+  // numbers than one process: such families wait for draws taken from the global batch.
+  virtual bool random_in_training() const { return true; }
+
   // What the family can do beyond training and sampling (models/capabilities.h), as it declares:
   // its default mode draws images from a prior (so image figures apply to it)...
   virtual bool draws_images() const { return false; }

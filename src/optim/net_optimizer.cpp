@@ -6,6 +6,7 @@
 #include <map>
 
 #include "config/config.h"
+#include "dist/world.h"
 #include "util/errors.h"
 
 namespace gen {
@@ -66,6 +67,9 @@ NetOptimizer::Update NetOptimizer::step() {
   for (const auto& p : params_) {
     if (p.grad().defined()) grads.push_back(p.grad().detach());
   }
+  // Data-parallel: every rank now holds the global batch's gradient, so the norm, the skip
+  // decision and the update below are the same on every rank.
+  world().average(grads);
   const torch::Tensor norm = global_norm(grads);
   Update update;
   if (clip_ > 0) update.grad_norm = norm;

@@ -35,7 +35,8 @@ class Guard {
   // Restores `checkpoint` (the run's newest) into the model and rewinds the metrics log to it;
   // returns the step to continue from. Throws TrainingError when out of rollbacks or when
   // there is no checkpoint.
-  int64_t roll_back(int64_t step, const std::string& checkpoint, GenerativeModel& model, MetricsLog& metrics,
+  // `metrics` is null on the ranks of a data-parallel job other than 0.
+  int64_t roll_back(int64_t step, const std::string& checkpoint, GenerativeModel& model, MetricsLog* metrics,
                     torch::Device device);
 
  private:

@@ -15,6 +15,8 @@
 
 #include "data/data_registry.h"
 #include "data/data_source.h"
+#include "dist/launch_env.h"
+#include "dist/world.h"
 #include "eval/held_out.h"
 #include "eval/quality.h"
 #include "io/image_grid.h"
@@ -88,7 +90,7 @@ class Trainer {
       if (stop_requested(step)) break;
       const double lr = lr_at(config_.optim, steps_, step) * guard_->lr_scale();
       model_->begin_step(step, lr);
-      Batch batch = data_->batch_at(step);
+      Batch batch = rank_slice(data_->batch_at(step));
       fault_.poison(step, batch);
       const StepResult result = model_->train_step(batch);
       ++step;
@@ -96,7 +98,7 @@ class Trainer {
       window_.add(result);
       window_.count_step();
       if (outputs_due(step) && guard_->read()) {  // read only where the loop stops anyway
-        step = guard_->roll_back(step, folder_.latest_checkpoint(), *model_, *metrics_, device_);
+        step = guard_->roll_back(step, folder_.latest_checkpoint(), *model_, metrics_.get(), device_);
         continue;
       }
       end_of_step(step, lr);
@@ -109,13 +111,17 @@ class Trainer {
   // what can fail on bad input (the resume checks, data, the model) runs before anything is
   // written into the run folder (a folder this run created is removed again on such a failure).
   int64_t start() {
-    folder_.lock();
+    device_ = choose_device(config_.device);
+    join_world(read_launch_env(), config_.runtime.dist_backend, std::chrono::seconds(config_.runtime.dist_timeout),
+               device_);
+    main_ = world().is_main();
+    if (!main_) spdlog::set_level(spdlog::level::warn);  // rank 0 speaks for the job
+    if (main_) folder_.lock();
     const std::string resume = folder_.resume_path(options_.resume);
-    buffer_log_lines();
+    if (main_) buffer_log_lines();
     const ModelKind& kind = find_model_kind(config_);
     spdlog::info("gen {} | run folder {} | model {}", GEN_VERSION, folder_.dir(), kind.kind);
     spdlog::info(configure_threads(config_.runtime.thread_request(), kind.workload(config_)).summary);
-    device_ = choose_device(config_.device);
     spdlog::info("device: {}", device_.str());
     const std::string math = configure_cuda_math(config_.runtime.tf32, config_.runtime.deterministic, device_);
     if (!math.empty()) spdlog::info(math);
@@ -131,6 +137,7 @@ class Trainer {
                                   data_->describe(), spec_.shape.channels));
     }
     for (const auto& [name, count] : model_->parameter_counts()) spdlog::info("{}: {} parameters", name, count);
+    check_data_parallel(kind);
     if (config_.train.eval_every > 0) {
       quality_ = std::make_unique<QualityEvaluator>(*model_, *data_, open_feature_net());
     }
@@ -155,12 +162,46 @@ class Trainer {
       throw InterruptedError(std::string(interrupt_name()) + " during start-up: nothing was written",
                              interrupt_exit_code());
     }
-    folder_.open(resume.empty() ? -1 : step);
-    best_ = std::make_unique<BestCheckpoint>(config_.train.keep_best, folder_.checkpoints());
-    metrics_ = std::make_unique<MetricsLog>(folder_.metrics_file(), step);
+    if (main_) {
+      folder_.open(resume.empty() ? -1 : step);
+      best_ = std::make_unique<BestCheckpoint>(config_.train.keep_best, folder_.checkpoints());
+      metrics_ = std::make_unique<MetricsLog>(folder_.metrics_file(), step);
+    }
     if (step >= steps_) spdlog::info("already at step {} of {}: nothing to train", step, steps_);
     window_.restart();
     return step;
+  }
+
+  // Data-parallel: a signal reaches one rank or all of them, but every rank must leave the
+  // loop at the same step (the others would wait in the next all-reduce): the ranks agree.
+  bool interrupted_anywhere() const {
+    const bool here = interrupt_requested();
+    if (world().size() == 1) return here;
+    const torch::Tensor flag = torch::tensor(here ? 1.0f : 0.0f);
+    world().sum(flag);
+    return flag.item<float>() > 0;
+  }
+
+  // This rank's rows of the global batch: data.batch_size stays the global batch, and each
+  // rank trains on the slice a single process would have in that place.
+  Batch rank_slice(Batch batch) const {
+    return world().size() == 1 ? batch : batch.slice(world().rank(), world().size());
+  }
+
+  void check_data_parallel(const ModelKind& kind) const {
+    const int64_t n = world().size();
+    if (n == 1) return;
+    if (config_.data.batch_size % (n * config_.train.accumulate) != 0) {
+      throw ConfigError(fmt::format("data.batch_size {} (the global batch) must split into {} ranks x "
+                                    "train.accumulate {} micro-batches",
+                                    config_.data.batch_size, n, config_.train.accumulate));
+    }
+    if (model_->random_in_training()) {
+      throw ConfigError(fmt::format("model.kind {}: data-parallel training of this config is not supported yet: its "
+                                    "steps draw random numbers (noise, dropout or augmentation) per rank, so {} ranks "
+                                    "would not train what one process trains",
+                                    kind.kind, n));
+    }
   }
 
   // With runtime.threads auto a resumed run takes the thread counts it started with (the
@@ -180,7 +221,7 @@ class Trainer {
 
   // Ctrl-C / SIGTERM, or --stop-at reached: the loop ends, and finish() writes the checkpoint.
   bool stop_requested(int64_t step) {
-    if (interrupt_requested()) return result_.interrupted = true;
+    if (interrupted_anywhere()) return result_.interrupted = true;
     if (options_.stop_at > 0 && step >= options_.stop_at) return result_.stopped_early = true;
     return false;
   }
@@ -197,6 +238,7 @@ class Trainer {
   // sample grid), whose failure never costs the checkpoint.
   void end_of_step(int64_t step, double lr) {
     if (step % config_.train.log_every == 0 || step == steps_) log_window(step, lr);
+    if (!main_) return;  // rank 0 owns the run folder
     const auto t_io = Clock::now();
     if (config_.train.ckpt_every > 0 && step % config_.train.ckpt_every == 0) save(step, /*final=*/step == steps_);
     if (config_.train.eval_every > 0 && step % config_.train.eval_every == 0) evaluate(step);
@@ -222,10 +264,11 @@ class Trainer {
   // The last outputs a run owes, checkpoint first, then the closing line.
   TrainResult finish(int64_t step) {
     const bool early = result_.interrupted || result_.stopped_early;
+    result_.step = step;
+    if (!main_) return result_;  // rank 0 writes the last outputs
     if (step != last_ckpt_ && step > 0) save(step, /*final=*/true);
     if (config_.train.eval_every > 0 && step != last_eval_ && step > 0 && !early) evaluate(step);
     if (step != last_sample_ && step > 0) write_samples(step);
-    result_.step = step;
     if (result_.failed_outputs > 0) {
       spdlog::error("{} side output(s) failed (see above); every checkpoint was written", result_.failed_outputs);
     }
@@ -248,7 +291,11 @@ class Trainer {
   }
 
   void log_window(int64_t step, double lr) {
-    const MetricWindow::Summary w = window_.close();
+    const MetricWindow::Summary w = window_.close();  // a collective: every rank closes it
+    if (!main_) {
+      guard_->take_skipped();
+      return;
+    }
     MetricValues values = w.means;
     values.push_back({"lr", lr});
     values.push_back({"steps_per_s", w.steps_per_s});
@@ -360,6 +407,7 @@ class Trainer {
 
   const Config& config_;
   const TrainOptions options_;
+  bool main_ = true;  // rank 0 of a data-parallel job, or the only process
   RunFolder folder_;
   const int64_t steps_;
   torch::Device device_ = torch::kCPU;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "dist/world.h"
+
 namespace gen {
 
 MetricWindow::MetricWindow() : start_(Clock::now()) {}
@@ -42,7 +44,9 @@ MetricWindow::Summary MetricWindow::close() {
   if (!sums_.empty()) {
     std::vector<torch::Tensor> parts;
     for (const Sum& sum : sums_) parts.push_back(sum.total), parts.push_back(sum.count);
-    const torch::Tensor host = torch::stack(parts).to(torch::kCPU).contiguous();  // the one device sync of the window
+    torch::Tensor all = torch::stack(parts);
+    world().sum(all);  // data-parallel: sums and counts over every rank's slice of the batches
+    const torch::Tensor host = all.to(torch::kCPU).contiguous();  // the one device sync of the window
     const double* v = host.data_ptr<double>();
     for (size_t i = 0; i < sums_.size(); ++i) {
       const double total = v[2 * i], count = v[2 * i + 1];

@@ -66,6 +66,19 @@ void require_equal(const Net& a, const Net& b) {
   }
 }
 
+// What `write` puts into an archive, saved to bytes and read back, as a checkpoint would.
+template <class Write>
+torch::serialize::InputArchive through_bytes(Write write) {
+  torch::serialize::OutputArchive out;
+  write(out);
+  std::ostringstream bytes;
+  out.save_to(bytes);
+  torch::serialize::InputArchive in;
+  std::istringstream read(bytes.str());
+  in.load_from(read);
+  return in;
+}
+
 gen::AdamSettings settings(bool adamw) {
   gen::AdamSettings s;
   s.decoupled_decay = adamw;
@@ -112,17 +125,10 @@ TEST_CASE("multi-tensor Adam: saved state continues exactly where the original g
   gen::MultiTensorAdam opt_a(a.params, a.decay, settings(true));
   opt_a.set_lr(3e-3);
   for (int k = 0; k < 5; ++k) set_grads(a, k), opt_a.step();
-  torch::serialize::OutputArchive out;
-  opt_a.save(out);
-  std::ostringstream bytes;
-  out.save_to(bytes);
-
   Net b = a.clone();
   gen::MultiTensorAdam opt_b(b.params, b.decay, settings(true));
   opt_b.set_lr(3e-3);
-  torch::serialize::InputArchive in;
-  std::istringstream read(bytes.str());
-  in.load_from(read);
+  torch::serialize::InputArchive in = through_bytes([&](auto& out) { opt_a.save(out); });
   opt_b.load(in);
   for (int k = 5; k < 10; ++k) {
     set_grads(a, k), opt_a.step();
@@ -148,17 +154,10 @@ TEST_CASE("multi-tensor Adam: torch::optim's saved state (checkpoints before it)
     Net theirs(5);
     auto ref = reference(theirs, adamw, 2e-3);
     for (int k = 0; k < 6; ++k) set_grads(theirs, k), ref->step();
-    torch::serialize::OutputArchive out;
-    ref->save(out);
-    std::ostringstream bytes;
-    out.save_to(bytes);
-
     Net ours = theirs.clone();
     gen::MultiTensorAdam opt(ours.params, ours.decay, settings(adamw));
     opt.set_lr(2e-3);
-    torch::serialize::InputArchive in;
-    std::istringstream read(bytes.str());
-    in.load_from(read);
+    torch::serialize::InputArchive in = through_bytes([&](auto& out) { ref->save(out); });
     opt.load_torch_optim(in, {theirs.where(true), theirs.where(false)});
     CHECK(opt.steps(2) == 6);
     for (int k = 6; k < 12; ++k) {

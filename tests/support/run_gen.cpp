@@ -23,8 +23,9 @@ Run run_gen(const std::string& args, const TempDir& dir, const std::string& shel
   return r;
 }
 
-std::string background_gen(const std::string& args, const std::string& log_file, const std::string& rc_file) {
-  return std::string("cd '" GEN_SOURCE_DIR "' && ('" GEN_BINARY "' ") + args + " > '" + log_file +
+std::string background_gen(const std::string& args, const std::string& log_file, const std::string& rc_file,
+                           const std::string& env) {
+  return std::string("cd '" GEN_SOURCE_DIR "' && (") + env + "'" GEN_BINARY "' " + args + " > '" + log_file +
          "' 2>&1; echo $? > '" + rc_file + ".tmp'; mv '" + rc_file + ".tmp' '" + rc_file + "') &";
 }
 

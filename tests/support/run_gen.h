@@ -18,8 +18,10 @@ struct Run {
 Run run_gen(const std::string& args, const TempDir& dir, const std::string& shell_prefix = "");
 
 // The shell command that starts `gen ARGS` in the background; when it ends its exit code lands
-// in RC_FILE (written whole, via a rename) and its output in LOG_FILE.
-std::string background_gen(const std::string& args, const std::string& log_file, const std::string& rc_file);
+// in RC_FILE (written whole, via a rename) and its output in LOG_FILE. `env`: "NAME=value "
+// assignments for gen's environment.
+std::string background_gen(const std::string& args, const std::string& log_file, const std::string& rc_file,
+                           const std::string& env = "");
 
 // Polls until the file holds `text` (up to 400 s: under a loaded ctest -j runs take many times
 // their time alone); true when it does.

@@ -1,0 +1,35 @@
+// Which rank of which data-parallel job this process is, from the environment its launcher set:
+// torchrun (RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR, MASTER_PORT; with
+// TORCHELASTIC_USE_AGENT_STORE=True the store is the agent's, under the key prefix
+// /worker/attempt_<TORCHELASTIC_RESTART_COUNT>), SLURM's srun (SLURM_PROCID, SLURM_NTASKS,
+// SLURM_LOCALID, with MASTER_ADDR/MASTER_PORT from the job script), or neither: one process.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace gen {
+
+struct LaunchEnv {
+  std::string launcher = "none";  // "torchrun" (or any RANK/WORLD_SIZE launcher), "slurm", "none"
+  int64_t rank = 0, world_size = 1, local_rank = 0, local_world_size = 1;
+  std::string master_addr;
+  int64_t master_port = 0;
+  bool agent_store = false;  // connect to torchrun's store (it runs the server), under store_prefix
+  std::string store_prefix;
+
+  bool distributed() const { return world_size > 1; }
+};
+
+using GetEnv = std::function<std::optional<std::string>(const std::string&)>;
+
+// The process environment, through std::getenv.
+std::optional<std::string> process_env(const std::string& name);
+
+// Reads the launcher's variables; throws UsageError naming the variable for a missing or
+// malformed one (e.g. WORLD_SIZE=2 without MASTER_ADDR).
+LaunchEnv read_launch_env(const GetEnv& env = process_env);
+
+}  // namespace gen

@@ -1,0 +1,147 @@
+#include "dist/world.h"
+
+#include <spdlog/spdlog.h>
+
+#ifdef GEN_WITH_GLOO
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#endif
+
+#include "util/errors.h"
+
+namespace gen {
+
+namespace {
+
+std::string first_line_of(const std::string& message) { return message.substr(0, message.find('\n')); }
+
+std::unique_ptr<World>& current() {
+  static std::unique_ptr<World> w = std::make_unique<World>();
+  return w;
+}
+
+#ifdef GEN_WITH_GLOO
+// One c10d process group; a collective that fails (a rank gone, a timeout) becomes a
+// TrainingError naming this rank.
+class C10dWorld : public World {
+ public:
+  C10dWorld(c10::intrusive_ptr<c10d::ProcessGroupGloo> group, int64_t rank, int64_t size, std::string backend)
+      : group_(std::move(group)), rank_(rank), size_(size), backend_(std::move(backend)) {}
+
+  int64_t rank() const override { return rank_; }
+  int64_t size() const override { return size_; }
+  std::string backend() const override { return backend_; }
+
+  void average(const std::vector<torch::Tensor>& tensors) const override {
+    if (tensors.empty()) return;
+    std::vector<torch::Tensor> flat_parts;
+    for (const auto& t : tensors) flat_parts.push_back(t.reshape(-1));
+    std::vector<torch::Tensor> buffer{torch::cat(flat_parts)};
+    run("all-reduce", [&] { return group_->allreduce(buffer); });
+    buffer[0].div_(double(size_));
+    int64_t at = 0;
+    for (const auto& t : tensors) {
+      t.copy_(buffer[0].narrow(0, at, t.numel()).view_as(t));
+      at += t.numel();
+    }
+  }
+
+  void sum(const torch::Tensor& tensor) const override {
+    std::vector<torch::Tensor> one{tensor};
+    run("all-reduce", [&] { return group_->allreduce(one); });
+  }
+
+  void broadcast(const std::vector<torch::Tensor>& tensors, int64_t root) const override {
+    for (const auto& t : tensors) {
+      std::vector<torch::Tensor> one{t};
+      c10d::BroadcastOptions options;
+      options.rootRank = root;
+      run("broadcast", [&] { return group_->broadcast(one, options); });
+    }
+  }
+
+  void barrier() const override {
+    run("barrier", [&] { return group_->barrier(); });
+  }
+
+ private:
+  template <class Start>
+  void run(const char* what, Start start) const {
+    try {
+      start()->wait();
+    } catch (const c10::Error& e) {
+      const std::string msg = e.what_without_backtrace();
+      throw TrainingError(fmt::format("rank {} of {}: {} failed ({}): another rank stopped or did not answer in time "
+                                      "(runtime.dist_timeout)",
+                                      rank_, size_, what, first_line_of(msg)));
+    }
+  }
+
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> group_;
+  int64_t rank_, size_;
+  std::string backend_;
+};
+#endif
+
+}  // namespace
+
+const World& world() { return *current(); }
+
+bool have_gloo() {
+#ifdef GEN_WITH_GLOO
+  return true;
+#else
+  return false;
+#endif
+}
+
+void join_world(const LaunchEnv& env, DistBackend backend, std::chrono::seconds timeout, const torch::Device& device) {
+  if (!env.distributed()) return;
+  if (backend == DistBackend::kNccl || (backend == DistBackend::kAuto && device.is_cuda())) {
+    throw UsageError("runtime.dist_backend: NCCL is not in this build yet; use runtime.dist_backend: gloo");
+  }
+#ifndef GEN_WITH_GLOO
+  (void)timeout;
+  throw UsageError(fmt::format("{} launched rank {} of {}, but this gen was built without c10d's Gloo backend "
+                               "(install libgloo-dev and rebuild)",
+                               env.launcher, env.rank, env.world_size));
+#else
+  c10d::TCPStoreOptions options;
+  options.port = static_cast<uint16_t>(env.master_port);
+  options.isServer = env.rank == 0 && !env.agent_store;
+  options.numWorkers = env.agent_store ? c10::nullopt : c10::optional<size_t>(size_t(env.world_size));
+  options.waitWorkers = false;
+  options.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(timeout);
+  c10::intrusive_ptr<c10d::Store> store;
+  try {
+    store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, options);
+    if (!env.store_prefix.empty()) store = c10::make_intrusive<c10d::PrefixStore>(env.store_prefix, store);
+  } catch (const std::exception& e) {
+    throw UsageError(fmt::format("rank {}: cannot reach the job's store at {}:{} (MASTER_ADDR, MASTER_PORT): {}",
+                                 env.rank, env.master_addr, env.master_port, first_line_of(e.what())));
+  }
+  auto gloo = c10d::ProcessGroupGloo::Options::create();
+  gloo->timeout = std::chrono::duration_cast<std::chrono::milliseconds>(timeout);
+  const bool local = env.master_addr == "127.0.0.1" || env.master_addr == "localhost";
+  if (std::getenv("GLOO_SOCKET_IFNAME")) {
+    gloo->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(std::getenv("GLOO_SOCKET_IFNAME")));
+  } else if (local) {
+    gloo->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
+  } else {
+    gloo->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
+  }
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
+  try {
+    group = c10::make_intrusive<c10d::ProcessGroupGloo>(store, int(env.rank), int(env.world_size), gloo);
+  } catch (const std::exception& e) {
+    throw TrainingError(fmt::format("rank {} of {}: the Gloo group did not form within runtime.dist_timeout: {}",
+                                    env.rank, env.world_size, first_line_of(e.what())));
+  }
+  current() = std::make_unique<C10dWorld>(group, env.rank, env.world_size, "gloo");
+  spdlog::info("rank {} of {} ({}; local rank {}), Gloo over {}:{}", env.rank, env.world_size, env.launcher,
+               env.local_rank, env.master_addr, env.master_port);
+#endif
+}
+
+}  // namespace gen

@@ -1,0 +1,48 @@
+// The data-parallel job this process belongs to, as c10d runs it: the one process group every
+// collective of gen goes through (torch.distributed's default group). Without a launcher the
+// world is this process alone and every collective returns at once.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "config/config.h"
+#include "dist/launch_env.h"
+
+namespace gen {
+
+class World {
+ public:
+  virtual ~World() = default;
+  virtual int64_t rank() const { return 0; }
+  virtual int64_t size() const { return 1; }
+  virtual std::string backend() const { return "none"; }
+  bool is_main() const { return rank() == 0; }
+
+  // In place: the sum over ranks divided by the world size (gradients of per-rank batch
+  // means -> the gradient of the global batch's mean). One flat buffer per call.
+  virtual void average(const std::vector<torch::Tensor>& /*tensors*/) const {}
+  // In place: the sum over ranks.
+  virtual void sum(const torch::Tensor& /*tensor*/) const {}
+  // In place: rank `root`'s values on every rank.
+  virtual void broadcast(const std::vector<torch::Tensor>& /*tensors*/, int64_t /*root*/ = 0) const {}
+  virtual void barrier() const {}
+};
+
+// The world this process is in (a one-process world until join_world).
+const World& world();
+
+// Joins the job `env` describes through c10d (a no-op for one process): a TCP store at
+// MASTER_ADDR:MASTER_PORT (rank 0 serves it, or torchrun's agent does), then the backend.
+// Collectives that wait longer than `timeout` fail, naming this rank. Throws UsageError
+// when this build has no backend for `device`.
+void join_world(const LaunchEnv& env, DistBackend backend, std::chrono::seconds timeout, const torch::Device& device);
+
+// Whether this build can run data-parallel jobs at all (c10d with Gloo compiled in).
+bool have_gloo();
+
+}  // namespace gen

@@ -1,0 +1,78 @@
+#include <catch2/catch.hpp>
+
+#include <map>
+
+#include "dist/launch_env.h"
+#include "core/batch.h"
+#include "util/errors.h"
+
+namespace {
+gen::GetEnv env_of(std::map<std::string, std::string> vars) {
+  return [vars](const std::string& name) -> std::optional<std::string> {
+    const auto it = vars.find(name);
+    return it == vars.end() ? std::nullopt : std::optional<std::string>(it->second);
+  };
+}
+}  // namespace
+
+TEST_CASE("launch env: torchrun, torchrun's agent store, SLURM, and a plain process", "[dist]") {
+  const gen::LaunchEnv none = gen::read_launch_env(env_of({}));
+  CHECK_FALSE(none.distributed());
+  CHECK(none.launcher == "none");
+
+  const auto t = gen::read_launch_env(env_of({{"RANK", "3"}, {"WORLD_SIZE", "8"}, {"LOCAL_RANK", "1"},
+                                              {"LOCAL_WORLD_SIZE", "2"}, {"MASTER_ADDR", "node0"},
+                                              {"MASTER_PORT", "29500"}}));
+  CHECK(t.launcher == "torchrun");
+  CHECK(t.rank == 3);
+  CHECK(t.world_size == 8);
+  CHECK(t.local_rank == 1);
+  CHECK(t.local_world_size == 2);
+  CHECK(t.master_addr == "node0");
+  CHECK(t.master_port == 29500);
+  CHECK_FALSE(t.agent_store);
+
+  const auto agent = gen::read_launch_env(env_of({{"RANK", "0"}, {"WORLD_SIZE", "2"}, {"MASTER_ADDR", "h"},
+                                                  {"MASTER_PORT", "1234"}, {"TORCHELASTIC_USE_AGENT_STORE", "True"},
+                                                  {"TORCHELASTIC_RESTART_COUNT", "2"}}));
+  CHECK(agent.agent_store);
+  CHECK(agent.store_prefix == "/worker/attempt_2");
+
+  const auto slurm = gen::read_launch_env(env_of({{"SLURM_PROCID", "5"}, {"SLURM_NTASKS", "16"},
+                                                  {"SLURM_LOCALID", "1"}, {"MASTER_ADDR", "n1"},
+                                                  {"MASTER_PORT", "29400"}}));
+  CHECK(slurm.launcher == "slurm");
+  CHECK(slurm.rank == 5);
+  CHECK(slurm.world_size == 16);
+  CHECK(slurm.local_rank == 1);
+
+  // WORLD_SIZE=1 needs no rendezvous.
+  CHECK_FALSE(gen::read_launch_env(env_of({{"RANK", "0"}, {"WORLD_SIZE", "1"}})).distributed());
+}
+
+TEST_CASE("launch env: a missing or malformed variable is named", "[dist]") {
+  auto message = [](std::map<std::string, std::string> vars) {
+    try {
+      gen::read_launch_env(env_of(std::move(vars)));
+    } catch (const gen::UsageError& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  CHECK_THAT(message({{"RANK", "0"}, {"WORLD_SIZE", "2"}, {"MASTER_PORT", "1"}}), Catch::Contains("MASTER_ADDR"));
+  CHECK_THAT(message({{"RANK", "2"}, {"WORLD_SIZE", "2"}, {"MASTER_ADDR", "h"}, {"MASTER_PORT", "1"}}),
+             Catch::Contains("RANK='2'") && Catch::Contains("0 to 1"));
+  CHECK_THAT(message({{"RANK", "0"}, {"WORLD_SIZE", "2"}, {"MASTER_ADDR", "h"}, {"MASTER_PORT", "99999"}}),
+             Catch::Contains("MASTER_PORT"));
+  CHECK_THAT(message({{"WORLD_SIZE", "2x"}, {"RANK", "0"}}), Catch::Contains("WORLD_SIZE='2x'"));
+}
+
+TEST_CASE("batch slice: each rank takes its own consecutive rows of the global batch, labels with them", "[dist]") {
+  const gen::Batch batch{torch::arange(8).view({8, 1}), torch::arange(8) * 10};
+  const gen::Batch second = batch.slice(1, 2);
+  CHECK(torch::equal(second.x.view({-1}), torch::arange(4, 8)));
+  CHECK(torch::equal(second.y, torch::arange(4, 8) * 10));
+  CHECK(torch::equal(batch.slice(0, 4).x.view({-1}), torch::arange(0, 2)));
+  CHECK_FALSE(gen::Batch{torch::zeros({3, 2}), {}}.slice(0, 3).y.defined());
+  CHECK_THROWS(batch.slice(0, 3));
+}
