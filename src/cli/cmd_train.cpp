@@ -3,6 +3,8 @@
 
 #include "cli/commands.h"
 #include "cli/experiment.h"
+#include "dist/launch_env.h"
+#include "dist/local_launcher.h"
 #include "train/loop.h"
 #include "util/interrupt.h"
 
@@ -24,6 +26,22 @@ struct TrainCommand {
   std::string config_file;
   std::vector<std::string> overrides;
   TrainOptions options;
+  int64_t nproc_per_node = 1;
+  int64_t max_restarts = 0;
+
+  // The arguments each rank of --nproc-per-node gets: this command without the launcher's flags.
+  std::vector<std::string> rank_args(bool restart) const {
+    std::vector<std::string> args{"train", config_file};
+    for (const auto& o : overrides) args.insert(args.end(), {"--set", o});
+    if (restart) {
+      args.insert(args.end(), {"--resume", "auto"});
+    } else if (!options.resume.empty()) {
+      args.insert(args.end(), {"--resume", options.resume});
+    }
+    if (options.force) args.push_back("--force");
+    if (options.stop_at > 0) args.insert(args.end(), {"--stop-at", std::to_string(options.stop_at)});
+    return args;
+  }
 };
 }  // namespace
 
@@ -40,8 +58,28 @@ void setup_train(CLI::App& app, ExitCode& status) {
          "--stop-at", cmd->options.stop_at,
          "stop with a checkpoint at this step, keeping the lr schedule of train.steps (continue with --resume auto)")
       ->check(CLI::Range(int64_t(1), kMaxSteps));
+  sub->add_option("--nproc-per-node", cmd->nproc_per_node,
+                  "start this many data-parallel ranks on this machine (as torchrun would), forward Ctrl-C and "
+                  "SIGTERM to them, and stop all of them when one fails")
+      ->check(CLI::Range(int64_t(1), int64_t(1024)));
+  sub->add_option("--max-restarts", cmd->max_restarts,
+                  "with --nproc-per-node: after a rank fails, restart every rank from the newest checkpoint up to "
+                  "this many times")
+      ->check(CLI::Range(int64_t(0), int64_t(1000)));
   sub->callback([cmd, &status] {
     const Config config = load_resolved_config(cmd->config_file, cmd->overrides);
+    if (cmd->nproc_per_node > 1) {
+      if (read_launch_env().distributed()) {
+        throw UsageError("--nproc-per-node: this gen is already a rank of a launched job (RANK/WORLD_SIZE are set)");
+      }
+      LocalLaunch launch;
+      launch.nproc = cmd->nproc_per_node;
+      launch.max_restarts = cmd->max_restarts;
+      launch.args = cmd->rank_args(false);
+      launch.restart_args = cmd->rank_args(true);
+      status = static_cast<ExitCode>(run_local_ranks(launch));
+      return;
+    }
     install_interrupt_handlers();
     TrainOptions options = cmd->options;
     options.command = "gen train " + shell_word(cmd->config_file);

@@ -70,8 +70,9 @@ class C10dWorld : public World {
   void run(const char* what, Start start) const {
     try {
       start()->wait();
-    } catch (const c10::Error& e) {
-      const std::string msg = e.what_without_backtrace();
+    } catch (const std::exception& e) {  // c10::Error, or Gloo's own (a peer's connection reset)
+      const auto* c10_error = dynamic_cast<const c10::Error*>(&e);
+      const std::string msg = c10_error ? c10_error->what_without_backtrace() : e.what();
       throw TrainingError(fmt::format("rank {} of {}: {} failed ({}): another rank stopped or did not answer in time "
                                       "(runtime.dist_timeout)",
                                       rank_, size_, what, first_line_of(msg)));

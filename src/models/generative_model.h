@@ -47,10 +47,10 @@ class GenerativeModel {
   // Empty: the family draws nothing (gen sample says so, training writes no grids).
   virtual std::vector<SampleMode> sample_modes() const { return {SampleMode::kPrior}; }
 
-  // Whether a training step draws random numbers (noise, dropout, augmentation). Data-parallel
-  // ranks would draw them for their own slices, not the global batch's, and so train other
-  // numbers than one process: such families wait for draws taken from the global batch.
-  virtual bool random_in_training() const { return true; }
+  // Whether a training step draws random numbers (noise, dropout, augmentation) for its own
+  // rows only, not through models/batch_random.h: data-parallel ranks would then train other
+  // numbers than one process, so such a config is refused on more than one rank.
+  virtual bool rank_dependent_draws() const { return true; }
 
   // What the family can do beyond training and sampling (models/capabilities.h), as it declares:
   // its default mode draws images from a prior (so image figures apply to it)...

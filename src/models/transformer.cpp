@@ -171,7 +171,7 @@ class Transformer final : public GenerativeModel {
         accumulate_(ctx.config.train.accumulate) {}
 
   void begin_step(int64_t /*step*/, double lr) override { opt_.set_lr(lr); }
-  bool random_in_training() const override { return options_.dropout > 0; }
+  bool rank_dependent_draws() const override { return options_.dropout > 0; }  // dropout masks
 
   StepResult train_step(const Batch& batch) override {
     net_->train();

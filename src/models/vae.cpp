@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "config/config.h"
+#include "models/batch_random.h"
 #include "models/capabilities.h"
 #include "models/generative_model.h"
 #include "models/model_options.h"
@@ -175,6 +176,7 @@ class Vae final : public GenerativeModel, public LikelihoodModel {
     return {SampleMode::kPrior, SampleMode::kRecon, SampleMode::kInterp};
   }
   bool draws_images() const override { return true; }
+  bool rank_dependent_draws() const override { return false; }  // its noise comes from batch_random.h
   LikelihoodModel* likelihood() override { return this; }
 
   SampleOutput sample(const SampleRequest& request) override {
@@ -257,14 +259,15 @@ class Vae final : public GenerativeModel, public LikelihoodModel {
       case Binarize::kDynamic:
         break;
     }
-    if (training) return torch::bernoulli(u);
+    if (training) return batch_bernoulli(u);
     auto gen = at::detail::createCPUGenerator(0xB1A7);
     return torch::bernoulli(u.to(torch::kCPU), gen).to(u.device());
   }
 
   Terms terms(const torch::Tensor& x) {  // x (B, C, H, W) in [0, 1]
     auto [mu, logvar] = net_->encode(x);
-    const torch::Tensor z = mu + torch::randn_like(mu) * torch::exp(0.5 * logvar);  // reparameterisation
+    // Reparameterisation; in training the noise of this rank's rows of the global batch.
+    const torch::Tensor z = mu + batch_randn_like(mu, net_->is_training()) * torch::exp(0.5 * logvar);
     const double b = double(x.size(0));
     const torch::Tensor recon = neg_log_px(net_->decode(z), x).sum() / b;
     const torch::Tensor kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum() / b;

@@ -50,16 +50,29 @@ double seconds_since(Clock::time_point t) { return std::chrono::duration<double>
 // GEN_FAULT_NAN_STEPS=A-B poisons the image batches of steps A..B-1 with NaN, once per step (a
 // transient fault for the non-finite guard: a rolled-back step is clean).
 // GEN_FAULT_STARTUP_SIGNAL=N raises signal N during start-up, after the data and model are built.
+// GEN_FAULT_CRASH=R:S:FILE makes rank R die (exit 9, no cleanup) before step S, once: FILE,
+// created first, marks that it did (a restarted job then runs through).
 struct FaultHooks {
   int64_t from = 0, to = 0;
   std::set<int64_t> fired;
   int startup_signal = 0;
+  long long crash_rank = -1, crash_step = -1;
+  std::string crash_marker;
 
   FaultHooks() {
     const char* env = std::getenv("GEN_FAULT_NAN_STEPS");
     long long a = 0, b = 0;
     if (env && std::sscanf(env, "%lld-%lld", &a, &b) == 2) from = a, to = b;
     if (const char* sig = std::getenv("GEN_FAULT_STARTUP_SIGNAL")) startup_signal = std::atoi(sig);
+    char marker[4096] = {0};
+    if (const char* c = std::getenv("GEN_FAULT_CRASH"); c && std::sscanf(c, "%lld:%lld:%4095s", &a, &b, marker) == 3) {
+      crash_rank = a, crash_step = b, crash_marker = marker;
+    }
+  }
+  void crash(int64_t step, int64_t rank) const {
+    if (step != crash_step || rank != crash_rank || path_exists(crash_marker)) return;
+    write_file_atomic(crash_marker, "crashed\n");
+    std::_Exit(9);
   }
   void poison(int64_t step, Batch& batch) {
     if (step < from || step >= to || !batch.x.is_floating_point() || !fired.insert(step).second) return;
@@ -88,6 +101,7 @@ class Trainer {
     int64_t step = start();
     while (step < steps_) {
       if (stop_requested(step)) break;
+      fault_.crash(step, world().rank());
       const double lr = lr_at(config_.optim, steps_, step) * guard_->lr_scale();
       model_->begin_step(step, lr);
       Batch batch = rank_slice(data_->batch_at(step));
@@ -183,9 +197,9 @@ class Trainer {
   }
 
   // This rank's rows of the global batch: data.batch_size stays the global batch, and each
-  // rank trains on the slice a single process would have in that place.
+  // rank trains on the rows a single process would have in that place (per micro-batch).
   Batch rank_slice(Batch batch) const {
-    return world().size() == 1 ? batch : batch.slice(world().rank(), world().size());
+    return world().size() == 1 ? batch : batch.slice(world().rank(), world().size(), config_.train.accumulate);
   }
 
   void check_data_parallel(const ModelKind& kind) const {
@@ -196,7 +210,7 @@ class Trainer {
                                     "train.accumulate {} micro-batches",
                                     config_.data.batch_size, n, config_.train.accumulate));
     }
-    if (model_->random_in_training()) {
+    if (model_->rank_dependent_draws()) {
       throw ConfigError(fmt::format("model.kind {}: data-parallel training of this config is not supported yet: its "
                                     "steps draw random numbers (noise, dropout or augmentation) per rank, so {} ranks "
                                     "would not train what one process trains",

@@ -75,4 +75,7 @@ TEST_CASE("batch slice: each rank takes its own consecutive rows of the global b
   CHECK(torch::equal(batch.slice(0, 4).x.view({-1}), torch::arange(0, 2)));
   CHECK_FALSE(gen::Batch{torch::zeros({3, 2}), {}}.slice(0, 3).y.defined());
   CHECK_THROWS(batch.slice(0, 3));
+  // With 2 micro-batches (train.accumulate 2): rank 1 takes the second half of each of them.
+  CHECK(torch::equal(batch.slice(1, 2, 2).x.view({-1}), torch::tensor({2, 3, 6, 7}, torch::kLong)));
+  CHECK(torch::equal(batch.slice(1, 2, 2).y, torch::tensor({20, 30, 60, 70}, torch::kLong)));
 }

@@ -55,14 +55,25 @@ JobResult run_job(const std::string& args, const TempDir& dir, int world, const 
   return job;
 }
 
-// Every number of every "loss" field in a metrics.jsonl, in order.
+// Every figure of a metrics.jsonl in order, but the timings.
 std::vector<double> loss_values(const std::string& jsonl) {
   std::vector<double> v;
-  const std::regex field("\"(loss|train_loss|val_loss|grad_norm)\":([0-9.e+-]+)");
+  const std::regex field("\"([a-z_]+)\":(-?[0-9.e+-]+)");
   for (auto it = std::sregex_iterator(jsonl.begin(), jsonl.end(), field); it != std::sregex_iterator(); ++it) {
+    const std::string name = (*it)[1];
+    if (name.size() > 6 && name.substr(name.size() - 6) == "_per_s") continue;
     v.push_back(std::stod((*it)[2]));
   }
   return v;
+}
+
+void require_close(const std::vector<double>& a, const std::vector<double>& b) {
+  REQUIRE(a.size() >= 8);
+  REQUIRE(a.size() == b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    INFO("value " << i << ": " << a[i] << " vs " << b[i]);
+    CHECK(std::abs(a[i] - b[i]) <= 1e-5 * std::abs(a[i]) + 1e-9);  // metrics.jsonl keeps 6 digits
+  }
 }
 
 }  // namespace
@@ -85,13 +96,7 @@ TEST_CASE("data parallel: the tiny Transformer on 2 Gloo ranks logs what one pro
   CHECK_THAT(two.ranks[1].output, !Catch::Contains("step 8/8"));  // rank 0 speaks for the job
 
   const auto a = loss_values(read_text(dir / "one/transformer/metrics.jsonl"));
-  const auto b = loss_values(read_text(dir / "two/transformer/metrics.jsonl"));
-  REQUIRE(a.size() >= 8);
-  REQUIRE(a.size() == b.size());
-  for (size_t i = 0; i < a.size(); ++i) {
-    INFO("value " << i << ": " << a[i] << " vs " << b[i]);
-    CHECK(std::abs(a[i] - b[i]) <= 1e-5 * std::abs(a[i]));  // metrics.jsonl keeps 6 digits
-  }
+  require_close(a, loss_values(read_text(dir / "two/transformer/metrics.jsonl")));
   // The weights too: the held-out loss of both final checkpoints, to 1e-5.
   const std::string eval_one = run_gen("eval --ckpt " + dir / "one/transformer/checkpoints/latest.pt", dir).output;
   const std::string eval_two = run_gen("eval --ckpt " + dir / "two/transformer/checkpoints/latest.pt", dir).output;
@@ -111,10 +116,8 @@ TEST_CASE("data parallel: the tiny Transformer on 2 Gloo ranks logs what one pro
   half = run_job(train + " --set out_dir=" + dir.path() + "/one_two --resume auto", dir, 2, "resume2");
   REQUIRE(half.ranks[0].code == 0);
   for (const char* folder : {"two_one", "one_two"}) {
-    const auto c = loss_values(read_text(dir / (std::string(folder) + "/transformer/metrics.jsonl")));
     INFO(folder);
-    REQUIRE(c.size() == a.size());
-    for (size_t i = 0; i < a.size(); ++i) CHECK(std::abs(a[i] - c[i]) <= 1e-5 * std::abs(a[i]));
+    require_close(a, loss_values(read_text(dir / (std::string(folder) + "/transformer/metrics.jsonl"))));
   }
 }
 
@@ -163,9 +166,60 @@ TEST_CASE("data parallel: torchrun starts 2 ranks of gen train, which log what o
   const int status = std::system(torchrun.c_str());
   INFO(read_text(dir / "torchrun.log"));
   REQUIRE(status == 0);
-  const auto a = loss_values(read_text(dir / "one/transformer/metrics.jsonl"));
-  const auto b = loss_values(read_text(dir / "two/transformer/metrics.jsonl"));
-  REQUIRE(a.size() == b.size());
-  for (size_t i = 0; i < a.size(); ++i) CHECK(std::abs(a[i] - b[i]) <= 1e-5 * std::abs(a[i]));
+  require_close(loss_values(read_text(dir / "one/transformer/metrics.jsonl")),
+                loss_values(read_text(dir / "two/transformer/metrics.jsonl")));
   CHECK_THAT(read_text(dir / "torchrun.log"), Catch::Contains("rank 1 of 2 (torchrun"));
+}
+
+TEST_CASE("data parallel: the tiny VAE on 2 ranks, with and without accumulation, trains what one process trains",
+          "[smoke]") {
+  TempDir dir;
+  const std::string sets = with_tiny_mnist(dir);
+  for (const std::string accumulate : {"1", "2"}) {
+    INFO("train.accumulate " << accumulate);
+    const std::string train = "train configs/tiny/vae.yaml --set runtime.threads=1 --set train.steps=8" + sets +
+                              " --set train.accumulate=" + accumulate + " --set out_dir=" + dir.path() + "/";
+    REQUIRE(run_gen(train + "one" + accumulate, dir).code == 0);
+    const JobResult two = run_job(train + "two" + accumulate, dir, 2, "vae" + accumulate);
+    INFO(two.ranks[0].output);
+    REQUIRE(two.ranks[0].code == 0);
+    REQUIRE(two.ranks[1].code == 0);
+    require_close(loss_values(read_text(dir / ("one" + accumulate + "/vae/metrics.jsonl"))),
+                  loss_values(read_text(dir / ("two" + accumulate + "/vae/metrics.jsonl"))));
+  }
+}
+
+TEST_CASE("data parallel: gen train --nproc-per-node starts the ranks itself, stops them all when one dies, restarts",
+          "[smoke]") {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "data");
+  write_text(dir / "data/input.txt", tiny_text());
+  // A log line every step: a run resumed from step 3 then logs the same windows as a straight one.
+  const std::string train = "train configs/tiny/transformer.yaml --set runtime.threads=1 --set train.steps=8" +
+                            std::string(" --set train.log_every=1 --set data.root=") + dir.path() +
+                            "/data --set out_dir=" + dir.path() + "/";
+  REQUIRE(run_gen(train + "one", dir).code == 0);
+  const auto straight = loss_values(read_text(dir / "one/transformer/metrics.jsonl"));
+
+  Run r = run_gen(train + "two --nproc-per-node 2", dir);
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  CHECK_THAT(r.output, Catch::Contains("rank 1 of 2"));
+  require_close(straight, loss_values(read_text(dir / "two/transformer/metrics.jsonl")));
+
+  // Rank 1 dies before step 5 (after step 3's checkpoint): rank 0 is stopped, the job ends with
+  // rank 1's code, and the newest checkpoint loads.
+  r = run_gen(train + "crash --nproc-per-node 2", dir, "GEN_FAULT_CRASH=1:5:" + dir.path() + "/crashed ");
+  CHECK(r.code == 9);
+  CHECK_THAT(r.output, Catch::Contains("rank 1 exited 9; stopping the other ranks"));
+  CHECK_THAT(r.output, Catch::Contains("rank 0 of 2: all-reduce failed"));
+  CHECK(run_gen("sample --ckpt " + dir / "crash/transformer/checkpoints/latest.pt", dir).code == 0);
+
+  // With a restart allowed the job continues from that checkpoint and ends as the straight run.
+  r = run_gen(train + "restart --nproc-per-node 2 --max-restarts 1", dir,
+              "GEN_FAULT_CRASH=1:5:" + dir.path() + "/crashed_again ");
+  INFO(r.output);
+  CHECK(r.code == 0);
+  CHECK_THAT(r.output, Catch::Contains("restarting every rank from the newest checkpoint"));
+  require_close(straight, loss_values(read_text(dir / "restart/transformer/metrics.jsonl")));
 }

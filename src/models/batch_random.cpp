@@ -1,0 +1,36 @@
+#include "models/batch_random.h"
+
+#include "dist/world.h"
+
+namespace gen {
+
+namespace {
+
+// `local`'s shape with the first dimension times the world size.
+std::vector<int64_t> global_shape(const torch::Tensor& local) {
+  std::vector<int64_t> shape = local.sizes().vec();
+  shape[0] *= world().size();
+  return shape;
+}
+
+torch::Tensor own_rows(const torch::Tensor& global, int64_t rows) {
+  return global.narrow(0, world().rank() * rows, rows);
+}
+
+}  // namespace
+
+torch::Tensor batch_randn_like(const torch::Tensor& local, bool split) {
+  if (!split || world().size() == 1) return torch::randn_like(local);
+  return own_rows(torch::randn(global_shape(local), local.options()), local.size(0));
+}
+
+torch::Tensor batch_bernoulli(const torch::Tensor& p, bool split) {
+  if (!split || world().size() == 1) return torch::bernoulli(p);
+  // bernoulli draws one number per element in order whatever p is: the other ranks' rows get
+  // p = 0, and this rank's rows get the draws one process would give them.
+  torch::Tensor global = torch::zeros(global_shape(p), p.options());
+  own_rows(global, p.size(0)).copy_(p);
+  return own_rows(torch::bernoulli(global), p.size(0));
+}
+
+}  // namespace gen
