@@ -6,18 +6,34 @@ namespace gen {
 
 namespace {
 
-// `local`'s shape with the first dimension times the world size.
-std::vector<int64_t> global_shape(const torch::Tensor& local) {
-  std::vector<int64_t> shape = local.sizes().vec();
+// A local shape with the first dimension times the world size.
+std::vector<int64_t> global_shape(at::IntArrayRef local) {
+  std::vector<int64_t> shape = local.vec();
   shape[0] *= world().size();
   return shape;
 }
+std::vector<int64_t> global_shape(const torch::Tensor& local) { return global_shape(local.sizes()); }
 
 torch::Tensor own_rows(const torch::Tensor& global, int64_t rows) {
   return global.narrow(0, world().rank() * rows, rows);
 }
 
 }  // namespace
+
+torch::Tensor batch_randn(at::IntArrayRef shape, const torch::TensorOptions& options) {
+  if (world().size() == 1) return torch::randn(shape, options);
+  return own_rows(torch::randn(global_shape(shape), options), shape[0]);
+}
+
+torch::Tensor batch_rand(at::IntArrayRef shape, const torch::TensorOptions& options) {
+  if (world().size() == 1) return torch::rand(shape, options);
+  return own_rows(torch::rand(global_shape(shape), options), shape[0]);
+}
+
+torch::Tensor batch_randint(int64_t low, int64_t high, at::IntArrayRef shape, const torch::TensorOptions& options) {
+  if (world().size() == 1) return torch::randint(low, high, shape, options);
+  return own_rows(torch::randint(low, high, global_shape(shape), options), shape[0]);
+}
 
 torch::Tensor batch_randn_like(const torch::Tensor& local, bool split) {
   if (!split || world().size() == 1) return torch::randn_like(local);

@@ -9,6 +9,10 @@
 
 namespace gen {
 
+// randn, rand and randint of `shape` (this rank's rows first) for this rank's rows.
+torch::Tensor batch_randn(at::IntArrayRef shape, const torch::TensorOptions& options);
+torch::Tensor batch_rand(at::IntArrayRef shape, const torch::TensorOptions& options);
+torch::Tensor batch_randint(int64_t low, int64_t high, at::IntArrayRef shape, const torch::TensorOptions& options);
 // randn_like(local) for this rank's rows.
 torch::Tensor batch_randn_like(const torch::Tensor& local, bool split = true);
 // bernoulli(p) elementwise for this rank's rows of p.

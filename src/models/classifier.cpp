@@ -78,6 +78,8 @@ class Classifier final : public GenerativeModel, public ImageClassifier {
 
   void begin_step(int64_t /*step*/, double lr) override { opt_.set_lr(lr); }
 
+  int64_t batch_chunks() const override { return accumulate_; }
+
   StepResult train_step(const Batch& batch) override {
     net_->train();
     return opt_.train(batch, accumulate_, [&](const Batch& micro) {

@@ -13,6 +13,8 @@
 
 #include "config/config.h"
 #include "models/augment.h"
+#include "models/batch_norm.h"
+#include "models/batch_random.h"
 #include "models/gan_losses.h"
 #include "models/generative_model.h"
 #include "models/model_options.h"
@@ -50,6 +52,7 @@ struct DcganOptions {
   int64_t latent_codes = 0;
   double info_weight = 1.0;
   AugmentOptions augment;
+  bool sync_bn = true;
 
   template <class V>
   void visit(V& v) {
@@ -80,6 +83,9 @@ struct DcganOptions {
           "D's head")
           .range(0, 1e6));
     v.section("augment", augment, "augmentation of every batch D sees (real and generated)");
+    v("sync_bn", sync_bn,
+      "data-parallel jobs: BatchNorm statistics of the global batch (as one process computes them); false = each "
+      "rank normalizes with its own slice's");
   }
 
   DNorm critic_norm() const {
@@ -94,18 +100,18 @@ int64_t stride2_layers(int64_t image_size) {
 }
 
 struct GeneratorImpl : nn::Module {
-  GeneratorImpl(int64_t in, int64_t width, int64_t channels, int64_t image_size) {
+  GeneratorImpl(int64_t in, int64_t width, int64_t channels, int64_t image_size, bool sync_bn) {
     const int64_t layers = stride2_layers(image_size);
     int64_t ch = width << (layers - 1);
     auto up = [](int64_t i, int64_t o, int64_t stride, int64_t pad) {
       return nn::ConvTranspose2d(nn::ConvTranspose2dOptions(i, o, 4).stride(stride).padding(pad).bias(false));
     };
     net->push_back(up(in, ch, 1, 0));  // (B, in, 1, 1) -> (B, ch, 4, 4)
-    net->push_back(nn::BatchNorm2d(ch));
+    net->push_back(BatchNorm(ch, sync_bn));
     net->push_back(nn::ReLU(nn::ReLUOptions(true)));
     for (int64_t i = 1; i < layers; ++i, ch /= 2) {
       net->push_back(up(ch, ch / 2, 2, 1));  // doubles H and W
-      net->push_back(nn::BatchNorm2d(ch / 2));
+      net->push_back(BatchNorm(ch / 2, sync_bn));
       net->push_back(nn::ReLU(nn::ReLUOptions(true)));
     }
     net->push_back(up(ch, channels, 2, 1));
@@ -122,7 +128,8 @@ struct GeneratorImpl : nn::Module {
 TORCH_MODULE(Generator);
 
 struct DiscriminatorImpl : nn::Module {
-  DiscriminatorImpl(int64_t width, int64_t channels, int64_t image_size, DNorm norm, int64_t classes, int64_t codes) {
+  DiscriminatorImpl(int64_t width, int64_t channels, int64_t image_size, DNorm norm, int64_t classes, int64_t codes,
+                    bool sync_bn) {
     const int64_t layers = stride2_layers(image_size);
     const bool spectral = norm == DNorm::kSpectral;
     auto down = [spectral](int64_t i, int64_t o, int64_t stride, int64_t pad) {
@@ -137,7 +144,7 @@ struct DiscriminatorImpl : nn::Module {
       net->push_back(down(ch, ch * 2, 2, 1));
       switch (norm) {
         case DNorm::kBatch:
-          net->push_back(nn::BatchNorm2d(ch * 2));
+          net->push_back(BatchNorm(ch * 2, sync_bn));
           break;
         case DNorm::kLayer:
           net->push_back(nn::GroupNorm(nn::GroupNormOptions(1, ch * 2)));  // LayerNorm over (C, H, W)
@@ -187,7 +194,7 @@ void init_dcgan_weights(nn::Module& module) {
   for (auto& m : module.modules(/*include_self=*/false)) {
     if (auto* c = m->as<nn::Conv2d>()) c->weight.normal_(0.0, 0.02);
     if (auto* t = m->as<nn::ConvTranspose2d>()) t->weight.normal_(0.0, 0.02);
-    if (auto* bn = m->as<nn::BatchNorm2d>()) {
+    if (auto* bn = m->as<BatchNormImpl>()) {
       bn->weight.normal_(1.0, 0.02);
       bn->bias.zero_();
     }
@@ -203,10 +210,11 @@ class Dcgan final : public GenerativeModel {
         device_(ctx.device),
         classes_(o.conditional ? ctx.data.shape.num_classes : 0),
         generator_(ready(
-            Generator(o.latent_dim + one_hot_width(), o.g_channels, ctx.data.shape.channels, ctx.data.shape.height),
+            Generator(o.latent_dim + one_hot_width(), o.g_channels, ctx.data.shape.channels, ctx.data.shape.height,
+                      o.sync_bn),
             device_)),
         discriminator_(ready(Discriminator(o.d_channels, ctx.data.shape.channels, ctx.data.shape.height,
-                                           o.critic_norm(), classes_, o.latent_codes),
+                                           o.critic_norm(), classes_, o.latent_codes, o.sync_bn),
                              device_)),
         opt_g_(*generator_, ctx.config, /*use_ema=*/true),
         opt_d_(*discriminator_, ctx.config, /*use_ema=*/false),
@@ -228,14 +236,14 @@ class Dcgan final : public GenerativeModel {
     for (int64_t k = 0; k < o_.n_critic; ++k) {
       const torch::Tensor& real = reals[size_t(k)];  // (B, C, S, S)
       y = classes_ > 0 ? labels[size_t(k)] : torch::Tensor();
-      code = o_.latent_codes > 0 ? torch::randint(o_.latent_codes, {real.size(0)}, real.options().dtype(torch::kInt64))
+      code = o_.latent_codes > 0 ? batch_randint(0, o_.latent_codes, {real.size(0)}, real.options().dtype(torch::kInt64))
                                  : torch::Tensor();
       const bool last = k + 1 == o_.n_critic;
       {
         // Only the last critic step's fakes are reused by G, so only they keep a graph.
         std::optional<torch::NoGradGuard> no_grad;
         if (!last) no_grad.emplace();
-        fake = generate(torch::randn({real.size(0), o_.latent_dim}, real.options()), classes_ > 0 ? y : code);
+        fake = generate(batch_randn({real.size(0), o_.latent_dim}, real.options()), classes_ > 0 ? y : code);
       }
       opt_d_.zero_grad();
       // R1 differentiates D's score with respect to the real images themselves.
@@ -289,6 +297,8 @@ class Dcgan final : public GenerativeModel {
   }
 
   bool draws_images() const override { return true; }
+  bool rank_dependent_draws() const override { return false; }  // batch_random.h, synchronized BatchNorm
+  int64_t batch_chunks() const override { return o_.n_critic; }
   int64_t sample_classes() const override { return one_hot_width(); }
 
   SampleOutput sample(const SampleRequest& request) override {
@@ -363,7 +373,7 @@ class Dcgan final : public GenerativeModel {
 
   // E[(||grad_x D(x_hat)|| - 1)^2] on random interpolates of real and generated images.
   torch::Tensor gradient_penalty(const torch::Tensor& real, const torch::Tensor& fake, const torch::Tensor& y) {
-    const torch::Tensor eps = torch::rand({real.size(0), 1, 1, 1}, real.options());
+    const torch::Tensor eps = batch_rand({real.size(0), 1, 1, 1}, real.options());
     const torch::Tensor x_hat = (eps * real + (1 - eps) * fake).requires_grad_(true);
     const torch::Tensor score = critic(x_hat, y).score;
     const torch::Tensor grad =

@@ -51,6 +51,9 @@ class GenerativeModel {
   // rows only, not through models/batch_random.h: data-parallel ranks would then train other
   // numbers than one process, so such a config is refused on more than one rank.
   virtual bool rank_dependent_draws() const { return true; }
+  // Into how many consecutive chunks a step splits its batch (train.accumulate micro-batches,
+  // a GAN's n_critic critic steps): a data-parallel rank takes its share of every chunk.
+  virtual int64_t batch_chunks() const { return 1; }
 
   // What the family can do beyond training and sampling (models/capabilities.h), as it declares:
   // its default mode draws images from a prior (so image figures apply to it)...

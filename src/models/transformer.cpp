@@ -172,6 +172,7 @@ class Transformer final : public GenerativeModel {
 
   void begin_step(int64_t /*step*/, double lr) override { opt_.set_lr(lr); }
   bool rank_dependent_draws() const override { return options_.dropout > 0; }  // dropout masks
+  int64_t batch_chunks() const override { return accumulate_; }
 
   StepResult train_step(const Batch& batch) override {
     net_->train();

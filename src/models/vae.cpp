@@ -177,6 +177,7 @@ class Vae final : public GenerativeModel, public LikelihoodModel {
   }
   bool draws_images() const override { return true; }
   bool rank_dependent_draws() const override { return false; }  // its noise comes from batch_random.h
+  int64_t batch_chunks() const override { return accumulate_; }
   LikelihoodModel* likelihood() override { return this; }
 
   SampleOutput sample(const SampleRequest& request) override {

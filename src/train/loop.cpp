@@ -199,16 +199,16 @@ class Trainer {
   // This rank's rows of the global batch: data.batch_size stays the global batch, and each
   // rank trains on the rows a single process would have in that place (per micro-batch).
   Batch rank_slice(Batch batch) const {
-    return world().size() == 1 ? batch : batch.slice(world().rank(), world().size(), config_.train.accumulate);
+    return world().size() == 1 ? batch : batch.slice(world().rank(), world().size(), model_->batch_chunks());
   }
 
   void check_data_parallel(const ModelKind& kind) const {
     const int64_t n = world().size();
     if (n == 1) return;
-    if (config_.data.batch_size % (n * config_.train.accumulate) != 0) {
-      throw ConfigError(fmt::format("data.batch_size {} (the global batch) must split into {} ranks x "
-                                    "train.accumulate {} micro-batches",
-                                    config_.data.batch_size, n, config_.train.accumulate));
+    if (config_.data.batch_size % (n * model_->batch_chunks()) != 0) {
+      throw ConfigError(fmt::format("data.batch_size {} (the global batch) must split into {} ranks x {} "
+                                    "chunks (train.accumulate, or a GAN's n_critic)",
+                                    config_.data.batch_size, n, model_->batch_chunks()));
     }
     if (model_->rank_dependent_draws()) {
       throw ConfigError(fmt::format("model.kind {}: data-parallel training of this config is not supported yet: its "

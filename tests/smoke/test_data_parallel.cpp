@@ -223,3 +223,37 @@ TEST_CASE("data parallel: gen train --nproc-per-node starts the ranks itself, st
   CHECK_THAT(r.output, Catch::Contains("restarting every rank from the newest checkpoint"));
   require_close(straight, loss_values(read_text(dir / "restart/transformer/metrics.jsonl")));
 }
+
+TEST_CASE("data parallel: the tiny DCGAN on 2 ranks matches one process with synchronized BatchNorm, not without",
+          "[smoke]") {
+  TempDir dir;
+  const std::string sets = with_tiny_mnist(dir);
+  // Augmentation on, so that its random draws are split by rank too.
+  const std::string train = "train configs/tiny/dcgan.yaml --set runtime.threads=1 --set train.steps=8" + sets +
+                            " --set model.augment.hflip=true --set model.augment.translate_px=2 --set out_dir=" +
+                            dir.path() + "/";
+  REQUIRE(run_gen(train + "one", dir).code == 0);
+  const auto straight = loss_values(read_text(dir / "one/dcgan/metrics.jsonl"));
+  JobResult job = run_job(train + "sync", dir, 2, "sync");
+  INFO(job.ranks[0].output);
+  REQUIRE(job.ranks[0].code == 0);
+  require_close(straight, loss_values(read_text(dir / "sync/dcgan/metrics.jsonl")));
+
+  // Lazy R1 differentiates the synchronized D twice (the main job, dcgan_mnist.yaml, does).
+  const std::string r1 = " --set model.r1=2 --set model.r1_every=2";
+  REQUIRE(run_gen(train + "one_r1" + r1, dir).code == 0);
+  job = run_job(train + "sync_r1" + r1, dir, 2, "sync_r1");
+  INFO(job.ranks[0].output);
+  REQUIRE(job.ranks[0].code == 0);
+  require_close(loss_values(read_text(dir / "one_r1/dcgan/metrics.jsonl")),
+                loss_values(read_text(dir / "sync_r1/dcgan/metrics.jsonl")));
+
+  // Each rank normalizing with its own 8 images: other numbers (the test can fail).
+  job = run_job(train + "local --set model.sync_bn=false", dir, 2, "local");
+  REQUIRE(job.ranks[0].code == 0);
+  const auto local = loss_values(read_text(dir / "local/dcgan/metrics.jsonl"));
+  REQUIRE(local.size() == straight.size());
+  double worst = 0;
+  for (size_t i = 0; i < local.size(); ++i) worst = std::max(worst, std::abs(local[i] - straight[i]) / std::abs(straight[i]));
+  CHECK(worst > 1e-3);
+}
