@@ -2,6 +2,7 @@
 
 #include <netinet/in.h>
 #include <spdlog/spdlog.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -72,6 +73,10 @@ pid_t start_rank(const std::string& exe, const std::vector<std::string>& args, c
   const pid_t pid = ::fork();
   if (pid < 0) throw IoError("--nproc-per-node: cannot start a rank (fork failed)");
   if (pid == 0) {
+    // Its own process group: a terminal's Ctrl-C reaches the launcher only, which forwards it
+    // once; and SIGTERM when the launcher dies without forwarding anything (SIGKILL).
+    ::setpgid(0, 0);
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
     ::execve(exe.c_str(), argv.data(), envp.data());
     ::_exit(127);
   }

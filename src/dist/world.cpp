@@ -26,8 +26,9 @@ std::unique_ptr<World>& current() {
 // TrainingError naming this rank.
 class C10dWorld : public World {
  public:
-  C10dWorld(c10::intrusive_ptr<c10d::ProcessGroupGloo> group, int64_t rank, int64_t size, std::string backend)
-      : group_(std::move(group)), rank_(rank), size_(size), backend_(std::move(backend)) {}
+  C10dWorld(c10::intrusive_ptr<c10d::ProcessGroupGloo> group, c10::intrusive_ptr<c10d::Store> store, int64_t rank,
+            int64_t size, std::string backend)
+      : group_(std::move(group)), store_(std::move(store)), rank_(rank), size_(size), backend_(std::move(backend)) {}
 
   int64_t rank() const override { return rank_; }
   int64_t size() const override { return size_; }
@@ -65,7 +66,44 @@ class C10dWorld : public World {
     run("barrier", [&] { return group_->barrier(); });
   }
 
+  void note_progress(int64_t step) const override {
+    step_ = step;
+    try {
+      const std::string text = std::to_string(step);
+      store_->set(progress_key(rank_), std::vector<uint8_t>(text.begin(), text.end()));
+    } catch (const std::exception&) {
+      // The store's host is gone: the next collective says so.
+    }
+  }
+
  private:
+  static std::string progress_key(int64_t rank) { return "gen/progress/" + std::to_string(rank); }
+
+  // Which ranks are behind this one, from the steps each rank left in the store; "" when none
+  // (or the store cannot tell: its host, rank 0, may be the one that is gone).
+  std::string silent_ranks() const {
+    std::string behind;
+    try {
+      store_->setTimeout(std::chrono::seconds(5));
+      for (int64_t r = 0; r < size_; ++r) {
+        if (r == rank_) continue;
+        int64_t step = -1;
+        if (store_->check({progress_key(r)})) {
+          const std::vector<uint8_t> v = store_->get(progress_key(r));
+          step = std::stoll(std::string(v.begin(), v.end()));
+        }
+        if (step < step_) {
+          behind += fmt::format("{}rank {} ({})", behind.empty() ? "" : ", ", r,
+                                step < 0 ? std::string("no step yet") : "last at step " + std::to_string(step));
+        }
+      }
+    } catch (const std::exception&) {
+      return "";
+    }
+    return behind;
+  }
+
+
   template <class Start>
   void run(const char* what, Start start) const {
     try {
@@ -73,15 +111,19 @@ class C10dWorld : public World {
     } catch (const std::exception& e) {  // c10::Error, or Gloo's own (a peer's connection reset)
       const auto* c10_error = dynamic_cast<const c10::Error*>(&e);
       const std::string msg = c10_error ? c10_error->what_without_backtrace() : e.what();
-      throw TrainingError(fmt::format("rank {} of {}: {} failed ({}): another rank stopped or did not answer in time "
-                                      "(runtime.dist_timeout)",
-                                      rank_, size_, what, first_line_of(msg)));
+      const std::string behind = silent_ranks();
+      throw TrainingError(fmt::format("rank {} of {} at step {}: {} failed ({}): {} (runtime.dist_timeout)", rank_, size_,
+                                      step_, what, first_line_of(msg),
+                                      behind.empty() ? "another rank stopped or did not answer in time"
+                                                     : behind + " stopped answering"));
     }
   }
 
   c10::intrusive_ptr<c10d::ProcessGroupGloo> group_;
+  c10::intrusive_ptr<c10d::Store> store_;
   int64_t rank_, size_;
   std::string backend_;
+  mutable int64_t step_ = 0;  // the step this rank last reported
 };
 #endif
 
@@ -139,7 +181,7 @@ void join_world(const LaunchEnv& env, DistBackend backend, std::chrono::seconds 
     throw TrainingError(fmt::format("rank {} of {}: the Gloo group did not form within runtime.dist_timeout: {}",
                                     env.rank, env.world_size, first_line_of(e.what())));
   }
-  current() = std::make_unique<C10dWorld>(group, env.rank, env.world_size, "gloo");
+  current() = std::make_unique<C10dWorld>(group, store, env.rank, env.world_size, "gloo");
   spdlog::info("rank {} of {} ({}; local rank {}), Gloo over {}:{}", env.rank, env.world_size, env.launcher,
                env.local_rank, env.master_addr, env.master_port);
 #endif

@@ -31,6 +31,10 @@ class World {
   // In place: rank `root`'s values on every rank.
   virtual void broadcast(const std::vector<torch::Tensor>& /*tensors*/, int64_t /*root*/ = 0) const {}
   virtual void barrier() const {}
+  // The step this rank is about to train (kept in the job's store), so that a rank whose
+  // collective times out can name the ranks that fell behind (a rank stuck inside the same
+  // step as this one is not told apart: the message then says which step).
+  virtual void note_progress(int64_t /*step*/) const {}
 };
 
 // The world this process is in (a one-process world until join_world).

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <memory>
 #include <set>
+#include <thread>
 
 #include "data/data_registry.h"
 #include "data/data_source.h"
@@ -52,11 +53,12 @@ double seconds_since(Clock::time_point t) { return std::chrono::duration<double>
 // GEN_FAULT_STARTUP_SIGNAL=N raises signal N during start-up, after the data and model are built.
 // GEN_FAULT_CRASH=R:S:FILE makes rank R die (exit 9, no cleanup) before step S, once: FILE,
 // created first, marks that it did (a restarted job then runs through).
+// GEN_FAULT_HANG=R:S makes rank R stop answering before step S (until a signal ends it).
 struct FaultHooks {
   int64_t from = 0, to = 0;
   std::set<int64_t> fired;
   int startup_signal = 0;
-  long long crash_rank = -1, crash_step = -1;
+  long long crash_rank = -1, crash_step = -1, hang_rank = -1, hang_step = -1;
   std::string crash_marker;
 
   FaultHooks() {
@@ -64,10 +66,18 @@ struct FaultHooks {
     long long a = 0, b = 0;
     if (env && std::sscanf(env, "%lld-%lld", &a, &b) == 2) from = a, to = b;
     if (const char* sig = std::getenv("GEN_FAULT_STARTUP_SIGNAL")) startup_signal = std::atoi(sig);
+    if (const char* h = std::getenv("GEN_FAULT_HANG"); h && std::sscanf(h, "%lld:%lld", &a, &b) == 2) {
+      hang_rank = a, hang_step = b;
+    }
     char marker[4096] = {0};
     if (const char* c = std::getenv("GEN_FAULT_CRASH"); c && std::sscanf(c, "%lld:%lld:%4095s", &a, &b, marker) == 3) {
       crash_rank = a, crash_step = b, crash_marker = marker;
     }
+  }
+  void hang(int64_t step, int64_t rank) const {
+    if (step != hang_step || rank != hang_rank) return;
+    while (!interrupt_requested()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::_Exit(static_cast<int>(interrupt_exit_code()));
   }
   void crash(int64_t step, int64_t rank) const {
     if (step != crash_step || rank != crash_rank || path_exists(crash_marker)) return;
@@ -102,6 +112,8 @@ class Trainer {
     while (step < steps_) {
       if (stop_requested(step)) break;
       fault_.crash(step, world().rank());
+      fault_.hang(step, world().rank());
+      world().note_progress(step);
       const double lr = lr_at(config_.optim, steps_, step) * guard_->lr_scale();
       model_->begin_step(step, lr);
       Batch batch = rank_slice(data_->batch_at(step));

@@ -14,6 +14,7 @@
 #include "util/errors.h"
 #include "util/fs.h"
 #include "util/threads.h"
+#include "dist/local_launcher.h"
 
 namespace gen {
 
@@ -51,6 +52,24 @@ struct TempFolder {
     if (!remove_tree(path)) spdlog::warn("{}: could not remove the temporary folder", path);
   }
 };
+
+// The straight run against the stopped-and-resumed one, both under `dir`.
+ResumeCheck compare_runs(const std::string& dir) {
+  ResumeCheck check;
+  const auto a = deterministic_lines(dir + "/straight/metrics.jsonl");
+  const auto b = deterministic_lines(dir + "/resumed/metrics.jsonl");
+  check.steps_compared = static_cast<int64_t>(a.size());
+  check.losses_equal = a == b;
+  for (size_t i = 0; i < std::max(a.size(), b.size()) && check.first_difference.empty(); ++i) {
+    const std::string x = i < a.size() ? a[i] : "(missing)", y = i < b.size() ? b[i] : "(missing)";
+    if (x != y) check.first_difference = x + " vs " + y;
+  }
+  const SampleOutput sa = sample_from(dir + "/straight/checkpoints/latest.pt");
+  const SampleOutput sb = sample_from(dir + "/resumed/checkpoints/latest.pt");
+  check.samples_equal = sa.text == sb.text && sa.images.defined() == sb.images.defined() &&
+                        (!sa.images.defined() || torch::equal(sa.images, sb.images));
+  return check;
+}
 
 }  // namespace
 
@@ -91,20 +110,45 @@ ResumeCheck verify_resume(const Config& base, int64_t steps) {
   resume.resume = "auto";
   train(c, resume);
 
-  ResumeCheck check;
-  const auto a = deterministic_lines(tmp.path + "/straight/metrics.jsonl");
-  const auto b = deterministic_lines(tmp.path + "/resumed/metrics.jsonl");
-  check.steps_compared = static_cast<int64_t>(a.size());
-  check.losses_equal = a == b;
-  for (size_t i = 0; i < std::max(a.size(), b.size()) && check.first_difference.empty(); ++i) {
-    const std::string x = i < a.size() ? a[i] : "(missing)", y = i < b.size() ? b[i] : "(missing)";
-    if (x != y) check.first_difference = x + " vs " + y;
+  return compare_runs(tmp.path);
+}
+
+ResumeCheck verify_resume_ranks(const Config& config, const std::string& file, const std::vector<std::string>& overrides,
+                                int64_t steps, int64_t nproc) {
+  if (steps < 2) throw UsageError("--steps must be at least 2 (it is split in two halves)");
+  TempFolder tmp;
+  std::vector<std::string> base{"train", file};
+  auto set = [&](const std::string& key_value) { base.insert(base.end(), {"--set", key_value}); };
+  for (const auto& o : overrides) set(o);
+  set("out_dir=" + tmp.path);
+  set("train.steps=" + std::to_string(steps));
+  set("train.log_every=1");
+  set("train.ckpt_every=0");
+  set("train.sample_every=0");
+  set("train.eval_every=0");
+  if (!config.runtime.threads && !config.runtime.blas_threads) {
+    // Auto threads follow the load, which the ranks themselves change: fixed for every run.
+    const int64_t per_rank = std::max<int64_t>(1, available_cpus() / nproc);
+    set("runtime.threads=" + std::to_string(per_rank));
+    set("runtime.blas_threads=" + std::to_string(per_rank));
   }
-  const SampleOutput sa = sample_from(tmp.path + "/straight/checkpoints/latest.pt");
-  const SampleOutput sb = sample_from(tmp.path + "/resumed/checkpoints/latest.pt");
-  check.samples_equal = sa.text == sb.text && sa.images.defined() == sb.images.defined() &&
-                        (!sa.images.defined() || torch::equal(sa.images, sb.images));
-  return check;
+  auto run = [&](const std::string& name, const std::vector<std::string>& extra) {
+    LocalLaunch launch;
+    launch.nproc = nproc;
+    launch.args = base;
+    launch.args.insert(launch.args.end(), {"--set", "name=" + name});
+    launch.args.insert(launch.args.end(), extra.begin(), extra.end());
+    if (const int code = run_local_ranks(launch); code != 0) {
+      throw TrainingError("verify-resume: the " + name + " run on " + std::to_string(nproc) + " ranks failed (exit " +
+                          std::to_string(code) + ")");
+    }
+  };
+  spdlog::info("verify-resume: {} steps straight on {} ranks", steps, nproc);
+  run("straight", {});
+  spdlog::info("verify-resume: stop at step {}, then resume to {}, on {} ranks", steps / 2, steps, nproc);
+  run("resumed", {"--stop-at", std::to_string(steps / 2)});
+  run("resumed", {"--resume", "auto"});
+  return compare_runs(tmp.path);
 }
 
 }  // namespace gen

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "config/config.h"
 
@@ -20,5 +21,10 @@ struct ResumeCheck {
 
 // `config` resolved; its out_dir and name are replaced by a temporary folder, removed after.
 ResumeCheck verify_resume(const Config& config, int64_t steps);
+
+// The same check with each run a data-parallel job of `nproc` local ranks (gen train
+// --nproc-per-node), from the config `file` with the user's `overrides` (`config`: both resolved).
+ResumeCheck verify_resume_ranks(const Config& config, const std::string& file, const std::vector<std::string>& overrides,
+                                int64_t steps, int64_t nproc);
 
 }  // namespace gen

@@ -1,5 +1,6 @@
 #include "util/interrupt.h"
 
+#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -12,10 +13,20 @@ namespace gen {
 namespace {
 std::atomic<int> g_signals{0};
 std::atomic<int> g_first{0};  // the first signal's number
+std::atomic<long long> g_first_ms{0};
+
+long long now_ms() {  // clock_gettime is async-signal-safe
+  timespec t{};
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return static_cast<long long>(t.tv_sec) * 1000 + t.tv_nsec / 1000000;
+}
 
 extern "C" void on_signal(int sig) {
   int none = 0;
-  g_first.compare_exchange_strong(none, sig);
+  if (g_first.compare_exchange_strong(none, sig)) g_first_ms.store(now_ms());
+  // A second signal within 2 s is the same request delivered twice: a terminal's Ctrl-C reaches
+  // every process of a job, and a launcher (torchrun) forwards its own to the ranks as well.
+  if (g_signals.load() >= 1 && now_ms() - g_first_ms.load() < 2000) return;
   if (g_signals.fetch_add(1) >= 1) {
     static const char msg[] = "\ngen: second interrupt, exiting now; existing checkpoints are untouched\n";
     const ssize_t ignored = ::write(STDERR_FILENO, msg, sizeof msg - 1);

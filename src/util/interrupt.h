@@ -1,5 +1,7 @@
 // Ctrl-C / SIGTERM during training: the first signal asks the loop to stop after the current
-// step (it then writes a checkpoint); a second one exits at once without touching files.
+// step (it then writes a checkpoint); a second one exits at once without touching files,
+// unless it comes within 2 s of the first (the same request, delivered twice by a terminal
+// and a launcher that forwards it).
 // Either way the exit code is 128 + the first signal's number: 130 for SIGINT, 143 for SIGTERM.
 #pragma once
 

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <csignal>
+#include <fstream>
 #include <filesystem>
 #include <regex>
 
@@ -144,6 +146,14 @@ TEST_CASE("data parallel: a global batch that does not split, a family with rand
                                 " WORLD_SIZE=2 RANK=0 ");
   CHECK(alone.code != 0);
   CHECK_THAT(alone.output, Catch::Contains("rank 0"));
+  // Rank 1 stops answering before step 3: rank 0 gives up after runtime.dist_timeout, naming it,
+  // and the launcher stops the silent rank.
+  const Run hang = run_gen("train configs/tiny/transformer.yaml --set runtime.dist_timeout=3 --nproc-per-node 2" + sets +
+                               " --set name=hang",
+                           dir, "GEN_FAULT_HANG=1:3 ");
+  CHECK(hang.code == 7);
+  CHECK_THAT(hang.output, Catch::Contains("rank 0 of 2 at step 3") &&
+                              Catch::Contains("rank 1 (last at step 2) stopped answering"));
   // A launch variable that is not a number is named.
   const Run bad = run_gen("train configs/tiny/transformer.yaml" + sets, dir, "WORLD_SIZE=two RANK=0 ");
   CHECK(bad.code == 2);
@@ -212,7 +222,8 @@ TEST_CASE("data parallel: gen train --nproc-per-node starts the ranks itself, st
   r = run_gen(train + "crash --nproc-per-node 2", dir, "GEN_FAULT_CRASH=1:5:" + dir.path() + "/crashed ");
   CHECK(r.code == 9);
   CHECK_THAT(r.output, Catch::Contains("rank 1 exited 9; stopping the other ranks"));
-  CHECK_THAT(r.output, Catch::Contains("rank 0 of 2: all-reduce failed"));
+  CHECK_THAT(r.output, Catch::Contains("rank 0 of 2 at step 5: all-reduce failed") &&
+                           Catch::Contains("rank 1 (last at step 4) stopped answering"));
   CHECK(run_gen("sample --ckpt " + dir / "crash/transformer/checkpoints/latest.pt", dir).code == 0);
 
   // With a restart allowed the job continues from that checkpoint and ends as the straight run.
@@ -256,4 +267,51 @@ TEST_CASE("data parallel: the tiny DCGAN on 2 ranks matches one process with syn
   double worst = 0;
   for (size_t i = 0; i < local.size(); ++i) worst = std::max(worst, std::abs(local[i] - straight[i]) / std::abs(straight[i]));
   CHECK(worst > 1e-3);
+}
+
+TEST_CASE("data parallel: Ctrl-C or SIGTERM to --nproc-per-node reaches every rank: one checkpoint, exit 130 or 143",
+          "[smoke]") {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "data");
+  write_text(dir / "data/input.txt", tiny_text());
+  const std::string train = "train configs/tiny/transformer.yaml --set runtime.threads=1 --set train.steps=100000" +
+                            std::string(" --set train.eval_every=0 --set train.sample_every=0 --set train.ckpt_every=0") +
+                            " --set data.root=" + dir.path() + "/data --set out_dir=" + dir.path() +
+                            "/runs --nproc-per-node 2";
+  for (const auto& [sig, code] : {std::pair{SIGINT, 130}, std::pair{SIGTERM, 143}}) {
+    const std::string name = "sig" + std::to_string(sig);
+    const std::string run = dir / ("runs/" + name);
+    REQUIRE(std::system(
+                background_gen(train + " --set name=" + name, dir / (name + ".log"), dir / (name + ".rc")).c_str()) ==
+            0);
+    REQUIRE(wait_for_text(run + "/metrics.jsonl", "\"step\""));  // training
+    // The run lock names rank 0; its parent is the launcher.
+    const std::string lock = read_text(run + "/.lock");
+    REQUIRE(lock.rfind("PID ", 0) == 0);
+    std::ifstream stat("/proc/" + std::to_string(std::stol(lock.substr(4))) + "/stat");
+    std::string pid, comm, state;
+    long parent = 0;
+    stat >> pid >> comm >> state >> parent;
+    REQUIRE(parent > 1);
+    REQUIRE(::kill(pid_t(parent), sig) == 0);
+    // As a terminal would, the signal reaches rank 0 itself too: one request, not two.
+    ::kill(pid_t(std::stol(lock.substr(4))), sig);
+    REQUIRE(wait_for_text(dir / (name + ".rc"), "\n"));
+    const std::string log = read_text(dir / (name + ".log"));
+    INFO(log);
+    CHECK(std::stoi(read_text(dir / (name + ".rc"))) == code);
+    CHECK_THAT(log, Catch::Contains("interrupted at step"));
+    CHECK(std::filesystem::exists(run + "/checkpoints/latest.pt"));
+    CHECK(run_gen("sample --ckpt " + run + "/checkpoints/latest.pt", dir).code == 0);
+  }
+}
+
+TEST_CASE("data parallel: verify-resume --nproc 2 finds a 2-rank job stopped and resumed identical to a straight one",
+          "[smoke]") {
+  TempDir dir;
+  const std::string sets = with_tiny_mnist(dir);
+  const Run r = run_gen("verify-resume configs/tiny/vae.yaml --steps 6 --nproc 2" + sets, dir);
+  INFO(r.output);
+  CHECK(r.code == 0);
+  CHECK_THAT(r.output, Catch::Contains("6 logged steps identical") && Catch::Contains("final weights identical"));
 }
