@@ -47,7 +47,7 @@ LaunchEnv read_launch_env(const GetEnv& env) {
     e.world_size = integer(env, "SLURM_NTASKS", 1, kMaxRanks);
     e.rank = integer(env, "SLURM_PROCID", 0, e.world_size - 1);
     e.local_rank = integer_or(env, "SLURM_LOCALID", 0, e.world_size - 1, 0);
-    e.local_world_size = integer_or(env, "SLURM_NTASKS_PER_NODE", 1, e.world_size, 1);
+    // (SLURM's tasks per node come as "4(x2)" lists; gen needs only the local rank.)
   }
   if (!e.distributed()) return e;
   const auto addr = env("MASTER_ADDR");

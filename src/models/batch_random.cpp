@@ -40,6 +40,15 @@ torch::Tensor batch_randn_like(const torch::Tensor& local, bool split) {
   return own_rows(torch::randn(global_shape(local), local.options()), local.size(0));
 }
 
+torch::Tensor batch_dropout(const torch::Tensor& x, double p, bool training) {
+  namespace F = torch::nn::functional;
+  if (!training || p == 0 || world().size() == 1) return F::dropout(x, F::DropoutFuncOptions().p(p).training(training));
+  // What dropout does on the CPU (noise = bernoulli(1 - p) / (1 - p); x * noise), with the
+  // noise of the global batch.
+  torch::Tensor noise = torch::empty(global_shape(x), x.options()).bernoulli_(1 - p);
+  return x * own_rows(noise, x.size(0)).div_(1 - p);
+}
+
 torch::Tensor batch_bernoulli(const torch::Tensor& p, bool split) {
   if (!split || world().size() == 1) return torch::bernoulli(p);
   // bernoulli draws one number per element in order whatever p is: the other ranks' rows get

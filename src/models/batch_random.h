@@ -15,6 +15,9 @@ torch::Tensor batch_rand(at::IntArrayRef shape, const torch::TensorOptions& opti
 torch::Tensor batch_randint(int64_t low, int64_t high, at::IntArrayRef shape, const torch::TensorOptions& options);
 // randn_like(local) for this rank's rows.
 torch::Tensor batch_randn_like(const torch::Tensor& local, bool split = true);
+// F::dropout(x, p, training) with the mask drawn for the global batch (x's first dimension
+// the batch; a non-contiguous x gets the mask of its contiguous copy).
+torch::Tensor batch_dropout(const torch::Tensor& x, double p, bool training);
 // bernoulli(p) elementwise for this rank's rows of p.
 torch::Tensor batch_bernoulli(const torch::Tensor& p, bool split = true);
 

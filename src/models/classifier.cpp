@@ -4,6 +4,8 @@
 // Inception weights offline). Trained like every family: `gen train configs/classifier_mnist.yaml`.
 #include "config/config.h"
 #include "models/augment.h"
+#include "models/batch_norm.h"
+#include "models/batch_random.h"
 #include "models/capabilities.h"
 #include "models/generative_model.h"
 #include "models/model_options.h"
@@ -24,6 +26,7 @@ struct ClassifierOptions {
   int64_t features = 128;
   double dropout = 0.5;
   AugmentOptions augment;
+  bool sync_bn = true;
 
   template <class V>
   void visit(V& v) {
@@ -31,6 +34,9 @@ struct ClassifierOptions {
     v("features", features, Doc("width of the penultimate layer: the feature space of FID/KID").range(2, 8192));
     v("dropout", dropout, Doc("dropout before the class layer").range(0, 0.9));
     v.section("augment", augment, "augmentation of the training images");
+    v("sync_bn", sync_bn,
+      "data-parallel jobs: BatchNorm statistics of the global batch (as one process computes them); false = each "
+      "rank normalizes with its own slice's");
   }
 };
 
@@ -38,10 +44,10 @@ struct ClassifierNetImpl : nn::Module {
   ClassifierNetImpl(const ClassifierOptions& o, const DataSpec& d) {
     const int64_t c1 = o.channels, c2 = 2 * o.channels;
     nn::Sequential seq;
-    auto block = [&seq](int64_t in, int64_t out) {  // conv-BN-ReLU twice, then 2x2 max pooling
+    auto block = [&seq, &o](int64_t in, int64_t out) {  // conv-BN-ReLU twice, then 2x2 max pooling
       for (int64_t i : {in, out}) {
         seq->push_back(nn::Conv2d(nn::Conv2dOptions(i, out, 3).padding(1).bias(false)));
-        seq->push_back(nn::BatchNorm2d(out));
+        seq->push_back(BatchNorm(out, o.sync_bn));
         seq->push_back(nn::ReLU());
       }
       seq->push_back(nn::MaxPool2d(2));
@@ -58,7 +64,7 @@ struct ClassifierNetImpl : nn::Module {
 
   torch::Tensor features(const torch::Tensor& x) { return body->forward(x); }  // (B, C, H, W) -> (B, features)
   torch::Tensor forward(const torch::Tensor& x) {
-    return head->forward(drop->forward(features(x)));
+    return head->forward(batch_dropout(features(x), drop->options.p(), is_training()));
   }  // -> logits (B, K)
 
   nn::Sequential body{nullptr};
@@ -79,6 +85,7 @@ class Classifier final : public GenerativeModel, public ImageClassifier {
   void begin_step(int64_t /*step*/, double lr) override { opt_.set_lr(lr); }
 
   int64_t batch_chunks() const override { return accumulate_; }
+  bool rank_dependent_draws() const override { return false; }  // dropout through batch_random.h
 
   StepResult train_step(const Batch& batch) override {
     net_->train();

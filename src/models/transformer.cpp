@@ -7,6 +7,7 @@
 
 #include "config/config.h"
 #include "core/tokenizer.h"
+#include "models/batch_random.h"
 #include "models/generative_model.h"
 #include "models/model_options.h"
 #include "models/registry.h"
@@ -79,11 +80,11 @@ struct AttentionImpl : torch::nn::Module {
     torch::Tensor att = torch::matmul(q, k.transpose(-2, -1)) * (1.0 / std::sqrt(double(hs)));  // (B, nh, T, T)
     if (mask.device() != att.device()) mask = mask.to(att.device());
     att = torch::softmax(att + mask.narrow(0, 0, t).narrow(1, 0, t), -1);
-    att = F::dropout(att, F::DropoutFuncOptions().p(p).training(is_training()));
+    att = batch_dropout(att, p, is_training());
     torch::Tensor y = torch::matmul(att, v);  // (B, nh, T, hs)
 #endif
     y = y.transpose(1, 2).contiguous().view({b, t, c});
-    return F::dropout(c_proj->forward(y), F::DropoutFuncOptions().p(p).training(is_training()));
+    return batch_dropout(c_proj->forward(y), p, is_training());
   }
 
   int64_t n_head;
@@ -106,7 +107,7 @@ struct BlockImpl : torch::nn::Module {
   torch::Tensor forward(torch::Tensor x) {  // (B, T, C)
     x = x + attn->forward(ln_1->forward(x));
     const torch::Tensor h = c_proj->forward(F::gelu(c_fc->forward(ln_2->forward(x))));
-    return x + F::dropout(h, F::DropoutFuncOptions().p(dropout).training(is_training()));
+    return x + batch_dropout(h, dropout, is_training());
   }
 
   Norm ln_1;
@@ -147,7 +148,7 @@ struct GptImpl : torch::nn::Module {
     const int64_t t = idx.size(1);
     const torch::Tensor pos = torch::arange(t, torch::TensorOptions().dtype(torch::kInt64).device(idx.device()));
     torch::Tensor x = tok_emb->forward(idx) + pos_emb->forward(pos);  // (B, T, C)
-    x = F::dropout(x, F::DropoutFuncOptions().p(dropout).training(is_training()));
+    x = batch_dropout(x, dropout, is_training());
     for (const auto& b : *blocks) x = b->as<Block>()->forward(x);
     return F::linear(ln_f->forward(x), tok_emb->weight);  // head tied to the token embedding
   }
@@ -171,7 +172,12 @@ class Transformer final : public GenerativeModel {
         accumulate_(ctx.config.train.accumulate) {}
 
   void begin_step(int64_t /*step*/, double lr) override { opt_.set_lr(lr); }
-  bool rank_dependent_draws() const override { return options_.dropout > 0; }  // dropout masks
+#if TORCH_VERSION_MAJOR >= 2
+  // Fused attention draws its dropout mask inside the kernel, for this rank's rows only.
+  bool rank_dependent_draws() const override { return options_.dropout > 0; }
+#else
+  bool rank_dependent_draws() const override { return false; }  // dropout through batch_random.h
+#endif
   int64_t batch_chunks() const override { return accumulate_; }
 
   StepResult train_step(const Batch& batch) override {
