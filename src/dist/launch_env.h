@@ -14,7 +14,7 @@ namespace gen {
 
 struct LaunchEnv {
   std::string launcher = "none";  // "torchrun" (or any RANK/WORLD_SIZE launcher), "slurm", "none"
-  int64_t rank = 0, world_size = 1, local_rank = 0, local_world_size = 1;
+  int64_t rank = 0, world_size = 1, local_rank = 0;
   std::string master_addr;
   int64_t master_port = 0;
   bool agent_store = false;  // connect to torchrun's store (it runs the server), under store_prefix

@@ -22,21 +22,6 @@ namespace {
 volatile std::sig_atomic_t pending_signal = 0;
 void remember_signal(int sig) { pending_signal = sig; }
 
-// A TCP port nobody listens on right now, for the ranks' store.
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) throw IoError("--nproc-per-node: cannot open a socket to find a free port");
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
-  ::close(fd);
-  if (!ok) throw IoError("--nproc-per-node: cannot find a free port on 127.0.0.1");
-  return ntohs(addr.sin_port);
-}
-
 std::string self_path() {
   char buf[4096];
   const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
@@ -93,7 +78,7 @@ int exit_code_of(int status) {
 // `failed_rank` (-1 when none failed on its own).
 int run_attempt(const LocalLaunch& launch, const std::vector<std::string>& args, int64_t& failed_rank) {
   const std::string exe = self_path();
-  const int port = free_port();
+  const int port = free_local_port();
   std::vector<pid_t> pids;
   for (int64_t r = 0; r < launch.nproc; ++r) pids.push_back(start_rank(exe, args, rank_environment(r, launch.nproc, port)));
   std::vector<int> codes(pids.size(), -1);
@@ -140,6 +125,20 @@ int run_attempt(const LocalLaunch& launch, const std::vector<std::string>& args,
 }
 
 }  // namespace
+
+int free_local_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) throw IoError("--nproc-per-node: cannot open a socket to find a free port");
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
+  ::close(fd);
+  if (!ok) throw IoError("--nproc-per-node: cannot find a free port on 127.0.0.1");
+  return ntohs(addr.sin_port);
+}
 
 int run_local_ranks(const LocalLaunch& launch) {
   struct sigaction action {};

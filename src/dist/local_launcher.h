@@ -22,4 +22,7 @@ struct LocalLaunch {
 // Runs the job; returns its exit code (0, a failed rank's code, or 130/143 after a signal).
 int run_local_ranks(const LocalLaunch& launch);
 
+// A TCP port on 127.0.0.1 that nobody listens on right now (for a job's store).
+int free_local_port();
+
 }  // namespace gen

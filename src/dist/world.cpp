@@ -53,19 +53,6 @@ class C10dWorld : public World {
     run("all-reduce", [&] { return group_->allreduce(one); });
   }
 
-  void broadcast(const std::vector<torch::Tensor>& tensors, int64_t root) const override {
-    for (const auto& t : tensors) {
-      std::vector<torch::Tensor> one{t};
-      c10d::BroadcastOptions options;
-      options.rootRank = root;
-      run("broadcast", [&] { return group_->broadcast(one, options); });
-    }
-  }
-
-  void barrier() const override {
-    run("barrier", [&] { return group_->barrier(); });
-  }
-
   void note_progress(int64_t step) const override {
     step_ = step;
     try {
@@ -130,14 +117,6 @@ class C10dWorld : public World {
 }  // namespace
 
 const World& world() { return *current(); }
-
-bool have_gloo() {
-#ifdef GEN_WITH_GLOO
-  return true;
-#else
-  return false;
-#endif
-}
 
 void join_world(const LaunchEnv& env, DistBackend backend, std::chrono::seconds timeout, const torch::Device& device) {
   if (!env.distributed()) return;

@@ -28,9 +28,6 @@ class World {
   virtual void average(const std::vector<torch::Tensor>& /*tensors*/) const {}
   // In place: the sum over ranks.
   virtual void sum(const torch::Tensor& /*tensor*/) const {}
-  // In place: rank `root`'s values on every rank.
-  virtual void broadcast(const std::vector<torch::Tensor>& /*tensors*/, int64_t /*root*/ = 0) const {}
-  virtual void barrier() const {}
   // The step this rank is about to train (kept in the job's store), so that a rank whose
   // collective times out can name the ranks that fell behind (a rank stuck inside the same
   // step as this one is not told apart: the message then says which step).
@@ -45,8 +42,5 @@ const World& world();
 // Collectives that wait longer than `timeout` fail, naming this rank. Throws UsageError
 // when this build has no backend for `device`.
 void join_world(const LaunchEnv& env, DistBackend backend, std::chrono::seconds timeout, const torch::Device& device);
-
-// Whether this build can run data-parallel jobs at all (c10d with Gloo compiled in).
-bool have_gloo();
 
 }  // namespace gen

@@ -21,7 +21,7 @@ void Guard::record(const torch::Tensor& skipped) {
   const torch::Tensor flag = skipped.detach().to(torch::kFloat);
   skipped_.add_(flag);
   run_.add_(flag).mul_(flag);  // one more bad step in a row, or back to 0
-  longest_ = torch::maximum(longest_, run_);
+  at::maximum_out(longest_, longest_, run_);
 }
 
 bool Guard::read() {

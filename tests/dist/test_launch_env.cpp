@@ -27,7 +27,6 @@ TEST_CASE("launch env: torchrun, torchrun's agent store, SLURM, and a plain proc
   CHECK(t.rank == 3);
   CHECK(t.world_size == 8);
   CHECK(t.local_rank == 1);
-  CHECK(t.local_world_size == 2);
   CHECK(t.master_addr == "node0");
   CHECK(t.master_port == 29500);
   CHECK_FALSE(t.agent_store);

@@ -2,35 +2,20 @@
 // way torchrun launches them (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT), two local ranks.
 #include <catch2/catch.hpp>
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <cmath>
+#include <sys/types.h>
+
 #include <csignal>
 #include <fstream>
 #include <filesystem>
 #include <regex>
 
+#include "dist/local_launcher.h"
 #include "support/run_gen.h"
 
 using namespace gen::test;
 
 namespace {
-
-// A TCP port nobody listens on right now.
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  socklen_t len = sizeof addr;
-  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 struct JobResult {
   std::vector<Run> ranks;
@@ -38,7 +23,7 @@ struct JobResult {
 
 // Runs `gen ARGS` as ranks 0..world-1 of one job; waits for all of them.
 JobResult run_job(const std::string& args, const TempDir& dir, int world, const std::string& name) {
-  const std::string env = "MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(free_port()) +
+  const std::string env = "MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(gen::free_local_port()) +
                           " WORLD_SIZE=" + std::to_string(world) + " LOCAL_WORLD_SIZE=" + std::to_string(world) + " ";
   std::string command;
   for (int r = 0; r < world; ++r) {
@@ -137,7 +122,7 @@ TEST_CASE("data parallel: a global batch that does not split, a missing or hung 
   }
   // WORLD_SIZE 2 but only rank 0 starts: it stops after runtime.dist_timeout, naming itself.
   const Run alone = run_gen("train configs/tiny/transformer.yaml --set runtime.dist_timeout=3" + sets, dir,
-                            "MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(free_port()) +
+                            "MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(gen::free_local_port()) +
                                 " WORLD_SIZE=2 RANK=0 ");
   CHECK(alone.code != 0);
   CHECK_THAT(alone.output, Catch::Contains("rank 0"));
@@ -165,7 +150,7 @@ TEST_CASE("data parallel: torchrun starts 2 ranks of gen train, which log what o
   // Debian's torchrun 1.13 under Python 3.11 cannot parse its own default --redirects/--tee
   // (0, an IntFlag value 3.11 no longer iterates): 1 works, on every version.
   const std::string torchrun = "cd '" GEN_SOURCE_DIR "' && torchrun --no_python --nproc_per_node 2 --master_port " +
-                               std::to_string(free_port()) + " --redirects 1 --tee 1 --log_dir '" + dir.path() +
+                               std::to_string(gen::free_local_port()) + " --redirects 1 --tee 1 --log_dir '" + dir.path() +
                                "/torchrun' '" GEN_BINARY "' " + args + dir.path() + "/two > '" + dir.path() +
                                "/torchrun.log' 2>&1";
   const int status = std::system(torchrun.c_str());
@@ -281,16 +266,16 @@ TEST_CASE("data parallel: Ctrl-C or SIGTERM to --nproc-per-node reaches every ra
             0);
     REQUIRE(wait_for_text(run + "/metrics.jsonl", "\"step\""));  // training
     // The run lock names rank 0; its parent is the launcher.
-    const std::string lock = read_text(run + "/.lock");
-    REQUIRE(lock.rfind("PID ", 0) == 0);
-    std::ifstream stat("/proc/" + std::to_string(std::stol(lock.substr(4))) + "/stat");
+    const pid_t rank0 = lock_holder(run);
+    REQUIRE(rank0 > 0);
+    std::ifstream stat("/proc/" + std::to_string(rank0) + "/stat");
     std::string pid, comm, state;
     long parent = 0;
     stat >> pid >> comm >> state >> parent;
     REQUIRE(parent > 1);
     REQUIRE(::kill(pid_t(parent), sig) == 0);
     // As a terminal would, the signal reaches rank 0 itself too: one request, not two.
-    ::kill(pid_t(std::stol(lock.substr(4))), sig);
+    ::kill(rank0, sig);
     REQUIRE(wait_for_text(dir / (name + ".rc"), "\n"));
     const std::string log = read_text(dir / (name + ".log"));
     INFO(log);

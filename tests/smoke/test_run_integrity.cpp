@@ -43,12 +43,6 @@ void kill_processes_naming(const std::string& text) {
   }
 }
 
-// The PID a run lock names ("PID 1234, started ...").
-pid_t lock_holder(const std::string& run_dir) {
-  const std::string note = read_text(run_dir + "/.lock");
-  return note.rfind("PID ", 0) == 0 ? static_cast<pid_t>(std::stol(note.substr(4))) : 0;
-}
-
 }  // namespace
 
 TEST_CASE("run folder: SIGINT and SIGTERM write a checkpoint and exit 130 and 143", "[smoke]") {

@@ -63,4 +63,9 @@ std::vector<std::string> losses(const std::string& jsonl) {
   return out;
 }
 
+int lock_holder(const std::string& run_dir) {
+  const std::string note = read_text(run_dir + "/.lock");
+  return note.rfind("PID ", 0) == 0 ? static_cast<int>(std::stol(note.substr(4))) : 0;
+}
+
 }  // namespace gen::test

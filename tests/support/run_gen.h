@@ -37,6 +37,8 @@ std::string with_tiny_mnist(const TempDir& dir);
 std::string tiny_text();
 
 int count_lines(const std::string& text);
+// The PID a run folder's lock names ("PID 1234, started ..."), or 0.
+int lock_holder(const std::string& run_dir);
 // Metric lines without the timing fields, which differ between runs.
 std::vector<std::string> losses(const std::string& jsonl);
 
