@@ -20,10 +20,11 @@ done
 
 # libopenblas0-pthread: without it Debian's LibTorch uses the reference BLAS (~18x slower GEMMs).
 # libgloo-dev: the headers of c10d's Gloo backend (data-parallel training on CPUs).
-# python3-torch: torchrun, which the data-parallel tests launch gen with.
+# python3-torch: torchrun, which the data-parallel tests launch gen with, and the Python client of the export test.
+# nlohmann-json3-dev: JSON headers (safetensors exports).
 packages=(cmake g++ ninja-build ccache pkg-config zlib1g-dev
           libtorch-dev libopenblas0-pthread libgloo-dev python3-torch libopencv-dev libyaml-cpp-dev
-          libspdlog-dev libfmt-dev libcli11-dev catch2 dataset-fashion-mnist
+          libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev catch2 dataset-fashion-mnist
           clang libclang-rt-14-dev curl ca-certificates)
 
 missing=()

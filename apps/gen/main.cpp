@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   gen::setup_config(app, std::cout);
   gen::setup_verify_resume(app, std::cout);
   gen::setup_bench(app, std::cout);
+  gen::setup_export(app);
 
   try {
     app.parse(argc, argv);

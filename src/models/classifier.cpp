@@ -78,6 +78,7 @@ class Classifier final : public GenerativeModel, public ImageClassifier {
   Classifier(const ModelContext& ctx, const ClassifierOptions& o)
       : o_(o),
         classes_(ctx.data.shape.num_classes),
+        shape_(ctx.data.shape),
         net_(on_device(ClassifierNet(o, ctx.data), ctx.device)),
         opt_(*net_, ctx.config, /*use_ema=*/false),
         accumulate_(ctx.config.train.accumulate) {}
@@ -123,6 +124,19 @@ class Classifier final : public GenerativeModel, public ImageClassifier {
     return {{"classifier", count_parameters(*net_)}};
   }
 
+  // gen's own names (no reference implementation); probe: images in [-1, 1] -> features, logits.
+  std::vector<ExportedNetwork> exported_networks(bool /*use_ema: the classifier keeps none*/) override {
+    InferenceScope inference(*net_);
+    ExportedNetwork out;
+    out.name = "model";
+    out.tensors = state_dict_renamed(*net_, [](const std::string& n) { return n; });
+    auto gen = at::detail::createCPUGenerator(0);
+    const torch::Tensor x = torch::rand({4, shape_.channels, shape_.height, shape_.width}, gen) * 2 - 1;
+    const torch::Tensor features = net_->features(x.to(net_->head->weight.device()));
+    out.probe = {{"input", x}, {"features", probe_copy(features)}, {"logits", probe_copy(net_->head->forward(features))}};
+    return {out};
+  }
+
  private:
   static torch::Tensor accuracy(const torch::Tensor& logits, const torch::Tensor& y) {
     return logits.argmax(1).eq(y).to(torch::kFloat).mean();
@@ -130,6 +144,7 @@ class Classifier final : public GenerativeModel, public ImageClassifier {
 
   ClassifierOptions o_;
   int64_t classes_;
+  ImageShape shape_;
   ClassifierNet net_;
   NetOptimizer opt_;
   int64_t accumulate_;

@@ -345,6 +345,45 @@ class Dcgan final : public GenerativeModel {
     return {{"generator", count_parameters(*generator_)}, {"discriminator", count_parameters(*discriminator_)}};
   }
 
+  // The plain DCGAN (no classes or codes; BatchNorm in D) is pytorch/examples' Generator and
+  // Discriminator layer for layer: net.N -> main.N, D's head the last conv of main. Other
+  // variants keep gen's names. The generator's probe input is (B, latent [+ one-hot], 1, 1)
+  // as the reference feeds it; D's probe input is the generator's output for it.
+  std::vector<ExportedNetwork> exported_networks(bool use_ema) override {
+    const int64_t width = o_.latent_dim + one_hot_width();
+    ExportedNetwork g, d;
+    g.name = "generator";
+    d.name = "discriminator";
+    const bool plain = one_hot_width() == 0;
+    const bool reference_d = plain && o_.critic_norm() == DNorm::kBatch;
+    torch::Tensor images;
+    {
+      InferenceScope inference(*generator_, opt_g_.ema_if(use_ema));
+      if (plain) g.reference = "pytorch/examples dcgan/main.py Generator";
+      g.tensors = state_dict_renamed(*generator_, [plain](const std::string& n) { return plain ? "main" + n.substr(3) : n; });
+      auto gen = at::detail::createCPUGenerator(0);
+      const torch::Tensor input = torch::randn({4, width, 1, 1}, gen);
+      images = generator_->forward(input.to(device_));
+      g.probe = {{"input", input}, {"output", probe_copy(images)}};
+    }
+    InferenceScope inference(*discriminator_);
+    const int64_t head_index = int64_t(discriminator_->net->size());
+    if (reference_d) d.reference = "pytorch/examples dcgan/main.py Discriminator (its Sigmoid output is probe.output)";
+    d.tensors = state_dict_renamed(*discriminator_, [reference_d, head_index](const std::string& n) {
+      if (!reference_d) return n;
+      if (n.rfind("head.", 0) == 0) return "main." + std::to_string(head_index) + n.substr(4);
+      return "main" + n.substr(3);
+    });
+    torch::Tensor labels;
+    if (one_hot_width() > 0) labels = torch::arange(4, torch::kInt64).remainder(std::max<int64_t>(1, classes_));
+    const auto out = discriminator_->forward(images, classes_ > 0 ? labels.to(device_) : torch::Tensor());
+    d.probe = {{"input", probe_copy(images)}, {"score", probe_copy(out.score)}};
+    if (reference_d) d.probe.emplace_back("output", probe_copy(torch::sigmoid(out.score)));
+    if (classes_ > 0) d.probe.emplace_back("labels", labels);
+    if (out.code_logits.defined()) d.probe.emplace_back("code_logits", probe_copy(out.code_logits));
+    return {g, d};
+  }
+
  private:
   // Initialised on the CPU (same weights for a seed on any device), then moved.
   template <class Net>

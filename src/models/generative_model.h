@@ -14,6 +14,7 @@
 #include "core/data_spec.h"
 #include "core/metrics.h"
 #include "core/sample.h"
+#include "models/exported_network.h"
 
 namespace gen {
 
@@ -70,6 +71,10 @@ class GenerativeModel {
   // Every network, optimizer and buffer the model needs to continue training bit for bit.
   virtual void save(torch::serialize::OutputArchive& archive) = 0;
   virtual void load(torch::serialize::InputArchive& archive) = 0;
+
+  // The networks for other tools (gen export), with the EMA weights when `use_ema` and the
+  // model keeps them; each probed on a fixed input drawn from a generator seeded with 0.
+  virtual std::vector<ExportedNetwork> exported_networks(bool use_ema) = 0;
 
   // (network name, parameter count), e.g. {{"generator", 3574656}, {"discriminator", 2763520}}.
   virtual std::vector<std::pair<std::string, int64_t>> parameter_counts() const = 0;

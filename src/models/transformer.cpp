@@ -161,6 +161,8 @@ struct GptImpl : torch::nn::Module {
 };
 TORCH_MODULE(Gpt);
 
+std::string nanogpt_name(const std::string& name);
+
 class Transformer final : public GenerativeModel {
  public:
   Transformer(const ModelContext& ctx, const TransformerOptions& o)
@@ -226,6 +228,30 @@ class Transformer final : public GenerativeModel {
     return {{"transformer", count_parameters(*net_)}};
   }
 
+  // nanoGPT's GPT: its key names (blocks.N.c_fc -> transformer.h.N.mlp.c_fc, ...), its
+  // GPTConfig as model_args, and lm_head.weight written out although it is the token
+  // embedding (nanoGPT's state_dict lists both, so a strict load_state_dict needs both).
+  std::vector<ExportedNetwork> exported_networks(bool use_ema) override {
+    InferenceScope inference(*net_, opt_.ema_if(use_ema));
+    ExportedNetwork out;
+    out.name = "model";
+    out.reference = "nanoGPT model.GPT";
+    out.tensors = state_dict_renamed(*net_, nanogpt_name);
+    out.tensors.emplace_back("lm_head.weight", probe_copy(net_->tok_emb->weight));
+    const int64_t vocab = net_->tok_emb->weight.size(0), block = net_->block_size;
+    out.args = {{"n_layer", options_.n_layer}, {"n_head", options_.n_head}, {"n_embd", options_.n_embd},
+                {"block_size", block},         {"bias", options_.bias},     {"vocab_size", vocab},
+                {"dropout", options_.dropout}};
+    // What GPT.forward(idx, targets) returns: the logits at every position and the mean loss.
+    auto gen = at::detail::createCPUGenerator(0);
+    const torch::Tensor idx = torch::randint(vocab, {2, block}, gen, torch::kInt64);
+    const torch::Tensor targets = torch::randint(vocab, {2, block}, gen, torch::kInt64);
+    const torch::Tensor logits = net_->forward(idx.to(device_));
+    const torch::Tensor loss = F::cross_entropy(logits.view({-1, vocab}), targets.to(device_).view({-1}));
+    out.probe = {{"input", idx}, {"targets", targets}, {"logits", probe_copy(logits)}, {"loss", probe_copy(loss)}};
+    return {out};
+  }
+
  private:
   torch::Tensor loss_of(const Batch& batch) {
     const torch::Tensor logits = net_->forward(batch.x);  // (B, T, V)
@@ -256,6 +282,19 @@ class Transformer final : public GenerativeModel {
   NetOptimizer opt_;
   int64_t accumulate_;
 };
+
+// gen's parameter name -> nanoGPT's: tok_emb/pos_emb/ln_f under transformer.(wte|wpe|ln_f),
+// blocks.N under transformer.h.N, with the block's MLP layers under mlp.
+std::string nanogpt_name(const std::string& name) {
+  std::vector<std::string> p = name_parts(name);
+  if (p[0] == "tok_emb") return "transformer.wte." + p[1];
+  if (p[0] == "pos_emb") return "transformer.wpe." + p[1];
+  if (p[0] == "ln_f") return "transformer.ln_f." + p[1];
+  std::string out = "transformer.h." + p[1] + ".";
+  if (p[2] == "c_fc" || p[2] == "c_proj") out += "mlp.";
+  for (size_t i = 2; i < p.size(); ++i) out += p[i] + (i + 1 < p.size() ? "." : "");
+  return out;
+}
 
 std::unique_ptr<GenerativeModel> build_transformer(const ModelContext& ctx, const TransformerOptions& o) {
   if (o.n_embd % o.n_head != 0) {

@@ -219,6 +219,43 @@ class Vae final : public GenerativeModel, public LikelihoodModel {
     return {{"vae", n}};
   }
 
+  // The MLP VAE is pytorch/examples' VAE (fc1, fc21, fc22, fc3, fc4; 784-400-20 there, any
+  // sizes here), log_scale only with a Gaussian likelihood; the conv VAE keeps gen's names.
+  // Probe: x in [0, 1] -> mu, logvar and the mean of p(x | z = mu) (the reference's decode(mu):
+  // pixel probabilities for a Bernoulli likelihood, flattened like its output for the MLP).
+  std::vector<ExportedNetwork> exported_networks(bool use_ema) override {
+    InferenceScope inference(*net_, opt_.ema_if(use_ema));
+    ExportedNetwork out;
+    out.name = "model";
+    const bool mlp = o_.arch == VaeArch::kMlp, gaussian = o_.likelihood == Likelihood::kGaussian;
+    if (mlp) {
+      out.reference = gaussian ? "pytorch/examples vae/main.py VAE layers, plus log_scale (fc4 gives means, no sigmoid)"
+                               : "pytorch/examples vae/main.py VAE";
+    }
+    out.tensors = state_dict_renamed(*net_, [mlp](const std::string& n) {
+      if (!mlp) return n;
+      static const std::vector<std::pair<std::string, std::string>> names{
+          {"encoder.1.", "fc1."}, {"mu.", "fc21."}, {"logvar.", "fc22."}, {"decoder.0.", "fc3."}, {"decoder.2.", "fc4."}};
+      for (const auto& [from, to] : names) {
+        if (n.rfind(from, 0) == 0) return to + n.substr(from.size());
+      }
+      return n;
+    });
+    if (!gaussian) {
+      out.tensors.erase(std::remove_if(out.tensors.begin(), out.tensors.end(),
+                                       [](const auto& item) { return item.first == "log_scale"; }),
+                        out.tensors.end());
+    }
+    auto gen = at::detail::createCPUGenerator(0);
+    const torch::Tensor x = torch::rand({4, net_->c_, net_->h_, net_->w_}, gen);
+    auto [mu, logvar] = net_->encode(x.to(device_));
+    torch::Tensor decoded = net_->decode(mu);
+    decoded = gaussian ? decoded : torch::sigmoid(decoded);
+    if (mlp) decoded = decoded.flatten(1);
+    out.probe = {{"input", x}, {"mu", probe_copy(mu)}, {"logvar", probe_copy(logvar)}, {"decoded", probe_copy(decoded)}};
+    return {out};
+  }
+
  private:
   struct Terms {
     torch::Tensor recon;  // -log p(x|z), summed over pixels, mean over the batch

@@ -20,6 +20,7 @@ class ClassRowsModel final : public gen::GenerativeModel {
   void save(torch::serialize::OutputArchive&) override {}
   void load(torch::serialize::InputArchive&) override {}
   std::vector<std::pair<std::string, int64_t>> parameter_counts() const override { return {}; }
+  std::vector<gen::ExportedNetwork> exported_networks(bool) override { return {}; }
 };
 
 }  // namespace

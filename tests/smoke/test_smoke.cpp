@@ -284,6 +284,14 @@ TEST_CASE("smoke: bad input ends in one line and a distinct exit code", "[smoke]
   CHECK_THAT(r.output, Catch::Contains("junk.pt: not a gen checkpoint"));
   CHECK_FALSE(fs::exists(dir / "samples.png"));
 
+  r = run_gen("export --ckpt " + (dir / "junk.pt") + " --out " + (dir / "w.safetensors"), dir);
+  CHECK(r.code == 5);
+  CHECK_THAT(r.output, Catch::Contains("junk.pt: not a gen checkpoint"));
+  CHECK_FALSE(fs::exists(dir / "w.safetensors"));
+  r = run_gen("export --ckpt " + (dir / "junk.pt") + " --format pt --out " + (dir / "w.safetensors"), dir);
+  CHECK(r.code == 2);
+  CHECK_THAT(r.output, Catch::Contains("--out") && Catch::Contains("the name says safetensors but --format is pt"));
+
   r = run_gen("config show configs/tiny/dcgan.yaml --set train.stpes=1", dir);
   CHECK(r.code == 3);
   CHECK_THAT(r.output, Catch::Contains("did you mean 'train.steps'"));

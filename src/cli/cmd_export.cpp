@@ -1,0 +1,191 @@
+// gen export --ckpt F [--format pt|safetensors] [--out F] [--no-ema] [--probe F]
+// Writes a checkpoint's trained networks as plain state dicts Python opens without gen:
+//   .pt           torch.load(F) -> {"model": state_dict, "model_args": {...}, "metadata": {...}}
+//                 (a GAN: "generator" and "discriminator" instead of "model"), the layout of a
+//                 nanoGPT ckpt.pt, written by LibTorch's pickler in torch.save's zip format;
+//   .safetensors  one flat dict (a GAN's keys prefixed "generator." / "discriminator.") with
+//                 the same facts as string metadata ("gen.config", "gen.model_args" as JSON, ...).
+// --probe writes, per network, a fixed input and gen's output for it (a .pt dict), so a network
+// rebuilt in other code can be checked against gen.
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "cli/commands.h"
+#include "cli/validators.h"
+#include "data/data_registry.h"
+#include "io/safetensors.h"
+#include "models/generative_model.h"
+#include "models/model_checkpoint.h"
+#include "models/registry.h"
+#include "util/device.h"
+#include "util/enum_names.h"
+#include "util/errors.h"
+#include "util/fs.h"
+#include "util/threads.h"
+
+namespace gen {
+
+enum class ExportFormat { kPt, kSafetensors };
+template <>
+struct EnumNames<ExportFormat> {
+  static constexpr std::array<std::string_view, 2> names{"pt", "safetensors"};
+};
+
+namespace {
+
+struct ExportCommand {
+  std::string ckpt;
+  std::string format;
+  std::string out;
+  std::string probe;
+  bool no_ema = false;
+};
+
+bool ends_with(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+// --format, or the one --out's extension names; pt when neither says.
+ExportFormat choose_format(const ExportCommand& cmd) {
+  std::optional<ExportFormat> from_name;
+  if (ends_with(cmd.out, ".safetensors")) from_name = ExportFormat::kSafetensors;
+  if (ends_with(cmd.out, ".pt") || ends_with(cmd.out, ".pth")) from_name = ExportFormat::kPt;
+  if (cmd.format.empty()) return from_name.value_or(ExportFormat::kPt);
+  const ExportFormat asked = *enum_from_name<ExportFormat>(cmd.format);
+  if (from_name && *from_name != asked) {
+    throw UsageError("--out " + cmd.out + ": the name says " + enum_name(*from_name) + " but --format is " +
+                     cmd.format);
+  }
+  return asked;
+}
+
+nlohmann::json to_json(const c10::IValue& v) {
+  if (v.isBool()) return v.toBool();
+  if (v.isInt()) return v.toInt();
+  if (v.isDouble()) return v.toDouble();
+  return v.toStringRef();
+}
+
+c10::impl::GenericDict string_dict() { return c10::impl::GenericDict(c10::StringType::get(), c10::AnyType::get()); }
+
+// Facts about the export every format carries: what the weights are and where they came from.
+std::vector<std::pair<std::string, std::string>> export_metadata(const Checkpoint& ckpt, bool ema,
+                                                                 const std::vector<ExportedNetwork>& nets) {
+  std::string names;
+  for (const ExportedNetwork& n : nets) names += (names.empty() ? "" : ",") + n.name;
+  std::vector<std::pair<std::string, std::string>> meta{
+      {"gen.version", GEN_VERSION},
+      {"gen.kind", ckpt.config.model.kind},
+      {"gen.step", std::to_string(ckpt.step)},
+      {"gen.weights", ema ? "ema" : "raw"},
+      {"gen.networks", names},
+      {"gen.config", config_to_yaml(ckpt.config, /*comments=*/false)}};
+  for (const ExportedNetwork& n : nets) {
+    meta.emplace_back("gen.reference." + n.name, n.reference.empty() ? "gen (own names)" : n.reference);
+  }
+  if (ckpt.data.is_text()) {
+    meta.emplace_back("gen.tokenizer", ckpt.data.text.tokenizer);
+    meta.emplace_back("gen.vocabulary", ckpt.data.text.vocabulary);
+  }
+  return meta;
+}
+
+void write_pt(const std::string& path, const std::vector<ExportedNetwork>& nets,
+              const std::vector<std::pair<std::string, std::string>>& meta) {
+  c10::impl::GenericDict top = string_dict();
+  for (const ExportedNetwork& n : nets) {
+    c10::Dict<std::string, at::Tensor> state;
+    for (const auto& [key, t] : n.tensors) state.insert(key, t);
+    top.insert(n.name, state);
+    if (!n.args.empty()) {
+      c10::impl::GenericDict args = string_dict();
+      for (const auto& [key, v] : n.args) args.insert(key, v);
+      top.insert(n.name + "_args", args);
+    }
+  }
+  c10::Dict<std::string, std::string> metadata;
+  for (const auto& [key, value] : meta) metadata.insert(key, value);
+  top.insert("metadata", metadata);
+  const std::vector<char> bytes = torch::pickle_save(top);
+  write_file_atomic(path, std::string(bytes.begin(), bytes.end()));
+}
+
+void write_safetensors(const std::string& path, const std::vector<ExportedNetwork>& nets,
+                       std::vector<std::pair<std::string, std::string>> meta) {
+  const bool prefix = nets.size() > 1;
+  std::vector<std::pair<std::string, torch::Tensor>> flat;
+  for (const ExportedNetwork& n : nets) {
+    for (const auto& [key, t] : n.tensors) flat.emplace_back(prefix ? n.name + "." + key : key, t);
+    if (!n.args.empty()) {
+      nlohmann::ordered_json args = nlohmann::ordered_json::object();
+      for (const auto& [key, v] : n.args) args[key] = to_json(v);
+      meta.emplace_back("gen." + n.name + "_args", args.dump());
+    }
+  }
+  meta.insert(meta.begin(), {"format", "pt"});  // what Hugging Face loaders expect to find
+  write_file_atomic(path, safetensors_bytes(flat, meta));
+}
+
+void write_probe(const std::string& path, const std::vector<ExportedNetwork>& nets) {
+  c10::impl::GenericDict top = string_dict();
+  for (const ExportedNetwork& n : nets) {
+    c10::Dict<std::string, at::Tensor> probe;
+    for (const auto& [key, t] : n.probe) probe.insert(key, t);
+    top.insert(n.name, probe);
+  }
+  const std::vector<char> bytes = torch::pickle_save(top);
+  write_file_atomic(path, std::string(bytes.begin(), bytes.end()));
+}
+
+void run_export(const ExportCommand& cmd) {
+  const ExportFormat format = choose_format(cmd);
+  Checkpoint ckpt = open_checkpoint_resolved(cmd.ckpt, torch::kCPU);
+  configure_threads(ckpt.config.runtime.thread_request(), find_model_kind(ckpt.config).workload(ckpt.config));
+  auto model = build_model(ckpt.config, ckpt.data, torch::kCPU);
+  load_model_state(ckpt, *model);
+
+  const bool ema = !cmd.no_ema && ckpt.config.train.ema > 0;
+  const std::vector<ExportedNetwork> nets = model->exported_networks(!cmd.no_ema);
+  const auto meta = export_metadata(ckpt, ema, nets);
+  const std::string name = ckpt.config.name.empty() ? ckpt.config.model.kind : ckpt.config.name;
+  const std::string out =
+      cmd.out.empty() ? name + "_step" + std::to_string(ckpt.step) + "." + enum_name(format) : cmd.out;
+  if (format == ExportFormat::kPt) {
+    write_pt(out, nets, meta);
+  } else {
+    write_safetensors(out, nets, meta);
+  }
+  int64_t tensors = 0;
+  for (const ExportedNetwork& n : nets) tensors += int64_t(n.tensors.size());
+  spdlog::info("wrote {} ({}, {} tensors, {} weights, step {})", out, enum_name(format), tensors,
+               ema ? "EMA" : "raw", ckpt.step);
+  for (const ExportedNetwork& n : nets) {
+    spdlog::info("  {}: {}", n.name, n.reference.empty() ? "gen's own key names" : "keys of " + n.reference);
+  }
+  if (!cmd.probe.empty()) {
+    write_probe(cmd.probe, nets);
+    spdlog::info("wrote {} (a fixed input per network and gen's output for it)", cmd.probe);
+  }
+}
+
+}  // namespace
+
+void setup_export(CLI::App& app) {
+  auto cmd = std::make_shared<ExportCommand>();
+  CLI::App* sub = app.add_subcommand(
+      "export", "Write a checkpoint's networks as a state dict Python loads (torch.load .pt, or .safetensors)");
+  sub->add_option("--ckpt", cmd->ckpt, "checkpoint file (e.g. runs/NAME/checkpoints/latest.pt)")->required();
+  sub->add_option("--format", cmd->format, "pt (torch.load) or safetensors (default: from --out's name, else pt)")
+      ->check(CLI::IsMember({"pt", "safetensors"}));
+  sub->add_option("--out", cmd->out, "output file (default NAME_stepN.FORMAT in the current folder)");
+  sub->add_flag("--no-ema", cmd->no_ema, "export the raw weights even when the checkpoint has EMA weights");
+  sub->add_option("--probe", cmd->probe,
+                  "also write a .pt with a fixed input per network and gen's output for it, to check a rebuilt "
+                  "network against");
+  sub->callback([cmd] { run_export(*cmd); });
+}
+
+}  // namespace gen
