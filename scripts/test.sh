@@ -2,8 +2,8 @@
 # Builds what is needed and runs every test; the exit code is the verdict.
 #   1. build/ (Release, LibTorch): unit tests, smoke runs of the real gen binary on tiny
 #      configs, and 30 steps of configs/dcgan_mnist.yaml on real MNIST when data/mnist exists.
-#   2. build-asan/: the torch-free file parsers (config, IDX) and their tests under ASan+UBSan.
-#   3. build-fuzz/: libFuzzer on the config loader, IDX reader and checkpoint loader,
+#   2. build-asan/: the torch-free file parsers (config, IDX, event files) and their tests under ASan+UBSan.
+#   3. build-fuzz/: libFuzzer on the config loader, IDX reader, checkpoint loader and event-file reader,
 #      GEN_FUZZ_SECONDS each (default 30; 0 skips), when clang is installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -231,6 +231,18 @@ struct CheckpointConfig {
   }
 };
 
+struct LoggingConfig {
+  bool tensorboard = true;
+
+  template <class V>
+  void visit(V& v) {
+    v("tensorboard", tensorboard,
+      Doc("write TensorBoard event files (events.out.tfevents.*) into the run folder: every logged figure, sample "
+          "grids, text samples and the config; `tensorboard --logdir RUNS` shows them")
+          .may_change_on_resume());
+  }
+};
+
 struct EvalConfig {
   std::string features = "auto";
   int64_t samples = 2000;
@@ -266,6 +278,7 @@ struct Config {
   EvalConfig eval;
   GuardConfig guard;
   CheckpointConfig checkpoint;
+  LoggingConfig logging;
 
   ConfigSource source;  // not a key: where the values came from, for error messages
 
@@ -284,6 +297,7 @@ struct Config {
     v.section("guard", guard, "what to do about non-finite losses and gradients");
     v.section("checkpoint", checkpoint, "checkpoint writing");
     v.section("eval", eval, "quality figures (gen eval, and train.eval_every during training)");
+    v.section("logging", logging, "what the run folder records besides train.log and metrics.jsonl");
   }
 
   std::string run_dir() const { return out_dir + "/" + name; }

@@ -57,6 +57,12 @@ cv::Mat make_grid(const torch::Tensor& images, const GridLayout& layout) {
 
 void write_png(const std::string& path, const cv::Mat& mat) { write_image(path, mat, ".png"); }
 
+std::string encode_png(const cv::Mat& mat) {
+  std::vector<uchar> bytes;
+  if (!cv::imencode(".png", mat, bytes)) throw IoError("png encoding failed");
+  return std::string(bytes.begin(), bytes.end());
+}
+
 std::string image_encoding(const std::string& path) {
   const size_t dot = path.rfind('.');
   // No dot in the file name, or only the leading one of a hidden file: no extension.

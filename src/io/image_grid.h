@@ -24,6 +24,8 @@ cv::Mat make_grid(const torch::Tensor& images, const GridLayout& layout = {});
 
 // Writes MAT as PNG atomically; throws IoError.
 void write_png(const std::string& path, const cv::Mat& mat);
+// MAT as the bytes of a PNG file; throws IoError.
+std::string encode_png(const cv::Mat& mat);
 
 // The encoding PATH's extension asks for: ".png" or ".jpg" (.jpeg, any case), "" for another.
 std::string image_encoding(const std::string& path);

@@ -2,7 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "io/metrics_log.h"
+#include "train/run_log.h"
 #include "models/model_checkpoint.h"
 #include "util/errors.h"
 
@@ -46,7 +46,7 @@ int64_t Guard::take_skipped() {
   return n;
 }
 
-int64_t Guard::roll_back(int64_t step, const std::string& checkpoint, GenerativeModel& model, MetricsLog* metrics,
+int64_t Guard::roll_back(int64_t step, const std::string& checkpoint, GenerativeModel& model, RunLog* log,
                          torch::Device device) {
   const int64_t bad = longest_read_;
   const std::string what =
@@ -66,9 +66,9 @@ int64_t Guard::roll_back(int64_t step, const std::string& checkpoint, Generative
   restart_counts();
   longest_read_ = 0;
   lr_scale_ *= config_.lr_factor;
-  if (metrics) {
-    metrics->rewind(ckpt.step);
-    metrics->write(ckpt.step, {{"rollback_from", double(step)}, {"bad_steps", double(bad)}, {"lr_scale", lr_scale_}});
+  if (log) {
+    log->rewind(ckpt.step);
+    log->figures(ckpt.step, {{"rollback_from", double(step)}, {"bad_steps", double(bad)}, {"lr_scale", lr_scale_}});
   }
   spdlog::warn("{}: rolled back to {} (step {}), learning rate now scaled by {:.3g} (rollback {} of {})", what,
                checkpoint, ckpt.step, lr_scale_, rollbacks_, config_.max_rollbacks);

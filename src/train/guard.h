@@ -16,7 +16,7 @@
 namespace gen {
 
 class GenerativeModel;
-class MetricsLog;
+class RunLog;
 
 class Guard {
  public:
@@ -32,11 +32,11 @@ class Guard {
   // Skipped steps read since the last call (for the log line).
   int64_t take_skipped();
 
-  // Restores `checkpoint` (the run's newest) into the model and rewinds the metrics log to it;
+  // Restores `checkpoint` (the run's newest) into the model and rewinds the run's records to it;
   // returns the step to continue from. Throws TrainingError when out of rollbacks or when
   // there is no checkpoint.
-  // `metrics` is null on the ranks of a data-parallel job other than 0.
-  int64_t roll_back(int64_t step, const std::string& checkpoint, GenerativeModel& model, MetricsLog* metrics,
+  // `log` is null on the ranks of a data-parallel job other than 0.
+  int64_t roll_back(int64_t step, const std::string& checkpoint, GenerativeModel& model, RunLog* log,
                     torch::Device device);
 
  private:

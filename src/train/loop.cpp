@@ -21,7 +21,6 @@
 #include "eval/held_out.h"
 #include "eval/quality.h"
 #include "io/image_grid.h"
-#include "io/metrics_log.h"
 #include "models/generative_model.h"
 #include "models/model_checkpoint.h"
 #include "models/registry.h"
@@ -30,6 +29,7 @@
 #include "train/lr_schedule.h"
 #include "train/metric_window.h"
 #include "train/resume_checks.h"
+#include "train/run_log.h"
 #include "train/run_folder.h"
 #include "util/device.h"
 #include "util/errors.h"
@@ -124,7 +124,7 @@ class Trainer {
       window_.add(result);
       window_.count_step();
       if (outputs_due(step) && guard_->read()) {  // read only where the loop stops anyway
-        step = guard_->roll_back(step, folder_.latest_checkpoint(), *model_, metrics_.get(), device_);
+        step = guard_->roll_back(step, folder_.latest_checkpoint(), *model_, log_.get(), device_);
         continue;
       }
       end_of_step(step, lr);
@@ -191,7 +191,7 @@ class Trainer {
     if (main_) {
       folder_.open(resume.empty() ? -1 : step);
       best_ = std::make_unique<BestCheckpoint>(config_.train.keep_best, folder_.checkpoints());
-      metrics_ = std::make_unique<MetricsLog>(folder_.metrics_file(), step);
+      log_ = std::make_unique<RunLog>(config_, folder_.dir(), folder_.metrics_file(), resume.empty() ? -1 : step);
     }
     if (step >= steps_) spdlog::info("already at step {} of {}: nothing to train", step, steps_);
     window_.restart();
@@ -328,7 +328,7 @@ class Trainer {
     const bool text = spec_.is_text();
     const double items = w.steps_per_s * double(config_.data.batch_size) * (text ? double(spec_.text.block_size) : 1.0);
     values.push_back({text ? "tokens_per_s" : "images_per_s", items});
-    metrics_->write(step, values);
+    log_->figures(step, values);
 
     std::string line;
     for (const MetricValue& m : w.means) line += fmt::format(" {} {:.4f}", m.name, m.value);
@@ -337,7 +337,7 @@ class Trainer {
                  lr, w.steps_per_s, items, text ? "tok" : "img", std::floor(eta / 60), std::fmod(eta, 60.0));
     if (const int64_t skipped = guard_->take_skipped()) {
       spdlog::warn("{} of the last {} steps had a non-finite loss or gradient and were skipped", skipped, w.steps);
-      metrics_->write(step, {{"skipped_nonfinite", double(skipped)}});
+      log_->figures(step, {{"skipped_nonfinite", double(skipped)}});
     }
   }
 
@@ -359,7 +359,7 @@ class Trainer {
     budget.max_batches = config_.train.eval_batches;
     for (const Figure& f : quality_->run(budget).figures) values.push_back({f.name, f.value, f.better});
     if (values.empty()) return;
-    metrics_->write(step, values);
+    log_->figures(step, values);
     std::string line;
     for (const MetricValue& v : values) line += fmt::format(" {} {:.4g}", v.name, v.value);
     spdlog::info("eval step {} |{} | {:.1f} s", step, line, seconds_since(t0));
@@ -408,12 +408,15 @@ class Trainer {
       const std::string path = folder_.sample_file(step, "png");
       GridLayout layout;
       layout.nrow = out.nrow;
-      write_png(path, make_grid(out.images, layout));
+      const cv::Mat grid = make_grid(out.images, layout);
+      write_png(path, grid);
+      log_->image(step, "samples", grid);
       spdlog::info("samples: {}", path);
     }
     if (!out.text.empty()) {
       const std::string path = folder_.sample_file(step, "txt");
       write_file_atomic(path, out.text);
+      log_->text(step, "samples", out.text);
       spdlog::info("samples: {}", path);
     }
   }
@@ -443,7 +446,7 @@ class Trainer {
   std::unique_ptr<QualityEvaluator> quality_;
   std::unique_ptr<Guard> guard_;
   std::unique_ptr<BestCheckpoint> best_;
-  std::unique_ptr<MetricsLog> metrics_;
+  std::unique_ptr<RunLog> log_;  // metrics.jsonl and TensorBoard events, rank 0 only
   MetricWindow window_;
   FaultHooks fault_;
   TrainResult result_;
