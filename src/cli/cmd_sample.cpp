@@ -1,8 +1,11 @@
 // gen sample --ckpt F [--mode M] [--n N] [--nrow R] [--seed S] [--out F] [text options]
-// Rebuilds the model from the checkpoint alone and writes a PNG grid, or prints text.
+// gen sample --ckpt F --format files --n N --out DIR
+// Rebuilds the model from the checkpoint alone and writes a PNG grid, or prints text; or
+// writes N numbered PNGs (for FID tools that read a folder, e.g. clean-fid, torch-fidelity).
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <ostream>
 
 #include "cli/commands.h"
@@ -32,6 +35,7 @@ struct SampleCommand {
   std::string data_root;  // recon / interp: where the checkpoint's data set lives now
   bool no_ema = false;
   int64_t label = -1;
+  std::string format = "grid";
   TextRequest text;
   std::vector<std::string> image_flags;  // given flags that apply to image models only
   std::vector<std::string> text_flags;   // given flags that apply to text models only
@@ -50,9 +54,39 @@ void check_flags_apply(const SampleCommand& cmd, const GenerativeModel& model, S
     throw UsageError("--class " + std::to_string(cmd.label) + ": " + cmd.ckpt +
                      " holds a model without classes or latent codes to choose from");
   }
-  if (!text && !cmd.out.empty() && image_encoding(cmd.out).empty()) {
+  if (!text && cmd.format == "grid" && !cmd.out.empty() && image_encoding(cmd.out).empty()) {
     throw UsageError("--out " + cmd.out + ": images are written as .png or .jpg; name the file so");
   }
+}
+
+// N images as DIR/000000.png, ... in batches of 256 (batch b drawn with seed + b, and always
+// whole, so a given --seed gives the same files whatever N), with a progress line per batch. A model whose draws lay
+// out one class or code per row may return fewer than asked per batch; drawing goes on until N.
+void write_sample_files(const SampleCommand& cmd, GenerativeModel& model, SampleRequest request,
+                        const Checkpoint& ckpt) {
+  if (cmd.out.empty()) throw UsageError("--format files: name the folder to write into with --out DIR");
+  if (path_exists(cmd.out) && !list_folder(cmd.out).empty()) {
+    throw UsageError("--out " + cmd.out + ": the folder is not empty; name a new or empty one");
+  }
+  make_dirs(cmd.out);
+  constexpr int64_t kBatch = 256;
+  const int64_t digits = std::max<int64_t>(6, int64_t(std::to_string(cmd.n - 1).size()));
+  const auto t0 = std::chrono::steady_clock::now();
+  int64_t written = 0;
+  for (int64_t b = 0; written < cmd.n; ++b) {
+    request.n = kBatch;
+    request.seed = cmd.seed + uint64_t(b);
+    const torch::Tensor images = model.sample(request).images;
+    if (!images.defined() || images.size(0) == 0) throw UsageError("--format files: the model drew no images");
+    for (int64_t i = 0; i < images.size(0) && written < cmd.n; ++i, ++written) {
+      const std::string name = std::to_string(written);
+      write_png(cmd.out + "/" + std::string(size_t(digits) - std::min(name.size(), size_t(digits)), '0') + name + ".png",
+                make_grid(images.narrow(0, i, 1), GridLayout{1, 0, 0}));
+    }
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    spdlog::info("{}/{} images ({:.0f}/s) in {}", written, cmd.n, double(written) / std::max(s, 1e-9), cmd.out);
+  }
+  spdlog::info("wrote {} images to {} (from {} at step {}, seed {})", written, cmd.out, cmd.ckpt, ckpt.step, cmd.seed);
 }
 
 void run_sample(const SampleCommand& cmd, std::ostream& print) {
@@ -76,6 +110,13 @@ void run_sample(const SampleCommand& cmd, std::ostream& print) {
   }
   const SampleMode mode = *asked;
   check_flags_apply(cmd, *model, mode, ckpt.config.model.kind);
+  if (cmd.format == "files" && (mode == SampleMode::kText || mode != modes.front())) {
+    throw UsageError("--format files: writes images drawn from the model's prior; " +
+                     (mode == SampleMode::kText ? cmd.ckpt + " holds a text model" : "--mode " + cmd.mode + " is not that"));
+  }
+  if (cmd.format != "files" && cmd.n > 4096) {
+    throw UsageError("--n " + std::to_string(cmd.n) + ": a grid holds at most 4096 images; --format files writes more");
+  }
   SampleRequest request;
   request.text = cmd.text;
   const bool stream = mode == SampleMode::kText && cmd.out.empty();
@@ -89,6 +130,10 @@ void run_sample(const SampleCommand& cmd, std::ostream& print) {
     Config data_config = ckpt.config;
     if (!cmd.data_root.empty()) data_config.data.root = cmd.data_root;
     request.inputs = open_data_source(data_config, device)->examples(mode == SampleMode::kInterp ? 2 * cmd.n : cmd.n).x;
+  }
+  if (cmd.format == "files") {
+    write_sample_files(cmd, *model, request, ckpt);
+    return;
   }
   const SampleOutput out = model->sample(request);
   if (out.images.defined()) {
@@ -112,8 +157,11 @@ void setup_sample(CLI::App& app, std::ostream& out) {
   CLI::App* sub = app.add_subcommand("sample", "Generate samples from a checkpoint (PNG grid, or text)");
   sub->add_option("--ckpt", cmd->ckpt, "checkpoint file (e.g. runs/NAME/checkpoints/latest.pt)")->required();
   sub->add_option("--mode", cmd->mode, "image models: prior (default), recon or interp for a VAE");
-  sub->add_option("--n", cmd->n, "number of samples (recon: inputs; interp: rows)")
-      ->check(CLI::Range(int64_t(1), int64_t(4096)));
+  sub->add_option("--n", cmd->n, "number of samples (recon: inputs; interp: rows); a grid holds up to 4096")
+      ->check(CLI::Range(int64_t(1), int64_t(100'000'000)));
+  sub->add_option("--format", cmd->format,
+                  "grid: one image (default); files: N numbered PNGs in the folder --out, for FID tools")
+      ->check(CLI::IsMember({"grid", "files"}));
   sub->add_option("--nrow", cmd->nrow, "images per grid row (default: the mode's layout)")
       ->check(CLI::Range(int64_t(0), int64_t(4096)));
   sub->add_option("--seed", cmd->seed, "seed for the noise; same seed, same samples");

@@ -13,6 +13,7 @@
 #include "support/idx_writer.h"
 #include "support/run_gen.h"
 #include "support/temp_dir.h"
+#include "util/fs.h"
 
 namespace fs = std::filesystem;
 using gen::test::read_text;
@@ -260,6 +261,28 @@ TEST_CASE("smoke: a class-conditional wgan-gp DCGAN samples one class per row, o
   r = run_gen("sample --ckpt " + ckpt + " --class 12 --n 4 --out " + (dir / "bad.png"), dir);
   CHECK(r.code == 2);
   CHECK_THAT(r.output, Catch::Contains("classes 0 to 9"));
+}
+
+TEST_CASE("smoke: gen sample --format files writes exactly N numbered PNGs, the same for the same seed", "[smoke]") {
+  TempDir dir;
+  const std::string sets = with_tiny_mnist(dir);
+  REQUIRE(run_gen("train configs/tiny/dcgan.yaml --set model.conditional=true" + sets, dir).code == 0);
+  const std::string ckpt = dir / "runs/dcgan/checkpoints/latest.pt";
+  // 300 = one batch of 256 asked, 250 drawn (25 rows of the 10 classes), then 50 more.
+  Run r = run_gen("sample --ckpt " + ckpt + " --format files --n 300 --out " + (dir / "a"), dir);
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  CHECK(gen::list_folder(dir / "a").size() == 300);
+  CHECK(fs::exists(dir / "a/000299.png"));
+  const cv::Mat first = cv::imread(dir / "a/000000.png", cv::IMREAD_UNCHANGED);
+  CHECK((first.rows == 16 && first.cols == 16 && first.channels() == 1));
+  REQUIRE(run_gen("sample --ckpt " + ckpt + " --format files --n 3 --out " + (dir / "b"), dir).code == 0);
+  REQUIRE(run_gen("sample --ckpt " + ckpt + " --format files --n 3 --seed 1 --out " + (dir / "c"), dir).code == 0);
+  CHECK(read_text(dir / "a/000002.png") == read_text(dir / "b/000002.png"));
+  CHECK(read_text(dir / "a/000002.png") != read_text(dir / "c/000002.png"));
+  r = run_gen("sample --ckpt " + ckpt + " --format files --n 3 --out " + (dir / "a"), dir);  // not empty
+  CHECK(r.code == 2);
+  CHECK_THAT(r.output, Catch::Contains("the folder is not empty"));
 }
 
 TEST_CASE("smoke: bad input ends in one line and a distinct exit code", "[smoke]") {
