@@ -22,8 +22,9 @@ done
 # libgloo-dev: the headers of c10d's Gloo backend (data-parallel training on CPUs).
 # python3-torch: torchrun, which the data-parallel tests launch gen with, and the Python client of the export test.
 # nlohmann-json3-dev: JSON headers (safetensors exports).
+# dpkg-dev: dpkg-shlibdeps, with which `cpack -G DEB` reads off the package's dependencies.
 # python3-protobuf: the official protobuf runtime, which a test decodes TensorBoard event files with.
-packages=(cmake g++ ninja-build ccache pkg-config zlib1g-dev
+packages=(cmake g++ ninja-build ccache pkg-config zlib1g-dev dpkg-dev
           libtorch-dev libopenblas0-pthread libgloo-dev python3-torch python3-protobuf libopencv-dev libyaml-cpp-dev
           libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev catch2 dataset-fashion-mnist
           clang libclang-rt-14-dev curl ca-certificates)

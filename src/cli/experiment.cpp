@@ -1,12 +1,46 @@
 #include "cli/experiment.h"
 
+#include <unistd.h>
+
+#include <climits>
+
 #include "data/data_registry.h"
 #include "models/registry.h"
+#include "util/errors.h"
+#include "util/fs.h"
 
 namespace gen {
 
+namespace {
+// The folder holding the running executable ("" when /proc is not there).
+std::string executable_dir() {
+  char buf[PATH_MAX] = {0};
+  const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  return n > 0 ? parent_dir(std::string(buf, size_t(n))) : "";
+}
+}  // namespace
+
+std::vector<std::string> config_search_dirs() {
+  std::vector<std::string> dirs{"configs"};
+  if (const std::string bin = executable_dir(); !bin.empty()) dirs.push_back(parent_dir(bin) + "/share/gen/configs");
+  return dirs;
+}
+
+std::string find_config(const std::string& name) {
+  const bool explicit_path = name.empty() || name[0] == '/' || name.rfind("./", 0) == 0 || name.rfind("../", 0) == 0;
+  if (target_exists(name) || explicit_path) return name;
+  const bool has_ext = name.size() > 5 && name.compare(name.size() - 5, 5, ".yaml") == 0;
+  std::string tried;
+  for (const std::string& dir : config_search_dirs()) {
+    const std::string path = dir + "/" + name + (has_ext ? "" : ".yaml");
+    if (target_exists(path)) return path;
+    tried += (tried.empty() ? "" : ", ") + path;
+  }
+  throw ConfigError(name + ": no such config file, and none named so in " + tried);
+}
+
 Config load_resolved_config(const std::string& file, const std::vector<std::string>& overrides) {
-  Config config = load_config(file, overrides);
+  Config config = load_config(find_config(file), overrides);
   resolve_model_options(config);
   resolve_data_options(config);
   return config;
