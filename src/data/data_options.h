@@ -48,11 +48,17 @@ struct IdxOptions {
 struct ImageFolderOptions {
   int64_t channels = 3;
   bool strict = false;
+  double val_fraction = 0.1;
 
   template <class V>
   void visit(V& v) {
     v("channels", channels, Doc("1 (grayscale) or 3 (RGB)").range(1, 3));
     v("strict", strict, "fail on an unreadable image or folder instead of skipping it (skips are logged by name)");
+    v("val_fraction", val_fraction,
+      Doc("fraction of the images held out for evaluation (gen eval, train.eval_every), each image chosen by a hash "
+          "of its path inside root: adding or removing other files never moves an image between the splits; 0 = "
+          "train on every image")
+          .range(0, 0.9));
   }
   DataOptionsProblem problem(const DataConfig& data) const {
     if (data.image_size == 0) {

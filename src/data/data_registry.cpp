@@ -20,7 +20,7 @@ const DataKindInfo kKinds[] = {
     {DataKind::kFashionMnist, GEN_DATA_OPTIONS(NoDataOptions), load_mnist_layout, open_image_source, true,
      "configs/classifier_fashion_mnist.yaml"},
     {DataKind::kIdx, GEN_DATA_OPTIONS(IdxOptions), load_idx_files, open_image_source, false, nullptr},
-    {DataKind::kImageFolder, GEN_DATA_OPTIONS(ImageFolderOptions), load_image_folder_kind, open_image_source, false,
+    {DataKind::kImageFolder, GEN_DATA_OPTIONS(ImageFolderOptions), load_image_folder_kind, open_image_source, true,
      nullptr},
     {DataKind::kText, GEN_DATA_OPTIONS(TextOptions), nullptr, open_text_source, true, nullptr},
 };

@@ -27,7 +27,7 @@ struct DataKindInfo {
   ImageDataset (*load_images)(const DataConfig& data);
   // The source itself: images through ImageSource, text through TextSource.
   std::unique_ptr<DataSource> (*open)(const Config& config, torch::Device device);
-  bool held_out_split;  // the other split (MNIST's t10k) exists for evaluation
+  bool held_out_split;  // the other split (MNIST's t10k, an image folder's val_fraction) may exist for evaluation
   // The config that trains the feature network for this data's image figures, or null when
   // none ships with gen (the network is then named after the run that trained it).
   const char* classifier_config;

@@ -138,8 +138,25 @@ std::vector<std::string> image_files(const std::string& root, bool strict) {
 
 }  // namespace
 
-ImageDataset load_image_folder(const std::string& root, int64_t size, int64_t channels, bool strict) {
-  const std::vector<std::string> files = image_files(root, strict);  // relative to root
+bool in_val_split(const std::string& relative_path, double val_fraction) {
+  if (val_fraction <= 0) return false;
+  uint64_t h = 0xcbf29ce484222325ull;  // FNV-1a 64, salted so the split is gen's own
+  for (const char c : std::string("gen-val-split:") + relative_path) h = (h ^ uint8_t(c)) * 0x100000001b3ull;
+  return double(h >> 11) * 0x1.0p-53 < val_fraction;
+}
+
+ImageDataset load_image_folder(const std::string& root, int64_t size, int64_t channels, bool strict,
+                               double val_fraction, Split split) {
+  const std::vector<std::string> all = image_files(root, strict);  // relative to root
+  std::vector<std::string> files;
+  for (const std::string& f : all) {
+    if (in_val_split(f, val_fraction) == (split == Split::kTest)) files.push_back(f);
+  }
+  if (files.empty() && !all.empty()) {
+    throw DataError(root + ": no images in the " + (split == Split::kTest ? "held-out" : "training") +
+                    " split (data.val_fraction " + fmt::format("{}", val_fraction) + " of " +
+                    std::to_string(all.size()) + " images)");
+  }
   check_memory_for(int64_t(files.size()), channels, size, root);
 
   // First-level sub-folder -> class id, when images live in sub-folders.
@@ -148,7 +165,7 @@ ImageDataset load_image_folder(const std::string& root, int64_t size, int64_t ch
     const size_t slash = rel.find('/');
     return slash == std::string::npos ? std::string() : rel.substr(0, slash);
   };
-  for (const auto& f : files) {
+  for (const auto& f : all) {  // both splits: a class id must not depend on which split is read
     const std::string c = class_of(f);
     if (!c.empty()) classes.emplace(c, 0);
   }
@@ -197,6 +214,7 @@ ImageDataset load_image_folder(const std::string& root, int64_t size, int64_t ch
     spdlog::warn("{}: some images are not in a class sub-folder; training without labels", root);
   }
   out.origin = root + " (" + std::to_string(n) + " images" +
+               (val_fraction > 0 ? std::string(split == Split::kTest ? " held out" : " for training") : "") +
                (skipped ? ", " + std::to_string(skipped) + " skipped" : "") +
                (labelled ? ", " + std::to_string(out.num_classes) + " classes" : "") + ")";
   return out;
@@ -204,7 +222,7 @@ ImageDataset load_image_folder(const std::string& root, int64_t size, int64_t ch
 
 ImageDataset load_image_folder_kind(const DataConfig& data) {
   const auto o = data_options<ImageFolderOptions>(data);
-  return load_image_folder(data.root, data.image_size, o.channels, o.strict);
+  return load_image_folder(data.root, data.image_size, o.channels, o.strict, o.val_fraction, data.split);
 }
 
 ImageDataset load_image_dataset(const DataConfig& data) {

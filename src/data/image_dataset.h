@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include "config/config.h"
+
 namespace gen {
 
 struct DataConfig;
@@ -32,7 +34,14 @@ torch::Tensor resize_images(const torch::Tensor& images, int64_t size);
 // sorted, become class labels when there are any. Each image is resized so its shorter side is
 // `size`, then center-cropped to size x size, as 1 (grayscale) or 3 (RGB) channels. Unreadable
 // files are skipped with a warning naming them, or throw DataError when `strict`.
-ImageDataset load_image_folder(const std::string& root, int64_t size, int64_t channels, bool strict);
+// `val_fraction` > 0 holds out the images whose relative path hashes below it (in_val_split):
+// `split` kTrain reads the others, kTest those. Class labels come from all sub-folders either way.
+ImageDataset load_image_folder(const std::string& root, int64_t size, int64_t channels, bool strict,
+                               double val_fraction = 0.0, Split split = Split::kTrain);
+
+// Whether the image at `relative_path` (inside an image folder) belongs to the held-out split:
+// a fixed 64-bit FNV-1a hash of the path, mapped to [0, 1), below `val_fraction`.
+bool in_val_split(const std::string& relative_path, double val_fraction);
 
 // Builds a data set from IDX image and (optional) label files.
 ImageDataset image_dataset_from_idx(const std::string& images_path, const std::string& labels_path);
