@@ -81,7 +81,7 @@ void write_sample_files(const SampleCommand& cmd, GenerativeModel& model, Sample
     for (int64_t i = 0; i < images.size(0) && written < cmd.n; ++i, ++written) {
       const std::string name = std::to_string(written);
       write_png(cmd.out + "/" + std::string(size_t(digits) - std::min(name.size(), size_t(digits)), '0') + name + ".png",
-                make_grid(images.narrow(0, i, 1), GridLayout{1, 0, 0}));
+                make_grid(images.narrow(0, i, 1), GridLayout{1, 0, 0, {}}));
     }
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     spdlog::info("{}/{} images ({:.0f}/s) in {}", written, cmd.n, double(written) / std::max(s, 1e-9), cmd.out);
@@ -139,6 +139,14 @@ void run_sample(const SampleCommand& cmd, std::ostream& print) {
   if (out.images.defined()) {
     GridLayout layout;
     layout.nrow = cmd.nrow > 0 ? cmd.nrow : out.nrow;
+    if (cmd.nrow == 0 || cmd.nrow == out.nrow) layout.row_labels = out.row_labels;  // rows as the model laid them out
+    if (out.images.size(0) != cmd.n && mode == SampleMode::kPrior && model->sample_classes() > 0) {
+      const int64_t values = model->sample_classes();
+      spdlog::warn("--n {}: drew {}, {} for each of the {} classes or codes: the grid has one row per value, so it "
+                   "shows a multiple of {} (--n {} for the next size up, --class K for any number of one)",
+                   cmd.n, out.images.size(0), out.images.size(0) / values, values, values,
+                   (cmd.n / values + 1) * values);
+    }
     const std::string path = cmd.out.empty() ? "samples.png" : cmd.out;
     write_image(path, make_grid(out.images, layout));
     spdlog::info("wrote {} ({} mode, {} images, from {} at step {})", path, enum_name(mode), out.images.size(0),

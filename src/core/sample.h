@@ -8,6 +8,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "util/enum_names.h"
 
@@ -48,6 +49,7 @@ struct SampleOutput {
   torch::Tensor images;  // (N, C, H, W) float in [-1, 1] on the CPU, or undefined
   int64_t nrow = 0;      // images per grid row the mode was laid out for; 0 = square
   std::string text;
+  std::vector<std::string> row_labels;  // drawn left of each grid row (its class or code), or none
 };
 
 }  // namespace gen

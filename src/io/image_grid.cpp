@@ -1,5 +1,6 @@
 #include "io/image_grid.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <opencv2/imgcodecs.hpp>
@@ -16,6 +17,32 @@ void write_image(const std::string& path, const cv::Mat& mat, const std::string&
   std::vector<uchar> bytes;
   if (!cv::imencode(encoding, mat, bytes)) throw IoError(path + ": " + encoding + " encoding failed");
   write_file_atomic(path, [&](const WriteFn& write) { write(bytes.data(), bytes.size()); });
+}
+
+}  // namespace
+
+namespace {
+
+// Row labels in OpenCV's plain Hershey font, sized to the tile height (readable from 16 px up).
+double label_scale(int64_t tile_height) { return std::clamp(double(tile_height) / 28.0, 0.6, 2.0); }
+
+int64_t label_margin(const std::vector<std::string>& labels, int64_t tile_height) {
+  int width = 0, baseline = 0;
+  for (const std::string& label : labels) {
+    width = std::max(width, cv::getTextSize(label, cv::FONT_HERSHEY_PLAIN, label_scale(tile_height), 1, &baseline).width);
+  }
+  return labels.empty() ? 0 : width + 6;
+}
+
+void draw_row_labels(cv::Mat& grid, const std::vector<std::string>& labels, int64_t rows, int64_t h, int64_t pad) {
+  const double scale = label_scale(h);
+  for (int64_t r = 0; r < rows && r < int64_t(labels.size()); ++r) {
+    int baseline = 0;
+    const cv::Size size = cv::getTextSize(labels[size_t(r)], cv::FONT_HERSHEY_PLAIN, scale, 1, &baseline);
+    const int y = static_cast<int>(pad + r * (h + pad) + (h + size.height) / 2);
+    cv::putText(grid, labels[size_t(r)], cv::Point(3, y), cv::FONT_HERSHEY_PLAIN, scale, cv::Scalar::all(255), 1,
+                cv::LINE_AA);
+  }
 }
 
 }  // namespace
@@ -39,12 +66,14 @@ cv::Mat make_grid(const torch::Tensor& images, const GridLayout& layout) {
                                    .permute({0, 2, 3, 1})
                                    .contiguous();
   const int type = c == 1 ? CV_8UC1 : CV_8UC3;
-  cv::Mat grid(static_cast<int>(rows * (h + pad) + pad), static_cast<int>(nrow * (w + pad) + pad), type,
+  const int64_t margin = label_margin(layout.row_labels, h);
+  cv::Mat grid(static_cast<int>(rows * (h + pad) + pad), static_cast<int>(margin + nrow * (w + pad) + pad), type,
                cv::Scalar::all(layout.pad_value));
+  draw_row_labels(grid, layout.row_labels, rows, h, pad);
   for (int64_t i = 0; i < n; ++i) {
     const int64_t r = i / nrow, col = i % nrow;
     cv::Mat tile(static_cast<int>(h), static_cast<int>(w), type, const_cast<uint8_t*>(pixels[i].data_ptr<uint8_t>()));
-    cv::Mat dst = grid(cv::Rect(static_cast<int>(pad + col * (w + pad)), static_cast<int>(pad + r * (h + pad)),
+    cv::Mat dst = grid(cv::Rect(static_cast<int>(margin + pad + col * (w + pad)), static_cast<int>(pad + r * (h + pad)),
                                 static_cast<int>(w), static_cast<int>(h)));
     if (c == 3) {
       cv::cvtColor(tile, dst, cv::COLOR_RGB2BGR);

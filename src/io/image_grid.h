@@ -6,6 +6,7 @@
 
 #include <opencv2/core.hpp>
 #include <string>
+#include <vector>
 
 namespace gen {
 
@@ -13,6 +14,8 @@ struct GridLayout {
   int64_t nrow = 0;     // images per row; 0 = ceil(sqrt(N))
   int64_t padding = 2;  // pixels between images and around the edge
   int pad_value = 0;    // 0..255
+  // One per row: drawn in a margin left of the row (the class or latent code a row shows).
+  std::vector<std::string> row_labels;
 };
 
 // Whether make_grid can draw images with this many channels (1 or 3).

@@ -324,8 +324,15 @@ class Dcgan final : public GenerativeModel {
     }
     const torch::Tensor z = request_latents(request, n, noise_bank_);  // (n', latent) on the CPU
     if (y.defined()) y = y.narrow(0, 0, z.size(0));
-    torch::Tensor images = generate(z.to(device_), y.defined() ? y.to(device_) : y).to(torch::kCPU);
-    return {images, nrow, ""};
+    SampleOutput out;
+    out.images = generate(z.to(device_), y.defined() ? y.to(device_) : y).to(torch::kCPU);
+    out.nrow = nrow;
+    if (nrow > 0) {  // one row per value, labelled with it: the class, or c<k> for a latent code
+      for (int64_t r = 0; r * nrow < out.images.size(0); ++r) {
+        out.row_labels.push_back((classes_ > 0 ? "" : "c") + std::to_string(r));
+      }
+    }
+    return out;
   }
 
   void save(torch::serialize::OutputArchive& archive) override {

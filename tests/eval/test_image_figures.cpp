@@ -15,7 +15,7 @@ class ClassRowsModel final : public gen::GenerativeModel {
   gen::SampleOutput sample(const gen::SampleRequest& request) override {
     const int64_t nrow = std::max<int64_t>(1, request.n / 10);
     const torch::Tensor y = torch::arange(nrow * 10, torch::kInt64).div(nrow, "floor");
-    return {y.to(torch::kFloat).view({-1, 1, 1, 1}).expand({-1, 1, 2, 2}).contiguous(), nrow, ""};
+    return {y.to(torch::kFloat).view({-1, 1, 1, 1}).expand({-1, 1, 2, 2}).contiguous(), nrow, "", {}};
   }
   void save(torch::serialize::OutputArchive&) override {}
   void load(torch::serialize::InputArchive&) override {}

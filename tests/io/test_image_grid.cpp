@@ -40,7 +40,7 @@ TEST_CASE("grid: [-1, 1] maps to [0, 255], padding stays the pad value, tiles la
 TEST_CASE("grid: RGB input becomes BGR for OpenCV, out-of-range values clamp", "[io]") {
   torch::Tensor rgb = torch::full({1, 3, 2, 2}, -1.0);
   rgb[0][0].fill_(5.0);  // red, beyond the range
-  const cv::Mat g = gen::make_grid(rgb, gen::GridLayout{1, 0, 0});
+  const cv::Mat g = gen::make_grid(rgb, gen::GridLayout{1, 0, 0, {}});
   REQUIRE(g.type() == CV_8UC3);
   const cv::Vec3b px = g.at<cv::Vec3b>(0, 0);
   CHECK(px[2] == 255);  // R in BGR's last slot
@@ -49,7 +49,7 @@ TEST_CASE("grid: RGB input becomes BGR for OpenCV, out-of-range values clamp", "
 
 TEST_CASE("grid: write_png round-trips through OpenCV", "[io]") {
   gen::test::TempDir dir;
-  const cv::Mat g = gen::make_grid(torch::rand({6, 1, 5, 5}) * 2 - 1, gen::GridLayout{3, 2, 0});
+  const cv::Mat g = gen::make_grid(torch::rand({6, 1, 5, 5}) * 2 - 1, gen::GridLayout{3, 2, 0, {}});
   gen::write_png(dir / "g.png", g);
   const cv::Mat back = cv::imread(dir / "g.png", cv::IMREAD_UNCHANGED);
   REQUIRE_FALSE(back.empty());

@@ -254,8 +254,17 @@ TEST_CASE("smoke: a class-conditional wgan-gp DCGAN samples one class per row, o
   r = run_gen("sample --ckpt " + ckpt + " --n 30 --out " + (dir / "rows.png"), dir);
   REQUIRE(r.code == 0);
   const cv::Mat rows = cv::imread(dir / "rows.png", cv::IMREAD_UNCHANGED);
-  CHECK(rows.cols == 3 * 18 + 2);   // 3 per class
+  const int margin = rows.cols - (3 * 18 + 2);  // 3 per class, after a margin with the class labels
+  CHECK((margin > 5 && margin < 30));
   CHECK(rows.rows == 10 * 18 + 2);  // 10 classes
+  CHECK(cv::countNonZero(rows(cv::Rect(0, 0, margin, rows.rows))) > 10 * 5);  // a drawn label per row
+  r = run_gen("sample --ckpt " + ckpt + " --n 64 --out " + (dir / "sixty.png"), dir);
+  CHECK(r.code == 0);
+  CHECK_THAT(r.output, Catch::Contains("--n 64: drew 60, 6 for each of the 10 classes or codes") &&
+                           Catch::Contains("--n 70 for the next size up"));
+  r = run_gen("sample --ckpt " + ckpt + " --n 30 --nrow 5 --out " + (dir / "five.png"), dir);
+  CHECK(r.code == 0);
+  CHECK(cv::imread(dir / "five.png", cv::IMREAD_UNCHANGED).cols == 5 * 18 + 2);  // other rows: no labels
   r = run_gen("sample --ckpt " + ckpt + " --class 7 --n 4 --out " + (dir / "sevens.png"), dir);
   CHECK(r.code == 0);
   r = run_gen("sample --ckpt " + ckpt + " --class 12 --n 4 --out " + (dir / "bad.png"), dir);
@@ -376,10 +385,15 @@ TEST_CASE("smoke: gen eval writes JSON figures for every tiny family, image figu
   CHECK(r.code == 2);
   CHECK_THAT(r.output, Catch::Contains("draws no samples"));
 
-  // An image generator without a feature network: the error names the command that trains one.
+  // An image generator without a feature network: the other figures, and a line naming the
+  // command that trains one; a feature network asked for by name must exist.
   r = run_gen("eval --ckpt " + ckpt("dcgan") + " --n 32", dir);
+  CHECK(r.code == 0);
+  CHECK_THAT(r.output, Catch::Contains("image figures (FID/KID/IS) skipped: ") &&
+                           Catch::Contains("gen train configs/classifier_mnist.yaml"));
+  r = run_gen("eval --ckpt " + ckpt("dcgan") + " --n 32 --features " + (dir / "none.pt"), dir);
   CHECK(r.code == 2);
-  CHECK_THAT(r.output, Catch::Contains("gen train configs/classifier_mnist.yaml"));
+  CHECK_THAT(r.output, Catch::Contains("none.pt: feature network checkpoint not found"));
 
   j = eval_json(dir, "--ckpt " + ckpt("dcgan") + " --features " + ckpt("classifier") + " --n 40", r);
   REQUIRE(r.code == 0);
