@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   gen::setup_verify_resume(app, std::cout);
   gen::setup_bench(app, std::cout);
   gen::setup_export(app);
+  gen::setup_plot(app);
 
   try {
     app.parse(argc, argv);

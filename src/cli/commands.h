@@ -22,5 +22,6 @@ void setup_config(CLI::App& app, std::ostream& out);
 void setup_verify_resume(CLI::App& app, std::ostream& out);
 void setup_bench(CLI::App& app, std::ostream& out);
 void setup_export(CLI::App& app);
+void setup_plot(CLI::App& app);
 
 }  // namespace gen

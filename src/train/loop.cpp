@@ -20,6 +20,7 @@
 #include "dist/world.h"
 #include "eval/held_out.h"
 #include "eval/quality.h"
+#include "io/curve_plot.h"
 #include "io/image_grid.h"
 #include "models/generative_model.h"
 #include "models/model_checkpoint.h"
@@ -36,6 +37,7 @@
 #include "util/fs.h"
 #include "util/interrupt.h"
 #include "util/logging.h"
+#include "util/progress_line.h"
 #include "util/rng_scope.h"
 #include "util/threads.h"
 
@@ -128,6 +130,7 @@ class Trainer {
         continue;
       }
       end_of_step(step, lr);
+      progress_->update(step);
     }
     return finish(step);
   }
@@ -194,6 +197,7 @@ class Trainer {
       log_ = std::make_unique<RunLog>(config_, folder_.dir(), folder_.metrics_file(), resume.empty() ? -1 : step);
     }
     if (step >= steps_) spdlog::info("already at step {} of {}: nothing to train", step, steps_);
+    progress_ = std::make_unique<ProgressLine>(step, steps_, main_ && ProgressLine::wanted());
     window_.restart();
     return step;
   }
@@ -291,6 +295,7 @@ class Trainer {
   TrainResult finish(int64_t step) {
     const bool early = result_.interrupted || result_.stopped_early;
     result_.step = step;
+    progress_->finish();
     if (!main_) return result_;  // rank 0 writes the last outputs
     if (step != last_ckpt_ && step > 0) save(step, /*final=*/true);
     if (config_.train.eval_every > 0 && step != last_eval_ && step > 0 && !early) evaluate(step);
@@ -333,8 +338,8 @@ class Trainer {
     std::string line;
     for (const MetricValue& m : w.means) line += fmt::format(" {} {:.4f}", m.name, m.value);
     const double eta = double(steps_ - step) / w.run_steps_per_s;
-    spdlog::info("step {}/{} |{} | lr {:.3g} | {:.2f} steps/s {:.0f} {}/s | eta {:.0f}m{:02.0f}s", step, steps_, line,
-                 lr, w.steps_per_s, items, text ? "tok" : "img", std::floor(eta / 60), std::fmod(eta, 60.0));
+    spdlog::info("step {}/{} |{} | lr {:.3g} | {:.2f} steps/s {:.0f} {}/s | eta {}", step, steps_, line, lr,
+                 w.steps_per_s, items, text ? "tok" : "img", duration_text(eta));
     if (const int64_t skipped = guard_->take_skipped()) {
       spdlog::warn("{} of the last {} steps had a non-finite loss or gradient and were skipped", skipped, w.steps);
       log_->figures(step, {{"skipped_nonfinite", double(skipped)}});
@@ -399,6 +404,7 @@ class Trainer {
   }
 
   void write_samples_now(int64_t step) {
+    write_png(folder_.dir() + "/curves.png", draw_panels(curve_panels({{config_.name, read_curves(folder_.metrics_file())}})));
     if (model_->sample_modes().empty()) return;  // the family draws nothing
     SampleRequest request;
     request.n = config_.train.n_samples;
@@ -408,6 +414,7 @@ class Trainer {
       const std::string path = folder_.sample_file(step, "png");
       GridLayout layout;
       layout.nrow = out.nrow;
+      layout.row_labels = out.row_labels;
       const cv::Mat grid = make_grid(out.images, layout);
       write_png(path, grid);
       log_->image(step, "samples", grid);
@@ -448,6 +455,7 @@ class Trainer {
   std::unique_ptr<BestCheckpoint> best_;
   std::unique_ptr<RunLog> log_;  // metrics.jsonl and TensorBoard events, rank 0 only
   MetricWindow window_;
+  std::unique_ptr<ProgressLine> progress_;  // the live line on a terminal (rank 0)
   FaultHooks fault_;
   TrainResult result_;
   int64_t last_sample_ = -1, last_eval_ = -1, last_ckpt_ = -1;

@@ -1,5 +1,6 @@
 #include "util/logging.h"
 
+#include <algorithm>
 #include <fstream>
 
 #include <spdlog/sinks/basic_file_sink.h>
@@ -16,6 +17,12 @@ constexpr const char* kFilePattern = "[%Y-%m-%d %H:%M:%S.%e] [%l] %v";
 
 std::shared_ptr<spdlog::sinks::ringbuffer_sink_mt>& buffer() {
   static std::shared_ptr<spdlog::sinks::ringbuffer_sink_mt> sink;
+  return sink;
+}
+
+// The run folder's train.log, while there is one.
+std::shared_ptr<spdlog::sinks::sink>& file_sink() {
+  static std::shared_ptr<spdlog::sinks::sink> sink;
   return sink;
 }
 
@@ -54,6 +61,7 @@ void log_to_file(const std::string& path) {
     auto file = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path, /*truncate=*/false);
     file->set_pattern(kFilePattern);
     logger->sinks().push_back(file);
+    file_sink() = file;
   } catch (const spdlog::spdlog_ex& e) {
     throw IoError(path + ": cannot open log file: " + e.what());
   }
@@ -62,7 +70,10 @@ void log_to_file(const std::string& path) {
 
 void stop_file_logging() {
   auto& sinks = spdlog::default_logger()->sinks();
-  if (sinks.size() > 1) sinks.resize(1);
+  sinks.erase(std::remove_if(sinks.begin(), sinks.end(),
+                             [](const auto& s) { return s && (s == file_sink() || s == buffer()); }),
+              sinks.end());
+  file_sink().reset();
   buffer().reset();
 }
 
