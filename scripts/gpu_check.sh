@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Checks gen's CUDA path end to end on a GPU machine: every family's tiny config trains, samples
-# and resumes bit for bit on the GPU (gen verify-resume), and an image folder loads.
+# and resumes bit for bit on the GPU (gen verify-resume), also under runtime.precision bf16 and
+# fp16, an export is written, and an image folder loads.
 #
 #   scripts/gpu_check.sh [GEN]     GEN: the binary (default build-cuda/gen, built by
 #                                  scripts/build_cuda.sh). Needs data/mnist and data/shakespeare
@@ -38,6 +39,16 @@ check "verify-resume transformer, dropout 0.2 (the GPU generator's state)" \
   "$gen" verify-resume configs/tiny/transformer.yaml --set device="$device" --set model.dropout=0.2 --steps 8
 check "verify-resume dcgan, R1 + EMA" \
   "$gen" verify-resume configs/tiny/dcgan.yaml --set device="$device" --set model.r1=1 --set train.ema=0.99 --steps 8
+precisions=(bf16)
+[[ $device == cuda ]] && precisions+=(fp16)  # LibTorch's CPU autocast has bfloat16 only
+for p in "${precisions[@]}"; do
+  check "train transformer, runtime.precision $p" "$gen" train configs/tiny/transformer.yaml "${on[@]}" \
+    --set name=transformer_$p --set runtime.precision=$p
+  check "verify-resume dcgan, R1, runtime.precision $p" "$gen" verify-resume configs/tiny/dcgan.yaml \
+    --set device="$device" --set model.r1=1 --set runtime.precision=$p --steps 8
+done
+check "export transformer (.safetensors)" "$gen" export --ckpt "$tmp/runs/transformer/checkpoints/latest.pt" \
+  --out "$tmp/t.safetensors"
 mkdir -p "$tmp/imgs/a/sub" "$tmp/imgs/b"
 for i in 1 2 3; do cp "$tmp/d.png" "$tmp/imgs/a/$i.png"; cp "$tmp/d.png" "$tmp/imgs/b/$i.png"; done
 cp "$tmp/d.png" "$tmp/imgs/a/sub/4.png"

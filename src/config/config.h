@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "config/field.h"
+#include "util/precision.h"
 #include "util/threads.h"
 
 namespace gen {
@@ -58,6 +59,7 @@ struct EnumNames<DistBackend> {
 struct RuntimeConfig {
   std::optional<int64_t> threads;       // nullopt = auto
   std::optional<int64_t> blas_threads;  // nullopt = auto (chosen per model family)
+  Precision precision = Precision::kAuto;
   bool tf32 = true;
   bool deterministic = false;
   DistBackend dist_backend = DistBackend::kAuto;
@@ -74,9 +76,15 @@ struct RuntimeConfig {
       Doc("OpenBLAS threads; auto = what measurement found best for the model family")
           .range(1, 1024)
           .may_change_on_resume());
+    v("precision", precision,
+      Doc("training arithmetic: auto = bf16 on CUDA GPUs with bfloat16 tensor cores (compute capability >= 8), "
+          "else float32 (TF32 on CUDA after runtime.tf32); fp32 = full float32; tf32 = float32 with TF32 "
+          "matrix products on CUDA; bf16 / fp16 = forward passes under autocast (fp16 with dynamic loss "
+          "scaling, CUDA only), weights and optimizer in float32. Evaluations always run in float32")
+          .may_change_on_resume());
     v("tf32", tf32,
-      Doc("CUDA: float32 matrix products and convolutions on the TF32 tensor cores (10-bit mantissa "
-          "inputs, float32 accumulation), as nanoGPT does; false = full float32. No effect on the CPU")
+      Doc("CUDA: the float32 matrix products and convolutions that remain (precision auto on older GPUs, or "
+          "outside autocast) use the TF32 tensor cores, as nanoGPT does; false = full float32. No effect on the CPU")
           .may_change_on_resume());
     v("deterministic", deterministic,
       Doc("CUDA: deterministic kernels only (cuDNN without autotuning, a fixed cuBLAS workspace), so that a "

@@ -80,7 +80,7 @@ class Classifier final : public GenerativeModel, public ImageClassifier {
         classes_(ctx.data.shape.num_classes),
         shape_(ctx.data.shape),
         net_(on_device(ClassifierNet(o, ctx.data), ctx.device)),
-        opt_(*net_, ctx.config, /*use_ema=*/false),
+        opt_(*net_, ctx.config, /*use_ema=*/false, ctx.precision),
         accumulate_(ctx.config.train.accumulate) {}
 
   void begin_step(int64_t /*step*/, double lr) override { opt_.set_lr(lr); }

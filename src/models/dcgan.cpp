@@ -216,8 +216,8 @@ class Dcgan final : public GenerativeModel {
         discriminator_(ready(Discriminator(o.d_channels, ctx.data.shape.channels, ctx.data.shape.height,
                                            o.critic_norm(), classes_, o.latent_codes, o.sync_bn),
                              device_)),
-        opt_g_(*generator_, ctx.config, /*use_ema=*/true),
-        opt_d_(*discriminator_, ctx.config, /*use_ema=*/false),
+        opt_g_(*generator_, ctx.config, /*use_ema=*/true, ctx.precision),
+        opt_d_(*discriminator_, ctx.config, /*use_ema=*/false, ctx.precision),
         noise_bank_(noise_bank(uint64_t(ctx.config.seed) + 0x5eed, ctx.config.train.n_samples, o.latent_dim)) {}
 
   void begin_step(int64_t step, double lr) override {
@@ -243,14 +243,14 @@ class Dcgan final : public GenerativeModel {
         // Only the last critic step's fakes are reused by G, so only they keep a graph.
         std::optional<torch::NoGradGuard> no_grad;
         if (!last) no_grad.emplace();
-        fake = generate(batch_randn({real.size(0), o_.latent_dim}, real.options()), classes_ > 0 ? y : code);
+        fake = generate_train(batch_randn({real.size(0), o_.latent_dim}, real.options()), classes_ > 0 ? y : code);
       }
       opt_d_.zero_grad();
       // R1 differentiates D's score with respect to the real images themselves.
       const bool r1_now = o_.r1 > 0 && k == 0 && step_ % o_.r1_every == 0;
       const torch::Tensor real_in = r1_now ? real.detach().requires_grad_(true) : real;
-      const torch::Tensor d_real = critic(real_in, y).score;  // (B)
-      const auto fake_out = critic(fake.detach(), y);
+      const torch::Tensor d_real = critic_train(real_in, y).score;  // (B)
+      const auto fake_out = critic_train(fake.detach(), y);
       const torch::Tensor& d_fake = fake_out.score;  // (B)
       torch::Tensor loss_d = rule_.d_loss(d_real, d_fake), gp;
       if (rule_.gradient_penalty) {
@@ -264,12 +264,13 @@ class Dcgan final : public GenerativeModel {
       }
       torch::Tensor r1;
       if (r1_now) {
-        const torch::Tensor grad =
-            torch::autograd::grad({d_real.sum()}, {real_in}, {}, /*retain_graph=*/true, /*create_graph=*/true)[0];
+        // Under fp16 the gradient is taken of the scaled score and unscaled (the AMP recipe for penalties).
+        const torch::Tensor grad = opt_d_.unscaled(torch::autograd::grad(
+            {opt_d_.scaled(d_real.sum())}, {real_in}, {}, /*retain_graph=*/true, /*create_graph=*/true)[0]);
         r1 = grad.pow(2).flatten(1).sum(1).mean();
         loss_d = loss_d + 0.5 * o_.r1 * double(o_.r1_every) * r1;
       }
-      loss_d.backward();
+      opt_d_.scaled(loss_d).backward();
       result.add_skipped(opt_d_.step().skipped);
       if (k == 0) {
         result.add("loss_d", loss_d, Better::kNeither);
@@ -284,11 +285,11 @@ class Dcgan final : public GenerativeModel {
     // Generator. D's weights need no gradient here, which skips its weight-gradient GEMMs.
     set_requires_grad(*discriminator_, false);
     opt_g_.zero_grad();
-    const auto gen_out = critic(fake, y);
+    const auto gen_out = critic_train(fake, y);
     const torch::Tensor& d_gen = gen_out.score;
     torch::Tensor loss_g = rule_.g_loss(d_gen);
     if (code.defined()) loss_g = loss_g + o_.info_weight * F::cross_entropy(gen_out.code_logits, code);
-    loss_g.backward();
+    opt_g_.scaled(loss_g).backward();
     result.add_skipped(opt_g_.step().skipped);
 
     result.add("loss_g", loss_g, Better::kNeither);
@@ -417,13 +418,28 @@ class Dcgan final : public GenerativeModel {
     return discriminator_->forward(o_.augment.any() ? augment(x, o_.augment) : x, y);
   }
 
+  // The forward passes of a training step, under runtime.precision's autocast (the backward
+  // passes run outside it); outputs in float32 for the losses. Sampling and evaluation use
+  // generate() and critic() in float32.
+  torch::Tensor generate_train(const torch::Tensor& z, const torch::Tensor& y) {
+    const AutocastScope autocast = opt_g_.autocast();
+    return generate(z, y).to(torch::kFloat);
+  }
+  DiscriminatorImpl::Output critic_train(const torch::Tensor& x, const torch::Tensor& y) {
+    const AutocastScope autocast = opt_d_.autocast();
+    DiscriminatorImpl::Output out = critic(x, y);
+    out.score = out.score.to(torch::kFloat);
+    if (out.code_logits.defined()) out.code_logits = out.code_logits.to(torch::kFloat);
+    return out;
+  }
+
   // E[(||grad_x D(x_hat)|| - 1)^2] on random interpolates of real and generated images.
   torch::Tensor gradient_penalty(const torch::Tensor& real, const torch::Tensor& fake, const torch::Tensor& y) {
     const torch::Tensor eps = batch_rand({real.size(0), 1, 1, 1}, real.options());
     const torch::Tensor x_hat = (eps * real + (1 - eps) * fake).requires_grad_(true);
-    const torch::Tensor score = critic(x_hat, y).score;
-    const torch::Tensor grad =
-        torch::autograd::grad({score.sum()}, {x_hat}, {}, /*retain_graph=*/true, /*create_graph=*/true)[0];
+    const torch::Tensor score = critic_train(x_hat, y).score;
+    const torch::Tensor grad = opt_d_.unscaled(torch::autograd::grad({opt_d_.scaled(score.sum())}, {x_hat}, {},
+                                                                     /*retain_graph=*/true, /*create_graph=*/true)[0]);
     return (grad.flatten(1).norm(2, 1) - 1).pow(2).mean();
   }
 

@@ -15,6 +15,7 @@
 #include "core/metrics.h"
 #include "core/sample.h"
 #include "models/exported_network.h"
+#include "util/precision.h"
 
 namespace gen {
 
@@ -26,6 +27,7 @@ struct ModelContext {
   const Config& config;  // resolved; model.options holds the family's own keys
   DataSpec data;
   torch::Device device;
+  Precision precision = Precision::kFp32;  // runtime.precision resolved for `device` (util/autocast.h)
 };
 
 class GenerativeModel {

@@ -7,6 +7,7 @@
 #include "config/config.h"
 #include "config/nearest.h"
 #include "config/yaml_reader.h"
+#include "util/autocast.h"
 #include "util/errors.h"
 
 namespace gen {
@@ -64,7 +65,8 @@ const ModelKind& find_model_kind(const Config& config) {
 }
 
 std::unique_ptr<GenerativeModel> build_model(const Config& config, const DataSpec& data, torch::Device device) {
-  return find_model_kind(config).build(ModelContext{config, data, device});
+  const Precision precision = resolve_precision(config.runtime.precision, config.runtime.tf32, device);
+  return find_model_kind(config).build(ModelContext{config, data, device, precision});
 }
 
 void resolve_model_options(Config& config) {

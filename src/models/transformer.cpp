@@ -170,7 +170,7 @@ class Transformer final : public GenerativeModel {
         device_(ctx.device),
         tokenizer_(Tokenizer::restore(ctx.data.text.tokenizer, ctx.data.text.vocabulary)),
         net_(on_device(Gpt(options_, ctx.data.text.vocab_size, ctx.data.text.block_size), ctx.device)),
-        opt_(*net_, ctx.config, /*use_ema=*/true),
+        opt_(*net_, ctx.config, /*use_ema=*/true, ctx.precision),
         accumulate_(ctx.config.train.accumulate) {}
 
   void begin_step(int64_t /*step*/, double lr) override { opt_.set_lr(lr); }

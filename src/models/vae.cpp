@@ -117,7 +117,7 @@ class Vae final : public GenerativeModel, public LikelihoodModel {
       : o_(o),
         device_(ctx.device),
         net_(on_device(VaeNet(o_, ctx.data), ctx.device)),
-        opt_(*net_, ctx.config, /*use_ema=*/true),
+        opt_(*net_, ctx.config, /*use_ema=*/true, ctx.precision),
         accumulate_(ctx.config.train.accumulate),
         noise_bank_(noise_bank(uint64_t(ctx.config.seed) + 0x5eed, ctx.config.train.n_samples, o_.latent_dim)) {}
 

@@ -45,9 +45,12 @@ torch::Tensor global_norm(const std::vector<torch::Tensor>& grads) {
 
 }  // namespace
 
-NetOptimizer::NetOptimizer(torch::nn::Module& net, const Config& config, bool use_ema)
+NetOptimizer::NetOptimizer(torch::nn::Module& net, const Config& config, bool use_ema, Precision precision)
     : params_(parameters_of(net)),
       clip_(config.optim.grad_clip),
+      precision_(precision),
+      device_(params_.empty() ? torch::Device(torch::kCPU) : params_.front().device()),
+      scaler_(precision == Precision::kFp16, device_),
       adam_(params_, weight_decays(net, config.optim.weight_decay), adam_settings(config.optim)) {
   adam_.set_lr(config.optim.lr);
   // Checkpoints before MultiTensorAdam hold torch::optim's state for these two groups, decay first.
@@ -70,15 +73,18 @@ NetOptimizer::Update NetOptimizer::step() {
   // Data-parallel: every rank now holds the global batch's gradient, so the norm, the skip
   // decision and the update below are the same on every rank.
   world().average(grads);
+  scaler_.unscale(grads);  // fp16: back to the loss's own scale
   const torch::Tensor norm = global_norm(grads);
   Update update;
   if (clip_ > 0) update.grad_norm = norm;
   // A non-finite gradient would poison the weights and Adam's moments for good: the update is
   // skipped (the step reports it on the device; the trainer's guard reads it at log steps and
-  // rolls back when such steps persist). This path decides on the host: on the CPU reading the
+  // rolls back when such steps persist; under fp16 only the overflows that are not the loss
+  // scale's, see LossScaler::update). This path decides on the host: on the CPU reading the
   // flag is a load from memory.
-  update.skipped = norm.isfinite().logical_not().to(torch::kFloat);
-  if (update.skipped.item<bool>()) return update;
+  const torch::Tensor found_inf = norm.isfinite().logical_not();
+  update.skipped = scaler_.update(found_inf);
+  if (found_inf.item<bool>()) return update;
   if (clip_ > 0) {
     const torch::Tensor scale = (clip_ / (norm + 1e-6)).clamp_max(1.0);
     for (auto& g : grads) g.mul_(scale);
@@ -91,7 +97,18 @@ NetOptimizer::Update NetOptimizer::step() {
 StepResult NetOptimizer::train(const Batch& batch, int64_t parts, const MicroStep& loss_of) {
   zero_grad();
   StepResult result;
-  result.metrics = accumulate_gradients(batch, parts, loss_of);
+  // The forward pass under autocast (runtime.precision), the backward pass outside it, as
+  // PyTorch's AMP recipe has it; the loss in float32, scaled under fp16.
+  const MicroStep in_precision = [&](const Batch& micro) {
+    std::pair<torch::Tensor, Metrics> out;
+    {
+      const AutocastScope autocast(precision_, device_);
+      out = loss_of(micro);
+    }
+    out.first = scaler_.scale(out.first.to(torch::kFloat));
+    return out;
+  };
+  result.metrics = accumulate_gradients(batch, parts, in_precision);
   const Update update = step();
   if (update.grad_norm.defined()) result.add("grad_norm", update.grad_norm, Better::kNeither);
   result.skipped = update.skipped;
@@ -104,6 +121,11 @@ void NetOptimizer::save(torch::serialize::OutputArchive& archive) {
   torch::serialize::OutputArchive adam;
   adam_.save(adam);
   archive.write("adam", adam);
+  if (scaler_.enabled()) {
+    torch::serialize::OutputArchive scaler;
+    scaler_.save(scaler);
+    archive.write("loss_scaler", scaler);
+  }
   if (ema_) {
     torch::serialize::OutputArchive ema;
     ema_->save(ema);
@@ -119,6 +141,9 @@ void NetOptimizer::load(torch::serialize::InputArchive& archive) {
     archive.read("optimizer", adam);
     adam_.load_torch_optim(adam, legacy_groups_);
   }
+  // A run that switches to fp16 starts a new scale; one that leaves it drops the old.
+  torch::serialize::InputArchive scaler;
+  if (archive.try_read("loss_scaler", scaler) && scaler_.enabled()) scaler_.load(scaler);
   // train.ema may differ from the checkpoint's only under --force (config/diff.cpp refuses it otherwise).
   torch::serialize::InputArchive ema;
   const bool saved = archive.try_read("ema", ema);

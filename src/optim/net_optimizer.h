@@ -14,7 +14,9 @@
 #include "core/batch.h"
 #include "core/metrics.h"
 #include "optim/ema.h"
+#include "optim/loss_scaler.h"
 #include "optim/multi_tensor_adam.h"
+#include "util/autocast.h"
 
 namespace gen {
 
@@ -22,8 +24,9 @@ struct Config;
 
 class NetOptimizer {
  public:
-  // `use_ema`: whether this network keeps an EMA (when train.ema > 0).
-  NetOptimizer(torch::nn::Module& net, const Config& config, bool use_ema);
+  // `use_ema`: whether this network keeps an EMA (when train.ema > 0). `precision` (resolved,
+  // util/autocast.h): the autocast of train()'s forward passes, and loss scaling for fp16.
+  NetOptimizer(torch::nn::Module& net, const Config& config, bool use_ema, Precision precision = Precision::kFp32);
 
   void zero_grad();
 
@@ -31,8 +34,17 @@ class NetOptimizer {
     torch::Tensor grad_norm;  // before clipping, 0-dim on the device; undefined when clipping is off
     torch::Tensor skipped;    // 0-dim float on the device: 1 when the gradient was not finite and nothing changed
   };
-  // Clips (when configured), steps and updates the EMA, unless the gradient is not finite.
+  // Unscales (fp16), clips (when configured), steps and updates the EMA, unless the gradient
+  // is not finite.
   Update step();
+  // For a family that runs its own forward and backward (a GAN): the autocast scope of a
+  // forward pass, and the loss as backward() must see it (scaled under fp16).
+  AutocastScope autocast() const { return AutocastScope(precision_, device_); }
+  torch::Tensor scaled(const torch::Tensor& loss) const { return scaler_.scale(loss); }
+  // A gradient taken with autograd::grad of a scaled() value, back at the loss's own scale.
+  torch::Tensor unscaled(const torch::Tensor& grad) const {
+    return scaler_.enabled() ? grad / scaler_.current() : grad;
+  }
   void set_lr(double lr);
   // This network's EMA when `wanted` and it keeps one, else null (for InferenceScope).
   const Ema* ema_if(bool wanted) const { return wanted ? ema_.get() : nullptr; }
@@ -51,6 +63,9 @@ class NetOptimizer {
   std::vector<torch::Tensor> params_;
   std::vector<std::vector<size_t>> legacy_groups_;  // the decay and no-decay groups torch::optim was built with
   double clip_;
+  Precision precision_;
+  torch::Device device_;
+  LossScaler scaler_;
   MultiTensorAdam adam_;
   std::unique_ptr<Ema> ema_;
 };

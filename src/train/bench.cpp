@@ -13,6 +13,7 @@
 #include "models/generative_model.h"
 #include "models/registry.h"
 #include "train/lr_schedule.h"
+#include "util/autocast.h"
 #include "util/device.h"
 #include "util/flop_counter.h"
 #include "util/threads.h"
@@ -80,6 +81,22 @@ double measure_sgemm_roof(int64_t threads, int64_t restore_blas) {
   return 2.0 * double(n) * double(n) * double(n) / best;
 }
 
+double measure_bf16_gemm_roof(int64_t threads, int64_t restore_intra) {
+  at::set_num_threads(int(threads));
+  torch::NoGradGuard no_grad;
+  const int64_t n = 1024;
+  const torch::Tensor a = torch::randn({n, n}).to(torch::kBFloat16), b = torch::randn({n, n}).to(torch::kBFloat16);
+  torch::Tensor c = torch::mm(a, b);
+  double best = 1e30;
+  for (int rep = 0; rep < 5; ++rep) {
+    const auto t0 = Clock::now();
+    torch::mm_out(c, a, b);
+    best = std::min(best, std::chrono::duration<double>(Clock::now() - t0).count());
+  }
+  at::set_num_threads(int(restore_intra));
+  return 2.0 * double(n) * double(n) * double(n) / best;
+}
+
 BenchResult bench(const Config& config, const BenchOptions& options) {
   reset_peak_rss();
   BenchResult r;
@@ -90,8 +107,9 @@ BenchResult bench(const Config& config, const BenchOptions& options) {
   const ThreadChoice threads = configure_threads(config.runtime.thread_request(), kind.workload(config));
   r.threads = threads.summary;
   const torch::Device device = choose_device(config.device);
-  r.device = device.str();
-  configure_cuda_math(config.runtime.tf32, config.runtime.deterministic, device);
+  const Precision precision = resolve_precision(config.runtime.precision, config.runtime.tf32, device);
+  r.device = device.str() + " " + enum_name(precision);
+  configure_cuda_math(allows_tf32(precision, config.runtime.tf32), config.runtime.deterministic, device);
   torch::manual_seed(static_cast<uint64_t>(config.seed));
 
   auto data = open_data_source(config, device);
@@ -99,8 +117,13 @@ BenchResult bench(const Config& config, const BenchOptions& options) {
   auto model = build_model(config, spec, device);
   if (!device.is_cuda()) {
     const int64_t width = std::max(threads.intra, threads.blas);
-    r.roof_flops = measure_sgemm_roof(width, threads.blas);
-    r.roof = fmt::format("sgemm 1024^3 on {} thread(s)", width);
+    if (precision == Precision::kBf16) {
+      r.roof_flops = measure_bf16_gemm_roof(width, threads.intra);
+      r.roof = fmt::format("bf16 gemm 1024^3 on {} thread(s)", width);
+    } else {
+      r.roof_flops = measure_sgemm_roof(width, threads.blas);
+      r.roof = fmt::format("sgemm 1024^3 on {} thread(s)", width);
+    }
   }
 
   int64_t step = 0;

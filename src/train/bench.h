@@ -44,5 +44,8 @@ EvalReport bench_report(const BenchResult& result);
 // FLOP/s of the best of a few 1024^3 float32 matrix products on `threads` OpenBLAS threads
 // (put back to `restore_blas` afterwards).
 double measure_sgemm_roof(int64_t threads, int64_t restore_blas);
+// The same for a bfloat16 1024^3 product (LibTorch runs it through oneDNN on the intra-op
+// threads): the roof of runs in runtime.precision bf16 on the CPU.
+double measure_bf16_gemm_roof(int64_t threads, int64_t restore_intra);
 
 }  // namespace gen

@@ -32,6 +32,7 @@
 #include "train/resume_checks.h"
 #include "train/run_log.h"
 #include "train/run_folder.h"
+#include "util/autocast.h"
 #include "util/device.h"
 #include "util/errors.h"
 #include "util/fs.h"
@@ -152,7 +153,11 @@ class Trainer {
     spdlog::info("gen {} | run folder {} | model {}", GEN_VERSION, folder_.dir(), kind.kind);
     spdlog::info(configure_threads(config_.runtime.thread_request(), kind.workload(config_)).summary);
     spdlog::info("device: {}", device_.str());
-    const std::string math = configure_cuda_math(config_.runtime.tf32, config_.runtime.deterministic, device_);
+    const Precision precision = resolve_precision(config_.runtime.precision, config_.runtime.tf32, device_);
+    spdlog::info("precision: {} (runtime.precision {})", describe_precision(precision, device_),
+                 enum_name(config_.runtime.precision));
+    const std::string math = configure_cuda_math(allows_tf32(precision, config_.runtime.tf32),
+                                                 config_.runtime.deterministic, device_);
     if (!math.empty()) spdlog::info(math);
 
     torch::manual_seed(static_cast<uint64_t>(config_.seed));

@@ -1,0 +1,79 @@
+#include <catch2/catch.hpp>
+
+#include "optim/loss_scaler.h"
+#include "util/autocast.h"
+#include "util/errors.h"
+
+namespace {
+torch::Tensor yes() { return torch::tensor(true); }
+torch::Tensor no() { return torch::tensor(false); }
+}  // namespace
+
+TEST_CASE("loss scaler: halves on overflow, doubles after a clean streak, blames the gradients only at scale 1",
+          "[optim]") {
+  gen::LossScaler s(true, torch::kCPU, {8.0, 2.0, 0.5, 3});
+  CHECK(s.scale(torch::tensor(1.5f)).item<float>() == 12.0f);
+  std::vector<torch::Tensor> grads{torch::full({2}, 16.0f), torch::full({1}, -8.0f)};
+  s.unscale(grads);
+  CHECK(grads[0].equal(torch::full({2}, 2.0f)));
+  CHECK(grads[1].equal(torch::full({1}, -1.0f)));
+
+  CHECK(s.update(yes()).item<float>() == 0.0f);  // the scale's fault: 8 -> 4
+  CHECK(s.current().item<float>() == 4.0f);
+  for (int i = 0; i < 2; ++i) CHECK(s.update(no()).item<float>() == 0.0f);
+  CHECK(s.current().item<float>() == 4.0f);  // 2 clean steps of 3
+  s.update(no());
+  CHECK(s.current().item<float>() == 8.0f);  // the third: doubled, streak restarts
+  s.update(no());
+  s.update(no());
+  CHECK(s.current().item<float>() == 8.0f);
+
+  for (float expect : {4.0f, 2.0f, 1.0f}) {
+    s.update(yes());
+    CHECK(s.current().item<float>() == expect);
+  }
+  CHECK(s.update(yes()).item<float>() == 1.0f);  // at scale 1 an overflow is the gradients' own
+  CHECK(s.current().item<float>() == 0.5f);
+
+  torch::serialize::OutputArchive out;
+  s.save(out);
+  std::ostringstream bytes;
+  out.save_to(bytes);
+  gen::LossScaler t(true, torch::kCPU);
+  torch::serialize::InputArchive in;
+  std::istringstream read(bytes.str());
+  in.load_from(read);
+  t.load(in);
+  CHECK(t.current().item<float>() == 0.5f);
+}
+
+TEST_CASE("loss scaler: disabled, every call is the identity", "[optim]") {
+  gen::LossScaler s(false, torch::kCPU);
+  const torch::Tensor loss = torch::tensor(3.0f);
+  CHECK(s.scale(loss).data_ptr() == loss.data_ptr());
+  std::vector<torch::Tensor> grads{torch::full({2}, 5.0f)};
+  s.unscale(grads);
+  CHECK(grads[0].equal(torch::full({2}, 5.0f)));
+  CHECK(s.update(yes()).item<float>() == 1.0f);  // every non-finite step is the guard's business
+  CHECK(s.current().item<float>() == 1.0f);
+}
+
+TEST_CASE("autocast: a scope casts matrix products to bfloat16 on the CPU, and nothing outside it", "[optim]") {
+  const torch::Tensor a = torch::randn({4, 4}), b = torch::randn({4, 4});
+  {
+    const gen::AutocastScope outer(gen::Precision::kBf16, torch::kCPU);
+    CHECK(torch::mm(a, b).scalar_type() == torch::kBFloat16);
+    {
+      const gen::AutocastScope inner(gen::Precision::kBf16, torch::kCPU);
+      CHECK(torch::mm(a, b).scalar_type() == torch::kBFloat16);
+    }
+    CHECK(torch::mm(a, b).scalar_type() == torch::kBFloat16);  // the inner scope left the outer one on
+    const gen::AutocastScope none(gen::Precision::kFp32, torch::kCPU);
+    CHECK(torch::mm(a, b).scalar_type() == torch::kBFloat16);  // fp32 changes nothing
+  }
+  CHECK(torch::mm(a, b).scalar_type() == torch::kFloat);
+  CHECK(gen::resolve_precision(gen::Precision::kAuto, true, torch::kCPU) == gen::Precision::kFp32);
+  CHECK(gen::resolve_precision(gen::Precision::kTf32, true, torch::kCPU) == gen::Precision::kFp32);
+  CHECK(gen::resolve_precision(gen::Precision::kBf16, true, torch::kCPU) == gen::Precision::kBf16);
+  CHECK_THROWS_AS(gen::resolve_precision(gen::Precision::kFp16, true, torch::kCPU), gen::ConfigError);
+}
