@@ -77,3 +77,25 @@ TEST_CASE("autocast: a scope casts matrix products to bfloat16 on the CPU, and n
   CHECK(gen::resolve_precision(gen::Precision::kBf16, true, torch::kCPU) == gen::Precision::kBf16);
   CHECK_THROWS_AS(gen::resolve_precision(gen::Precision::kFp16, true, torch::kCPU), gen::ConfigError);
 }
+
+TEST_CASE("autocast: a weight updated in place between two scopes is cast afresh (the cache is cleared)", "[optim]") {
+  // Autocast caches the bfloat16 copy of a leaf that requires grad (a weight) while a scope is
+  // open; an optimizer updates the weight in place between steps, so a cache kept past the
+  // scope would hand the next step the old weights.
+  const torch::Tensor w = torch::ones({4, 4}).requires_grad_(true), x = torch::ones({4, 4});
+  torch::Tensor first, second;
+  {
+    const gen::AutocastScope step(gen::Precision::kBf16, torch::kCPU);
+    first = torch::mm(w, x).detach();
+  }
+  {
+    torch::NoGradGuard no_grad;
+    w.add_(1.0);  // the update
+  }
+  {
+    const gen::AutocastScope step(gen::Precision::kBf16, torch::kCPU);
+    second = torch::mm(w, x).detach();
+  }
+  CHECK(first.to(torch::kFloat).eq(4.0).all().item<bool>());
+  CHECK(second.to(torch::kFloat).eq(8.0).all().item<bool>());
+}
