@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <map>
+
 #ifdef GEN_WITH_GLOO
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
@@ -51,6 +53,25 @@ class C10dWorld : public World {
   void sum(const torch::Tensor& tensor) const override {
     std::vector<torch::Tensor> one{tensor};
     run("all-reduce", [&] { return group_->allreduce(one); });
+  }
+
+  void broadcast(const std::vector<torch::Tensor>& tensors, int64_t root) const override {
+    torch::NoGradGuard no_grad;  // weights are leaves that require grad
+    std::map<c10::ScalarType, std::vector<torch::Tensor>> by_type;
+    for (const auto& t : tensors) by_type[t.scalar_type()].push_back(t);
+    for (const auto& [type, group] : by_type) {
+      std::vector<torch::Tensor> flat_parts;
+      for (const auto& t : group) flat_parts.push_back(t.reshape(-1));
+      std::vector<torch::Tensor> buffer{torch::cat(flat_parts)};
+      c10d::BroadcastOptions options;
+      options.rootRank = root;
+      run("broadcast", [&] { return group_->broadcast(buffer, options); });
+      int64_t at = 0;
+      for (const auto& t : group) {
+        t.copy_(buffer[0].narrow(0, at, t.numel()).view_as(t));
+        at += t.numel();
+      }
+    }
   }
 
   void note_progress(int64_t step) const override {

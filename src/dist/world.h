@@ -28,6 +28,8 @@ class World {
   virtual void average(const std::vector<torch::Tensor>& /*tensors*/) const {}
   // In place: the sum over ranks.
   virtual void sum(const torch::Tensor& /*tensor*/) const {}
+  // In place: rank `root`'s values on every rank (one flat buffer per dtype).
+  virtual void broadcast(const std::vector<torch::Tensor>& /*tensors*/, int64_t /*root*/) const {}
   // The step this rank is about to train (kept in the job's store), so that a rank whose
   // collective times out can name the ranks that fell behind (a rank stuck inside the same
   // step as this one is not told apart: the message then says which step).

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <map>
 
 #include "config/config.h"
@@ -37,6 +38,17 @@ AdamSettings adam_settings(const OptimConfig& o) {
   return s;
 }
 
+// Test hook: GEN_FAULT_INIT_RANK=R makes rank R's initial weights differ from the others'
+// (as a rank-dependent initialisation would), which the broadcast from rank 0 must undo.
+void perturb_for_test(const std::vector<torch::Tensor>& state) {
+  const char* env = std::getenv("GEN_FAULT_INIT_RANK");
+  if (!env || std::atoll(env) != world().rank()) return;
+  torch::NoGradGuard no_grad;
+  for (const auto& t : state) {
+    if (t.is_floating_point()) t.add_(0.01);
+  }
+}
+
 // The global L2 norm of the gradients, 0-dim on their device.
 torch::Tensor global_norm(const std::vector<torch::Tensor>& grads) {
   if (grads.empty()) return torch::zeros({});
@@ -59,6 +71,15 @@ NetOptimizer::NetOptimizer(torch::nn::Module& net, const Config& config, bool us
   for (const auto& item : net.named_parameters()) (decays(item.key(), item.value()) ? decay : no_decay).push_back(i++);
   for (auto* group : {&decay, &no_decay}) {
     if (!group->empty()) legacy_groups_.push_back(*group);
+  }
+  // Data-parallel: every rank starts from rank 0's weights and buffers, whatever its own
+  // initialisation drew (the EMA, made next, starts from them too). A resumed job then loads
+  // the same checkpoint on every rank.
+  if (world().size() > 1) {
+    std::vector<torch::Tensor> state = params_;
+    for (const auto& b : net.buffers()) state.push_back(b);
+    perturb_for_test(state);
+    world().broadcast(state, 0);
   }
   if (use_ema && config.train.ema > 0) ema_ = std::make_unique<Ema>(net, config.train.ema);
 }
