@@ -18,7 +18,11 @@ void Ema::update() {
   const auto params = module_.parameters();
   const double decay = std::min(decay_, (1.0 + double(updates_)) / (10.0 + double(updates_)));
   ++updates_;
-  for (size_t i = 0; i < params.size(); ++i) shadow_[i].lerp_(params[i], 1.0 - decay);
+#if TORCH_VERSION_MAJOR >= 2
+  at::_foreach_lerp_(shadow_, params, 1.0 - decay);  // one kernel for all tensors on CUDA
+#else
+  for (size_t i = 0; i < params.size(); ++i) shadow_[i].lerp_(params[i], 1.0 - decay);  // 1.13 has no _foreach_lerp_
+#endif
 }
 
 void Ema::save(torch::serialize::OutputArchive& archive) const {
