@@ -56,10 +56,19 @@ struct EnumNames<DistBackend> {
   static constexpr std::array<std::string_view, 3> names{"auto", "gloo", "nccl"};
 };
 
+// How convolution nets keep activations and weights: channels-first (NCHW) or channels-last
+// (NHWC, what oneDNN and cuDNN's tensor-core kernels prefer); auto = each family's measured choice.
+enum class MemoryFormat { kAuto, kContiguous, kChannelsLast };
+template <>
+struct EnumNames<MemoryFormat> {
+  static constexpr std::array<std::string_view, 3> names{"auto", "contiguous", "channels_last"};
+};
+
 struct RuntimeConfig {
   std::optional<int64_t> threads;       // nullopt = auto
   std::optional<int64_t> blas_threads;  // nullopt = auto (chosen per model family)
   Precision precision = Precision::kAuto;
+  MemoryFormat memory_format = MemoryFormat::kAuto;
   bool tf32 = true;
   bool deterministic = false;
   DistBackend dist_backend = DistBackend::kAuto;
@@ -81,6 +90,11 @@ struct RuntimeConfig {
           "else float32 (TF32 on CUDA after runtime.tf32); fp32 = full float32; tf32 = float32 with TF32 "
           "matrix products on CUDA; bf16 / fp16 = forward passes under autocast (fp16 with dynamic loss "
           "scaling, CUDA only), weights and optimizer in float32. Evaluations always run in float32")
+          .may_change_on_resume());
+    v("memory_format", memory_format,
+      Doc("convolution nets (DCGAN, conv VAE, classifier): contiguous = channels-first (NCHW) tensors; "
+          "channels_last = NHWC weights and activations; auto = the family's choice for the device and precision, "
+          "from measurement (docs/RESULTS.md)")
           .may_change_on_resume());
     v("tf32", tf32,
       Doc("CUDA: the float32 matrix products and convolutions that remain (precision auto on older GPUs, or "

@@ -8,6 +8,7 @@
 #include "models/batch_random.h"
 #include "models/capabilities.h"
 #include "models/generative_model.h"
+#include "models/memory_format.h"
 #include "models/model_options.h"
 #include "models/registry.h"
 #include "optim/ema.h"
@@ -62,7 +63,9 @@ struct ClassifierNetImpl : nn::Module {
     head = register_module("head", nn::Linear(o.features, d.shape.num_classes));
   }
 
-  torch::Tensor features(const torch::Tensor& x) { return body->forward(x); }  // (B, C, H, W) -> (B, features)
+  torch::Tensor features(const torch::Tensor& x) {  // (B, C, H, W) -> (B, features)
+    return body->forward(like_weights(x, body->ptr(0)->as<nn::Conv2d>()->weight));
+  }
   torch::Tensor forward(const torch::Tensor& x) {
     return head->forward(batch_dropout(features(x), drop->options.p(), is_training()));
   }  // -> logits (B, K)
@@ -73,13 +76,18 @@ struct ClassifierNetImpl : nn::Module {
 };
 TORCH_MODULE(ClassifierNet);
 
+// runtime.memory_format auto: what measurement found faster (docs/RESULTS.md, "Memory format"):
+// channels-last on the CPU (oneDNN), 5-8% per step; not measured on CUDA yet.
+bool auto_channels_last(const ModelContext& ctx) { return !ctx.device.is_cuda(); }
+
 class Classifier final : public GenerativeModel, public ImageClassifier {
  public:
   Classifier(const ModelContext& ctx, const ClassifierOptions& o)
       : o_(o),
         classes_(ctx.data.shape.num_classes),
         shape_(ctx.data.shape),
-        net_(on_device(ClassifierNet(o, ctx.data), ctx.device)),
+        channels_last_(use_channels_last(ctx.config, auto_channels_last(ctx))),
+        net_(laid_out(on_device(ClassifierNet(o, ctx.data), ctx.device), channels_last_)),
         opt_(*net_, ctx.config, /*use_ema=*/false, ctx.precision),
         accumulate_(ctx.config.train.accumulate) {}
 
@@ -118,7 +126,10 @@ class Classifier final : public GenerativeModel, public ImageClassifier {
   int64_t num_classes() const override { return classes_; }
 
   void save(torch::serialize::OutputArchive& archive) override { save_trained(archive, "net", "optim", *net_, opt_); }
-  void load(torch::serialize::InputArchive& archive) override { load_trained(archive, "net", "optim", *net_, opt_); }
+  void load(torch::serialize::InputArchive& archive) override {
+    load_trained(archive, "net", "optim", *net_, opt_);
+    set_layout(*net_, channels_last_);  // the checkpoint's tensors come in the layout they were saved in
+  }
 
   std::vector<std::pair<std::string, int64_t>> parameter_counts() const override {
     return {{"classifier", count_parameters(*net_)}};
@@ -145,6 +156,7 @@ class Classifier final : public GenerativeModel, public ImageClassifier {
   ClassifierOptions o_;
   int64_t classes_;
   ImageShape shape_;
+  bool channels_last_;  // runtime.memory_format (models/memory_format.h)
   ClassifierNet net_;
   NetOptimizer opt_;
   int64_t accumulate_;

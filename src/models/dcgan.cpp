@@ -17,6 +17,7 @@
 #include "models/batch_random.h"
 #include "models/gan_losses.h"
 #include "models/generative_model.h"
+#include "models/memory_format.h"
 #include "models/model_options.h"
 #include "models/noise.h"
 #include "models/registry.h"
@@ -120,7 +121,7 @@ struct GeneratorImpl : nn::Module {
   }
 
   torch::Tensor forward(const torch::Tensor& z) {  // (B, in) -> (B, C, S, S)
-    return net->forward(z.view({z.size(0), z.size(1), 1, 1}));
+    return net->forward(like_weights(z.view({z.size(0), z.size(1), 1, 1}), net->parameters().front()));
   }
 
   nn::Sequential net;
@@ -173,7 +174,7 @@ struct DiscriminatorImpl : nn::Module {
   };
 
   Output forward(const torch::Tensor& x, const torch::Tensor& y) {  // (B, C, S, S), (B) labels or undefined
-    const torch::Tensor h = net->forward(x);                        // (B, ch, 4, 4)
+    const torch::Tensor h = net->forward(like_weights(x, net->parameters().front()));  // (B, ch, 4, 4)
     Output out;
     out.score = (head ? head->forward(h) : sn_head->forward(h)).view({x.size(0)});
     if (embed) out.score = out.score + (embed->forward(y) * h.sum({2, 3})).sum(1);  // projection
@@ -202,6 +203,11 @@ void init_dcgan_weights(nn::Module& module) {
   }
 }
 
+// runtime.memory_format auto, from measurement (docs/RESULTS.md, "Memory format"):
+// channels-first everywhere: on the CPU channels-last measured slower (fp32 by a few percent,
+// bf16 by 4-39%); not measured on CUDA yet.
+bool auto_channels_last(const ModelContext& /*ctx*/) { return false; }
+
 class Dcgan final : public GenerativeModel {
  public:
   Dcgan(const ModelContext& ctx, const DcganOptions& o)
@@ -209,13 +215,14 @@ class Dcgan final : public GenerativeModel {
         rule_(gan_loss_rule(o.loss)),
         device_(ctx.device),
         classes_(o.conditional ? ctx.data.shape.num_classes : 0),
+        channels_last_(use_channels_last(ctx.config, auto_channels_last(ctx))),
         generator_(ready(
             Generator(o.latent_dim + one_hot_width(), o.g_channels, ctx.data.shape.channels, ctx.data.shape.height,
                       o.sync_bn),
-            device_)),
+            device_, channels_last_)),
         discriminator_(ready(Discriminator(o.d_channels, ctx.data.shape.channels, ctx.data.shape.height,
                                            o.critic_norm(), classes_, o.latent_codes, o.sync_bn),
-                             device_)),
+                             device_, channels_last_)),
         opt_g_(*generator_, ctx.config, /*use_ema=*/true, ctx.precision),
         opt_d_(*discriminator_, ctx.config, /*use_ema=*/false, ctx.precision),
         noise_bank_(noise_bank(uint64_t(ctx.config.seed) + 0x5eed, ctx.config.train.n_samples, o.latent_dim)) {}
@@ -345,6 +352,8 @@ class Dcgan final : public GenerativeModel {
   void load(torch::serialize::InputArchive& archive) override {
     load_trained(archive, "generator", "optim_generator", *generator_, opt_g_);
     load_trained(archive, "discriminator", "optim_discriminator", *discriminator_, opt_d_);
+    set_layout(*generator_, channels_last_);  // the checkpoint's tensors come in the layout they were saved in
+    set_layout(*discriminator_, channels_last_);
     archive.read("noise_bank", noise_bank_);
     noise_bank_ = noise_bank_.to(torch::kCPU);
   }
@@ -393,12 +402,13 @@ class Dcgan final : public GenerativeModel {
   }
 
  private:
-  // Initialised on the CPU (same weights for a seed on any device), then moved.
+  // Initialised on the CPU (same weights for a seed on any device), then moved and laid out
+  // (runtime.memory_format).
   template <class Net>
-  static Net ready(Net net, const torch::Device& device) {
+  static Net ready(Net net, const torch::Device& device, bool channels_last) {
     init_dcgan_weights(*net);
     net->to(device);
-    return net;
+    return laid_out(net, channels_last);
   }
 
   static void set_requires_grad(nn::Module& module, bool on) {
@@ -452,6 +462,7 @@ class Dcgan final : public GenerativeModel {
   const GanLossRule& rule_;
   torch::Device device_;
   int64_t classes_;
+  bool channels_last_;  // runtime.memory_format (models/memory_format.h)
   Generator generator_;
   Discriminator discriminator_;
   NetOptimizer opt_g_;  // owns the generator's EMA when train.ema > 0

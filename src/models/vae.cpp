@@ -9,6 +9,7 @@
 #include "models/batch_random.h"
 #include "models/capabilities.h"
 #include "models/generative_model.h"
+#include "models/memory_format.h"
 #include "models/model_options.h"
 #include "models/noise.h"
 #include "models/registry.h"
@@ -96,7 +97,7 @@ struct VaeNetImpl : nn::Module {
   }
 
   std::pair<torch::Tensor, torch::Tensor> encode(const torch::Tensor& x) {  // (B, C, H, W) in [0, 1] -> (B, Z) x2
-    const torch::Tensor h = encoder->forward(x);
+    const torch::Tensor h = encoder->forward(like_weights(x, encoder->parameters().front()));
     return {mu->forward(h), logvar->forward(h)};
   }
   torch::Tensor decode(const torch::Tensor& z) {  // (B, Z) -> (B, C, H, W): logits (bernoulli) or means (gaussian)
@@ -111,12 +112,18 @@ struct VaeNetImpl : nn::Module {
 };
 TORCH_MODULE(VaeNet);
 
+// runtime.memory_format auto for the conv arch, from measurement (docs/RESULTS.md, "Memory
+// format"): channels-first everywhere: on the CPU channels-last measured slower (fp32 by a few percent,
+// bf16 by 4-39%); not measured on CUDA yet.
+bool auto_channels_last(const ModelContext& /*ctx*/) { return false; }
+
 class Vae final : public GenerativeModel, public LikelihoodModel {
  public:
   Vae(const ModelContext& ctx, const VaeOptions& o)
       : o_(o),
         device_(ctx.device),
-        net_(on_device(VaeNet(o_, ctx.data), ctx.device)),
+        channels_last_(o.arch == VaeArch::kConv && use_channels_last(ctx.config, auto_channels_last(ctx))),
+        net_(laid_out(on_device(VaeNet(o_, ctx.data), ctx.device), channels_last_)),
         opt_(*net_, ctx.config, /*use_ema=*/true, ctx.precision),
         accumulate_(ctx.config.train.accumulate),
         noise_bank_(noise_bank(uint64_t(ctx.config.seed) + 0x5eed, ctx.config.train.n_samples, o_.latent_dim)) {}
@@ -207,6 +214,7 @@ class Vae final : public GenerativeModel, public LikelihoodModel {
 
   void load(torch::serialize::InputArchive& archive) override {
     load_trained(archive, "net", "optim", *net_, opt_);
+    set_layout(*net_, channels_last_);  // the checkpoint's tensors come in the layout they were saved in
     archive.read("noise_bank", noise_bank_);
     noise_bank_ = noise_bank_.to(torch::kCPU);
   }
@@ -333,6 +341,7 @@ class Vae final : public GenerativeModel, public LikelihoodModel {
 
   VaeOptions o_;
   torch::Device device_;
+  bool channels_last_;  // runtime.memory_format, conv arch only (models/memory_format.h)
   VaeNet net_;
   NetOptimizer opt_;
   int64_t accumulate_;
