@@ -8,7 +8,7 @@
 
 #include "cli/commands.h"
 #include "io/curve_plot.h"
-#include "io/image_grid.h"
+#include "io/image_file.h"
 #include "util/errors.h"
 #include "util/fs.h"
 

@@ -10,9 +10,9 @@
 #include <utility>
 #include <vector>
 
-namespace gen {
+#include "core/metric_value.h"
 
-enum class Better { kLower, kHigher, kNeither };
+namespace gen {
 
 // On the device, as a 0-dim tensor: read back only when the loop logs.
 struct Metric {
@@ -34,13 +34,5 @@ struct StepResult {
   // One more update's flag: the step counts as skipped when any of its updates was.
   void add_skipped(const torch::Tensor& flag) { skipped = skipped.defined() ? torch::maximum(skipped, flag) : flag; }
 };
-
-// On the host: what metrics.jsonl, the log and evaluations carry.
-struct MetricValue {
-  std::string name;
-  double value = 0;
-  Better better = Better::kNeither;
-};
-using MetricValues = std::vector<MetricValue>;
 
 }  // namespace gen

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "core/metrics.h"
+#include "core/metric_value.h"
 #include "io/tfrecord.h"
 
 namespace gen {

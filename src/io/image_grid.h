@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "io/image_file.h"
+
 namespace gen {
 
 struct GridLayout {
@@ -24,15 +26,5 @@ inline bool grid_can_draw(int64_t channels) { return channels == 1 || channels =
 // (N, C, H, W) float in [-1, 1] (C = 1 or 3, RGB) -> CV_8UC1 or CV_8UC3 (BGR, as OpenCV writes).
 // Values outside [-1, 1] are clamped.
 cv::Mat make_grid(const torch::Tensor& images, const GridLayout& layout = {});
-
-// Writes MAT as PNG atomically; throws IoError.
-void write_png(const std::string& path, const cv::Mat& mat);
-// MAT as the bytes of a PNG file; throws IoError.
-std::string encode_png(const cv::Mat& mat);
-
-// The encoding PATH's extension asks for: ".png" or ".jpg" (.jpeg, any case), "" for another.
-std::string image_encoding(const std::string& path);
-// Writes MAT atomically in the encoding of PATH's extension (image_encoding must know it); throws IoError.
-void write_image(const std::string& path, const cv::Mat& mat);
 
 }  // namespace gen

@@ -5,7 +5,7 @@
 #include <fstream>
 #include <string>
 
-#include "core/metrics.h"
+#include "core/metric_value.h"
 
 namespace gen {
 

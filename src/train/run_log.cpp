@@ -2,7 +2,7 @@
 
 #include <opencv2/core.hpp>
 
-#include "io/image_grid.h"
+#include "io/image_file.h"
 
 namespace gen {
 

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "config/config.h"
-#include "core/metrics.h"
+#include "core/metric_value.h"
 #include "io/event_file.h"
 #include "io/metrics_log.h"
 
