@@ -62,13 +62,8 @@ void run_eval(const EvalCommand& cmd, std::ostream& print) {
       features = std::make_unique<FeatureNet>(find_feature_net(ckpt.config, cmd.features), device);
     } catch (const UsageError& e) {
       if (!cmd.features.empty()) throw;  // a feature network asked for by name must be there
-      // None found: the other figures are still worth having.
-      const bool unlabelled = ckpt.data.shape.num_classes == 0;
-      spdlog::warn("image figures (FID/KID/IS) skipped: {}",
-                   unlabelled ? "the training images have no classes (an image folder without class sub-folders), "
-                                "so gen cannot train its feature network, a classifier, on them; pass --features "
-                                "CKPT of a classifier trained on similar images"
-                              : e.what());
+      // None found: the other figures are still worth having (as during training).
+      spdlog::warn("image figures (FID/KID/IS) skipped: {}", e.what());
     }
   }
   QualityBudget budget = cmd.budget;

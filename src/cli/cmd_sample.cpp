@@ -79,8 +79,7 @@ void write_sample_files(const SampleCommand& cmd, GenerativeModel& model, Sample
     const torch::Tensor images = model.sample(request).images;
     if (!images.defined() || images.size(0) == 0) throw UsageError("--format files: the model drew no images");
     for (int64_t i = 0; i < images.size(0) && written < cmd.n; ++i, ++written) {
-      const std::string name = std::to_string(written);
-      write_png(cmd.out + "/" + std::string(size_t(digits) - std::min(name.size(), size_t(digits)), '0') + name + ".png",
+      write_png(fmt::format("{}/{:0{}d}.png", cmd.out, written, digits),
                 make_grid(images.narrow(0, i, 1), GridLayout{1, 0, 0, {}}));
     }
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -69,9 +69,13 @@ std::string find_feature_net(const Config& config, const std::string& explicit_p
   if (path.empty() || path == "auto") {
     path = config.out_dir + "/classifier_" + enum_name(config.data.kind) + "/checkpoints/latest.pt";
     if (!target_exists(path)) {
-      throw UsageError("image figures need a feature network and " + path +
-                       " does not exist: train one with `gen train " + train_hint +
-                       "`, then pass --features CKPT or set eval.features");
+      // Data without a shipped classifier config (an image folder): the classifier is the
+      // user's to train on the same data, which takes labels from class sub-folders.
+      const std::string how = shipped ? "train one with `gen train " + train_hint + "`"
+                                      : "train `model.kind: classifier` on this data (its labels come from class "
+                                        "sub-folders; without them no classifier can be trained)";
+      throw UsageError("image figures need a feature network and " + path + " does not exist: " + how +
+                       ", then pass --features CKPT or set eval.features");
     }
   } else if (!target_exists(path)) {
     throw UsageError(path + ": feature network checkpoint not found (train one with `gen train " + train_hint + "`)");

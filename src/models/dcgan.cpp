@@ -118,13 +118,17 @@ struct GeneratorImpl : nn::Module {
     net->push_back(up(ch, channels, 2, 1));
     net->push_back(nn::Tanh());
     register_module("net", net);
+    input_weight = net->parameters().front();
   }
 
   torch::Tensor forward(const torch::Tensor& z) {  // (B, in) -> (B, C, S, S)
-    return net->forward(like_weights(z.view({z.size(0), z.size(1), 1, 1}), net->parameters().front()));
+    return net->forward(like_weights(z.view({z.size(0), z.size(1), 1, 1}), input_weight));
   }
 
   nn::Sequential net;
+  // The first layer's weight (the same tensor, whatever .to() or a layout change does to its
+  // data): its layout is the one the input takes. Looked up once, not every forward.
+  torch::Tensor input_weight;
 };
 TORCH_MODULE(Generator);
 
@@ -158,6 +162,7 @@ struct DiscriminatorImpl : nn::Module {
       net->push_back(lrelu());
     }
     register_module("net", net);
+    input_weight = net->parameters().front();
     // (B, ch, 4, 4) -> (B, 1, 1, 1); one of the two, under one name, so checkpoints keep "head.weight"
     if (spectral) {
       sn_head = register_module("head", SpectralConv2d(ch, 1, 4, 1, 0));
@@ -174,7 +179,7 @@ struct DiscriminatorImpl : nn::Module {
   };
 
   Output forward(const torch::Tensor& x, const torch::Tensor& y) {  // (B, C, S, S), (B) labels or undefined
-    const torch::Tensor h = net->forward(like_weights(x, net->parameters().front()));  // (B, ch, 4, 4)
+    const torch::Tensor h = net->forward(like_weights(x, input_weight));  // (B, ch, 4, 4)
     Output out;
     out.score = (head ? head->forward(h) : sn_head->forward(h)).view({x.size(0)});
     if (embed) out.score = out.score + (embed->forward(y) * h.sum({2, 3})).sum(1);  // projection
@@ -183,6 +188,7 @@ struct DiscriminatorImpl : nn::Module {
   }
 
   nn::Sequential net;
+  torch::Tensor input_weight;  // the first conv's weight, as in GeneratorImpl
   nn::Conv2d head{nullptr};
   SpectralConv2d sn_head{nullptr};
   nn::Embedding embed{nullptr};

@@ -94,10 +94,11 @@ struct VaeNetImpl : nn::Module {
     logvar = register_module("logvar", nn::Linear(o.hidden, o.latent_dim));
     log_scale = register_parameter("log_scale", torch::full({1}, std::log(o.scale)),
                                    o.learn_scale && o.likelihood == Likelihood::kGaussian);
+    input_weight = encoder->parameters().front();
   }
 
   std::pair<torch::Tensor, torch::Tensor> encode(const torch::Tensor& x) {  // (B, C, H, W) in [0, 1] -> (B, Z) x2
-    const torch::Tensor h = encoder->forward(like_weights(x, encoder->parameters().front()));
+    const torch::Tensor h = encoder->forward(like_weights(x, input_weight));
     return {mu->forward(h), logvar->forward(h)};
   }
   torch::Tensor decode(const torch::Tensor& z) {  // (B, Z) -> (B, C, H, W): logits (bernoulli) or means (gaussian)
@@ -109,6 +110,9 @@ struct VaeNetImpl : nn::Module {
   nn::Sequential encoder{nullptr}, decoder{nullptr};
   nn::Linear mu{nullptr}, logvar{nullptr};
   torch::Tensor log_scale;
+  // The encoder's first weight (the same tensor through .to() and layout changes): the layout
+  // the input takes (models/memory_format.h). Looked up once, not every forward.
+  torch::Tensor input_weight;
 };
 TORCH_MODULE(VaeNet);
 

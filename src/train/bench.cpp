@@ -65,27 +65,13 @@ std::string si(double v) {
 
 }  // namespace
 
-double measure_sgemm_roof(int64_t threads, int64_t restore_blas) {
-  set_blas_threads(threads);
+namespace {
+// FLOP/s of the best of five 1024^3 products of `dtype` matrices (after one warm-up: pool
+// start, page faults).
+double best_gemm_flops(torch::ScalarType dtype) {
   torch::NoGradGuard no_grad;
   const int64_t n = 1024;
-  const torch::Tensor a = torch::randn({n, n}), b = torch::randn({n, n});
-  torch::Tensor c = torch::mm(a, b);  // warm-up: pool start, page faults
-  double best = 1e30;
-  for (int rep = 0; rep < 5; ++rep) {
-    const auto t0 = Clock::now();
-    torch::mm_out(c, a, b);
-    best = std::min(best, std::chrono::duration<double>(Clock::now() - t0).count());
-  }
-  set_blas_threads(restore_blas);
-  return 2.0 * double(n) * double(n) * double(n) / best;
-}
-
-double measure_bf16_gemm_roof(int64_t threads, int64_t restore_intra) {
-  at::set_num_threads(int(threads));
-  torch::NoGradGuard no_grad;
-  const int64_t n = 1024;
-  const torch::Tensor a = torch::randn({n, n}).to(torch::kBFloat16), b = torch::randn({n, n}).to(torch::kBFloat16);
+  const torch::Tensor a = torch::randn({n, n}).to(dtype), b = torch::randn({n, n}).to(dtype);
   torch::Tensor c = torch::mm(a, b);
   double best = 1e30;
   for (int rep = 0; rep < 5; ++rep) {
@@ -93,8 +79,22 @@ double measure_bf16_gemm_roof(int64_t threads, int64_t restore_intra) {
     torch::mm_out(c, a, b);
     best = std::min(best, std::chrono::duration<double>(Clock::now() - t0).count());
   }
-  at::set_num_threads(int(restore_intra));
   return 2.0 * double(n) * double(n) * double(n) / best;
+}
+}  // namespace
+
+double measure_sgemm_roof(int64_t threads, int64_t restore_blas) {
+  set_blas_threads(threads);
+  const double flops = best_gemm_flops(torch::kFloat);
+  set_blas_threads(restore_blas);
+  return flops;
+}
+
+double measure_bf16_gemm_roof(int64_t threads, int64_t restore_intra) {
+  at::set_num_threads(int(threads));
+  const double flops = best_gemm_flops(torch::kBFloat16);
+  at::set_num_threads(int(restore_intra));
+  return flops;
 }
 
 BenchResult bench(const Config& config, const BenchOptions& options) {
