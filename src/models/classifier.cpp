@@ -77,7 +77,7 @@ struct ClassifierNetImpl : nn::Module {
 TORCH_MODULE(ClassifierNet);
 
 // runtime.memory_format auto: what measurement found faster (docs/RESULTS.md, "Memory format"):
-// channels-last on the CPU (oneDNN), 5-8% per step; not measured on CUDA yet.
+// channels-last on the CPU (oneDNN); not measured on CUDA yet.
 bool auto_channels_last(const ModelContext& ctx) { return !ctx.device.is_cuda(); }
 
 class Classifier final : public GenerativeModel, public ImageClassifier {

@@ -210,8 +210,8 @@ void init_dcgan_weights(nn::Module& module) {
 }
 
 // runtime.memory_format auto, from measurement (docs/RESULTS.md, "Memory format"):
-// channels-first everywhere: on the CPU channels-last measured slower (fp32 by a few percent,
-// bf16 by 4-39%); not measured on CUDA yet.
+// channels-first everywhere: on the CPU channels-last measured slower, in fp32 and bf16; not
+// measured on CUDA yet.
 bool auto_channels_last(const ModelContext& /*ctx*/) { return false; }
 
 class Dcgan final : public GenerativeModel {

@@ -117,8 +117,8 @@ struct VaeNetImpl : nn::Module {
 TORCH_MODULE(VaeNet);
 
 // runtime.memory_format auto for the conv arch, from measurement (docs/RESULTS.md, "Memory
-// format"): channels-first everywhere: on the CPU channels-last measured slower (fp32 by a few percent,
-// bf16 by 4-39%); not measured on CUDA yet.
+// format"): channels-first everywhere: on the CPU channels-last measured slower, in fp32 and bf16; not
+// measured on CUDA yet.
 bool auto_channels_last(const ModelContext& /*ctx*/) { return false; }
 
 class Vae final : public GenerativeModel, public LikelihoodModel {
