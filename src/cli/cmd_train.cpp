@@ -1,5 +1,6 @@
 // gen train CONFIG [--set k=v ...] [--resume auto|PATH] [--force]
 #include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
 #include "cli/experiment.h"
@@ -82,6 +83,13 @@ void setup_train(CLI::App& app, ExitCode& status) {
     }
     install_interrupt_handlers();
     TrainOptions options = cmd->options;
+    // torchrun --max-restarts starts a failed job again with the same command: a restart
+    // continues from the newest checkpoint, as --nproc-per-node's restarts do.
+    if (const LaunchEnv env = read_launch_env(); env.restart_count > 0 && options.resume.empty()) {
+      spdlog::info("{} restart {}: continuing from the newest checkpoint (--resume auto)", env.launcher,
+                   env.restart_count);
+      options.resume = "auto";
+    }
     options.command = "gen train " + shell_word(cmd->config_file);
     for (const std::string& o : cmd->overrides) options.command += " --set " + shell_word(o);
     status = train(config, options).exit_code();

@@ -73,6 +73,7 @@ struct RuntimeConfig {
   bool deterministic = false;
   DistBackend dist_backend = DistBackend::kAuto;
   int64_t dist_timeout = 600;  // seconds
+  double dist_bucket_mb = 25;
 
   template <class V>
   void visit(V& v) {
@@ -112,6 +113,12 @@ struct RuntimeConfig {
       Doc("data-parallel jobs: seconds a rank waits for the others in a collective before the job stops, naming "
           "the rank")
           .range(1, 86400)
+          .may_change_on_resume());
+    v("dist_bucket_mb", dist_bucket_mb,
+      Doc("data-parallel jobs: MiB of gradients per all-reduce; each bucket is sent as soon as the backward pass "
+          "has produced it, while the rest of the backward pass goes on (the first, the last layers', holds at "
+          "most 1 MiB; as bucket_cap_mb of PyTorch's DDP)")
+          .range(0.001, 1e6)
           .may_change_on_resume());
   }
 

@@ -54,9 +54,8 @@ LaunchEnv read_launch_env(const GetEnv& env) {
   e.master_port = integer(env, "MASTER_PORT", 1, 65535);
   const auto agent = env("TORCHELASTIC_USE_AGENT_STORE");
   e.agent_store = agent && (*agent == "True" || *agent == "true" || *agent == "1");
-  if (e.agent_store) {
-    e.store_prefix = "/worker/attempt_" + std::to_string(integer_or(env, "TORCHELASTIC_RESTART_COUNT", 0, 1 << 30, 0));
-  }
+  e.restart_count = integer_or(env, "TORCHELASTIC_RESTART_COUNT", 0, 1 << 30, 0);
+  if (e.agent_store) e.store_prefix = "/worker/attempt_" + std::to_string(e.restart_count);
   return e;
 }
 

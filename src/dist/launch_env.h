@@ -19,6 +19,9 @@ struct LaunchEnv {
   int64_t master_port = 0;
   bool agent_store = false;  // connect to torchrun's store (it runs the server), under store_prefix
   std::string store_prefix;
+  // Which start of the job this is: torchrun's TORCHELASTIC_RESTART_COUNT (0 for the first;
+  // after a failure torchrun --max-restarts starts every rank again with the same arguments).
+  int64_t restart_count = 0;
 
   bool distributed() const { return world_size > 1; }
 };

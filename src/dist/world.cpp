@@ -18,6 +18,12 @@ namespace {
 
 std::string first_line_of(const std::string& message) { return message.substr(0, message.find('\n')); }
 
+// A one-process world's sums are done when they start.
+class DoneSum : public PendingSum {
+ public:
+  void wait() override {}
+};
+
 std::unique_ptr<World>& current() {
   static std::unique_ptr<World> w = std::make_unique<World>();
   return w;
@@ -36,23 +42,19 @@ class C10dWorld : public World {
   int64_t size() const override { return size_; }
   std::string backend() const override { return backend_; }
 
-  void average(const std::vector<torch::Tensor>& tensors) const override {
-    if (tensors.empty()) return;
-    std::vector<torch::Tensor> flat_parts;
-    for (const auto& t : tensors) flat_parts.push_back(t.reshape(-1));
-    std::vector<torch::Tensor> buffer{torch::cat(flat_parts)};
-    run("all-reduce", [&] { return group_->allreduce(buffer); });
-    buffer[0].div_(double(size_));
-    int64_t at = 0;
-    for (const auto& t : tensors) {
-      t.copy_(buffer[0].narrow(0, at, t.numel()).view_as(t));
-      at += t.numel();
-    }
-  }
-
   void sum(const torch::Tensor& tensor) const override {
     std::vector<torch::Tensor> one{tensor};
     run("all-reduce", [&] { return group_->allreduce(one); });
+  }
+
+  std::unique_ptr<PendingSum> start_sum(const torch::Tensor& flat) const override {
+    auto pending = std::make_unique<Pending>(*this, flat);
+    try {
+      pending->work = group_->allreduce(pending->tensors);
+    } catch (const std::exception& e) {
+      fail("all-reduce", e);
+    }
+    return pending;
   }
 
   void broadcast(const std::vector<torch::Tensor>& tensors, int64_t root) const override {
@@ -112,19 +114,40 @@ class C10dWorld : public World {
   }
 
 
+  // An all-reduce in flight; the tensors stay alive until it is waited for.
+  struct Pending : PendingSum {
+    Pending(const C10dWorld& w, const torch::Tensor& flat) : world(w), tensors{flat} {}
+    void wait() override {
+      try {
+        work->wait();
+      } catch (const std::exception& e) {
+        world.fail("all-reduce", e);
+      }
+    }
+    const C10dWorld& world;
+    std::vector<torch::Tensor> tensors;
+    c10::intrusive_ptr<c10d::Work> work;
+  };
+
   template <class Start>
   void run(const char* what, Start start) const {
     try {
       start()->wait();
-    } catch (const std::exception& e) {  // c10::Error, or Gloo's own (a peer's connection reset)
-      const auto* c10_error = dynamic_cast<const c10::Error*>(&e);
-      const std::string msg = c10_error ? c10_error->what_without_backtrace() : e.what();
-      const std::string behind = silent_ranks();
-      throw TrainingError(fmt::format("rank {} of {} at step {}: {} failed ({}): {} (runtime.dist_timeout)", rank_, size_,
-                                      step_, what, first_line_of(msg),
-                                      behind.empty() ? "another rank stopped or did not answer in time"
-                                                     : behind + " stopped answering"));
+    } catch (const std::exception& e) {
+      fail(what, e);
     }
+  }
+
+  // A collective that failed (c10::Error, or Gloo's own: a peer's connection reset), as one
+  // line naming this rank and the ranks behind it.
+  [[noreturn]] void fail(const char* what, const std::exception& e) const {
+    const auto* c10_error = dynamic_cast<const c10::Error*>(&e);
+    const std::string msg = c10_error ? c10_error->what_without_backtrace() : e.what();
+    const std::string behind = silent_ranks();
+    throw TrainingError(fmt::format("rank {} of {} at step {}: {} failed ({}): {} (runtime.dist_timeout)", rank_, size_,
+                                    step_, what, first_line_of(msg),
+                                    behind.empty() ? "another rank stopped or did not answer in time"
+                                                   : behind + " stopped answering"));
   }
 
   c10::intrusive_ptr<c10d::ProcessGroupGloo> group_;
@@ -136,6 +159,8 @@ class C10dWorld : public World {
 #endif
 
 }  // namespace
+
+std::unique_ptr<PendingSum> World::start_sum(const torch::Tensor& /*flat*/) const { return std::make_unique<DoneSum>(); }
 
 const World& world() { return *current(); }
 

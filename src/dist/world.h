@@ -15,6 +15,14 @@
 
 namespace gen {
 
+// A sum over the ranks that has been started and not yet waited for (World::start_sum).
+class PendingSum {
+ public:
+  virtual ~PendingSum() = default;
+  // Returns when every rank's values are summed into the tensor; throws as World::sum does.
+  virtual void wait() = 0;
+};
+
 class World {
  public:
   virtual ~World() = default;
@@ -23,11 +31,11 @@ class World {
   virtual std::string backend() const { return "none"; }
   bool is_main() const { return rank() == 0; }
 
-  // In place: the sum over ranks divided by the world size (gradients of per-rank batch
-  // means -> the gradient of the global batch's mean). One flat buffer per call.
-  virtual void average(const std::vector<torch::Tensor>& /*tensors*/) const {}
   // In place: the sum over ranks.
   virtual void sum(const torch::Tensor& /*tensor*/) const {}
+  // sum(), returning at once: the caller goes on working while the ranks exchange `flat`
+  // (contiguous, left untouched until wait()). Collectives start in the same order on every rank.
+  virtual std::unique_ptr<PendingSum> start_sum(const torch::Tensor& flat) const;
   // In place: rank `root`'s values on every rank (one flat buffer per dtype).
   virtual void broadcast(const std::vector<torch::Tensor>& /*tensors*/, int64_t /*root*/) const {}
   // The step this rank is about to train (kept in the job's store), so that a rank whose

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <map>
@@ -80,11 +81,15 @@ NetOptimizer::NetOptimizer(torch::nn::Module& net, const Config& config, bool us
     for (const auto& b : net.buffers()) state.push_back(b);
     perturb_for_test(state);
     world().broadcast(state, 0);
+    reducer_ = std::make_unique<GradientReducer>(params_, config.runtime.dist_bucket_mb);
   }
   if (use_ema && config.train.ema > 0) ema_ = std::make_unique<Ema>(net, config.train.ema);
 }
 
-void NetOptimizer::zero_grad() { adam_.zero_grad(); }
+void NetOptimizer::zero_grad() {
+  adam_.zero_grad();
+  if (reducer_) reducer_->expect(1);  // one backward pass, unless train() accumulates more
+}
 
 NetOptimizer::Update NetOptimizer::step() {
   std::vector<torch::Tensor> grads;
@@ -93,7 +98,7 @@ NetOptimizer::Update NetOptimizer::step() {
   }
   // Data-parallel: every rank now holds the global batch's gradient, so the norm, the skip
   // decision and the update below are the same on every rank.
-  world().average(grads);
+  if (reducer_) reducer_->finish();
   scaler_.unscale(grads);  // fp16: back to the loss's own scale
   const torch::Tensor norm = global_norm(grads);
   Update update;
@@ -117,6 +122,7 @@ NetOptimizer::Update NetOptimizer::step() {
 
 StepResult NetOptimizer::train(const Batch& batch, int64_t parts, const MicroStep& loss_of) {
   zero_grad();
+  if (reducer_) reducer_->expect(std::max<int64_t>(parts, 1));
   StepResult result;
   // The forward pass under autocast (runtime.precision), the backward pass outside it, as
   // PyTorch's AMP recipe has it; the loss in float32, scaled under fp16.

@@ -13,6 +13,7 @@
 
 #include "core/batch.h"
 #include "core/metrics.h"
+#include "dist/gradient_reducer.h"
 #include "optim/ema.h"
 #include "optim/loss_scaler.h"
 #include "optim/multi_tensor_adam.h"
@@ -68,6 +69,7 @@ class NetOptimizer {
   LossScaler scaler_;
   MultiTensorAdam adam_;
   std::unique_ptr<Ema> ema_;
+  std::unique_ptr<GradientReducer> reducer_;  // data-parallel jobs only
 };
 
 // A network and its optimizer (with EMA) as two entries of a checkpoint archive.

@@ -17,6 +17,7 @@
 #include "data/data_registry.h"
 #include "data/data_source.h"
 #include "dist/launch_env.h"
+#include "dist/stop_vote.h"
 #include "dist/world.h"
 #include "eval/held_out.h"
 #include "eval/quality.h"
@@ -57,11 +58,13 @@ double seconds_since(Clock::time_point t) { return std::chrono::duration<double>
 // GEN_FAULT_CRASH=R:S:FILE makes rank R die (exit 9, no cleanup) before step S, once: FILE,
 // created first, marks that it did (a restarted job then runs through).
 // GEN_FAULT_HANG=R:S makes rank R stop answering before step S (until a signal ends it).
+// GEN_FAULT_SIGNAL=R:S:N makes rank R raise signal N before step S (Ctrl-C on one rank alone).
 struct FaultHooks {
   int64_t from = 0, to = 0;
   std::set<int64_t> fired;
   int startup_signal = 0;
   long long crash_rank = -1, crash_step = -1, hang_rank = -1, hang_step = -1;
+  long long signal_rank = -1, signal_step = -1, signal_number = 0;
   std::string crash_marker;
 
   FaultHooks() {
@@ -72,6 +75,9 @@ struct FaultHooks {
     if (const char* h = std::getenv("GEN_FAULT_HANG"); h && std::sscanf(h, "%lld:%lld", &a, &b) == 2) {
       hang_rank = a, hang_step = b;
     }
+    if (const char* g = std::getenv("GEN_FAULT_SIGNAL")) {
+      std::sscanf(g, "%lld:%lld:%lld", &signal_rank, &signal_step, &signal_number);
+    }
     char marker[4096] = {0};
     if (const char* c = std::getenv("GEN_FAULT_CRASH"); c && std::sscanf(c, "%lld:%lld:%4095s", &a, &b, marker) == 3) {
       crash_rank = a, crash_step = b, crash_marker = marker;
@@ -81,6 +87,9 @@ struct FaultHooks {
     if (step != hang_step || rank != hang_rank) return;
     while (!interrupt_requested()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
     std::_Exit(static_cast<int>(interrupt_exit_code()));
+  }
+  void signal(int64_t step, int64_t rank) const {
+    if (step == signal_step && rank == signal_rank) std::raise(int(signal_number));
   }
   void crash(int64_t step, int64_t rank) const {
     if (step != crash_step || rank != crash_rank || path_exists(crash_marker)) return;
@@ -116,6 +125,7 @@ class Trainer {
       if (stop_requested(step)) break;
       fault_.crash(step, world().rank());
       fault_.hang(step, world().rank());
+      fault_.signal(step, world().rank());
       world().note_progress(step);
       const double lr = lr_at(config_.optim, steps_, step) * guard_->lr_scale();
       model_->begin_step(step, lr);
@@ -210,11 +220,18 @@ class Trainer {
   // Data-parallel: a signal reaches one rank or all of them, but every rank must leave the
   // loop at the same step (the others would wait in the next all-reduce): the ranks agree.
   bool interrupted_anywhere() const {
-    const bool here = interrupt_requested();
-    if (world().size() == 1) return here;
-    const torch::Tensor flag = torch::tensor(here ? 1.0f : 0.0f);
-    world().sum(flag);
-    return flag.item<float>() > 0;
+    if (world().size() == 1) return interrupt_requested();
+    std::optional<int> signal = take_stop_vote();  // carried by the last step's gradients
+    if (!signal) {
+      float vote[kStopVoteSize];
+      write_stop_vote(vote);
+      const torch::Tensor sums = torch::from_blob(vote, {kStopVoteSize}, torch::kFloat).clone();
+      world().sum(sums);
+      signal = agreed_stop_signal(sums.data_ptr<float>());
+    }
+    if (*signal == 0) return false;
+    adopt_interrupt(*signal);  // every rank exits with the job's interrupted code
+    return true;
   }
 
   // This rank's rows of the global batch: data.batch_size stays the global batch, and each

@@ -46,6 +46,13 @@ void install_interrupt_handlers() {
 
 bool interrupt_requested() { return g_signals.load() > 0; }
 
+void adopt_interrupt(int signal) {
+  if (g_signals.load() == 0) g_first_ms.store(now_ms());
+  g_first.store(signal);
+  int none = 0;
+  g_signals.compare_exchange_strong(none, 1);
+}
+
 ExitCode interrupt_exit_code() {
   switch (g_first.load()) {
     case 0:

@@ -11,6 +11,9 @@ namespace gen {
 
 void install_interrupt_handlers();
 bool interrupt_requested();
+// A data-parallel job stops as one: a rank takes the signal the job agreed on (dist/stop_vote.h)
+// as if it had come here, so it stops and exits with the same code as the rank that got it.
+void adopt_interrupt(int signal);
 // The exit code an interrupted run ends with (kInterrupted or kTerminated); kOk when none came.
 ExitCode interrupt_exit_code();
 // "SIGINT", "SIGTERM" or "" when none came.

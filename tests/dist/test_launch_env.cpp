@@ -36,6 +36,8 @@ TEST_CASE("launch env: torchrun, torchrun's agent store, SLURM, and a plain proc
                                                   {"TORCHELASTIC_RESTART_COUNT", "2"}}));
   CHECK(agent.agent_store);
   CHECK(agent.store_prefix == "/worker/attempt_2");
+  CHECK(agent.restart_count == 2);
+  CHECK(t.restart_count == 0);
 
   const auto slurm = gen::read_launch_env(env_of({{"SLURM_PROCID", "5"}, {"SLURM_NTASKS", "16"},
                                                   {"SLURM_LOCALID", "1"}, {"MASTER_ADDR", "n1"},

@@ -95,6 +95,19 @@ TEST_CASE("data parallel: the tiny Transformer on 2 Gloo ranks logs what one pro
   CHECK(std::abs(std::stod(m1[1]) - std::stod(m2[1])) <= 1e-5 * std::stod(m1[1]));
   CHECK(std::filesystem::exists(dir / "two/transformer/checkpoints/latest.pt"));
 
+  // Gradients in 1 KB buckets, each all-reduced as soon as the backward pass has produced it:
+  // the same run, and every bucket left during the backward pass.
+  const JobResult buckets = run_job(train + " --set out_dir=" + dir.path() + "/buckets --set runtime.dist_bucket_mb=0.001",
+                                    dir, 2, "buckets");
+  INFO(buckets.ranks[0].output);
+  REQUIRE(buckets.ranks[0].code == 0);
+  std::smatch counts;
+  REQUIRE(std::regex_search(buckets.ranks[0].output, counts,
+                            std::regex("([0-9]+) bucket\\(s\\) of at most 0.001 MiB, ([0-9]+) all-reduced during")));
+  CHECK(std::stoi(counts[1]) > 4);
+  CHECK(counts[2] == counts[1]);
+  require_close(a, loss_values(read_text(dir / "buckets/transformer/metrics.jsonl")));
+
   // Stopped at step 4 as 2 ranks, resumed as 1 rank, and the other way round: the same run.
   const std::string first = dir / "one/transformer/metrics.jsonl";
   JobResult half = run_job(train + " --set out_dir=" + dir.path() + "/two_one --stop-at 4", dir, 2, "half");
@@ -141,12 +154,15 @@ TEST_CASE("data parallel: a global batch that does not split, a missing or hung 
   CHECK_THAT(bad.output, Catch::Contains("WORLD_SIZE='two'"));
 }
 
-TEST_CASE("data parallel: torchrun starts 2 ranks of gen train, which log what one process logs", "[smoke]") {
+TEST_CASE("data parallel: torchrun starts 2 ranks of gen train, which log what one process logs, and restarts them",
+          "[smoke]") {
   TempDir dir;
   std::filesystem::create_directories(dir / "data");
   write_text(dir / "data/input.txt", tiny_text());
+  // A log line every step: a run resumed from step 3 then logs the same windows as a straight one.
   const std::string args = "train configs/tiny/transformer.yaml --set runtime.threads=1 --set train.steps=6" +
-                           std::string(" --set data.root=") + dir.path() + "/data --set out_dir=";
+                           std::string(" --set train.log_every=1 --set data.root=") + dir.path() +
+                           "/data --set out_dir=";
   REQUIRE(run_gen(args + dir.path() + "/one", dir).code == 0);
   // Debian's torchrun 1.13 under Python 3.11 cannot parse its own default --redirects/--tee
   // (0, an IntFlag value 3.11 no longer iterates): 1 works, on every version.
@@ -160,6 +176,23 @@ TEST_CASE("data parallel: torchrun starts 2 ranks of gen train, which log what o
   require_close(loss_values(read_text(dir / "one/transformer/metrics.jsonl")),
                 loss_values(read_text(dir / "two/transformer/metrics.jsonl")));
   CHECK_THAT(read_text(dir / "torchrun.log"), Catch::Contains("rank 1 of 2 (torchrun"));
+
+  // torchrun --max_restarts: rank 1 dies before step 5 (after step 3's checkpoint); torchrun
+  // starts both ranks again with the same command, and they continue from that checkpoint.
+  const std::string restart = "cd '" GEN_SOURCE_DIR "' && GEN_FAULT_CRASH=1:5:'" + dir.path() +
+                              "/crashed' torchrun --no_python --nproc_per_node 2 --max_restarts 1 --master_port " +
+                              std::to_string(gen::free_local_port()) + " --redirects 1 --tee 1 --log_dir '" +
+                              dir.path() + "/torchrun_restart' '" GEN_BINARY "' " + args + dir.path() +
+                              "/restart > '" + dir.path() + "/restart.log' 2>&1";
+  const int restarted = std::system(restart.c_str());
+  const std::string log = read_text(dir / "restart.log");
+  INFO(log);
+  REQUIRE(restarted == 0);
+  CHECK_THAT(log, Catch::Contains("torchrun restart 1: continuing from the newest checkpoint") &&
+                      Catch::Contains("resumed from") && Catch::Contains("step_0000003.pt"));
+  const auto straight = loss_values(read_text(dir / "one/transformer/metrics.jsonl"));
+  const auto resumed = loss_values(read_text(dir / "restart/transformer/metrics.jsonl"));
+  require_close(straight, resumed);
 }
 
 TEST_CASE("data parallel: the tiny VAE on 2 ranks, with and without accumulation, trains what one process trains",
@@ -171,7 +204,9 @@ TEST_CASE("data parallel: the tiny VAE on 2 ranks, with and without accumulation
     const std::string train = "train configs/tiny/vae.yaml --set runtime.threads=1 --set train.steps=8" + sets +
                               " --set train.accumulate=" + accumulate + " --set out_dir=" + dir.path() + "/";
     REQUIRE(run_gen(train + "one" + accumulate, dir).code == 0);
-    const JobResult two = run_job(train + "two" + accumulate, dir, 2, "vae" + accumulate);
+    // Small gradient buckets: each leaves after the last micro-batch's backward pass, not before.
+    const JobResult two =
+        run_job(train + "two" + accumulate + " --set runtime.dist_bucket_mb=0.01", dir, 2, "vae" + accumulate);
     INFO(two.ranks[0].output);
     REQUIRE(two.ranks[0].code == 0);
     REQUIRE(two.ranks[1].code == 0);
@@ -250,7 +285,8 @@ TEST_CASE("data parallel: the tiny DCGAN on 2 ranks matches one process with syn
   // Lazy R1 differentiates the synchronized D twice (the main job, dcgan_mnist.yaml, does).
   const std::string r1 = " --set model.r1=2 --set model.r1_every=2";
   REQUIRE(run_gen(train + "one_r1" + r1, dir).code == 0);
-  job = run_job(train + "sync_r1" + r1, dir, 2, "sync_r1");
+  // In small gradient buckets, whose all-reduces interleave with the BatchNorm's own.
+  job = run_job(train + "sync_r1" + r1 + " --set runtime.dist_bucket_mb=0.002", dir, 2, "sync_r1");
   INFO(job.ranks[0].output);
   REQUIRE(job.ranks[0].code == 0);
   require_close(loss_values(read_text(dir / "one_r1/dcgan/metrics.jsonl")),
@@ -301,6 +337,25 @@ TEST_CASE("data parallel: Ctrl-C or SIGTERM to --nproc-per-node reaches every ra
     CHECK(std::filesystem::exists(run + "/checkpoints/latest.pt"));
     CHECK(run_gen("sample --ckpt " + run + "/checkpoints/latest.pt", dir).code == 0);
   }
+}
+
+TEST_CASE("data parallel: Ctrl-C on one rank alone stops both at the same step, through the gradient all-reduce",
+          "[smoke]") {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "data");
+  write_text(dir / "data/input.txt", tiny_text());
+  // Rank 1 gets SIGINT before step 5 (after 5 steps); its vote rides in step 6's last gradient
+  // bucket, so both ranks leave the loop after step 6, and rank 0 writes that checkpoint.
+  const std::string train = "train configs/tiny/transformer.yaml --set runtime.threads=1 --set train.steps=2000" +
+                            std::string(" --set train.ckpt_every=0 --set data.root=") + dir.path() +
+                            "/data --set out_dir=" + dir.path() + "/runs";
+  const JobResult job = run_job(train, dir, 2, "vote", "GEN_FAULT_SIGNAL=1:5:" + std::to_string(SIGINT) + " ");
+  INFO(job.ranks[0].output);
+  INFO(job.ranks[1].output);
+  CHECK(job.ranks[0].code == 130);
+  CHECK(job.ranks[1].code == 130);
+  CHECK_THAT(job.ranks[0].output, Catch::Contains("interrupted at step 6;"));
+  CHECK(std::filesystem::exists(dir / "runs/transformer/checkpoints/step_0000006.pt"));
 }
 
 TEST_CASE("data parallel: verify-resume --nproc 2 finds a 2-rank job stopped and resumed identical to a straight one",
