@@ -37,8 +37,10 @@ fi
 
 prefix="$torch_prefix"
 [[ -n $deps ]] && prefix="$deps;$torch_prefix"
-gen_opts=(-DGEN_BUILD_TESTS=OFF)
-[[ ${TARGETS:-gen} != gen ]] && gen_opts=(-DGEN_BUILD_TESTS=ON)
+# One file per translation unit there: 16 cores do not need the batches, and the 2.x-only
+# branches have never been compiled in a unity batch.
+gen_opts=(-DGEN_BUILD_TESTS=OFF -DGEN_UNITY_BUILD=OFF)
+[[ ${TARGETS:-gen} != gen ]] && gen_opts=(-DGEN_BUILD_TESTS=ON -DGEN_UNITY_BUILD=OFF)
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
       -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_CUDA_ARCHITECTURES="$arch" \
       -DCMAKE_BUILD_RPATH="$torch_lib" "${gen_opts[@]}" "${extra[@]}"

@@ -78,7 +78,7 @@ TORCH_MODULE(ClassifierNet);
 
 // runtime.memory_format auto: what measurement found faster (docs/RESULTS.md, "Memory format"):
 // channels-last on the CPU (oneDNN); not measured on CUDA yet.
-bool auto_channels_last(const ModelContext& ctx) { return !ctx.device.is_cuda(); }
+bool classifier_prefers_channels_last(const ModelContext& ctx) { return !ctx.device.is_cuda(); }
 
 class Classifier final : public GenerativeModel, public ImageClassifier {
  public:
@@ -86,7 +86,7 @@ class Classifier final : public GenerativeModel, public ImageClassifier {
       : o_(o),
         classes_(ctx.data.shape.num_classes),
         shape_(ctx.data.shape),
-        channels_last_(use_channels_last(ctx.config, auto_channels_last(ctx))),
+        channels_last_(use_channels_last(ctx.config, classifier_prefers_channels_last(ctx))),
         net_(laid_out(on_device(ClassifierNet(o, ctx.data), ctx.device), channels_last_)),
         opt_(*net_, ctx.config, /*use_ema=*/false, ctx.precision),
         accumulate_(ctx.config.train.accumulate) {}

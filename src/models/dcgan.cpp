@@ -212,7 +212,7 @@ void init_dcgan_weights(nn::Module& module) {
 // runtime.memory_format auto, from measurement (docs/RESULTS.md, "Memory format"):
 // channels-first everywhere: on the CPU channels-last measured slower, in fp32 and bf16; not
 // measured on CUDA yet.
-bool auto_channels_last(const ModelContext& /*ctx*/) { return false; }
+bool dcgan_prefers_channels_last(const ModelContext& /*ctx*/) { return false; }
 
 class Dcgan final : public GenerativeModel {
  public:
@@ -221,7 +221,7 @@ class Dcgan final : public GenerativeModel {
         rule_(gan_loss_rule(o.loss)),
         device_(ctx.device),
         classes_(o.conditional ? ctx.data.shape.num_classes : 0),
-        channels_last_(use_channels_last(ctx.config, auto_channels_last(ctx))),
+        channels_last_(use_channels_last(ctx.config, dcgan_prefers_channels_last(ctx))),
         generator_(ready(
             Generator(o.latent_dim + one_hot_width(), o.g_channels, ctx.data.shape.channels, ctx.data.shape.height,
                       o.sync_bn),

@@ -119,14 +119,14 @@ TORCH_MODULE(VaeNet);
 // runtime.memory_format auto for the conv arch, from measurement (docs/RESULTS.md, "Memory
 // format"): channels-first everywhere: on the CPU channels-last measured slower, in fp32 and bf16; not
 // measured on CUDA yet.
-bool auto_channels_last(const ModelContext& /*ctx*/) { return false; }
+bool vae_prefers_channels_last(const ModelContext& /*ctx*/) { return false; }
 
 class Vae final : public GenerativeModel, public LikelihoodModel {
  public:
   Vae(const ModelContext& ctx, const VaeOptions& o)
       : o_(o),
         device_(ctx.device),
-        channels_last_(o.arch == VaeArch::kConv && use_channels_last(ctx.config, auto_channels_last(ctx))),
+        channels_last_(o.arch == VaeArch::kConv && use_channels_last(ctx.config, vae_prefers_channels_last(ctx))),
         net_(laid_out(on_device(VaeNet(o_, ctx.data), ctx.device), channels_last_)),
         opt_(*net_, ctx.config, /*use_ema=*/true, ctx.precision),
         accumulate_(ctx.config.train.accumulate),
