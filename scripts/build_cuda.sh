@@ -33,6 +33,9 @@ if [[ -n $nv && -d $nv ]]; then
   cudnn_lib=$(ls "$nv"/cudnn*/lib/libcudnn.so* 2>/dev/null | head -1 || true)
   [[ -n $cudnn_inc ]] && extra+=(-DCUDNN_INCLUDE_PATH="$cudnn_inc")
   [[ -n $cudnn_lib ]] && extra+=(-DCUDNN_LIBRARY_PATH="$cudnn_lib")
+  # c10d's NCCL backend (data-parallel on GPUs) needs nccl.h, from the nvidia-nccl wheel.
+  nccl_inc=$(ls -d "$nv"/nccl*/include 2>/dev/null | head -1 || true)
+  [[ -n $nccl_inc && -f $nccl_inc/nccl.h ]] && extra+=(-DNCCL_INCLUDE_DIR="$nccl_inc")
 fi
 
 prefix="$torch_prefix"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks gen's CUDA path end to end on a GPU machine: every family's tiny config trains, samples
 # and resumes bit for bit on the GPU (gen verify-resume), also under runtime.precision bf16 and
-# fp16, an export is written, and an image folder loads.
+# fp16, an export is written, an image folder loads, and a data-parallel world of one over NCCL
+# (and 2 ranks over Gloo, when the build has it) trains what one process trains.
 #
 #   scripts/gpu_check.sh [GEN]     GEN: the binary (default build-cuda/gen, built by
 #                                  scripts/build_cuda.sh). Needs data/mnist and data/shakespeare
@@ -55,4 +56,35 @@ cp "$tmp/d.png" "$tmp/imgs/a/sub/4.png"
 check "image_folder data (2 classes, nested)" "$gen" train configs/tiny/dcgan.yaml "${on[@]}" --set name=folder \
   --set data.kind=image_folder --set data.root="$tmp/imgs" --set data.channels=3 --set model.conditional=true \
   --set data.batch_size=4
+# Data-parallel: a world of one through c10d (NCCL on CUDA, Gloo on the CPU) trains what a
+# plain process trains; 2 ranks share the one device over Gloo when this build has Gloo.
+backend=nccl; [[ $device == cpu ]] && backend=gloo
+world1() {  # the environment torchrun --nproc-per-node 1 sets
+  MASTER_ADDR=127.0.0.1 MASTER_PORT=29461 WORLD_SIZE=1 RANK=0 LOCAL_RANK=0 LOCAL_WORLD_SIZE=1 "$@"
+}
+dp=(configs/tiny/transformer.yaml --set device="$device" --set train.steps=8 --set train.log_every=1)
+same_losses() {  # RUN_A RUN_B: metrics.jsonl agree to 1e-5 relative (timings aside)
+  python3 - "$1" "$2" <<'PY'
+import json, sys
+def figures(path):
+    rows = [json.loads(l) for l in open(path)]
+    return [v for r in rows for k, v in sorted(r.items()) if not k.endswith("_per_s")]
+a, b = (figures(p + "/transformer/metrics.jsonl") for p in sys.argv[1:3])
+sys.exit(0 if len(a) == len(b) > 8 and all(abs(x - y) <= 1e-5 * abs(x) + 1e-9 for x, y in zip(a, b)) else 1)
+PY
+}
+"$gen" train "${dp[@]}" --set out_dir="$tmp/dp_plain" > "$tmp/dp_plain.log" 2>&1
+check "world of one over $backend joins and trains" bash -c "$(declare -f world1); world1 '$gen' train ${dp[*]} \
+  --set runtime.dist_backend=$backend --set out_dir='$tmp/dp_world1' > '$tmp/dp_world1.log' 2>&1 &&
+  grep -q 'rank 0 of 1' '$tmp/dp_world1.log'"
+check "world of one over $backend: the plain process's losses" same_losses "$tmp/dp_plain" "$tmp/dp_world1"
+if "$gen" train "${dp[@]}" --nproc-per-node 2 --set runtime.dist_backend=gloo --set out_dir="$tmp/dp_two" \
+    > "$tmp/dp_two.log" 2>&1; then
+  echo "ok      2 ranks on one $device over Gloo"
+  check "2 ranks over Gloo: the plain process's losses" same_losses "$tmp/dp_plain" "$tmp/dp_two"
+elif grep -q "without c10d's Gloo backend" "$tmp/dp_two.log"; then
+  echo "skipped 2 ranks on one $device over Gloo (this build has no Gloo headers)"
+else
+  echo "FAILED  2 ranks on one $device over Gloo:"; tail -5 "$tmp/dp_two.log" | sed 's/^/        /'; failed=1
+fi
 exit $failed

@@ -47,7 +47,9 @@ LaunchEnv read_launch_env(const GetEnv& env) {
     e.rank = integer(env, "SLURM_PROCID", 0, e.world_size - 1);
     e.local_rank = integer_or(env, "SLURM_LOCALID", 0, e.world_size - 1, 0);
   }
-  if (!e.distributed()) return e;
+  // torchrun with one process sets MASTER_ADDR too; other one-process launches need nothing more.
+  const bool lone_torchrun = e.launcher == "torchrun" && !e.distributed() && env("MASTER_ADDR");
+  if (!e.distributed() && !lone_torchrun) return e;
   const auto addr = env("MASTER_ADDR");
   if (!addr || addr->empty()) throw UsageError("MASTER_ADDR is not set (needed for a data-parallel launch)");
   e.master_addr = *addr;

@@ -24,6 +24,10 @@ struct LaunchEnv {
   int64_t restart_count = 0;
 
   bool distributed() const { return world_size > 1; }
+  // Whether this process joins a c10d group: every rank of a job of 2 or more, and the one rank
+  // torchrun starts with --nproc-per-node 1 (MASTER_ADDR set: a world of one through c10d, as
+  // DDP runs it, so its cost shows). A lone srun task, or no launcher, runs as one process.
+  bool joins_c10d() const { return world_size > 1 || (launcher == "torchrun" && !master_addr.empty()); }
 };
 
 using GetEnv = std::function<std::optional<std::string>(const std::string&)>;

@@ -2,12 +2,20 @@
 
 #include <spdlog/spdlog.h>
 
+#include <functional>
 #include <map>
+#include <optional>
 
-#ifdef GEN_WITH_GLOO
+#if defined(GEN_WITH_GLOO) || defined(GEN_WITH_NCCL)
+#define GEN_WITH_C10D 1
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
-#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#endif
+#ifdef GEN_WITH_GLOO
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#endif
+#ifdef GEN_WITH_NCCL
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
 
 #include "util/errors.h"
@@ -29,13 +37,31 @@ std::unique_ptr<World>& current() {
   return w;
 }
 
-#ifdef GEN_WITH_GLOO
+#ifdef GEN_WITH_C10D
+// The collectives of one c10d process group, whatever its class (ProcessGroupGloo or
+// ProcessGroupNCCL; their common base is ProcessGroup in LibTorch 1.13, Backend in 2.x).
+struct Group {
+  std::function<c10::intrusive_ptr<c10d::Work>(std::vector<at::Tensor>&)> allreduce;
+  std::function<c10::intrusive_ptr<c10d::Work>(std::vector<at::Tensor>&, const c10d::BroadcastOptions&)> broadcast;
+  // Where its tensors must live: NCCL reduces only the rank's GPU memory (a CPU tensor, a
+  // metric sum or the stop vote, goes there and back); Gloo takes CPU and CUDA tensors.
+  std::optional<torch::Device> device;
+};
+
+template <class ProcessGroup>
+Group group_of(c10::intrusive_ptr<ProcessGroup> pg, std::optional<torch::Device> device) {
+  Group g;
+  g.allreduce = [pg](std::vector<at::Tensor>& t) { return pg->allreduce(t); };
+  g.broadcast = [pg](std::vector<at::Tensor>& t, const c10d::BroadcastOptions& o) { return pg->broadcast(t, o); };
+  g.device = device;
+  return g;
+}
+
 // One c10d process group; a collective that fails (a rank gone, a timeout) becomes a
 // TrainingError naming this rank.
 class C10dWorld : public World {
  public:
-  C10dWorld(c10::intrusive_ptr<c10d::ProcessGroupGloo> group, c10::intrusive_ptr<c10d::Store> store, int64_t rank,
-            int64_t size, std::string backend)
+  C10dWorld(Group group, c10::intrusive_ptr<c10d::Store> store, int64_t rank, int64_t size, std::string backend)
       : group_(std::move(group)), store_(std::move(store)), rank_(rank), size_(size), backend_(std::move(backend)) {}
 
   int64_t rank() const override { return rank_; }
@@ -43,14 +69,16 @@ class C10dWorld : public World {
   std::string backend() const override { return backend_; }
 
   void sum(const torch::Tensor& tensor) const override {
-    std::vector<torch::Tensor> one{tensor};
-    run("all-reduce", [&] { return group_->allreduce(one); });
+    std::vector<torch::Tensor> one{on_group_device(tensor)};
+    run("all-reduce", [&] { return group_.allreduce(one); });
+    if (!one[0].is_same(tensor)) tensor.copy_(one[0]);
   }
 
   std::unique_ptr<PendingSum> start_sum(const torch::Tensor& flat) const override {
+    TORCH_CHECK(!group_.device || flat.device() == *group_.device, "start_sum: the tensor is not on the group's device");
     auto pending = std::make_unique<Pending>(*this, flat);
     try {
-      pending->work = group_->allreduce(pending->tensors);
+      pending->work = group_.allreduce(pending->tensors);
     } catch (const std::exception& e) {
       fail("all-reduce", e);
     }
@@ -63,11 +91,11 @@ class C10dWorld : public World {
     for (const auto& t : tensors) by_type[t.scalar_type()].push_back(t);
     for (const auto& [type, group] : by_type) {
       std::vector<torch::Tensor> flat_parts;
-      for (const auto& t : group) flat_parts.push_back(t.reshape(-1));
+      for (const auto& t : group) flat_parts.push_back(on_group_device(t).reshape(-1));
       std::vector<torch::Tensor> buffer{torch::cat(flat_parts)};
       c10d::BroadcastOptions options;
       options.rootRank = root;
-      run("broadcast", [&] { return group_->broadcast(buffer, options); });
+      run("broadcast", [&] { return group_.broadcast(buffer, options); });
       int64_t at = 0;
       for (const auto& t : group) {
         t.copy_(buffer[0].narrow(0, at, t.numel()).view_as(t));
@@ -150,7 +178,11 @@ class C10dWorld : public World {
                                                    : behind + " stopped answering"));
   }
 
-  c10::intrusive_ptr<c10d::ProcessGroupGloo> group_;
+  torch::Tensor on_group_device(const torch::Tensor& t) const {
+    return group_.device && t.device() != *group_.device ? t.to(*group_.device) : t;
+  }
+
+  Group group_;
   c10::intrusive_ptr<c10d::Store> store_;
   int64_t rank_, size_;
   std::string backend_;
@@ -164,17 +196,40 @@ std::unique_ptr<PendingSum> World::start_sum(const torch::Tensor& /*flat*/) cons
 
 const World& world() { return *current(); }
 
-void join_world(const LaunchEnv& env, DistBackend backend, std::chrono::seconds timeout, const torch::Device& device) {
-  if (!env.distributed()) return;
-  if (backend == DistBackend::kNccl || (backend == DistBackend::kAuto && device.is_cuda())) {
-    throw UsageError("runtime.dist_backend: NCCL is not in this build yet; use runtime.dist_backend: gloo");
+bool uses_nccl(DistBackend backend, const torch::Device& device) {
+  return backend == DistBackend::kNccl || (backend == DistBackend::kAuto && device.is_cuda());
+}
+
+int64_t rank_gpu(int64_t local_rank, int64_t gpus, bool nccl) {
+  if (gpus <= 0) throw UsageError("no CUDA GPU is visible to this rank");
+  if (nccl && local_rank >= gpus) {
+    throw UsageError(fmt::format("local rank {}: NCCL needs a GPU per rank and this machine shows {} (start at most "
+                                 "{} ranks per machine, or share the GPUs with runtime.dist_backend: gloo)",
+                                 local_rank, gpus, gpus));
   }
+  return local_rank % gpus;
+}
+
+void join_world(const LaunchEnv& env, DistBackend backend, std::chrono::seconds timeout, const torch::Device& device) {
+  if (!env.joins_c10d()) return;
+  const bool nccl = uses_nccl(backend, device);
+  if (nccl && !device.is_cuda()) {
+    throw UsageError("runtime.dist_backend: nccl reduces GPU memory only, and this run is on the CPU (use gloo or auto)");
+  }
+#ifndef GEN_WITH_NCCL
+  if (nccl) {
+    throw UsageError("runtime.dist_backend: this gen was built without c10d's NCCL backend (a CUDA build finds it in "
+                     "the pip PyTorch with nccl.h from its nvidia-nccl package); use runtime.dist_backend: gloo");
+  }
+#endif
 #ifndef GEN_WITH_GLOO
-  (void)timeout;
-  throw UsageError(fmt::format("{} launched rank {} of {}, but this gen was built without c10d's Gloo backend "
-                               "(install libgloo-dev and rebuild)",
-                               env.launcher, env.rank, env.world_size));
-#else
+  if (!nccl) {
+    throw UsageError(fmt::format("{} launched rank {} of {}, but this gen was built without c10d's Gloo backend "
+                                 "(install libgloo-dev and rebuild)",
+                                 env.launcher, env.rank, env.world_size));
+  }
+#endif
+#ifdef GEN_WITH_C10D
   c10d::TCPStoreOptions options;
   options.port = static_cast<uint16_t>(env.master_port);
   options.isServer = env.rank == 0 && !env.agent_store;
@@ -189,26 +244,41 @@ void join_world(const LaunchEnv& env, DistBackend backend, std::chrono::seconds 
     throw UsageError(fmt::format("rank {}: cannot reach the job's store at {}:{} (MASTER_ADDR, MASTER_PORT): {}",
                                  env.rank, env.master_addr, env.master_port, first_line_of(e.what())));
   }
-  auto gloo = c10d::ProcessGroupGloo::Options::create();
-  gloo->timeout = std::chrono::duration_cast<std::chrono::milliseconds>(timeout);
-  const bool local = env.master_addr == "127.0.0.1" || env.master_addr == "localhost";
-  if (std::getenv("GLOO_SOCKET_IFNAME")) {
-    gloo->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(std::getenv("GLOO_SOCKET_IFNAME")));
-  } else if (local) {
-    gloo->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
-  } else {
-    gloo->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
-  }
-  c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
+  const char* name = nccl ? "NCCL" : "Gloo";
+  Group group;
   try {
-    group = c10::make_intrusive<c10d::ProcessGroupGloo>(store, int(env.rank), int(env.world_size), gloo);
+    if (nccl) {
+#ifdef GEN_WITH_NCCL
+      auto opts = c10d::ProcessGroupNCCL::Options::create();
+      opts->timeout = std::chrono::duration_cast<std::chrono::milliseconds>(timeout);
+      group = group_of(c10::make_intrusive<c10d::ProcessGroupNCCL>(store, int(env.rank), int(env.world_size), opts),
+                       device);
+#endif
+    } else {
+#ifdef GEN_WITH_GLOO
+      auto gloo = c10d::ProcessGroupGloo::Options::create();
+      gloo->timeout = std::chrono::duration_cast<std::chrono::milliseconds>(timeout);
+      const bool local = env.master_addr == "127.0.0.1" || env.master_addr == "localhost";
+      if (std::getenv("GLOO_SOCKET_IFNAME")) {
+        gloo->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(std::getenv("GLOO_SOCKET_IFNAME")));
+      } else if (local) {
+        gloo->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
+      } else {
+        gloo->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
+      }
+      group = group_of(c10::make_intrusive<c10d::ProcessGroupGloo>(store, int(env.rank), int(env.world_size), gloo),
+                       std::nullopt);
+#endif
+    }
   } catch (const std::exception& e) {
-    throw TrainingError(fmt::format("rank {} of {}: the Gloo group did not form within runtime.dist_timeout: {}",
-                                    env.rank, env.world_size, first_line_of(e.what())));
+    throw TrainingError(fmt::format("rank {} of {}: the {} group did not form within runtime.dist_timeout: {}", env.rank,
+                                    env.world_size, name, first_line_of(e.what())));
   }
-  current() = std::make_unique<C10dWorld>(group, store, env.rank, env.world_size, "gloo");
-  spdlog::info("rank {} of {} ({}; local rank {}), Gloo over {}:{}", env.rank, env.world_size, env.launcher,
-               env.local_rank, env.master_addr, env.master_port);
+  current() = std::make_unique<C10dWorld>(std::move(group), store, env.rank, env.world_size, nccl ? "nccl" : "gloo");
+  spdlog::info("rank {} of {} ({}; local rank {}), {} over {}:{}", env.rank, env.world_size, env.launcher,
+               env.local_rank, name, env.master_addr, env.master_port);
+#else
+  (void)timeout;
 #endif
 }
 

@@ -30,6 +30,8 @@ class World {
   virtual int64_t size() const { return 1; }
   virtual std::string backend() const { return "none"; }
   bool is_main() const { return rank() == 0; }
+  // Whether this process is in a c10d group (a world of one under torchrun included).
+  bool joined() const { return backend() != "none"; }
 
   // In place: the sum over ranks.
   virtual void sum(const torch::Tensor& /*tensor*/) const {}
@@ -47,10 +49,18 @@ class World {
 // The world this process is in (a one-process world until join_world).
 const World& world();
 
+// Whether `backend` (runtime.dist_backend) means NCCL for a run on `device` (auto: NCCL on CUDA).
+bool uses_nccl(DistBackend backend, const torch::Device& device);
+
+// The GPU a rank takes when the config says device auto or cuda: its local rank's (one GPU per
+// rank, as torchrun users set with torch.cuda.set_device(LOCAL_RANK)); with Gloo, more ranks
+// than GPUs share them in turn, NCCL refuses (UsageError naming the local rank).
+int64_t rank_gpu(int64_t local_rank, int64_t gpus, bool nccl);
+
 // Joins the job `env` describes through c10d (a no-op for one process): a TCP store at
-// MASTER_ADDR:MASTER_PORT (rank 0 serves it, or torchrun's agent does), then the backend.
-// Collectives that wait longer than `timeout` fail, naming this rank. Throws UsageError
-// when this build has no backend for `device`.
+// MASTER_ADDR:MASTER_PORT (rank 0 serves it, or torchrun's agent does), then the backend
+// (Gloo, or NCCL on the rank's GPU `device`). Collectives that wait longer than `timeout`
+// fail, naming this rank. Throws UsageError when this build has no backend for `device`.
 void join_world(const LaunchEnv& env, DistBackend backend, std::chrono::seconds timeout, const torch::Device& device);
 
 }  // namespace gen

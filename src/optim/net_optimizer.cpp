@@ -76,7 +76,7 @@ NetOptimizer::NetOptimizer(torch::nn::Module& net, const Config& config, bool us
   // Data-parallel: every rank starts from rank 0's weights and buffers, whatever its own
   // initialisation drew (the EMA, made next, starts from them too). A resumed job then loads
   // the same checkpoint on every rank.
-  if (world().size() > 1) {
+  if (world().joined()) {
     std::vector<torch::Tensor> state = params_;
     for (const auto& b : net.buffers()) state.push_back(b);
     perturb_for_test(state);

@@ -152,8 +152,13 @@ class Trainer {
   // written into the run folder (a folder this run created is removed again on such a failure).
   int64_t start() {
     device_ = choose_device(config_.device);
-    join_world(read_launch_env(), config_.runtime.dist_backend, std::chrono::seconds(config_.runtime.dist_timeout),
-               device_);
+    const LaunchEnv launch = read_launch_env();
+    if (launch.joins_c10d() && device_.is_cuda() && config_.device.rfind("cuda:", 0) != 0) {
+      const bool nccl = uses_nccl(config_.runtime.dist_backend, device_);
+      device_ = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(rank_gpu(
+                                                launch.local_rank, int64_t(torch::cuda::device_count()), nccl)));
+    }
+    join_world(launch, config_.runtime.dist_backend, std::chrono::seconds(config_.runtime.dist_timeout), device_);
     main_ = world().is_main();
     if (!main_) spdlog::set_level(spdlog::level::warn);  // rank 0 speaks for the job
     if (main_) folder_.lock();

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "dist/launch_env.h"
+#include "dist/world.h"
 #include "core/batch.h"
 #include "util/errors.h"
 
@@ -79,4 +80,32 @@ TEST_CASE("batch slice: each rank takes its own consecutive rows of the global b
   // With 2 micro-batches (train.accumulate 2): rank 1 takes the second half of each of them.
   CHECK(torch::equal(batch.slice(1, 2, 2).x.view({-1}), torch::tensor({2, 3, 6, 7}, torch::kLong)));
   CHECK(torch::equal(batch.slice(1, 2, 2).y, torch::tensor({20, 30, 60, 70}, torch::kLong)));
+}
+
+TEST_CASE("launch env: a world of one joins c10d under torchrun only, and each rank takes its local rank GPU",
+          "[dist]") {
+  const auto lone = gen::read_launch_env(env_of({{"RANK", "0"}, {"WORLD_SIZE", "1"}, {"LOCAL_RANK", "0"},
+                                                 {"MASTER_ADDR", "127.0.0.1"}, {"MASTER_PORT", "29500"}}));
+  CHECK_FALSE(lone.distributed());
+  CHECK(lone.joins_c10d());
+  CHECK(lone.master_port == 29500);
+  CHECK_FALSE(gen::read_launch_env(env_of({{"RANK", "0"}, {"WORLD_SIZE", "1"}})).joins_c10d());
+  CHECK_FALSE(gen::read_launch_env(env_of({{"SLURM_PROCID", "0"}, {"SLURM_NTASKS", "1"}, {"MASTER_ADDR", "n1"},
+                                           {"MASTER_PORT", "29400"}}))
+                  .joins_c10d());
+  CHECK_FALSE(gen::read_launch_env(env_of({})).joins_c10d());
+  CHECK(gen::read_launch_env(env_of({{"SLURM_PROCID", "1"}, {"SLURM_NTASKS", "2"}, {"MASTER_ADDR", "n1"},
+                                     {"MASTER_PORT", "29400"}}))
+            .joins_c10d());
+
+  CHECK(gen::rank_gpu(1, 2, /*nccl=*/true) == 1);
+  CHECK(gen::rank_gpu(3, 2, /*nccl=*/false) == 1);  // Gloo: ranks share the GPUs in turn
+  CHECK_THROWS_WITH(gen::rank_gpu(2, 2, /*nccl=*/true), Catch::Contains("local rank 2") && Catch::Contains("2"));
+  CHECK_THROWS_AS(gen::rank_gpu(0, 0, /*nccl=*/false), gen::UsageError);
+
+  const torch::Device cpu(torch::kCPU), gpu(torch::kCUDA, 0);
+  CHECK_FALSE(gen::uses_nccl(gen::DistBackend::kAuto, cpu));
+  CHECK(gen::uses_nccl(gen::DistBackend::kAuto, gpu));
+  CHECK_FALSE(gen::uses_nccl(gen::DistBackend::kGloo, gpu));
+  CHECK(gen::uses_nccl(gen::DistBackend::kNccl, cpu));
 }

@@ -122,6 +122,23 @@ TEST_CASE("data parallel: the tiny Transformer on 2 Gloo ranks logs what one pro
   }
 }
 
+TEST_CASE("data parallel: torchrun with one process joins a c10d world of one, which trains what no launcher trains",
+          "[smoke]") {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "data");
+  write_text(dir / "data/input.txt", tiny_text());
+  const std::string train = "train configs/tiny/transformer.yaml --set runtime.threads=1 --set train.steps=6" +
+                            std::string(" --set data.root=") + dir.path() + "/data --set out_dir=" + dir.path() + "/";
+  REQUIRE(run_gen(train + "alone", dir).code == 0);
+  const JobResult one = run_job(train + "world1", dir, 1, "world1");
+  INFO(one.ranks[0].output);
+  REQUIRE(one.ranks[0].code == 0);
+  CHECK_THAT(one.ranks[0].output, Catch::Contains("rank 0 of 1 (torchrun") &&
+                                      Catch::Contains("all-reduced during the backward pass"));
+  require_close(loss_values(read_text(dir / "alone/transformer/metrics.jsonl")),
+                loss_values(read_text(dir / "world1/transformer/metrics.jsonl")));
+}
+
 TEST_CASE("data parallel: a global batch that does not split, a missing or hung rank, a bad variable: clear stops",
           "[smoke]") {
   TempDir dir;
