@@ -6,7 +6,8 @@
 #                                  and Catch2, or the gen-deps-*.tar.xz bundle that holds one.
 #                                  Without DEPS the system's packages are used.
 # Env: BUILD_DIR (default build-cuda), CUDA_ARCH (default: the visible GPU's, else 90),
-#      TARGETS (default "gen").
+#      TARGETS (default "gen"), GLOO_INCLUDE (a folder holding gloo/*.h, e.g. a copy of
+#      Debian's /usr/include/gloo: c10d's Gloo backend beside NCCL; the bundle has none).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build-cuda}
@@ -37,6 +38,8 @@ if [[ -n $nv && -d $nv ]]; then
   nccl_inc=$(ls -d "$nv"/nccl*/include 2>/dev/null | head -1 || true)
   [[ -n $nccl_inc && -f $nccl_inc/nccl.h ]] && extra+=(-DNCCL_INCLUDE_DIR="$nccl_inc")
 fi
+
+[[ -n ${GLOO_INCLUDE:-} ]] && extra+=(-DGLOO_INCLUDE_DIR="$(cd "$GLOO_INCLUDE" && pwd)")
 
 prefix="$torch_prefix"
 [[ -n $deps ]] && prefix="$deps;$torch_prefix"

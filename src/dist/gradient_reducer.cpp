@@ -40,7 +40,7 @@ struct GradientReducer::State {
   int64_t expected = 0;                 // backward passes per step; 0 between steps
   std::vector<int64_t> seen;            // per parameter, in this step
   size_t next = 0;                      // buckets leave in index order, the same on every rank
-  size_t early = 0, last_early = 0;
+  size_t early = 0;                     // buckets sent by the hooks in this step
   bool too_many = false;
   bool reported = false;  // the first step's line is logged
 
@@ -162,7 +162,7 @@ void GradientReducer::finish() {
   std::unique_lock<std::mutex> lock(s.mutex);
   s.expected = 0;  // the backward passes of this step are over
   while (s.next < s.buckets.size()) s.launch(s.next++);
-  s.last_early = s.early;
+  const size_t early = s.early;
   const bool first = !s.reported;
   s.reported = true;
   const bool too_many = s.too_many;
@@ -190,11 +190,8 @@ void GradientReducer::finish() {
     int64_t n = 0;
     for (const auto& bucket : s.buckets) n += bucket.offsets.back() + s.params[bucket.params.back()].numel();
     spdlog::info("gradients of {} parameters: {} bucket(s) of at most {} MiB, {} all-reduced during the backward pass",
-                 n, s.buckets.size(), s.bucket_mb, s.last_early);
+                 n, s.buckets.size(), s.bucket_mb, early);
   }
 }
-
-size_t GradientReducer::buckets() const { return state_->buckets.size(); }
-size_t GradientReducer::sent_early() const { return state_->last_early; }
 
 }  // namespace gen

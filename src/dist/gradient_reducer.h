@@ -35,11 +35,6 @@ class GradientReducer {
   // all-reduce earlier.
   void finish();
 
-  // How many buckets and how many of them left during the last step's backward pass (for tests
-  // and the log).
-  size_t buckets() const;
-  size_t sent_early() const;
-
   struct State;  // opaque; shared with the hooks, which hold it weakly
 
  private:
