@@ -7,10 +7,12 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "util/allocator.h"
 #include "util/errors.h"
 #include "util/logging.h"
 
 int main(int argc, char** argv) {
+  gen::configure_malloc();  // GEN_MALLOC, before the first large allocations
   CLI::App app{"gen: train generative models (DCGAN, VAE, Transformer) from YAML experiment files"};
   app.set_version_flag("--version", std::string("gen ") + GEN_VERSION);
   gen::setup_console_logging(false);

@@ -34,6 +34,7 @@
 #include "train/run_log.h"
 #include "train/run_folder.h"
 #include "util/autocast.h"
+#include "util/allocator.h"
 #include "util/device.h"
 #include "util/errors.h"
 #include "util/fs.h"
@@ -167,6 +168,7 @@ class Trainer {
     const ModelKind& kind = find_model_kind(config_);
     spdlog::info("gen {} | run folder {} | model {}", GEN_VERSION, folder_.dir(), kind.kind);
     spdlog::info(configure_threads(config_.runtime.thread_request(), kind.workload(config_)).summary);
+    spdlog::info(configure_malloc());
     spdlog::info("device: {}", device_.str());
     const Precision precision = resolve_precision(config_.runtime.precision, config_.runtime.tf32, device_);
     spdlog::info("precision: {} (runtime.precision {})", describe_precision(precision, device_),

@@ -1,0 +1,47 @@
+#include "util/allocator.h"
+
+#include <cstdlib>
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+namespace gen {
+
+namespace {
+constexpr int kMmapThreshold = 64 << 20;
+constexpr int kTrimThreshold = 256 << 20;
+
+std::optional<std::string> env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? std::optional<std::string>(v) : std::nullopt;
+}
+}  // namespace
+
+std::string tune_malloc(const std::optional<std::string>& gen_malloc, const std::optional<std::string>& glibc_tunables,
+                        bool malloc_env_set) {
+  const std::string choice = gen_malloc.value_or("system");
+  if (choice == "system") return "malloc: the C library's defaults (GEN_MALLOC=keep keeps freed memory for the next step)";
+  if (choice != "keep") return "malloc: GEN_MALLOC='" + choice + "' is neither keep nor system; the C library's defaults";
+  if (malloc_env_set || (glibc_tunables && glibc_tunables->find("glibc.malloc") != std::string::npos)) {
+    return "malloc: as the environment's malloc tunables say (GEN_MALLOC=keep left them alone)";
+  }
+#if defined(__GLIBC__)
+  if (mallopt(M_MMAP_THRESHOLD, kMmapThreshold) == 1 && mallopt(M_TRIM_THRESHOLD, kTrimThreshold) == 1) {
+    return "malloc: freed memory kept for the next step (GEN_MALLOC=keep: mmap threshold 64 MiB, trim threshold "
+           "256 MiB)";
+  }
+  return "malloc: the C library's defaults (mallopt refused GEN_MALLOC=keep's thresholds)";
+#else
+  return "malloc: the C library's defaults (GEN_MALLOC=keep needs glibc)";
+#endif
+}
+
+const std::string& configure_malloc() {
+  static const std::string line =
+      tune_malloc(env("GEN_MALLOC"), env("GLIBC_TUNABLES"),
+                  env("MALLOC_MMAP_THRESHOLD_").has_value() || env("MALLOC_TRIM_THRESHOLD_").has_value());
+  return line;
+}
+
+}  // namespace gen
