@@ -23,7 +23,7 @@ deps=${deps:+$(cd "$deps" && pwd)}
 torch_prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)') ||
   { echo "build_cuda: python3 cannot import torch; install a CUDA PyTorch first" >&2; exit 1; }
 torch_lib=$(python3 -c 'import torch, os; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')
-arch=${CUDA_ARCH:-$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -1 | tr -d .)}
+arch=${CUDA_ARCH:-$( (nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null || true) | head -1 | tr -d .)}
 arch=${arch:-90}
 
 # The pip wheels keep cuDNN and the CUDA runtime under site-packages/nvidia/*/.
