@@ -61,10 +61,11 @@ struct ClassifierNetImpl : nn::Module {
     body = register_module("body", seq);
     drop = register_module("drop", nn::Dropout(o.dropout));
     head = register_module("head", nn::Linear(o.features, d.shape.num_classes));
+    input_weight = body->parameters().front();
   }
 
   torch::Tensor features(const torch::Tensor& x) {  // (B, C, H, W) -> (B, features)
-    return body->forward(like_weights(x, body->ptr(0)->as<nn::Conv2d>()->weight));
+    return body->forward(like_weights(x, input_weight));
   }
   torch::Tensor forward(const torch::Tensor& x) {
     return head->forward(batch_dropout(features(x), drop->options.p(), is_training()));
@@ -73,6 +74,7 @@ struct ClassifierNetImpl : nn::Module {
   nn::Sequential body{nullptr};
   nn::Dropout drop{nullptr};
   nn::Linear head{nullptr};
+  torch::Tensor input_weight;  // the first conv's weight, looked up once (as in the DCGAN's nets)
 };
 TORCH_MODULE(ClassifierNet);
 

@@ -12,12 +12,6 @@ torch::Tensor LossScaler::scale(const torch::Tensor& loss) const { return enable
 
 torch::Tensor LossScaler::current() const { return scale_; }
 
-void LossScaler::unscale(std::vector<torch::Tensor>& grads) const {
-  if (!enabled_ || grads.empty()) return;
-  const torch::Tensor inverse = scale_.reciprocal();  // stays on the device: no read-back
-  for (torch::Tensor& g : grads) g.mul_(inverse);
-}
-
 torch::Tensor LossScaler::update(const torch::Tensor& found_inf) {
   if (!enabled_) return found_inf.to(torch::kFloat);
   const torch::Tensor own_fault = found_inf.logical_and(scale_ <= 1.0).to(torch::kFloat);

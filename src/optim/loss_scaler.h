@@ -1,6 +1,7 @@
 // Dynamic loss scaling for float16 training, the algorithm of PyTorch's GradScaler, with its
 // state on the device so that no step waits for the host: the loss is multiplied by the scale
-// before backward, the gradients divided by it before the update; a step whose gradients
+// before backward, the gradients divided by it before the update (NetOptimizer::step, with the
+// clipping); a step whose gradients
 // overflowed is skipped and the scale halved; after `interval` clean steps in a row it doubles.
 // Disabled (every call the identity), it costs nothing: bf16 and float32 need no scaling.
 #pragma once
@@ -28,8 +29,6 @@ class LossScaler {
   torch::Tensor scale(const torch::Tensor& loss) const;
   // The current scale, 0-dim float on the device (1 when disabled).
   torch::Tensor current() const;
-  // Divides the gradients by the scale, in place.
-  void unscale(std::vector<torch::Tensor>& grads) const;
   // After a step: `found_inf` (0-dim bool) says its gradients were not finite. Backs off or
   // grows the scale; returns, as 0-dim float, whether the overflow is the gradients' own fault
   // rather than the scale's (it happened at a scale of 1 or less): the non-finite guard counts

@@ -56,6 +56,15 @@ torch::Tensor global_norm(const std::vector<torch::Tensor>& grads) {
   return torch::stack(at::_foreach_norm(grads, 2)).norm(2);
 }
 
+// grads *= factor (0-dim, on their device), without reading it back to the host.
+void scale_all(const std::vector<torch::Tensor>& grads, const torch::Tensor& factor) {
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1)
+  at::_foreach_mul_(grads, factor);  // one kernel for all on CUDA (what clip_grad_norm_ uses)
+#else
+  for (const auto& g : grads) g.mul_(factor);  // 1.13 has no tensor-factor _foreach_mul_
+#endif
+}
+
 }  // namespace
 
 NetOptimizer::NetOptimizer(torch::nn::Module& net, const Config& config, bool use_ema, Precision precision)
@@ -86,9 +95,11 @@ NetOptimizer::NetOptimizer(torch::nn::Module& net, const Config& config, bool us
   if (use_ema && config.train.ema > 0) ema_ = std::make_unique<Ema>(net, config.train.ema);
 }
 
-void NetOptimizer::zero_grad() {
+void NetOptimizer::zero_grad() { start_step(1); }
+
+void NetOptimizer::start_step(int64_t backwards) {
   adam_.zero_grad();
-  if (reducer_) reducer_->expect(1);  // one backward pass, unless train() accumulates more
+  if (reducer_) reducer_->expect(backwards);  // the bucketed all-reduce follows the last of them
 }
 
 NetOptimizer::Update NetOptimizer::step() {
@@ -99,8 +110,10 @@ NetOptimizer::Update NetOptimizer::step() {
   // Data-parallel: every rank now holds the global batch's gradient, so the norm, the skip
   // decision and the update below are the same on every rank.
   if (reducer_) reducer_->finish();
-  scaler_.unscale(grads);  // fp16: back to the loss's own scale
-  const torch::Tensor norm = global_norm(grads);
+  // Under fp16 the gradients still carry the loss scale: the norm is theirs divided by it, and
+  // the scale leaves them in the same multiply as the clipping, one pass over the gradients.
+  const torch::Tensor unscale = scaler_.enabled() ? scaler_.current().reciprocal() : torch::Tensor();
+  const torch::Tensor norm = unscale.defined() ? global_norm(grads) * unscale : global_norm(grads);
   Update update;
   if (clip_ > 0) update.grad_norm = norm;
   // A non-finite gradient would poison the weights and Adam's moments for good: the update is
@@ -111,18 +124,19 @@ NetOptimizer::Update NetOptimizer::step() {
   const torch::Tensor found_inf = norm.isfinite().logical_not();
   update.skipped = scaler_.update(found_inf);
   if (found_inf.item<bool>()) return update;
+  torch::Tensor factor = unscale;
   if (clip_ > 0) {
-    const torch::Tensor scale = (clip_ / (norm + 1e-6)).clamp_max(1.0);
-    for (auto& g : grads) g.mul_(scale);
+    const torch::Tensor clip = (clip_ / (norm + 1e-6)).clamp_max(1.0);
+    factor = factor.defined() ? factor * clip : clip;
   }
+  if (factor.defined()) scale_all(grads, factor);
   adam_.step();
   if (ema_) ema_->update();
   return update;
 }
 
 StepResult NetOptimizer::train(const Batch& batch, int64_t parts, const MicroStep& loss_of) {
-  zero_grad();
-  if (reducer_) reducer_->expect(std::max<int64_t>(parts, 1));
+  start_step(std::max<int64_t>(parts, 1));
   StepResult result;
   // The forward pass under autocast (runtime.precision), the backward pass outside it, as
   // PyTorch's AMP recipe has it; the loss in float32, scaled under fp16.

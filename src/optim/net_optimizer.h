@@ -29,14 +29,15 @@ class NetOptimizer {
   // util/autocast.h): the autocast of train()'s forward passes, and loss scaling for fp16.
   NetOptimizer(torch::nn::Module& net, const Config& config, bool use_ema, Precision precision = Precision::kFp32);
 
+  // Clears the gradients before one backward pass (a family that runs its own: a GAN).
   void zero_grad();
 
   struct Update {
     torch::Tensor grad_norm;  // before clipping, 0-dim on the device; undefined when clipping is off
     torch::Tensor skipped;    // 0-dim float on the device: 1 when the gradient was not finite and nothing changed
   };
-  // Unscales (fp16), clips (when configured), steps and updates the EMA, unless the gradient
-  // is not finite.
+  // Averages over the ranks (data-parallel), unscales (fp16), clips (when configured), steps
+  // and updates the EMA, unless the gradient is not finite.
   Update step();
   // For a family that runs its own forward and backward (a GAN): the autocast scope of a
   // forward pass, and the loss as backward() must see it (scaled under fp16).
@@ -61,6 +62,9 @@ class NetOptimizer {
   void load(torch::serialize::InputArchive& archive);
 
  private:
+  // zero_grad for a step whose gradients `backwards` backward passes accumulate.
+  void start_step(int64_t backwards);
+
   std::vector<torch::Tensor> params_;
   std::vector<std::vector<size_t>> legacy_groups_;  // the decay and no-decay groups torch::optim was built with
   double clip_;

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <limits>
 #include <sstream>
 
 #include "config/config.h"
@@ -167,4 +168,39 @@ TEST_CASE("ema: the decay warms up as (1 + n) / (10 + n), and the count survives
   const double before = expect;
   step();
   CHECK(ema_weight(ema, net) == Approx(0.9 * before + 0.1 * 121.0).epsilon(1e-5));
+}
+
+TEST_CASE("optimizer: under fp16 loss scaling a step updates as the unscaled one, and clips by the true norm",
+          "[train]") {
+  torch::manual_seed(3);
+  torch::nn::Linear plain(4, 4), scaled(4, 4);
+  {
+    torch::NoGradGuard no_grad;
+    scaled->weight.copy_(plain->weight);
+    scaled->bias.copy_(plain->bias);
+  }
+  const gen::Config config = optim_config("optim: {grad_clip: 0.5, lr: 0.01}\n");
+  gen::NetOptimizer opt32(*plain, config, false, gen::Precision::kFp32);
+  gen::NetOptimizer opt16(*scaled, config, false, gen::Precision::kFp16);  // the scaler's arithmetic runs anywhere
+  const torch::Tensor x = torch::randn({8, 4});
+  for (int step = 0; step < 3; ++step) {
+    opt32.zero_grad();
+    (plain->forward(x) * 10).pow(2).mean().backward();
+    const auto u32 = opt32.step();
+    opt16.zero_grad();
+    opt16.scaled((scaled->forward(x) * 10).pow(2).mean()).backward();  // gradients 65536 times larger
+    const auto u16 = opt16.step();
+    INFO("step " << step);
+    CHECK(u16.grad_norm.item<double>() == Approx(u32.grad_norm.item<double>()).epsilon(1e-5));
+    CHECK(u16.skipped.item<float>() == 0.0f);
+    CHECK(torch::allclose(scaled->weight, plain->weight, 1e-5, 1e-6));
+    CHECK(torch::allclose(scaled->bias, plain->bias, 1e-5, 1e-6));
+  }
+  // An overflow: skipped, weights untouched, the scale halved; not the gradients' fault at 65536.
+  const torch::Tensor before = scaled->weight.detach().clone();
+  opt16.zero_grad();
+  opt16.scaled(scaled->forward(x).sum() * std::numeric_limits<float>::infinity()).backward();
+  CHECK(opt16.step().skipped.item<float>() == 0.0f);
+  CHECK(torch::equal(scaled->weight, before));
+  CHECK(opt16.unscaled(torch::ones({})).item<float>() == 1.0f / 32768.0f);
 }

@@ -47,7 +47,10 @@ TEST_CASE("precision: bf16 autocast trains every family near its float32 losses,
     const std::string fp32 = read_text(dir / ("runs/" + std::string(c.config) + "_fp32/metrics.jsonl"));
     const std::string bf16 = read_text(dir / ("runs/" + std::string(c.config) + "_bf16/metrics.jsonl"));
     const double a = first_value(fp32, c.key), b = first_value(bf16, c.key);
-    CHECK(a != b);                                 // autocast took effect
+    // Autocast took effect: some logged figure moved. Not only the first loss: near the uniform
+    // start (loss ~ ln 34) the bf16 rounding can vanish within the 6 digits logged on CPUs
+    // without native bf16 (AVX2), while the gradient norms still differ.
+    CHECK(losses(fp32) != losses(bf16));
     CHECK(std::fabs(a - b) <= 0.05 * std::fabs(a));  // and stayed close
   }
 }
@@ -55,12 +58,11 @@ TEST_CASE("precision: bf16 autocast trains every family near its float32 losses,
 TEST_CASE("precision: a bf16 run resumes bit for bit, lazy R1 included", "[smoke]") {
   TempDir dir;
   const std::string sets = with_tiny_mnist(dir);
-  const Run r = run_gen("verify-resume configs/tiny/dcgan.yaml --steps 8 --set runtime.precision=bf16 "
-                        "--set model.r1=1 --set model.r1_every=2" + sets,
-                        dir);
-  INFO(r.output);
-  CHECK(r.code == 0);
-  CHECK_THAT(r.output, Catch::Contains("8 logged steps identical, final weights identical"));
+  CHECK_THAT(check_resumes_identically("configs/tiny/dcgan.yaml --steps 8 --set runtime.precision=bf16 --set model.r1=1 "
+                                       "--set model.r1_every=2" + sets,
+                                       dir)
+                 .output,
+             Catch::Contains("8 logged steps identical"));
 }
 
 TEST_CASE("precision: fp16 on the CPU is refused in one line, gen bench names the bf16 roof", "[smoke]") {

@@ -117,25 +117,18 @@ TEST_CASE("smoke: verify-resume reports identical runs, also under a cosine sche
   TempDir dir;
   fs::create_directories(dir / "data");
   gen::test::write_tiny_mnist(dir / "data", 64, 28);
-  const Run r = run_gen(
-      "verify-resume configs/tiny/vae.yaml --steps 8 --set optim.schedule=cosine --set optim.min_lr=0.0001 "
-      "--set data.root=" +
-          dir.path() + "/data",
-      dir);
-  INFO(r.output);
-  CHECK(r.code == 0);
-  CHECK_THAT(r.output, Catch::Contains("8 logged steps identical, final weights identical"));
+  CHECK_THAT(check_resumes_identically("configs/tiny/vae.yaml --steps 8 --set optim.schedule=cosine --set "
+                                       "optim.min_lr=0.0001 --set data.root=" + dir.path() + "/data",
+                                       dir)
+                 .output,
+             Catch::Contains("8 logged steps identical"));
 }
 
 TEST_CASE("smoke: a lazy-R1 DCGAN stopped between two R1 steps resumes as if never stopped", "[smoke]") {
   TempDir dir;
   const std::string sets = with_tiny_mnist(dir);
   // Stopped at 3, r1 every 4th step: the resumed run must not measure R1 at step 3.
-  const Run r =
-      run_gen("verify-resume configs/tiny/dcgan.yaml --steps 6 --set model.r1=1 --set model.r1_every=4" + sets, dir);
-  INFO(r.output);
-  CHECK(r.code == 0);
-  CHECK_THAT(r.output, Catch::Contains("logged steps identical, final weights identical"));
+  check_resumes_identically("configs/tiny/dcgan.yaml --steps 6 --set model.r1=1 --set model.r1_every=4" + sets, dir);
 }
 
 TEST_CASE(

@@ -10,6 +10,8 @@
 
 #include "support/idx_writer.h"
 
+#include <catch2/catch.hpp>
+
 namespace gen::test {
 
 Run run_gen(const std::string& args, const TempDir& dir, const std::string& shell_prefix) {
@@ -20,6 +22,14 @@ Run run_gen(const std::string& args, const TempDir& dir, const std::string& shel
   Run r;
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   r.output = read_text(log);
+  return r;
+}
+
+Run check_resumes_identically(const std::string& args, const TempDir& dir) {
+  Run r = run_gen("verify-resume " + args, dir);
+  INFO(r.output);
+  CHECK(r.code == 0);
+  CHECK_THAT(r.output, Catch::Contains("logged steps identical, final weights identical"));
   return r;
 }
 

@@ -17,6 +17,10 @@ struct Run {
 // shell, e.g. "GEN_X=1 " or "ulimit -f 64; ".
 Run run_gen(const std::string& args, const TempDir& dir, const std::string& shell_prefix = "");
 
+// Runs `gen verify-resume ARGS` and checks that it found the stopped-and-resumed run identical
+// to the straight one (logged steps and final weights); returns the run for further checks.
+Run check_resumes_identically(const std::string& args, const TempDir& dir);
+
 // The shell command that starts `gen ARGS` in the background; when it ends its exit code lands
 // in RC_FILE (written whole, via a rename) and its output in LOG_FILE. `env`: "NAME=value "
 // assignments for gen's environment.
