@@ -69,10 +69,8 @@ void require_close(const std::vector<double>& a, const std::vector<double>& b) {
 TEST_CASE("data parallel: the tiny Transformer on 2 Gloo ranks logs what one process logs, and rank 0 alone writes",
           "[smoke]") {
   TempDir dir;
-  std::filesystem::create_directories(dir / "data");
-  write_text(dir / "data/input.txt", tiny_text());
-  const std::string train = "train configs/tiny/transformer.yaml --set runtime.threads=1 --set train.steps=8" +
-                            std::string(" --set data.root=") + dir.path() + "/data";
+  const std::string text = with_tiny_text(dir);
+  const std::string train = "train configs/tiny/transformer.yaml --set runtime.threads=1 --set train.steps=8" + text;
   Run one = run_gen(train + " --set out_dir=" + dir.path() + "/one", dir);
   REQUIRE(one.code == 0);
   const JobResult two = run_job(train + " --set out_dir=" + dir.path() + "/two", dir, 2, "two");
@@ -125,10 +123,9 @@ TEST_CASE("data parallel: the tiny Transformer on 2 Gloo ranks logs what one pro
 TEST_CASE("data parallel: torchrun with one process joins a c10d world of one, which trains what no launcher trains",
           "[smoke]") {
   TempDir dir;
-  std::filesystem::create_directories(dir / "data");
-  write_text(dir / "data/input.txt", tiny_text());
-  const std::string train = "train configs/tiny/transformer.yaml --set runtime.threads=1 --set train.steps=6" +
-                            std::string(" --set data.root=") + dir.path() + "/data --set out_dir=" + dir.path() + "/";
+  const std::string text = with_tiny_text(dir);
+  const std::string train = "train configs/tiny/transformer.yaml --set runtime.threads=1 --set train.steps=6" + text +
+                            " --set out_dir=" + dir.path() + "/";
   REQUIRE(run_gen(train + "alone", dir).code == 0);
   const JobResult one = run_job(train + "world1", dir, 1, "world1");
   INFO(one.ranks[0].output);
@@ -142,10 +139,8 @@ TEST_CASE("data parallel: torchrun with one process joins a c10d world of one, w
 TEST_CASE("data parallel: a global batch that does not split, a missing or hung rank, a bad variable: clear stops",
           "[smoke]") {
   TempDir dir;
-  std::filesystem::create_directories(dir / "data");
-  write_text(dir / "data/input.txt", tiny_text());
-  const std::string sets = " --set runtime.threads=1 --set data.root=" + dir.path() + "/data --set out_dir=" +
-                           dir.path() + "/runs";
+  const std::string text = with_tiny_text(dir);
+  const std::string sets = " --set runtime.threads=1" + text + " --set out_dir=" + dir.path() + "/runs";
   JobResult job = run_job("train configs/tiny/transformer.yaml --set data.batch_size=5" + sets, dir, 2, "odd");
   for (const Run& r : job.ranks) {
     CHECK(r.code == 3);
@@ -174,12 +169,11 @@ TEST_CASE("data parallel: a global batch that does not split, a missing or hung 
 TEST_CASE("data parallel: torchrun starts 2 ranks of gen train, which log what one process logs, and restarts them",
           "[smoke]") {
   TempDir dir;
-  std::filesystem::create_directories(dir / "data");
-  write_text(dir / "data/input.txt", tiny_text());
+  const std::string text = with_tiny_text(dir);
   // A log line every step: a run resumed from step 3 then logs the same windows as a straight one.
-  const std::string args = "train configs/tiny/transformer.yaml --set runtime.threads=1 --set train.steps=6" +
-                           std::string(" --set train.log_every=1 --set data.root=") + dir.path() +
-                           "/data --set out_dir=";
+  const std::string args =
+      "train configs/tiny/transformer.yaml --set runtime.threads=1 --set train.steps=6 --set train.log_every=1" + text +
+      " --set out_dir=";
   REQUIRE(run_gen(args + dir.path() + "/one", dir).code == 0);
   // Debian's torchrun 1.13 under Python 3.11 cannot parse its own default --redirects/--tee
   // (0, an IntFlag value 3.11 no longer iterates): 1 works, on every version.
@@ -251,12 +245,11 @@ TEST_CASE("data parallel: a rank whose initial weights differ starts from rank 0
 TEST_CASE("data parallel: gen train --nproc-per-node starts the ranks itself, stops them all when one dies, restarts",
           "[smoke]") {
   TempDir dir;
-  std::filesystem::create_directories(dir / "data");
-  write_text(dir / "data/input.txt", tiny_text());
+  const std::string text = with_tiny_text(dir);
   // A log line every step: a run resumed from step 3 then logs the same windows as a straight one.
-  const std::string train = "train configs/tiny/transformer.yaml --set runtime.threads=1 --set train.steps=8" +
-                            std::string(" --set train.log_every=1 --set data.root=") + dir.path() +
-                            "/data --set out_dir=" + dir.path() + "/";
+  const std::string train =
+      "train configs/tiny/transformer.yaml --set runtime.threads=1 --set train.steps=8 --set train.log_every=1" + text +
+      " --set out_dir=" + dir.path() + "/";
   REQUIRE(run_gen(train + "one", dir).code == 0);
   const auto straight = loss_values(read_text(dir / "one/transformer/metrics.jsonl"));
 
@@ -322,11 +315,10 @@ TEST_CASE("data parallel: the tiny DCGAN on 2 ranks matches one process with syn
 TEST_CASE("data parallel: Ctrl-C or SIGTERM to --nproc-per-node reaches every rank: one checkpoint, exit 130 or 143",
           "[smoke]") {
   TempDir dir;
-  std::filesystem::create_directories(dir / "data");
-  write_text(dir / "data/input.txt", tiny_text());
+  const std::string text = with_tiny_text(dir);
   const std::string train = "train configs/tiny/transformer.yaml --set runtime.threads=1 --set train.steps=100000" +
                             std::string(" --set train.eval_every=0 --set train.sample_every=0 --set train.ckpt_every=0") +
-                            " --set data.root=" + dir.path() + "/data --set out_dir=" + dir.path() +
+                            text + " --set out_dir=" + dir.path() +
                             "/runs --nproc-per-node 2";
   for (const auto& [sig, code] : {std::pair{SIGINT, 130}, std::pair{SIGTERM, 143}}) {
     const std::string name = "sig" + std::to_string(sig);
@@ -359,13 +351,12 @@ TEST_CASE("data parallel: Ctrl-C or SIGTERM to --nproc-per-node reaches every ra
 TEST_CASE("data parallel: Ctrl-C on one rank alone stops both at the same step, through the gradient all-reduce",
           "[smoke]") {
   TempDir dir;
-  std::filesystem::create_directories(dir / "data");
-  write_text(dir / "data/input.txt", tiny_text());
+  const std::string text = with_tiny_text(dir);
   // Rank 1 gets SIGINT before step 5 (after 5 steps); its vote rides in step 6's last gradient
   // bucket, so both ranks leave the loop after step 6, and rank 0 writes that checkpoint.
-  const std::string train = "train configs/tiny/transformer.yaml --set runtime.threads=1 --set train.steps=2000" +
-                            std::string(" --set train.ckpt_every=0 --set data.root=") + dir.path() +
-                            "/data --set out_dir=" + dir.path() + "/runs";
+  const std::string train =
+      "train configs/tiny/transformer.yaml --set runtime.threads=1 --set train.steps=2000 --set train.ckpt_every=0" +
+      text + " --set out_dir=" + dir.path() + "/runs";
   const JobResult job = run_job(train, dir, 2, "vote", "GEN_FAULT_SIGNAL=1:5:" + std::to_string(SIGINT) + " ");
   INFO(job.ranks[0].output);
   INFO(job.ranks[1].output);

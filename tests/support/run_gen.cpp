@@ -58,6 +58,12 @@ std::string with_tiny_mnist(const TempDir& dir) {
   return tiny_sets(dir);
 }
 
+std::string with_tiny_text(const TempDir& dir) {
+  std::filesystem::create_directories(dir / "data");
+  write_text(dir / "data/input.txt", tiny_text());
+  return " --set data.root=" + (dir / "data");
+}
+
 std::string tiny_text() {
   std::string t;
   for (int i = 0; i < 40; ++i) t += "ROMEO: but soft, what light through yonder window breaks?\nJULIET: ay me.\n";

@@ -37,6 +37,8 @@ std::string tiny_sets(const TempDir& dir);
 std::string tiny_train(const TempDir& dir, const std::string& extra);
 // Writes a tiny MNIST under dir/data; returns tiny_sets(dir).
 std::string with_tiny_mnist(const TempDir& dir);
+// Writes tiny_text() to dir/data/input.txt; returns the flag that points data.root there.
+std::string with_tiny_text(const TempDir& dir);
 // A few lines of ASCII text, long enough for the tiny Transformer's windows and its 10% validation split.
 std::string tiny_text();
 
