@@ -78,12 +78,13 @@ struct RuntimeConfig {
   template <class V>
   void visit(V& v) {
     v("threads", threads,
-      Doc("intra-op threads; auto = the CPUs this process may use, less those other work keeps busy at start-up "
-          "(a resumed run keeps the counts it started with)")
+      Doc("intra-op threads; auto = the CPUs this process may use (divided among the data-parallel ranks on the "
+          "machine), less those other work keeps busy at start-up (a resumed run keeps the counts it started with)")
           .range(1, 1024)
           .may_change_on_resume());
     v("blas_threads", blas_threads,
-      Doc("OpenBLAS threads; auto = what measurement found best for the model family")
+      Doc("OpenBLAS threads; auto = 1 for convolution nets (their GEMMs run inside OpenMP regions); for matmul "
+          "nets the CPUs auto gives this process, with OpenMP then at 1 thread")
           .range(1, 1024)
           .may_change_on_resume());
     v("precision", precision,

@@ -41,6 +41,7 @@ LaunchEnv read_launch_env(const GetEnv& env) {
     e.world_size = integer(env, "WORLD_SIZE", 1, kMaxRanks);
     e.rank = integer(env, "RANK", 0, e.world_size - 1);
     e.local_rank = integer_or(env, "LOCAL_RANK", 0, e.world_size - 1, 0);
+    e.local_world_size = integer_or(env, "LOCAL_WORLD_SIZE", 1, e.world_size, 1);
   } else if (env("SLURM_PROCID") && env("SLURM_NTASKS")) {
     e.launcher = "slurm";
     e.world_size = integer(env, "SLURM_NTASKS", 1, kMaxRanks);

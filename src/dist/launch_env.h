@@ -15,6 +15,9 @@ namespace gen {
 struct LaunchEnv {
   std::string launcher = "none";  // "torchrun" (or any RANK/WORLD_SIZE launcher), "slurm", "none"
   int64_t rank = 0, world_size = 1, local_rank = 0;
+  // Ranks of this job on this machine that share its CPUs: torchrun's (and --nproc-per-node's)
+  // LOCAL_WORLD_SIZE. 1 under srun, which gives each task its own CPUs (--cpus-per-task).
+  int64_t local_world_size = 1;
   std::string master_addr;
   int64_t master_port = 0;
   bool agent_store = false;  // connect to torchrun's store (it runs the server), under store_prefix

@@ -167,7 +167,8 @@ class Trainer {
     if (main_) buffer_log_lines();
     const ModelKind& kind = find_model_kind(config_);
     spdlog::info("gen {} | run folder {} | model {}", GEN_VERSION, folder_.dir(), kind.kind);
-    spdlog::info(configure_threads(config_.runtime.thread_request(), kind.workload(config_)).summary);
+    cpu_sharing_ = launch.joins_c10d() ? launch.local_world_size : 1;
+    spdlog::info(configure_threads(config_.runtime.thread_request(), kind.workload(config_), cpu_sharing_).summary);
     spdlog::info(configure_malloc());
     spdlog::info("device: {}", device_.str());
     const Precision precision = resolve_precision(config_.runtime.precision, config_.runtime.tf32, device_);
@@ -265,10 +266,19 @@ class Trainer {
 
   // With runtime.threads auto a resumed run takes the thread counts it started with (the
   // checkpoint records them), whatever the load now: they change the last bits of CPU results.
+  // A data-parallel rank not more than its share of the machine's CPUs, though (a job resumed
+  // on more ranks): oversubscribed OpenMP threads cost far more than the last bits are worth.
   void keep_thread_counts(const ThreadCounts& saved, const ModelKind& kind) {
     if (config_.runtime.threads || config_.runtime.blas_threads || saved.intra == 0) return;
     const ThreadCounts now = current_threads();
     if (now.intra == saved.intra && now.blas == saved.blas) return;
+    const int64_t share = cpu_share(available_cpus(), cpu_sharing_);
+    if (cpu_sharing_ > 1 && (saved.intra > share || saved.blas > share)) {
+      spdlog::info("threads: this run started with {} OpenMP, {} OpenBLAS, more than the {} CPU(s) of this rank's "
+                   "share: keeping the counts chosen now (the last bits of results may differ)",
+                   saved.intra, saved.blas, share);
+      return;
+    }
     ThreadRequest same;
     same.threads = saved.intra;
     if (saved.blas > 0) same.blas_threads = saved.blas;
@@ -473,6 +483,7 @@ class Trainer {
   const Config& config_;
   const TrainOptions options_;
   bool main_ = true;  // rank 0 of a data-parallel job, or the only process
+  int64_t cpu_sharing_ = 1;  // ranks of this job sharing this machine's CPUs (auto threads divide them)
   RunFolder folder_;
   const int64_t steps_;
   torch::Device device_ = torch::kCPU;

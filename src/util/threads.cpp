@@ -111,12 +111,15 @@ int64_t available_cpus() {
   return 1;
 }
 
+int64_t cpu_share(int64_t cpus, int64_t sharing) { return std::max<int64_t>(1, cpus / std::max<int64_t>(1, sharing)); }
+
 ThreadChoice choose_threads(const ThreadRequest& runtime, CpuWorkload workload, int64_t cpus, bool openblas_loaded,
-                            double busy) {
+                            double busy, int64_t sharing) {
   ThreadChoice c;
   c.cpus = cpus;
-  const int64_t taken = std::min<int64_t>(cpus - 1, std::max<int64_t>(0, std::llround(std::floor(busy + 0.5))));
-  const int64_t threads = runtime.threads.value_or(cpus - taken);
+  const int64_t share = cpu_share(cpus, sharing);
+  const int64_t taken = std::min<int64_t>(share - 1, std::max<int64_t>(0, std::llround(std::floor(busy + 0.5))));
+  const int64_t threads = runtime.threads.value_or(share - taken);
   // Measured on 2 cores (README, "Threads"): convolution nets run im2col GEMMs from inside
   // OpenMP regions, where a multi-threaded OpenBLAS only fights OpenMP for the cores
   // (OpenMP 2 + OpenBLAS 1); matmul nets spend their time in large GEMMs that OpenBLAS
@@ -130,17 +133,19 @@ ThreadChoice choose_threads(const ThreadRequest& runtime, CpuWorkload workload, 
               " inter-op, " +
               (openblas_loaded ? std::to_string(c.blas) + " OpenBLAS" : std::string("OpenBLAS not loaded")) + "; " +
               std::to_string(cpus) + " CPUs available" +
+              (sharing > 1 ? " to " + std::to_string(sharing) + " ranks on this machine, " + std::to_string(share) + " each"
+                           : "") +
               (taken > 0 && !runtime.threads ? ", " + std::to_string(taken) + " of them busy with other work" : "") +
               "; workload " + (blas_wide ? "matmul" : "convolution") +
               (runtime.threads || runtime.blas_threads ? " (set in runtime.*)" : " (auto)");
   return c;
 }
 
-ThreadChoice configure_threads(const ThreadRequest& runtime, CpuWorkload workload) {
+ThreadChoice configure_threads(const ThreadRequest& runtime, CpuWorkload workload, int64_t sharing) {
   const SetThreadsFn set_blas = openblas_setter();
   // 100 ms of /proc/stat before any parallel work of ours: what other processes keep busy.
-  const double busy = runtime.threads ? 0.0 : busy_cpus(std::chrono::milliseconds(100));
-  ThreadChoice c = choose_threads(runtime, workload, available_cpus(), set_blas != nullptr, busy);
+  const double busy = runtime.threads || sharing > 1 ? 0.0 : busy_cpus(std::chrono::milliseconds(100));
+  ThreadChoice c = choose_threads(runtime, workload, available_cpus(), set_blas != nullptr, busy, sharing);
   static bool interop_set = false;  // LibTorch allows this once per process
   if (!interop_set) {
     at::set_num_interop_threads(static_cast<int>(c.interop));

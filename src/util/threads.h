@@ -43,14 +43,21 @@ double busy_cpus(std::chrono::milliseconds window);
 double busy_between(const std::string& before, const std::string& after, const std::vector<int>& cpus);
 
 // Pure: what to use for this runtime config and workload on `cpus` CPUs of which `busy` are
-// taken by other work. Auto leaves a CPU that is at least half busy to its owner: OpenMP
-// threads spin-wait for each other, so one thread without a core stalls all of them (a
-// 2-core machine ran 3-4x slower beside one busy process, docs/RESULTS.md).
+// taken by other work, shared by `sharing` processes of the same job (the data-parallel ranks
+// on this machine, each with the same affinity mask). Auto gives each of them an equal share,
+// and leaves a CPU that is at least half busy to its owner: OpenMP threads spin-wait for each
+// other, so one thread without a core stalls all of them (a 2-core machine ran 3-4x slower
+// beside one busy process, docs/RESULTS.md).
 ThreadChoice choose_threads(const ThreadRequest& runtime, CpuWorkload workload, int64_t cpus, bool openblas_loaded,
-                            double busy = 0);
+                            double busy = 0, int64_t sharing = 1);
 
-// Applies the choice to the process, measuring the load first when the thread count is auto.
-ThreadChoice configure_threads(const ThreadRequest& runtime, CpuWorkload workload);
+// The CPUs auto gives one of `sharing` processes that share this process's affinity mask (at least 1).
+int64_t cpu_share(int64_t cpus, int64_t sharing);
+
+// Applies the choice to the process, measuring the load first when the thread count is auto and
+// the process is alone (the job's other ranks, starting at the same moment, would count as load
+// at random: they are counted by `sharing` instead).
+ThreadChoice configure_threads(const ThreadRequest& runtime, CpuWorkload workload, int64_t sharing = 1);
 
 // OpenMP and OpenBLAS threads in effect now (blas 0: OpenBLAS not loaded), as checkpoints record them.
 struct ThreadCounts {

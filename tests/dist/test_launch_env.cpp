@@ -28,6 +28,7 @@ TEST_CASE("launch env: torchrun, torchrun's agent store, SLURM, and a plain proc
   CHECK(t.rank == 3);
   CHECK(t.world_size == 8);
   CHECK(t.local_rank == 1);
+  CHECK(t.local_world_size == 2);
   CHECK(t.master_addr == "node0");
   CHECK(t.master_port == 29500);
   CHECK_FALSE(t.agent_store);
@@ -47,6 +48,7 @@ TEST_CASE("launch env: torchrun, torchrun's agent store, SLURM, and a plain proc
   CHECK(slurm.rank == 5);
   CHECK(slurm.world_size == 16);
   CHECK(slurm.local_rank == 1);
+  CHECK(slurm.local_world_size == 1);  // srun binds each task to its own CPUs
 
   // WORLD_SIZE=1 needs no rendezvous.
   CHECK_FALSE(gen::read_launch_env(env_of({{"RANK", "0"}, {"WORLD_SIZE", "1"}})).distributed());

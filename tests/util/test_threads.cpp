@@ -15,6 +15,25 @@ TEST_CASE("threads: convolution nets keep OpenBLAS single-threaded, matmul nets 
   CHECK_THAT(mm.summary, Catch::Contains("matmul") && Catch::Contains("(auto)"));
 }
 
+TEST_CASE("threads: ranks on one machine divide its CPUs, and do not count each other as load", "[util]") {
+  gen::ThreadRequest auto_rt;
+  // 2 ranks on 2 CPUs: one thread each, not two each (4 spin-waiting OpenMP threads on 2 cores).
+  const auto conv = gen::choose_threads(auto_rt, gen::CpuWorkload::kConvolution, 2, true, 0.0, 2);
+  CHECK(conv.intra == 1);
+  CHECK(conv.blas == 1);
+  CHECK_THAT(conv.summary, Catch::Contains("2 CPUs available to 2 ranks on this machine, 1 each"));
+  const auto mm = gen::choose_threads(auto_rt, gen::CpuWorkload::kMatmul, 16, true, 0.0, 8);
+  CHECK(mm.blas == 2);
+  CHECK(mm.intra == 1);
+  CHECK(gen::choose_threads(auto_rt, gen::CpuWorkload::kConvolution, 16, true, 1.0, 8).intra == 1);  // share less load
+  CHECK(gen::choose_threads(auto_rt, gen::CpuWorkload::kConvolution, 3, true, 0.0, 8).intra == 1);   // never 0
+  CHECK(gen::cpu_share(16, 3) == 5);
+  // A hand-set count is taken as given, whatever the share.
+  gen::ThreadRequest four;
+  four.threads = 4;
+  CHECK(gen::choose_threads(four, gen::CpuWorkload::kConvolution, 2, true, 0.0, 2).intra == 4);
+}
+
 TEST_CASE("threads: explicit runtime keys win, and no OpenBLAS means no BLAS threads", "[util]") {
   gen::ThreadRequest rt;
   rt.threads = 3;
