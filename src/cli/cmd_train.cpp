@@ -44,6 +44,13 @@ struct TrainCommand {
     return args;
   }
 };
+// How the "continue with" hint starts for a rank of a job another launcher started: its own
+// command line is not known here, so the hint names the launcher and leaves its flags to the user.
+std::string continue_prefix(const LaunchEnv& env) {
+  if (!env.distributed() || process_env("GEN_NPROC_PER_NODE")) return "";
+  return env.launcher == "slurm" ? "srun ... " : "torchrun ... ";
+}
+
 }  // namespace
 
 void setup_train(CLI::App& app, ExitCode& status) {
@@ -85,13 +92,17 @@ void setup_train(CLI::App& app, ExitCode& status) {
     TrainOptions options = cmd->options;
     // torchrun --max-restarts starts a failed job again with the same command: a restart
     // continues from the newest checkpoint, as --nproc-per-node's restarts do.
-    if (const LaunchEnv env = read_launch_env(); env.restart_count > 0 && options.resume.empty()) {
+    const LaunchEnv env = read_launch_env();
+    if (env.restart_count > 0 && options.resume.empty()) {
       spdlog::info("{} restart {}: continuing from the newest checkpoint (--resume auto)", env.launcher,
                    env.restart_count);
       options.resume = "auto";
     }
-    options.command = "gen train " + shell_word(cmd->config_file);
+    options.command = continue_prefix(env) + "gen train " + shell_word(cmd->config_file);
     for (const std::string& o : cmd->overrides) options.command += " --set " + shell_word(o);
+    if (const auto nproc = process_env("GEN_NPROC_PER_NODE"); nproc && env.distributed()) {
+      options.command += " --nproc-per-node " + shell_word(*nproc);
+    }
     status = train(config, options).exit_code();
   });
 }

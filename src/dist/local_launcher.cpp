@@ -32,7 +32,7 @@ std::string self_path() {
 // The environment of rank `rank`: this process's, minus any launcher variables, plus torchrun's.
 std::vector<std::string> rank_environment(int64_t rank, int64_t nproc, int port) {
   static const char* ours[] = {"RANK=", "WORLD_SIZE=", "LOCAL_RANK=", "LOCAL_WORLD_SIZE=", "MASTER_ADDR=",
-                               "MASTER_PORT=", "TORCHELASTIC_USE_AGENT_STORE="};
+                               "MASTER_PORT=", "TORCHELASTIC_USE_AGENT_STORE=", "GEN_NPROC_PER_NODE="};
   std::vector<std::string> env;
   for (char** e = environ; *e; ++e) {
     const std::string var = *e;
@@ -43,7 +43,9 @@ std::vector<std::string> rank_environment(int64_t rank, int64_t nproc, int port)
   for (const std::string& v :
        {"RANK=" + std::to_string(rank), "LOCAL_RANK=" + std::to_string(rank), "WORLD_SIZE=" + std::to_string(nproc),
         "LOCAL_WORLD_SIZE=" + std::to_string(nproc), std::string("MASTER_ADDR=127.0.0.1"),
-        "MASTER_PORT=" + std::to_string(port)}) {
+        "MASTER_PORT=" + std::to_string(port),
+        // Not read as a launch variable: it lets a rank's "continue with" hint name the launch.
+        "GEN_NPROC_PER_NODE=" + std::to_string(nproc)}) {
     env.push_back(v);
   }
   return env;

@@ -111,6 +111,8 @@ TEST_CASE("data parallel: the tiny Transformer on 2 Gloo ranks logs what one pro
   const std::string first = dir / "one/transformer/metrics.jsonl";
   JobResult half = run_job(train + " --set out_dir=" + dir.path() + "/two_one --stop-at 4", dir, 2, "half");
   REQUIRE(half.ranks[0].code == 0);
+  // Its own launcher's command line is not known to a rank: the hint names the launcher.
+  CHECK_THAT(half.ranks[0].output, Catch::Contains("continue with: torchrun ... gen train configs/tiny/transformer.yaml"));
   REQUIRE(run_gen(train + " --set out_dir=" + dir.path() + "/two_one --resume auto", dir).code == 0);
   REQUIRE(run_gen(train + " --set out_dir=" + dir.path() + "/one_two --stop-at 4", dir).code == 0);
   half = run_job(train + " --set out_dir=" + dir.path() + "/one_two --resume auto", dir, 2, "resume2");
@@ -344,6 +346,8 @@ TEST_CASE("data parallel: Ctrl-C or SIGTERM to --nproc-per-node reaches every ra
     INFO(log);
     CHECK(std::stoi(read_text(dir / (name + ".rc"))) == code);
     CHECK_THAT(log, Catch::Contains("interrupted at step"));
+    CHECK_THAT(log, Catch::Contains("Continue with: gen train configs/tiny/transformer.yaml") &&
+                        Catch::Contains("--nproc-per-node 2 --resume auto"));  // the same launch
     CHECK(std::filesystem::exists(run + "/checkpoints/latest.pt"));
     CHECK(run_gen("sample --ckpt " + run + "/checkpoints/latest.pt", dir).code == 0);
   }
