@@ -2,9 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <optional>
+#include <thread>
 
 #if defined(GEN_WITH_GLOO) || defined(GEN_WITH_NCCL)
 #define GEN_WITH_C10D 1
@@ -104,41 +107,42 @@ class C10dWorld : public World {
     }
   }
 
-  void note_progress(int64_t step) const override {
-    step_ = step;
-    try {
-      const std::string text = std::to_string(step);
-      store_->set(progress_key(rank_), std::vector<uint8_t>(text.begin(), text.end()));
-    } catch (const std::exception&) {
-      // The store's host is gone: the next collective says so.
-    }
-  }
+  void note_progress(int64_t step) const override { step_ = step; }
 
  private:
-  static std::string progress_key(int64_t rank) { return "gen/progress/" + std::to_string(rank); }
+  // How long a roll call waits for the other ranks. The ranks still alive meet the failure
+  // within a step of each other (a peer's closed connection fails every collective at once; a
+  // timeout fires on each rank that entered the same collective, a compute skew apart).
+  static constexpr std::chrono::milliseconds kRollCall{2000};
+  static std::string roll_call_key(int64_t rank) { return "gen/roll_call/" + std::to_string(rank); }
 
-  // Which ranks are behind this one, from the steps each rank left in the store; "" when none
-  // (or the store cannot tell: its host, rank 0, may be the one that is gone).
+  // After a failed collective: this rank answers a roll call in the job's store and waits for
+  // the others; the ranks that do not answer are the ones that stopped ("" when all did, or
+  // when the store cannot tell: its host, rank 0, may be the one that is gone). Nothing is
+  // written while training goes well, so a step pays no store round trip.
   std::string silent_ranks() const {
-    std::string behind;
+    std::vector<int64_t> missing;
     try {
       store_->setTimeout(std::chrono::seconds(5));
+      const std::string step = std::to_string(step_);
+      store_->set(roll_call_key(rank_), std::vector<uint8_t>(step.begin(), step.end()));
       for (int64_t r = 0; r < size_; ++r) {
-        if (r == rank_) continue;
-        int64_t step = -1;
-        if (store_->check({progress_key(r)})) {
-          const std::vector<uint8_t> v = store_->get(progress_key(r));
-          step = std::stoll(std::string(v.begin(), v.end()));
-        }
-        if (step < step_) {
-          behind += fmt::format("{}rank {} ({})", behind.empty() ? "" : ", ", r,
-                                step < 0 ? std::string("no step yet") : "last at step " + std::to_string(step));
-        }
+        if (r != rank_) missing.push_back(r);
+      }
+      const auto deadline = std::chrono::steady_clock::now() + kRollCall;
+      while (!missing.empty()) {
+        missing.erase(std::remove_if(missing.begin(), missing.end(),
+                                     [&](int64_t r) { return store_->check({roll_call_key(r)}); }),
+                      missing.end());
+        if (missing.empty() || std::chrono::steady_clock::now() >= deadline) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
       }
     } catch (const std::exception&) {
       return "";
     }
-    return behind;
+    std::string silent;
+    for (const int64_t r : missing) silent += fmt::format("{}rank {}", silent.empty() ? "" : ", ", r);
+    return silent;
   }
 
 
@@ -167,15 +171,17 @@ class C10dWorld : public World {
   }
 
   // A collective that failed (c10::Error, or Gloo's own: a peer's connection reset), as one
-  // line naming this rank and the ranks behind it.
+  // line naming this rank and the ranks that did not answer the roll call.
   [[noreturn]] void fail(const char* what, const std::exception& e) const {
     const auto* c10_error = dynamic_cast<const c10::Error*>(&e);
     const std::string msg = c10_error ? c10_error->what_without_backtrace() : e.what();
-    const std::string behind = silent_ranks();
+    const std::string silent = silent_ranks();
     throw TrainingError(fmt::format("rank {} of {} at step {}: {} failed ({}): {} (runtime.dist_timeout)", rank_, size_,
                                     step_, what, first_line_of(msg),
-                                    behind.empty() ? "another rank stopped or did not answer in time"
-                                                   : behind + " stopped answering"));
+                                    silent.empty() ? "another rank stopped or did not answer in time"
+                                                   : fmt::format("{} stopped answering (no answer to the roll call "
+                                                                 "within {} s of the failure)",
+                                                                 silent, kRollCall.count() / 1000)));
   }
 
   torch::Tensor on_group_device(const torch::Tensor& t) const {
@@ -186,7 +192,7 @@ class C10dWorld : public World {
   c10::intrusive_ptr<c10d::Store> store_;
   int64_t rank_, size_;
   std::string backend_;
-  mutable int64_t step_ = 0;  // the step this rank last reported
+  mutable int64_t step_ = 0;  // the step this rank is training, for its messages
 };
 #endif
 

@@ -40,9 +40,8 @@ class World {
   virtual std::unique_ptr<PendingSum> start_sum(const torch::Tensor& flat) const;
   // In place: rank `root`'s values on every rank (one flat buffer per dtype).
   virtual void broadcast(const std::vector<torch::Tensor>& /*tensors*/, int64_t /*root*/) const {}
-  // The step this rank is about to train (kept in the job's store), so that a rank whose
-  // collective times out can name the ranks that fell behind (a rank stuck inside the same
-  // step as this one is not told apart: the message then says which step).
+  // The step this rank is about to train, for the message of a collective that fails (which
+  // also names the ranks that did not answer the roll call the failure starts).
   virtual void note_progress(int64_t /*step*/) const {}
 };
 
