@@ -17,6 +17,7 @@
 #include "data/data_registry.h"
 #include "data/data_source.h"
 #include "dist/launch_env.h"
+#include "dist/stream_check.h"
 #include "dist/stop_vote.h"
 #include "dist/world.h"
 #include "eval/held_out.h"
@@ -60,12 +61,13 @@ double seconds_since(Clock::time_point t) { return std::chrono::duration<double>
 // created first, marks that it did (a restarted job then runs through).
 // GEN_FAULT_HANG=R:S makes rank R stop answering before step S (until a signal ends it).
 // GEN_FAULT_SIGNAL=R:S:N makes rank R raise signal N before step S (Ctrl-C on one rank alone).
+// GEN_FAULT_DRAW=R:S makes rank R draw one random number of its own before step S.
 struct FaultHooks {
   int64_t from = 0, to = 0;
   std::set<int64_t> fired;
   int startup_signal = 0;
   long long crash_rank = -1, crash_step = -1, hang_rank = -1, hang_step = -1;
-  long long signal_rank = -1, signal_step = -1, signal_number = 0;
+  long long signal_rank = -1, signal_step = -1, signal_number = 0, draw_rank = -1, draw_step = -1;
   std::string crash_marker;
 
   FaultHooks() {
@@ -76,6 +78,7 @@ struct FaultHooks {
     if (const char* h = std::getenv("GEN_FAULT_HANG"); h && std::sscanf(h, "%lld:%lld", &a, &b) == 2) {
       hang_rank = a, hang_step = b;
     }
+    if (const char* d = std::getenv("GEN_FAULT_DRAW")) std::sscanf(d, "%lld:%lld", &draw_rank, &draw_step);
     if (const char* g = std::getenv("GEN_FAULT_SIGNAL")) {
       std::sscanf(g, "%lld:%lld:%lld", &signal_rank, &signal_step, &signal_number);
     }
@@ -88,6 +91,9 @@ struct FaultHooks {
     if (step != hang_step || rank != hang_rank) return;
     while (!interrupt_requested()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
     std::_Exit(static_cast<int>(interrupt_exit_code()));
+  }
+  void draw(int64_t step, int64_t rank) const {
+    if (step == draw_step && rank == draw_rank) (void)torch::rand({1});
   }
   void signal(int64_t step, int64_t rank) const {
     if (step == signal_step && rank == signal_rank) std::raise(int(signal_number));
@@ -127,6 +133,7 @@ class Trainer {
       fault_.crash(step, world().rank());
       fault_.hang(step, world().rank());
       fault_.signal(step, world().rank());
+      fault_.draw(step, world().rank());
       world().note_progress(step);
       const double lr = lr_at(config_.optim, steps_, step) * guard_->lr_scale();
       model_->begin_step(step, lr);
@@ -306,7 +313,10 @@ class Trainer {
   // The outputs due after `step`: log line, checkpoint, then the side outputs (evaluation,
   // sample grid), whose failure never costs the checkpoint.
   void end_of_step(int64_t step, double lr) {
-    if (step % config_.train.log_every == 0 || step == steps_) log_window(step, lr);
+    if (step % config_.train.log_every == 0 || step == steps_) {
+      log_window(step, lr);
+      check_random_streams_agree(step, device_);  // before this step's checkpoint
+    }
     if (!main_) return;  // rank 0 owns the run folder
     const auto t_io = Clock::now();
     if (config_.train.ckpt_every > 0 && step % config_.train.ckpt_every == 0) save(step, /*final=*/step == steps_);

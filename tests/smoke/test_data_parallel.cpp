@@ -418,3 +418,23 @@ TEST_CASE("data parallel: with auto threads the ranks on one machine divide its 
     CHECK_THAT(r.output, Catch::Contains("threads: 7 OpenMP") && Catch::Contains("as this run started"));
   }
 }
+
+TEST_CASE("data parallel: a random number drawn on one rank only stops the job at the next log step, not silently",
+          "[smoke]") {
+  TempDir dir;
+  const std::string text = with_tiny_text(dir);
+  const std::string train = "train configs/tiny/transformer.yaml --set runtime.threads=1 --set train.steps=8 "
+                            "--set train.log_every=2 --set train.ckpt_every=2" +
+                            text + " --set out_dir=" + dir.path() + "/runs --nproc-per-node 2";
+  // Without the fault the streams agree at every log step (the other data-parallel cases too).
+  REQUIRE(run_gen(train + " --set name=clean", dir).code == 0);
+  // Rank 1 draws once more before step 3: the check at step 4 stops both ranks before step 4's
+  // checkpoint, and step 2's loads.
+  const Run r = run_gen(train + " --set name=drawn", dir, "GEN_FAULT_DRAW=1:3 ");
+  INFO(r.output);
+  CHECK(r.code != 0);
+  CHECK_THAT(r.output, Catch::Contains("step 4: the random generators of 1 of the 2 ranks differ from rank 0's"));
+  CHECK(std::filesystem::exists(dir / "runs/drawn/checkpoints/step_0000002.pt"));
+  CHECK_FALSE(std::filesystem::exists(dir / "runs/drawn/checkpoints/step_0000004.pt"));
+  CHECK(run_gen("sample --ckpt " + dir / "runs/drawn/checkpoints/latest.pt", dir).code == 0);
+}
