@@ -12,7 +12,6 @@
 #include "util/logging.h"
 
 int main(int argc, char** argv) {
-  gen::configure_malloc();  // GEN_MALLOC, before the first large allocations
   CLI::App app{"gen: train generative models (DCGAN, VAE, Transformer) from YAML experiment files"};
   app.set_version_flag("--version", std::string("gen ") + GEN_VERSION);
   gen::setup_console_logging(false);
@@ -30,6 +29,7 @@ int main(int argc, char** argv) {
   gen::setup_plot(app);
 
   try {
+    gen::configure_malloc();  // GEN_MALLOC, before the first large allocations
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version

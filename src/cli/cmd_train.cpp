@@ -44,11 +44,14 @@ struct TrainCommand {
     return args;
   }
 };
-// How the "continue with" hint starts for a rank of a job another launcher started: its own
-// command line is not known here, so the hint names the launcher and leaves its flags to the user.
-std::string continue_prefix(const LaunchEnv& env) {
-  if (!env.distributed() || process_env("GEN_NPROC_PER_NODE")) return "";
-  return env.launcher == "slurm" ? "srun ... " : "torchrun ... ";
+// The "continue with" hint of a run: the same gen train command, launched as this rank was.
+// Another launcher's command line is not known here: the hint names it and leaves its flags.
+std::string continue_command(const LaunchEnv& env, const std::string& train_command) {
+  if (!env.distributed()) return train_command;
+  if (env.launcher == "--nproc-per-node") {
+    return train_command + " --nproc-per-node " + std::to_string(env.local_world_size);
+  }
+  return (env.launcher == "slurm" ? "srun ... " : "torchrun ... ") + train_command;
 }
 
 }  // namespace
@@ -98,11 +101,9 @@ void setup_train(CLI::App& app, ExitCode& status) {
                    env.restart_count);
       options.resume = "auto";
     }
-    options.command = continue_prefix(env) + "gen train " + shell_word(cmd->config_file);
-    for (const std::string& o : cmd->overrides) options.command += " --set " + shell_word(o);
-    if (const auto nproc = process_env("GEN_NPROC_PER_NODE"); nproc && env.distributed()) {
-      options.command += " --nproc-per-node " + shell_word(*nproc);
-    }
+    std::string command = "gen train " + shell_word(cmd->config_file);
+    for (const std::string& o : cmd->overrides) command += " --set " + shell_word(o);
+    options.command = continue_command(env, command);
     status = train(config, options).exit_code();
   });
 }

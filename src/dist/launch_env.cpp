@@ -37,7 +37,7 @@ LaunchEnv read_launch_env(const GetEnv& env) {
   LaunchEnv e;
   constexpr int64_t kMaxRanks = 1 << 20;
   if (env("WORLD_SIZE") || env("RANK")) {
-    e.launcher = "torchrun";
+    e.launcher = env("GEN_NPROC_PER_NODE") ? "--nproc-per-node" : "torchrun";
     e.world_size = integer(env, "WORLD_SIZE", 1, kMaxRanks);
     e.rank = integer(env, "RANK", 0, e.world_size - 1);
     e.local_rank = integer_or(env, "LOCAL_RANK", 0, e.world_size - 1, 0);

@@ -13,7 +13,9 @@
 namespace gen {
 
 struct LaunchEnv {
-  std::string launcher = "none";  // "torchrun" (or any RANK/WORLD_SIZE launcher), "slurm", "none"
+  // "torchrun" (or any RANK/WORLD_SIZE launcher), "--nproc-per-node" (gen's own, which marks its
+  // ranks with GEN_NPROC_PER_NODE), "slurm", "none"
+  std::string launcher = "none";
   int64_t rank = 0, world_size = 1, local_rank = 0;
   // Ranks of this job on this machine that share its CPUs: torchrun's (and --nproc-per-node's)
   // LOCAL_WORLD_SIZE. 1 under srun, which gives each task its own CPUs (--cpus-per-task).

@@ -44,7 +44,7 @@ std::vector<std::string> rank_environment(int64_t rank, int64_t nproc, int port)
        {"RANK=" + std::to_string(rank), "LOCAL_RANK=" + std::to_string(rank), "WORLD_SIZE=" + std::to_string(nproc),
         "LOCAL_WORLD_SIZE=" + std::to_string(nproc), std::string("MASTER_ADDR=127.0.0.1"),
         "MASTER_PORT=" + std::to_string(port),
-        // Not read as a launch variable: it lets a rank's "continue with" hint name the launch.
+        // Marks the ranks as this launcher's (LaunchEnv::launcher), for their logs and hints.
         "GEN_NPROC_PER_NODE=" + std::to_string(nproc)}) {
     env.push_back(v);
   }

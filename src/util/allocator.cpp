@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 
+#include "util/errors.h"
+
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -22,7 +24,7 @@ std::string tune_malloc(const std::optional<std::string>& gen_malloc, const std:
                         bool malloc_env_set) {
   const std::string choice = gen_malloc.value_or("system");
   if (choice == "system") return "malloc: the C library's defaults (GEN_MALLOC=keep keeps freed memory for the next step)";
-  if (choice != "keep") return "malloc: GEN_MALLOC='" + choice + "' is neither keep nor system; the C library's defaults";
+  if (choice != "keep") throw UsageError("GEN_MALLOC='" + choice + "': expected keep or system");
   if (malloc_env_set || (glibc_tunables && glibc_tunables->find("glibc.malloc") != std::string::npos)) {
     return "malloc: as the environment's malloc tunables say (GEN_MALLOC=keep left them alone)";
   }

@@ -14,7 +14,7 @@ namespace gen {
 // GEN_MALLOC=keep: raises M_MMAP_THRESHOLD to 64 MiB and M_TRIM_THRESHOLD to 256 MiB (glibc
 // only), unless the user set malloc's own tunables (GLIBC_TUNABLES with glibc.malloc,
 // MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_). Unset or "system": the C library's
-// defaults. Returns what was done, for the log.
+// defaults; any other value: UsageError. Returns what was done, for the log.
 std::string tune_malloc(const std::optional<std::string>& gen_malloc, const std::optional<std::string>& glibc_tunables,
                         bool malloc_env_set);
 

@@ -25,6 +25,10 @@ TEST_CASE("launch env: torchrun, torchrun's agent store, SLURM, and a plain proc
                                               {"LOCAL_WORLD_SIZE", "2"}, {"MASTER_ADDR", "node0"},
                                               {"MASTER_PORT", "29500"}}));
   CHECK(t.launcher == "torchrun");
+  // gen train --nproc-per-node marks its ranks: their logs and hints name it.
+  CHECK(gen::read_launch_env(env_of({{"RANK", "1"}, {"WORLD_SIZE", "2"}, {"MASTER_ADDR", "127.0.0.1"},
+                                     {"MASTER_PORT", "29500"}, {"GEN_NPROC_PER_NODE", "2"}}))
+            .launcher == "--nproc-per-node");
   CHECK(t.rank == 3);
   CHECK(t.world_size == 8);
   CHECK(t.local_rank == 1);

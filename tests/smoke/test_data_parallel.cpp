@@ -259,7 +259,7 @@ TEST_CASE("data parallel: gen train --nproc-per-node starts the ranks itself, st
   Run r = run_gen(train + "two --nproc-per-node 2", dir);
   INFO(r.output);
   REQUIRE(r.code == 0);
-  CHECK_THAT(r.output, Catch::Contains("rank 1 of 2"));
+  CHECK_THAT(r.output, Catch::Contains("rank 1 of 2 (--nproc-per-node; local rank 1)"));
   require_close(straight, loss_values(read_text(dir / "two/transformer/metrics.jsonl")));
 
   // Rank 1 dies before step 5 (after step 3's checkpoint): rank 0 is stopped, the job ends with
