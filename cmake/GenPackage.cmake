@@ -2,6 +2,16 @@
 # configs in P/share/gen/configs (where `gen train dcgan_mnist` finds them by name) and the
 # docs in P/share/doc/gen; `cpack -G DEB` in build/ makes a .deb of the same files under /usr.
 include(GNUInstallDirs)
+# A LibTorch from a Debian package is found by the loader; any other (a pip wheel, an unpacked
+# zip) stays where it is and the installed gen finds it through its RUNPATH. The .deb is made
+# only from a build against Debian's LibTorch: its dependencies name Debian's packages.
+if(TORCH_INSTALL_PREFIX MATCHES "^/usr(/|$)")
+  set(GEN_TORCH_IS_SYSTEM 1)
+else()
+  set(GEN_TORCH_IS_SYSTEM 0)
+  get_filename_component(_gen_torch_lib "${TORCH_LIBRARY}" DIRECTORY)
+  set_target_properties(gen PROPERTIES INSTALL_RPATH "${_gen_torch_lib}")
+endif()
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/configs/ DESTINATION ${CMAKE_INSTALL_DATADIR}/gen/configs
         FILES_MATCHING PATTERN "*.yaml")
 install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/docs/RESULTS.md

@@ -104,7 +104,10 @@ void run_sample(const SampleCommand& cmd, std::ostream& print) {
   const std::optional<SampleMode> asked = cmd.mode.empty() ? modes.front() : enum_from_name<SampleMode>(cmd.mode);
   if (!asked || std::find(modes.begin(), modes.end(), *asked) == modes.end()) {
     std::string list;
-    for (const SampleMode m : modes) list += (list.empty() ? "" : "|") + enum_name(m);
+    for (const SampleMode m : modes) {
+      if (!list.empty()) list += '|';
+      list += enum_name(m);
+    }
     throw UsageError("--mode " + cmd.mode + ": model.kind " + ckpt.config.model.kind + " samples in modes " + list);
   }
   const SampleMode mode = *asked;

@@ -8,10 +8,21 @@ namespace {
 std::string vocabulary_difference(const TextVocab& a, const TextVocab& b) {
   size_t i = 0;
   while (i < a.vocabulary.size() && i < b.vocabulary.size() && a.vocabulary[i] == b.vocabulary[i]) ++i;
-  auto at = [i](const std::string& v) { return i < v.size() ? "'" + v.substr(i, 1) + "'" : std::string("none"); };
-  return "vocabulary: " + std::to_string(a.vocab_size) + " symbols -> " + std::to_string(b.vocab_size) +
-         " symbols, the first difference at byte " + std::to_string(i) + " (" + at(a.vocabulary) + " -> " +
-         at(b.vocabulary) + ")";
+  // Appended piece by piece: GCC 12's -Wrestrict misfires on chains of std::string + in C++20.
+  auto at = [i](std::string& out, const std::string& v) {
+    if (i < v.size()) {
+      out.append(1, '\'').append(v, i, 1).append(1, '\'');
+    } else {
+      out.append("none");
+    }
+  };
+  std::string text = "vocabulary: ";
+  text.append(std::to_string(a.vocab_size)).append(" symbols -> ").append(std::to_string(b.vocab_size));
+  text.append(" symbols, the first difference at byte ").append(std::to_string(i)).append(" (");
+  at(text, a.vocabulary);
+  text.append(" -> ");
+  at(text, b.vocabulary);
+  return text.append(")");
 }
 
 void add(std::string& out, const char* what, const std::string& before, const std::string& after) {

@@ -6,6 +6,7 @@
 #include <torch/csrc/autograd/variable.h>
 
 #include <algorithm>
+#include <utility>
 #include <cstdint>
 #include <mutex>
 #include <stdexcept>
@@ -33,7 +34,9 @@ struct GradientReducer::State {
   std::vector<torch::Tensor> params;
   double bucket_mb = 0;
   std::vector<size_t> bucket_of;
-  std::vector<std::shared_ptr<torch::autograd::Node>> accumulators;  // kept alive: they carry the hooks
+  // Kept alive: they carry the hooks. A std::shared_ptr on LibTorch 1.13, a c10::intrusive_ptr on 2.x.
+  using NodeHandle = decltype(torch::autograd::impl::grad_accumulator(std::declval<const torch::Tensor&>()));
+  std::vector<NodeHandle> accumulators;
   std::vector<Bucket> buckets;
 
   std::mutex mutex;  // hooks run on the autograd engine's threads (a device's, under CUDA)

@@ -14,6 +14,7 @@
 #include "optim/ema.h"
 #include "optim/net_optimizer.h"
 #include "util/errors.h"
+#include "util/torch_version.h"
 
 namespace gen {
 
@@ -53,20 +54,13 @@ struct NormImpl : torch::nn::Module {
 TORCH_MODULE(Norm);
 
 struct AttentionImpl : torch::nn::Module {
-  AttentionImpl(const TransformerOptions& o, int64_t block)
+  explicit AttentionImpl(const TransformerOptions& o)
       : n_head(o.n_head),
         dropout(o.dropout),
         c_attn(register_module("c_attn",
                                torch::nn::Linear(torch::nn::LinearOptions(o.n_embd, 3 * o.n_embd).bias(o.bias)))),
         c_proj(
-            register_module("c_proj", torch::nn::Linear(torch::nn::LinearOptions(o.n_embd, o.n_embd).bias(o.bias)))) {
-#if TORCH_VERSION_MAJOR < 2
-    // Additive causal mask for the unfused attention; not a buffer, so checkpoints do not carry it.
-    mask = torch::full({block, block}, -INFINITY).triu(1);
-#else
-    (void)block;
-#endif
-  }
+            register_module("c_proj", torch::nn::Linear(torch::nn::LinearOptions(o.n_embd, o.n_embd).bias(o.bias)))) {}
 
   torch::Tensor forward(const torch::Tensor& x) {  // (B, T, C) -> (B, T, C)
     const int64_t b = x.size(0), t = x.size(1), c = x.size(2), hs = c / n_head;
@@ -74,30 +68,42 @@ struct AttentionImpl : torch::nn::Module {
     auto heads = [&](const torch::Tensor& z) { return z.view({b, t, n_head, hs}).transpose(1, 2); };  // (B, nh, T, hs)
     const torch::Tensor q = heads(qkv[0]), k = heads(qkv[1]), v = heads(qkv[2]);
     const double p = is_training() ? dropout : 0.0;
-#if TORCH_VERSION_MAJOR >= 2
-    torch::Tensor y = at::scaled_dot_product_attention(q, k, v, {}, p, /*is_causal=*/true);  // fused kernels
-#else
-    torch::Tensor att = torch::matmul(q, k.transpose(-2, -1)) * (1.0 / std::sqrt(double(hs)));  // (B, nh, T, T)
-    if (mask.device() != att.device()) mask = mask.to(att.device());
-    att = torch::softmax(att + mask.narrow(0, 0, t).narrow(1, 0, t), -1);
-    att = batch_dropout(att, p, is_training());
-    torch::Tensor y = torch::matmul(att, v);  // (B, nh, T, hs)
-#endif
+    torch::Tensor y = p > 0 ? attention_with_dropout(q, k, v, p) : causal_attention(q, k, v);  // (B, nh, T, hs)
     y = y.transpose(1, 2).contiguous().view({b, t, c});
     return batch_dropout(c_proj->forward(y), p, is_training());
+  }
+
+  // softmax(q k^T / sqrt(hs) + causal mask) v, with LibTorch's fused kernels where it has them.
+  static torch::Tensor causal_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v) {
+#if GEN_TORCH_AT_LEAST(2, 0)
+    return at::scaled_dot_product_attention(q, k, v, {}, 0.0, /*is_causal=*/true);
+#else
+    return attention_with_dropout(q, k, v, 0.0);
+#endif
+  }
+
+  // The same product spelled out, dropout on the attention weights drawn through
+  // batch_random.h: a fused kernel would draw its mask inside, per rank, so data-parallel
+  // ranks could not train what one process trains.
+  static torch::Tensor attention_with_dropout(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                              double p) {
+    const int64_t t = q.size(-2);
+    torch::Tensor att = torch::matmul(q, k.transpose(-2, -1)) * (1.0 / std::sqrt(double(q.size(-1))));  // (B, nh, T, T)
+    const torch::Tensor future = torch::ones({t, t}, q.options().dtype(torch::kBool)).triu(1);
+    att = torch::softmax(att.masked_fill(future, -INFINITY), -1);
+    return torch::matmul(batch_dropout(att, p, p > 0), v);
   }
 
   int64_t n_head;
   double dropout;
   torch::nn::Linear c_attn, c_proj;
-  torch::Tensor mask;  // (block, block), LibTorch < 2 only
 };
 TORCH_MODULE(Attention);
 
 struct BlockImpl : torch::nn::Module {
-  BlockImpl(const TransformerOptions& o, int64_t block)
+  explicit BlockImpl(const TransformerOptions& o)
       : ln_1(register_module("ln_1", Norm(o.n_embd, o.bias))),
-        attn(register_module("attn", Attention(o, block))),
+        attn(register_module("attn", Attention(o))),
         ln_2(register_module("ln_2", Norm(o.n_embd, o.bias))),
         c_fc(register_module("c_fc", torch::nn::Linear(torch::nn::LinearOptions(o.n_embd, 4 * o.n_embd).bias(o.bias)))),
         c_proj(register_module("c_proj",
@@ -126,7 +132,7 @@ struct GptImpl : torch::nn::Module {
         pos_emb(register_module("pos_emb", torch::nn::Embedding(block, o.n_embd))),
         blocks(register_module("blocks", torch::nn::ModuleList())),
         ln_f(register_module("ln_f", Norm(o.n_embd, o.bias))) {
-    for (int64_t i = 0; i < o.n_layer; ++i) blocks->push_back(Block(o, block));
+    for (int64_t i = 0; i < o.n_layer; ++i) blocks->push_back(Block(o));
     torch::NoGradGuard no_grad;
     const double residual_std = 0.02 / std::sqrt(2.0 * double(o.n_layer));
     for (const auto& item : named_parameters()) {
@@ -174,12 +180,7 @@ class Transformer final : public GenerativeModel {
         accumulate_(ctx.config.train.accumulate) {}
 
   void begin_step(int64_t /*step*/, double lr) override { opt_.set_lr(lr); }
-#if TORCH_VERSION_MAJOR >= 2
-  // Fused attention draws its dropout mask inside the kernel, for this rank's rows only.
-  bool rank_dependent_draws() const override { return options_.dropout > 0; }
-#else
   bool rank_dependent_draws() const override { return false; }  // dropout through batch_random.h
-#endif
   int64_t batch_chunks() const override { return accumulate_; }
 
   StepResult train_step(const Batch& batch) override {

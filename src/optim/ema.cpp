@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "util/torch_version.h"
+
 namespace gen {
 
 Ema::Ema(torch::nn::Module& module, double decay) : module_(module), decay_(decay) { reset(); }
@@ -18,7 +20,7 @@ void Ema::update() {
   const auto params = module_.parameters();
   const double decay = std::min(decay_, (1.0 + double(updates_)) / (10.0 + double(updates_)));
   ++updates_;
-#if TORCH_VERSION_MAJOR >= 2
+#if GEN_TORCH_AT_LEAST(2, 0)
   at::_foreach_lerp_(shadow_, params, 1.0 - decay);  // one kernel for all tensors on CUDA
 #else
   for (size_t i = 0; i < params.size(); ++i) shadow_[i].lerp_(params[i], 1.0 - decay);  // 1.13 has no _foreach_lerp_

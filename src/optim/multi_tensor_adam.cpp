@@ -5,6 +5,7 @@
 #include <string>
 
 #include "util/errors.h"
+#include "util/torch_version.h"
 
 namespace gen {
 
@@ -93,7 +94,13 @@ void read_list(torch::serialize::InputArchive& archive, const std::string& key, 
 template <class State>
 bool copy_state(const torch::optim::Optimizer& from, const torch::Tensor& p, torch::Tensor& m, torch::Tensor& v,
                 int64_t& steps) {
+  // LibTorch 2.2 keys the state by the TensorImpl's address itself (pytorch PR 108480);
+  // before, by that address printed as a string (c10::guts::to_string, since removed).
+#if GEN_TORCH_AT_LEAST(2, 2)
+  const auto it = from.state().find(p.unsafeGetTensorImpl());
+#else
   const auto it = from.state().find(c10::guts::to_string(p.unsafeGetTensorImpl()));
+#endif
   if (it == from.state().end()) return false;
   const auto& s = static_cast<const State&>(*it->second);
   m.copy_(s.exp_avg());

@@ -10,6 +10,7 @@
 #include "config/config.h"
 #include "dist/world.h"
 #include "util/errors.h"
+#include "util/torch_version.h"
 
 namespace gen {
 
@@ -58,7 +59,7 @@ torch::Tensor global_norm(const std::vector<torch::Tensor>& grads) {
 
 // grads *= factor (0-dim, on their device), without reading it back to the host.
 void scale_all(const std::vector<torch::Tensor>& grads, const torch::Tensor& factor) {
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1)
+#if GEN_TORCH_AT_LEAST(2, 1)
   at::_foreach_mul_(grads, factor);  // one kernel for all on CUDA (what clip_grad_norm_ uses)
 #else
   for (const auto& g : grads) g.mul_(factor);  // 1.13 has no tensor-factor _foreach_mul_

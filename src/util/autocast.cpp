@@ -3,6 +3,7 @@
 #include <ATen/autocast_mode.h>
 
 #include "util/errors.h"
+#include "util/torch_version.h"
 
 // The device properties come from LibTorch's CUDA context, present in CUDA builds only (Debian's
 // CPU LibTorch ships the header but not the CUDA runtime headers it needs).
@@ -14,7 +15,7 @@
 #endif
 
 // LibTorch 2.4 made the autocast switches per device type; 1.13 has one pair per backend.
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+#if GEN_TORCH_AT_LEAST(2, 4)
 #define GEN_AUTOCAST_BY_DEVICE_TYPE 1
 #endif
 

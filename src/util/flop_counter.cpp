@@ -21,9 +21,13 @@ struct State {
 };
 thread_local State state;
 
+// What the end callback needs: the inputs can be read only in the start callback (LibTorch 2.x
+// checks it; 1.13 let the end callback read a stack the op had already consumed).
 struct Context : at::ObserverContext {
   explicit Context(Op o) : op(o) {}
   Op op;
+  double flops = 0.0;        // known from the inputs alone
+  double per_output = 0.0;   // convolution: multiply-adds per output element, times 2
 };
 
 // The ops counted, by name; every other op only passes its callee ops through.
@@ -35,43 +39,48 @@ std::optional<Op> counted_op(std::string_view name) {
   return std::nullopt;
 }
 
-const at::Tensor* tensor_at(const at::RecordFunction& fn, size_t i) {
-  const auto inputs = fn.inputs();
+const at::Tensor* tensor_at(c10::ArrayRef<const c10::IValue> inputs, size_t i) {
   return i < inputs.size() && inputs[i].isTensor() ? &inputs[i].toTensor() : nullptr;
 }
 
-double flops_of(Op op, const at::RecordFunction& fn) {
-  switch (op) {
+// Reads the op's inputs into ctx (start callback only).
+void measure_inputs(Context& ctx, const at::RecordFunction& fn) {
+  const c10::ArrayRef<const c10::IValue> inputs = fn.inputs();
+  switch (ctx.op) {
     case Op::kMatmul:
     case Op::kAddMatmul: {  // (..., m, k) @ (..., k, n): 2 m k n per batch entry
-      const size_t first = op == Op::kAddMatmul ? 1 : 0;
-      const at::Tensor* a = tensor_at(fn, first);
-      const at::Tensor* b = tensor_at(fn, first + 1);
-      return a && b ? 2.0 * double(a->numel()) * double(b->size(-1)) : 0.0;
+      const size_t first = ctx.op == Op::kAddMatmul ? 1 : 0;
+      const at::Tensor* a = tensor_at(inputs, first);
+      const at::Tensor* b = tensor_at(inputs, first + 1);
+      if (a && b) ctx.flops = 2.0 * double(a->numel()) * double(b->size(-1));
+      return;
     }
     case Op::kConvolution: {
       // weight (out, in / groups, k...) or, transposed, (in, out / groups, k...): every output
       // (every input, transposed) element takes weight[1] * prod(k) multiply-adds.
-      const at::Tensor* input = tensor_at(fn, 0);
-      const at::Tensor* weight = tensor_at(fn, 1);
-      const auto inputs = fn.inputs();
+      const at::Tensor* input = tensor_at(inputs, 0);
+      const at::Tensor* weight = tensor_at(inputs, 1);
+      if (!input || !weight) return;
+      const double per_element = 2.0 * double(weight->numel()) / double(weight->size(0));
       const bool transposed = inputs.size() > 6 && inputs[6].isBool() && inputs[6].toBool();
-      const auto& outputs = fn.outputs();
-      if (!input || !weight || outputs.empty() || !outputs[0].isTensor()) return 0.0;
-      const double per_element = double(weight->numel()) / double(weight->size(0));
-      const double elements = transposed ? double(input->numel()) : double(outputs[0].toTensor().numel());
-      return 2.0 * elements * per_element;
+      if (transposed) {
+        ctx.flops = per_element * double(input->numel());
+      } else {
+        ctx.per_output = per_element;  // times the output's elements, known at the end
+      }
+      return;
     }
     case Op::kAttention: {  // q (..., L, E), k (..., S, E), v (..., S, Ev): q k^T and att v
-      const at::Tensor* q = tensor_at(fn, 0);
-      const at::Tensor* k = tensor_at(fn, 1);
-      const at::Tensor* v = tensor_at(fn, 2);
-      if (!q || !k || !v) return 0.0;
+      const at::Tensor* q = tensor_at(inputs, 0);
+      const at::Tensor* k = tensor_at(inputs, 1);
+      const at::Tensor* v = tensor_at(inputs, 2);
+      if (!q || !k || !v) return;
       const double rows = double(q->numel()) / double(q->size(-1));
-      return 2.0 * rows * double(k->size(-2)) * double(q->size(-1) + v->size(-1));
+      ctx.flops = 2.0 * rows * double(k->size(-2)) * double(q->size(-1) + v->size(-1));
+      return;
     }
     default:
-      return 0.0;
+      return;
   }
 }
 
@@ -84,19 +93,25 @@ std::unique_ptr<at::ObserverContext> on_start(const at::RecordFunction& fn) {
   if (!op) return nullptr;
   const bool outermost = state.backward_depth == 0 && state.counted_depth == 0;
   ++state.counted_depth;
-  return std::make_unique<Context>(outermost ? *op : Op::kNested);
+  auto ctx = std::make_unique<Context>(outermost ? *op : Op::kNested);
+  measure_inputs(*ctx, fn);
+  return ctx;
 }
 
-void on_end(const at::RecordFunction& fn, at::ObserverContext* ctx) {
-  if (!ctx) return;
-  const Op op = static_cast<Context*>(ctx)->op;
-  if (op == Op::kBackward) {
+void on_end(const at::RecordFunction& fn, at::ObserverContext* ctx_base) {
+  if (!ctx_base) return;
+  const Context& ctx = *static_cast<Context*>(ctx_base);
+  if (ctx.op == Op::kBackward) {
     --state.backward_depth;
     return;
   }
   --state.counted_depth;
-  if (op == Op::kNested) return;
-  const double flops = flops_of(op, fn);
+  if (ctx.op == Op::kNested) return;
+  double flops = ctx.flops;
+  if (ctx.per_output > 0) {
+    const auto& outputs = fn.outputs();
+    if (!outputs.empty() && outputs[0].isTensor()) flops = ctx.per_output * double(outputs[0].toTensor().numel());
+  }
   (c10::GradMode::is_enabled() ? state.count.with_grad : state.count.without_grad) += flops;
   ++state.count.ops;
 }

@@ -61,7 +61,10 @@ bool ProgressLine::wanted() {
 std::string ProgressLine::render(int64_t step, int64_t start, int64_t total, double seconds, int width) {
   const double done = total > 0 ? std::clamp(double(step) / double(total), 0.0, 1.0) : 1.0;
   const int filled = static_cast<int>(std::floor(done * width));
-  std::string bar = "[" + std::string(size_t(filled), '#') + std::string(size_t(width - filled), '.') + "]";
+  std::string bar(size_t(width) + 2, '.');  // built in place: GCC 12's -Wrestrict misfires on string + in C++20
+  bar.front() = '[';
+  bar.back() = ']';
+  std::fill_n(bar.begin() + 1, filled, '#');
   const double rate = seconds > 0 ? double(step - start) / seconds : 0.0;  // over the whole run so far
   const std::string eta = rate > 0 ? duration_text(double(total - step) / rate) : "?";
   char buf[160];

@@ -10,7 +10,9 @@ at::Generator cuda_generator(size_t i) {
 
 RandomStateScope::RandomStateScope() : cpu_(at::detail::getDefaultCPUGenerator().get_state()) {
   if (torch::cuda::is_available()) {
-    for (size_t i = 0; i < torch::cuda::device_count(); ++i) cuda_.push_back(cuda_generator(i).get_state());
+    // device_count() is a size_t on LibTorch 1.13 and a c10::DeviceIndex on 2.x.
+    const auto devices = static_cast<size_t>(torch::cuda::device_count());
+    for (size_t i = 0; i < devices; ++i) cuda_.push_back(cuda_generator(i).get_state());
   }
 }
 

@@ -10,9 +10,9 @@ using gen::test::TempDir;
 namespace {
 gen::Config text_config(const TempDir& dir, const std::string& text, int64_t block, int64_t batch) {
   gen::test::write_text(dir / "t.txt", text);
-  gen::Config c = gen::parse_config("model: {kind: transformer}\ndata: {kind: text, file: t.txt, block_size: " +
-                                        std::to_string(block) + ", batch_size: " + std::to_string(batch) + "}\n",
-                                    "test");
+  std::string yaml = "model: {kind: transformer}\ndata: {kind: text, file: t.txt, block_size: ";
+  yaml.append(std::to_string(block)).append(", batch_size: ").append(std::to_string(batch)).append("}\n");
+  gen::Config c = gen::parse_config(yaml, "test");
   c.data.root = dir.path();
   return c;
 }

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # `cmake --install` and `cpack -G DEB` from a build folder: the installed gen runs from another
 # folder and finds the shipped configs by name; the .deb holds /usr/bin/gen and the configs,
-# depends on Debian's runtime packages, and its extracted gen works the same way.
-# usage: install_and_package.sh BUILD_DIR
+# depends on Debian's runtime packages, and its extracted gen works the same way. The .deb is
+# made only when gen links Debian's LibTorch (TORCH_IS_SYSTEM 1): a pip wheel's LibTorch is no
+# Debian package to depend on, and the installed gen finds it through its RUNPATH instead.
+# usage: install_and_package.sh BUILD_DIR TORCH_IS_SYSTEM
 set -euo pipefail
 build=$(cd "$1" && pwd)
+torch_is_system=${2:-1}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cmake --install "$build" --prefix "$tmp/prefix" > "$tmp/install.log"
@@ -17,6 +20,10 @@ if "$tmp/prefix/bin/gen" config show no_such_config > err.txt 2>&1; then echo "a
 grep -q "no_such_config: no such config file, and none named so in configs/no_such_config.yaml, $tmp/prefix/share/gen/configs/no_such_config.yaml" err.txt ||
   { echo "unexpected message:"; cat err.txt; exit 1; }
 
+if [[ $torch_is_system != 1 ]]; then
+  echo "install: ok (no .deb: gen links a LibTorch that is not a Debian package)"
+  exit 0
+fi
 (cd "$build" && cpack -G DEB -B "$tmp/pkg" > "$tmp/cpack.log") || { cat "$tmp/cpack.log"; exit 1; }
 deb=$(ls "$tmp"/pkg/*.deb)
 depends=$(dpkg-deb -f "$deb" Depends)

@@ -178,9 +178,10 @@ TEST_CASE("data parallel: torchrun starts 2 ranks of gen train, which log what o
       "train configs/tiny/transformer.yaml --set runtime.threads=1 --set train.steps=6 --set train.log_every=1" + text +
       " --set out_dir=";
   REQUIRE(run_gen(args + dir.path() + "/one", dir).code == 0);
+  // torchrun of the torch whose LibTorch gen links (its store and gen's client are one version).
   // Debian's torchrun 1.13 under Python 3.11 cannot parse its own default --redirects/--tee
   // (0, an IntFlag value 3.11 no longer iterates): 1 works, on every version.
-  const std::string torchrun = "cd '" GEN_SOURCE_DIR "' && torchrun --no_python --nproc_per_node 2 --master_port " +
+  const std::string torchrun = "cd '" GEN_SOURCE_DIR "' && '" GEN_PYTHON "' -m torch.distributed.run --no_python --nproc_per_node 2 --master_port " +
                                std::to_string(gen::free_local_port()) + " --redirects 1 --tee 1 --log_dir '" + dir.path() +
                                "/torchrun' '" GEN_BINARY "' " + args + dir.path() + "/two > '" + dir.path() +
                                "/torchrun.log' 2>&1";
@@ -194,7 +195,7 @@ TEST_CASE("data parallel: torchrun starts 2 ranks of gen train, which log what o
   // torchrun --max_restarts: rank 1 dies before step 5 (after step 3's checkpoint); torchrun
   // starts both ranks again with the same command, and they continue from that checkpoint.
   const std::string restart = "cd '" GEN_SOURCE_DIR "' && GEN_FAULT_CRASH=1:5:'" + dir.path() +
-                              "/crashed' torchrun --no_python --nproc_per_node 2 --max_restarts 1 --master_port " +
+                              "/crashed' '" GEN_PYTHON "' -m torch.distributed.run --no_python --nproc_per_node 2 --max_restarts 1 --master_port " +
                               std::to_string(gen::free_local_port()) + " --redirects 1 --tee 1 --log_dir '" +
                               dir.path() + "/torchrun_restart' '" GEN_BINARY "' " + args + dir.path() +
                               "/restart > '" + dir.path() + "/restart.log' 2>&1";
