@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "cli/build_info.h"
 #include "cli/commands.h"
 #include "util/allocator.h"
 #include "util/errors.h"
@@ -13,7 +14,7 @@
 
 int main(int argc, char** argv) {
   CLI::App app{"gen: train generative models (DCGAN, VAE, Transformer) from YAML experiment files"};
-  app.set_version_flag("--version", std::string("gen ") + GEN_VERSION);
+  app.set_version_flag("--version", [] { return gen::build_info(); });
   gen::setup_console_logging(false);
   app.add_flag_callback(
       "-v,--verbose", [] { spdlog::set_level(spdlog::level::debug); }, "debug logging");

@@ -255,6 +255,14 @@ void join_world(const LaunchEnv& env, DistBackend backend, std::chrono::seconds 
   try {
     if (nccl) {
 #ifdef GEN_WITH_NCCL
+      // With NCCL's default (TORCH_NCCL_ASYNC_ERROR_HANDLING=3) a watchdog thread tears the
+      // process down when a collective times out, before wait() returns: the roll call that
+      // names the silent ranks would never run. Blocking waits make wait() throw on the
+      // timeout in this thread instead (and switch the watchdog's teardown off); a user's own
+      // setting of either variable is kept. docs/DATA_PARALLEL.md, "Failures".
+      if (!std::getenv("TORCH_NCCL_BLOCKING_WAIT") && !std::getenv("TORCH_NCCL_ASYNC_ERROR_HANDLING")) {
+        setenv("TORCH_NCCL_BLOCKING_WAIT", "1", 0);
+      }
       auto opts = c10d::ProcessGroupNCCL::Options::create();
       opts->timeout = std::chrono::duration_cast<std::chrono::milliseconds>(timeout);
       group = group_of(c10::make_intrusive<c10d::ProcessGroupNCCL>(store, int(env.rank), int(env.world_size), opts),
@@ -286,6 +294,17 @@ void join_world(const LaunchEnv& env, DistBackend backend, std::chrono::seconds 
 #else
   (void)timeout;
 #endif
+}
+
+std::vector<std::string> compiled_dist_backends() {
+  std::vector<std::string> backends;
+#ifdef GEN_WITH_GLOO
+  backends.emplace_back("Gloo");
+#endif
+#ifdef GEN_WITH_NCCL
+  backends.emplace_back("NCCL");
+#endif
+  return backends;
 }
 
 }  // namespace gen

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "config/config.h"
@@ -47,6 +48,9 @@ class World {
 
 // The world this process is in (a one-process world until join_world).
 const World& world();
+
+// The c10d backends compiled into this gen ("Gloo", "NCCL"), for gen --version.
+std::vector<std::string> compiled_dist_backends();
 
 // Whether `backend` (runtime.dist_backend) means NCCL for a run on `device` (auto: NCCL on CUDA).
 bool uses_nccl(DistBackend backend, const torch::Device& device);

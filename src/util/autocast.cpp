@@ -5,13 +5,13 @@
 #include "util/errors.h"
 #include "util/torch_version.h"
 
-// The device properties come from LibTorch's CUDA context, present in CUDA builds only (Debian's
-// CPU LibTorch ships the header but not the CUDA runtime headers it needs).
-#if defined(__has_include)
-#if __has_include(<ATen/cuda/CUDAContext.h>) && __has_include(<cuda_runtime_api.h>)
+// The device properties come from LibTorch's CUDA context, in CUDA builds only: GEN_WITH_CUDA is
+// set by CMake when the LibTorch has CUDA. (CPU LibTorches ship ATen/cuda/CUDAContext.h too,
+// and a CUDA toolkit's cuda_runtime_api.h on the include path does not make it compile: it
+// needs cuBLAS, cuSPARSE and LibTorch's CUDA build settings.)
+#ifdef GEN_WITH_CUDA
 #include <ATen/cuda/CUDAContext.h>
 #define GEN_HAVE_CUDA_CONTEXT 1
-#endif
 #endif
 
 // LibTorch 2.4 made the autocast switches per device type; 1.13 has one pair per backend.

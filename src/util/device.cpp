@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "util/errors.h"
+#include "util/torch_version.h"
 
 namespace gen {
 
@@ -25,8 +26,16 @@ torch::Device choose_device(const std::string& spec) {
 
 std::string configure_cuda_math(bool tf32, bool deterministic, const torch::Device& device) {
   if (!device.is_cuda()) return "";
+#if GEN_TORCH_AT_LEAST(2, 13)
+  // The per-backend, per-op precision settings that replace allow_tf32 (whose setters warn from
+  // 2.9 on); the enum form is the one verified against 2.13's and 2.14's ATen/Context.h.
+  const at::Float32Precision precision = tf32 ? at::Float32Precision::TF32 : at::Float32Precision::IEEE;
+  at::globalContext().setFloat32Precision(at::Float32Backend::CUDA, at::Float32Op::MATMUL, precision);
+  at::globalContext().setFloat32Precision(at::Float32Backend::CUDA, at::Float32Op::CONV, precision);
+#else
   at::globalContext().setAllowTF32CuBLAS(tf32);
   at::globalContext().setAllowTF32CuDNN(tf32);
+#endif
   if (deterministic) {
     // cuBLAS repeats its sums only with a fixed workspace, read when its first handle is made.
     ::setenv("CUBLAS_WORKSPACE_CONFIG", ":4096:8", /*overwrite=*/0);

@@ -1,0 +1,128 @@
+#include "cli/build_info.h"
+
+#include <ATen/Context.h>
+#include <ATen/Version.h>
+#include <ATen/detail/CUDAHooksInterface.h>
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "dist/world.h"
+#include "util/torch_version.h"
+
+namespace gen {
+
+namespace {
+
+// "KEY=value" out of the "Build settings:" line of at::show_config() (the running library's).
+std::string build_setting(const std::string& config, const std::string& key) {
+  const std::string needle = key + "=";
+  for (size_t at = config.find(needle); at != std::string::npos; at = config.find(needle, at + 1)) {
+    if (at > 0 && config[at - 1] != ' ') continue;  // a suffix of another key
+    const size_t begin = at + needle.size();
+    const size_t end = config.find_first_of(",\n", begin);
+    return config.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+  }
+  return "";
+}
+
+// The text after "  - PREFIX" on its own line of at::show_config(), e.g. "CPU capability usage: ".
+std::string config_line(const std::string& config, const std::string& prefix) {
+  std::istringstream lines(config);
+  for (std::string line; std::getline(lines, line);) {
+    const size_t at = line.find(prefix);
+    if (at != std::string::npos) return line.substr(at + prefix.size());
+  }
+  return "";
+}
+
+// The first loaded shared object whose file name contains one of `names` (/proc/self/maps):
+// the BLAS that LibTorch's calls reach, whatever Debian's alternatives point libblas.so.3 at.
+std::string loaded_library(const std::vector<std::string>& names) {
+  std::ifstream maps("/proc/self/maps");
+  for (std::string line; std::getline(maps, line);) {
+    const size_t slash = line.rfind('/');
+    if (slash == std::string::npos) continue;
+    const std::string file = line.substr(slash + 1);
+    for (const auto& n : names) {
+      if (file.find(n) != std::string::npos) return line.substr(line.find('/'));
+    }
+  }
+  return "";
+}
+
+// The CPU flags that decide which kernels LibTorch and oneDNN pick (/proc/cpuinfo, x86).
+std::string cpu_flags() {
+  std::ifstream info("/proc/cpuinfo");
+  std::string model, flags;
+  for (std::string line; std::getline(info, line);) {
+    if (model.empty() && line.rfind("model name", 0) == 0) model = line.substr(line.find(':') + 2);
+    if (line.rfind("flags", 0) == 0) {
+      flags = " " + line.substr(line.find(':') + 1) + " ";
+      break;
+    }
+  }
+  std::string out = model.empty() ? "unknown CPU" : model;
+  std::string have;
+  for (const char* flag : {"avx2", "fma", "avx512f", "avx512_bf16", "avx512_fp16", "amx_tile", "amx_bf16", "amx_fp16"}) {
+    if (flags.find(std::string(" ") + flag + " ") == std::string::npos) continue;
+    if (!have.empty()) have += ' ';
+    have += flag;
+  }
+  return out + (have.empty() ? "" : " (" + have + ")");
+}
+
+}  // namespace
+
+std::string build_info() {
+  const std::string config = at::show_config();
+  std::string out = fmt::format("gen {}\n", GEN_VERSION);
+  const std::string running = build_setting(config, "TORCH_VERSION");
+  out += fmt::format("LibTorch: built with {}.{}.{}, running {}{}\n", TORCH_VERSION_MAJOR, TORCH_VERSION_MINOR,
+                     TORCH_VERSION_PATCH, running.empty() ? "unknown" : running,
+                     running.empty() || running.rfind(fmt::format("{}.{}.", TORCH_VERSION_MAJOR, TORCH_VERSION_MINOR), 0) == 0
+                         ? ""
+                         : " (a different version: rebuild gen against it)");
+  const std::string use_cuda = build_setting(config, "USE_CUDA");
+  if (use_cuda == "1" || use_cuda == "ON") {
+    // Asked of libtorch_cuda's hooks, which answer without a GPU (at::hasCUDA() needs one).
+    std::string runtime = "?", cudnn = "none";
+    try {
+      const long rt = at::detail::getCUDAHooks().versionCUDART();  // 13000 = 13.0
+      runtime = fmt::format("{}.{}", rt / 1000, rt % 1000 / 10);
+      if (at::detail::getCUDAHooks().hasCuDNN()) {
+        const long dnn = at::detail::getCUDAHooks().versionCuDNN();  // 91002 = 9.10.2; 8.x: 8907 = 8.9.7
+        const long major_unit = dnn >= 10000 ? 10000 : 1000;
+        cudnn = fmt::format("{}.{}.{}", dnn / major_unit, dnn % major_unit / 100, dnn % 100);
+      }
+    } catch (const std::exception&) {
+    }
+    out += fmt::format("CUDA: runtime {}, cuDNN {}, {} GPU(s) seen\n", runtime, cudnn,
+                       static_cast<int>(torch::cuda::device_count()));
+  } else {
+    out += "CUDA: not in this LibTorch (CPU only)\n";
+  }
+  std::string backends;
+  for (const std::string& b : compiled_dist_backends()) backends += (backends.empty() ? "" : ", ") + b;
+  const std::string nccl = build_setting(config, "USE_NCCL");
+  out += fmt::format("data parallel (c10d): {}; NCCL in LibTorch: {}\n", backends.empty() ? "none (one process only)" : backends,
+                     nccl == "1" || nccl == "ON" ? "yes" : "no");
+  std::string blas = build_setting(config, "BLAS_INFO");
+  if (blas == "mkl") {  // linked into libtorch_cpu (pip wheels); an OpenBLAS loaded by OpenCV is not the one used
+    const std::string version = config_line(config, "Math Kernel Library Version ");
+    blas = "MKL " + version.substr(0, version.find(' ')) + " (inside LibTorch)";
+  } else {  // Debian: "generic", i.e. whatever libblas.so.3 resolves to
+    const std::string loaded = loaded_library({"libopenblas", "libmkl_", "libblis", "libblas.so"});
+    if (!loaded.empty()) blas += " -> " + loaded;
+  }
+  out += fmt::format("BLAS: {}\n", blas.empty() ? "unknown" : blas);
+  const std::string capability = config_line(config, "CPU capability usage: ");
+  out += fmt::format("CPU: {}; LibTorch kernels: {}", cpu_flags(), capability.empty() ? "?" : capability);
+  return out;
+}
+
+}  // namespace gen
