@@ -5,7 +5,9 @@
 # (python3-torch). -DGEN_PYTHON=... overrides.
 if(NOT GEN_PYTHON)
   get_filename_component(_gen_venv_bin "${TORCH_INSTALL_PREFIX}/../../../../bin" ABSOLUTE)
-  if(EXISTS "${_gen_venv_bin}/python3")
+  if(TORCH_INSTALL_PREFIX MATCHES "^/usr/?$")
+    set(_gen_python /usr/bin/python3)
+  elseif(EXISTS "${_gen_venv_bin}/python3")
     set(_gen_python "${_gen_venv_bin}/python3")
   else()
     set(_gen_python /usr/bin/python3)
@@ -21,5 +23,18 @@ elseif(NOT _gen_python_torch STREQUAL _gen_torch_real AND NOT TORCH_INSTALL_PREF
   message(WARNING "gen: ${GEN_PYTHON}'s torch is ${_gen_python_torch}, gen links ${_gen_torch_real}: "
           "pass -DGEN_PYTHON=<the python of that torch>")
 else()
-  message(STATUS "gen: tests run torchrun and the Python clients with ${GEN_PYTHON}")
+  message(STATUS "gen: tests run torchrun with ${GEN_PYTHON}")
 endif()
+
+# GEN_CLIENT_PYTHON: the Python of the interop tests' real clients (torch.load, safetensors,
+# TensorBoard), pinned in requirements-dev.txt: the checkout's .venv/ that scripts/setup.sh
+# makes, whichever LibTorch gen links (a file gen 1.13 writes must load in today's torch).
+if(NOT GEN_CLIENT_PYTHON)
+  if(EXISTS "${PROJECT_SOURCE_DIR}/.venv/bin/python3")
+    set(_gen_client "${PROJECT_SOURCE_DIR}/.venv/bin/python3")
+  else()
+    set(_gen_client "${GEN_PYTHON}")
+  endif()
+  set(GEN_CLIENT_PYTHON "${_gen_client}" CACHE FILEPATH "Python with the pinned interop clients (requirements-dev.txt)")
+endif()
+message(STATUS "gen: interop tests read gen's files with ${GEN_CLIENT_PYTHON}")

@@ -7,7 +7,10 @@
 //                 the same facts as string metadata ("gen.config", "gen.model_args" as JSON, ...).
 // --probe writes, per network, a fixed input and gen's output for it (a .pt dict), so a network
 // rebuilt in other code can be checked against gen.
+#include <caffe2/serialize/inline_container.h>
 #include <spdlog/spdlog.h>
+#include <torch/csrc/jit/serialization/export.h>
+#include <torch/csrc/jit/serialization/pickler.h>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -69,6 +72,28 @@ nlohmann::json to_json(const c10::IValue& v) {
   return v.toStringRef();
 }
 
+// torch::pickle_save's zip (torch.save's format: archive/data.pkl and archive/data/N), with the
+// pickler's type tags off. Tagged, a typed Dict[str, Tensor] pickles as a call of
+// torch.jit._pickle.restore_type_tag, a global that torch.load(weights_only=True) -- the
+// default since torch 2.6 -- refuses; untagged it is a plain dict. Same calls on 1.13 and 2.x.
+std::string torch_save_bytes(const c10::IValue& value) {
+  std::vector<char> pickle;
+  torch::jit::Pickler pickler([&](const char* bytes, size_t n) { pickle.insert(pickle.end(), bytes, bytes + n); },
+                              /*tensor_table=*/nullptr, /*type_renamer=*/nullptr, /*memoized_class_types=*/nullptr,
+                              /*get_tensor_id=*/nullptr, /*tag_aggregates=*/false);
+  pickler.protocol();
+  pickler.pushIValue(value);
+  pickler.stop();
+  std::string out;
+  caffe2::serialize::PyTorchStreamWriter writer([&](const void* bytes, size_t n) {
+    out.append(static_cast<const char*>(bytes), n);
+    return n;
+  });
+  torch::jit::writeArchiveAndTensors("data", pickle.data(), pickle.size(), pickler.tensorData(), writer);
+  writer.writeEndOfFile();
+  return out;
+}
+
 c10::impl::GenericDict string_dict() { return c10::impl::GenericDict(c10::StringType::get(), c10::AnyType::get()); }
 
 // Facts about the export every format carries: what the weights are and where they came from.
@@ -109,8 +134,7 @@ void write_pt(const std::string& path, const std::vector<ExportedNetwork>& nets,
   c10::Dict<std::string, std::string> metadata;
   for (const auto& [key, value] : meta) metadata.insert(key, value);
   top.insert("metadata", metadata);
-  const std::vector<char> bytes = torch::pickle_save(top);
-  write_file_atomic(path, std::string(bytes.begin(), bytes.end()));
+  write_file_atomic(path, torch_save_bytes(top));
 }
 
 void write_safetensors(const std::string& path, const std::vector<ExportedNetwork>& nets,
@@ -136,8 +160,7 @@ void write_probe(const std::string& path, const std::vector<ExportedNetwork>& ne
     for (const auto& [key, t] : n.probe) probe.insert(key, t);
     top.insert(n.name, probe);
   }
-  const std::vector<char> bytes = torch::pickle_save(top);
-  write_file_atomic(path, std::string(bytes.begin(), bytes.end()));
+  write_file_atomic(path, torch_save_bytes(top));
 }
 
 void run_export(const ExportCommand& cmd) {

@@ -1,59 +1,49 @@
 #!/usr/bin/env python3
-"""Checks gen's exports with the real PyTorch client (Debian's python3-torch).
+"""Checks gen's exports with the real clients: torch.load and the safetensors package (pinned in
+requirements-dev.txt).
 
 usage: check_export.py DIR
 DIR holds, per network family NAME: NAME.pt and NAME.safetensors (gen export of one
 checkpoint), NAME.probe.pt (gen export --probe) and, for the Transformer, text.txt (its data)
 and transformer_eval.json (gen eval --json of the same checkpoint).
 
-Each export is opened with torch.load and with a safetensors reader written here from the
-format's description; both must hold the same tensors. The network is rebuilt below in plain
+Each export is opened with torch.load(weights_only=True) and with safetensors.safe_open; both
+must hold the same tensors. The network is rebuilt below in plain
 PyTorch -- nanoGPT's GPT, pytorch/examples' DCGAN Generator/Discriminator and VAE, under
 their own module names, and gen's classifier and conv VAE under gen's names -- loaded with
 load_state_dict(strict=True), and run on the probe's input: every output must match gen's
-within 1e-5 (and 1e-4 of their size). Then a deliberately broken export (a renamed key, a changed value) must fail.
+within 1e-5 (and 1e-4 of their size). Then a deliberately broken export (a renamed key, a changed value) must fail,
+and a truncated .pt and .safetensors must not load.
 """
 import json
 import math
 import os
 import re
-import struct
 import sys
+
+import tempfile
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from safetensors import safe_open
 
 TOLERANCE = 1e-5
 RELATIVE = 1e-4
 
-# ---- safetensors, from the format description -------------------------------------------
-DTYPES = {"F64": torch.float64, "F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16,
-          "I64": torch.int64, "I32": torch.int32, "I16": torch.int16, "I8": torch.int8,
-          "U8": torch.uint8, "BOOL": torch.bool}
+# ---- the real clients: torch.load as torch >= 2.6 calls it, and the safetensors package --------
+def load_pt(path):
+    """torch.load with weights_only=True (the default since torch 2.6): plain containers and tensors only."""
+    return torch.load(path, weights_only=True)
 
 
 def read_safetensors(path):
-    """8-byte little-endian header size N, N bytes of JSON, then the data; returns (tensors, metadata)."""
-    with open(path, "rb") as f:
-        blob = f.read()
-    (n,) = struct.unpack("<Q", blob[:8])
-    header = json.loads(blob[8:8 + n].decode("utf-8"))
-    metadata = header.pop("__metadata__", {})
-    assert all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()), "metadata must be str -> str"
-    base, end = 8 + n, 0
+    """safetensors.safe_open, as transformers and diffusers open weights; returns (tensors, metadata)."""
     tensors = {}
-    for name, info in sorted(header.items(), key=lambda kv: kv[1]["data_offsets"][0]):
-        begin, stop = info["data_offsets"]
-        assert begin == end, f"{name}: data starts at {begin}, the previous tensor ended at {end}"
-        dtype = DTYPES[info["dtype"]]
-        count = math.prod(info["shape"])
-        assert stop - begin == count * torch.empty(0, dtype=dtype).element_size(), f"{name}: size does not match shape"
-        raw = bytearray(blob[base + begin:base + stop])
-        t = torch.frombuffer(raw, dtype=dtype) if raw else torch.empty(0, dtype=dtype)
-        tensors[name] = t.reshape(info["shape"])
-        end = stop
-    assert base + end == len(blob), "bytes after the last tensor"
+    with safe_open(path, framework="pt") as f:
+        metadata = f.metadata() or {}
+        for name in f.keys():
+            tensors[name] = f.get_tensor(name)
     return tensors, metadata
 
 
@@ -330,9 +320,9 @@ def networks_of(flat, meta):
 
 def check_family(kind, folder):
     problems = []
-    pt = torch.load(os.path.join(folder, kind + ".pt"))
+    pt = load_pt(os.path.join(folder, kind + ".pt"))
     st, st_meta = read_safetensors(os.path.join(folder, kind + ".safetensors"))
-    probe = torch.load(os.path.join(folder, kind + ".probe.pt"))
+    probe = load_pt(os.path.join(folder, kind + ".probe.pt"))
     meta = pt["metadata"]
     names = meta["gen.networks"].split(",")
     nets = {n: pt[n] for n in names}
@@ -386,10 +376,24 @@ def main():
             failures.append(f"an export with {what} passed the checks")
         else:
             print(f"broken export ({what}) fails as it should: {problems[0]}")
+    # A damaged file must not load at all: the clients' own checks.
+    with tempfile.TemporaryDirectory() as tmp:
+        for what, name, loader in (("a truncated .pt", "transformer.pt", load_pt),
+                                   ("a truncated .safetensors", "transformer.safetensors", read_safetensors)):
+            with open(os.path.join(folder, name), "rb") as f:
+                blob = f.read()
+            broken = os.path.join(tmp, name)
+            with open(broken, "wb") as f:
+                f.write(blob[:len(blob) - 64])
+            try:
+                loader(broken)
+                failures.append(f"{what} loaded")
+            except Exception as e:  # noqa: BLE001 -- whatever the client raises
+                print(f"{what} does not load, as it should: {type(e).__name__}: {str(e).splitlines()[0][:100]}")
     if failures:
         print("\n".join(["FAILED:"] + failures))
         sys.exit(1)
-    print("all exports load in PyTorch and reproduce gen's outputs")
+    print("all exports load in PyTorch (weights_only) and safetensors and reproduce gen's outputs")
 
 
 if __name__ == "__main__":

@@ -2,15 +2,13 @@
 # gen export read by the real PyTorch client: trains each family for a few steps (a nanoGPT-
 # shaped Transformer, the 64 px pytorch/examples DCGAN, the pytorch/examples MLP VAE at its
 # own 784-400-20 size, the conv VAE and the classifier), exports every checkpoint as .pt and
-# .safetensors with a probe, and runs check_export.py with Debian's python3-torch on them.
-# usage: export_python.sh GEN MAKE_TINY_MNIST SRC_DIR    (exit 77 = skipped: no python3 torch)
+# .safetensors with a probe, and runs check_export.py on them with the real clients: torch.load
+# (weights_only=True) and safetensors.safe_open, from the Python of GEN_CLIENT_PYTHON (.venv/).
+# usage: export_python.sh GEN MAKE_TINY_MNIST SRC_DIR    (exit 77 = skipped: no torch/safetensors)
 set -euo pipefail
 gen=$1 make_data=$2 src=$3
-python=/usr/bin/python3  # Debian's, which has python3-torch (a pyenv python3 may shadow it on PATH)
-if ! "$python" -c 'import torch' 2>/dev/null; then
-  if [[ -n ${CI:-} ]]; then echo "python3-torch missing: scripts/setup.sh installs it"; exit 1; fi
-  echo "skipped: $python cannot import torch (apt-get install python3-torch)"; exit 77
-fi
+source "$src/tests/interop/client_python.sh"
+client_python torch,safetensors
 tmp=$(mktemp -d)
 [[ -n ${KEEP_TMP:-} ]] || trap 'rm -rf "$tmp"' EXIT
 "$make_data" "$tmp/mnist" 64 28
