@@ -4,10 +4,11 @@
 #    folders before the LibTorch's own: with Debian's libtorch-dev installed beside a pip wheel,
 #    CMAKE_PREFIX_PATH=<torch>/share/cmake links Debian's libtorch.so to the wheel's headers.
 #    The prefix must be the LibTorch folder itself (the one holding lib/ and share/cmake/).
-get_filename_component(_gen_torch_lib_dir "${TORCH_LIBRARY}" DIRECTORY)
-get_filename_component(_gen_torch_lib_dir "${_gen_torch_lib_dir}" REALPATH)
-get_filename_component(_gen_torch_want_dir "${TORCH_INSTALL_PREFIX}/lib" REALPATH)
-if(NOT _gen_torch_lib_dir STREQUAL _gen_torch_want_dir)
+#    (Debian's own is /usr/lib/<multiarch>/libtorch.so under the prefix /usr.)
+get_filename_component(_gen_torch_lib_real "${TORCH_LIBRARY}" REALPATH)
+get_filename_component(_gen_torch_prefix_real "${TORCH_INSTALL_PREFIX}" REALPATH)
+string(FIND "${_gen_torch_lib_real}" "${_gen_torch_prefix_real}/" _gen_torch_at)
+if(NOT _gen_torch_at EQUAL 0)
   message(FATAL_ERROR "LibTorch's headers are from ${TORCH_INSTALL_PREFIX} but its library is "
           "${TORCH_LIBRARY}: point CMAKE_PREFIX_PATH at the LibTorch folder itself "
           "(for a pip torch: python3 -c 'import torch, os; print(os.path.dirname(torch.__file__))'), "
@@ -19,7 +20,8 @@ endif()
 #    compiling them against the wheel's fmt fails (or worse, links). A folder holding only a
 #    link to the system's fmt/ goes first, so every #include <fmt/...> -- LibTorch's own few
 #    too -- finds the fmt that is linked.
-if(EXISTS "${TORCH_INSTALL_PREFIX}/include/fmt")
+get_filename_component(_gen_torch_fmt "${TORCH_INSTALL_PREFIX}/include/fmt" REALPATH)
+if(EXISTS "${_gen_torch_fmt}" AND NOT _gen_torch_prefix_real STREQUAL "/usr")  # Debian's: the system's fmt
   get_target_property(_gen_fmt_includes fmt::fmt INTERFACE_INCLUDE_DIRECTORIES)
   set(_gen_fmt_dir "")
   foreach(_dir IN LISTS _gen_fmt_includes CMAKE_CXX_IMPLICIT_INCLUDE_DIRECTORIES)

@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
 # gen bench and the Python references on the same configs in one run, then the ratios.
 #   scripts/bench.sh [CONFIG...]      (default: the configs that have a Python reference)
-# Env: STEPS (20), WARMUP (5), DEVICE (cpu, or cuda when LibTorch's Python sees a GPU), THREADS
-# (the references' torch.set_num_threads; default PyTorch's own choice, as a user gets it), GEN
-# (build/gen), PYTHON (/usr/bin/python3 when it has torch, else python3), SETS ("--set k=v ..."
-# for every config). Prints gen's line per config, the references' lines, and a table of
-# reference ms / gen ms per variant (above 1: gen is faster). Needs PyTorch and PyYAML in PYTHON.
+# gen is timed in fp32 and in bf16 (runtime.precision); each reference in every variant it has
+# (eager fp32, bf16 autocast, torch.compile of both; TF32 on CUDA) once per thread count of
+# REF_THREADS (default "1 2" on the CPU: OpenMP and the BLAS oversubscribe 2 cores at PyTorch's
+# default, so either may win), keeping its best. Printed: gen's lines, the references' lines, a
+# table of reference ms / gen ms at the same precision (above 1: gen is faster) with gen's MFU
+# against the roof gen measures in the same run, and gen's best against torch.compile's best.
+# Env: STEPS (20), WARMUP (5), DEVICE (cpu, or cuda when LibTorch's Python sees a GPU), GEN
+# (build/gen), PYTHON (.venv/bin/python3 when it exists, else python3; needs torch and PyYAML),
+# REF_THREADS, SETS ("--set k=v ..." for every config).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 gen=${GEN:-build/gen}
 python=${PYTHON:-}
 if [[ -z $python ]]; then
-  if /usr/bin/python3 -c 'import torch' 2>/dev/null; then python=/usr/bin/python3; else python=python3; fi
+  if [[ -x .venv/bin/python3 ]]; then python=.venv/bin/python3; else python=python3; fi
 fi
 device=${DEVICE:-$("$python" -c 'import torch; print("cuda" if torch.cuda.is_available() else "cpu")')}
 steps=${STEPS:-20} warmup=${WARMUP:-5}
@@ -22,20 +26,45 @@ configs=("$@")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-echo "== gen bench ($device)"
-"$gen" bench "${configs[@]}" "${sets[@]}" --set device="$device" --steps "$steps" --warmup "$warmup" \
-  --json "$tmp/gen.json"
-echo "== Python references ($device)"
-"$python" scripts/reference_step_times.py "${configs[@]}" "${sets[@]}" --device "$device" --steps "$steps" \
-  --warmup "$warmup" --gen "$gen" --json "$tmp/ref.json" ${THREADS:+--threads "$THREADS"}
-echo "== reference ms / gen ms (above 1: gen is faster)"
-"$python" - "$tmp/gen.json" "$tmp/ref.json" <<'PY'
-import json, sys
-gen = {r["info"]["config"]: r["figures"]["ms_per_step"] for r in json.load(open(sys.argv[1]))}
-rows = json.load(open(sys.argv[2]))
-print(f"{'config':45} {'variant':14} {'gen ms':>9} {'ref ms':>9} {'ratio':>6}")
-for r in rows:
-    g = gen.get(r["config"])
+ref_threads=${REF_THREADS:-}
+[[ -n $ref_threads ]] || { [[ $device == cpu ]] && ref_threads="1 2" || ref_threads=0; }
+
+for precision in fp32 bf16; do
+  echo "== gen bench ($device, $precision)"
+  "$gen" bench "${configs[@]}" "${sets[@]}" --set device="$device" --set runtime.precision="$precision" \
+    --steps "$steps" --warmup "$warmup" --json "$tmp/gen_$precision.json"
+done
+for t in $ref_threads; do
+  echo "== Python references ($device$([[ $t != 0 ]] && echo ", $t thread(s)"))"
+  "$python" scripts/reference_step_times.py "${configs[@]}" "${sets[@]}" --device "$device" --steps "$steps" \
+    --warmup "$warmup" --gen "$gen" --json "$tmp/ref_$t.json" --threads "$t"
+done
+echo "== reference ms / gen ms at the same precision (above 1: gen is faster); references at their best thread count"
+"$python" - "$tmp" <<'PY'
+import glob, json, os, sys
+tmp = sys.argv[1]
+gen = {}  # (config, precision) -> figures
+for prec in ("fp32", "bf16"):
+    for r in json.load(open(os.path.join(tmp, f"gen_{prec}.json"))):
+        gen[(r["info"]["config"], prec)] = r["figures"]
+best = {}  # (config, variant) -> reference row with the fewest ms over thread counts
+for path in glob.glob(os.path.join(tmp, "ref_*.json")):
+    for r in json.load(open(path)):
+        key = (r["config"], r["variant"])
+        if key not in best or r["ms_per_step"] < best[key]["ms_per_step"]:
+            best[key] = r
+print(f"{'config':42} {'variant':13} {'thr':>3} {'ref ms':>9} {'gen ms':>9} {'gen MFU':>7} {'ref/gen':>7}")
+for (config, variant), r in sorted(best.items()):
+    prec = "bf16" if variant.startswith("bf16") else "fp32"
+    g = gen.get((config, prec))
     if g:
-        print(f"{r['config']:45} {r['variant']:14} {g:9.2f} {r['ms_per_step']:9.2f} {r['ms_per_step'] / g:6.2f}")
+        print(f"{config:42} {variant:13} {r['threads']:3d} {r['ms_per_step']:9.2f} {g['ms_per_step']:9.2f} "
+              f"{100 * g.get('mfu', 0):6.1f}% {r['ms_per_step'] / g['ms_per_step']:7.2f}")
+print("== gen at its best precision against the best torch.compile variant")
+for config in sorted({c for c, _ in best}):
+    gens = [(g["ms_per_step"], p) for (c, p), g in gen.items() if c == config]
+    compiled = [(r["ms_per_step"], v) for (c, v), r in best.items() if c == config and v.endswith("compile")]
+    if gens and compiled:
+        (gms, gp), (cms, cv) = min(gens), min(compiled)
+        print(f"{config:42} gen {gp} {gms:9.2f} ms, {cv} {cms:9.2f} ms: {cms / gms:5.2f}x")
 PY

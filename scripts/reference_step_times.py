@@ -17,7 +17,7 @@ and timed with the reference implementation of its architecture, at its sizes an
 Variants: eager fp32; bf16 autocast (CPU: torch.autocast("cpu"); CUDA: as nanoGPT runs it, with
 the fused AdamW); TF32 on CUDA; torch.compile where this PyTorch has it and it works. One fixed
 batch per config: no data loading is timed. Threads: PyTorch's default (what a user gets), or
---threads N.
+--threads N (scripts/bench.sh runs 1 and 2 and keeps the best).
 """
 import argparse
 import json
