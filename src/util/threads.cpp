@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 
 #include <ATen/Parallel.h>
+#include <ATen/Version.h>
 
 #include <algorithm>
 #include <cctype>
@@ -19,8 +20,13 @@ namespace {
 using SetThreadsFn = void (*)(int);
 
 // Debian's LibTorch reaches OpenBLAS through libblas.so.3; look the symbol up at run time so
-// gen also runs where the reference BLAS or MKL sits behind that name.
+// gen also runs where the reference BLAS or MKL sits behind that name. A LibTorch with MKL
+// inside (the pip wheels: BLAS_INFO=mkl) never calls OpenBLAS, even when OpenCV has loaded it:
+// its GEMMs follow the intra-op threads, so there is no OpenBLAS to set (treating the loaded
+// one as LibTorch's put MKL on 1 thread for matmul models and halved their speed).
 SetThreadsFn openblas_setter() {
+  static const bool blas_inside = at::show_config().find("BLAS_INFO=mkl") != std::string::npos;
+  if (blas_inside) return nullptr;
   return reinterpret_cast<SetThreadsFn>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
 }
 
@@ -131,7 +137,7 @@ ThreadChoice choose_threads(const ThreadRequest& runtime, CpuWorkload workload, 
   c.interop = 1;  // gen runs one graph at a time; extra inter-op threads only add wake-ups
   c.summary = "threads: " + std::to_string(c.intra) + " OpenMP (intra-op), " + std::to_string(c.interop) +
               " inter-op, " +
-              (openblas_loaded ? std::to_string(c.blas) + " OpenBLAS" : std::string("OpenBLAS not loaded")) + "; " +
+              (openblas_loaded ? std::to_string(c.blas) + " OpenBLAS" : std::string("no OpenBLAS under LibTorch")) + "; " +
               std::to_string(cpus) + " CPUs available" +
               (sharing > 1 ? " to " + std::to_string(sharing) + " ranks on this machine, " + std::to_string(share) + " each"
                            : "") +
