@@ -5,10 +5,7 @@ include(GNUInstallDirs)
 # A LibTorch from a Debian package is found by the loader; any other (a pip wheel, an unpacked
 # zip) stays where it is and the installed gen finds it through its RUNPATH. The .deb is made
 # only from a build against Debian's LibTorch: its dependencies name Debian's packages.
-if(TORCH_INSTALL_PREFIX MATCHES "^/usr(/|$)")
-  set(GEN_TORCH_IS_SYSTEM 1)
-else()
-  set(GEN_TORCH_IS_SYSTEM 0)
+if(NOT GEN_TORCH_IS_SYSTEM)  # cmake/GenTorchChecks.cmake
   get_filename_component(_gen_torch_lib "${TORCH_LIBRARY}" DIRECTORY)
   set_target_properties(gen PROPERTIES INSTALL_RPATH "${_gen_torch_lib}")
 endif()

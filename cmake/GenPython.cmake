@@ -5,7 +5,7 @@
 # (python3-torch). -DGEN_PYTHON=... overrides.
 if(NOT GEN_PYTHON)
   get_filename_component(_gen_venv_bin "${TORCH_INSTALL_PREFIX}/../../../../bin" ABSOLUTE)
-  if(TORCH_INSTALL_PREFIX MATCHES "^/usr/?$")
+  if(GEN_TORCH_IS_SYSTEM)
     set(_gen_python /usr/bin/python3)
   elseif(EXISTS "${_gen_venv_bin}/python3")
     set(_gen_python "${_gen_venv_bin}/python3")
@@ -19,7 +19,7 @@ execute_process(COMMAND "${GEN_PYTHON}" -c "import torch, os; print(os.path.real
 get_filename_component(_gen_torch_real "${TORCH_INSTALL_PREFIX}" REALPATH)
 if(NOT _gen_rc EQUAL 0)
   message(STATUS "gen: ${GEN_PYTHON} cannot import torch: the torchrun and Python-client tests will fail")
-elseif(NOT _gen_python_torch STREQUAL _gen_torch_real AND NOT TORCH_INSTALL_PREFIX MATCHES "^/usr")
+elseif(NOT _gen_python_torch STREQUAL _gen_torch_real AND NOT GEN_TORCH_IS_SYSTEM)
   message(WARNING "gen: ${GEN_PYTHON}'s torch is ${_gen_python_torch}, gen links ${_gen_torch_real}: "
           "pass -DGEN_PYTHON=<the python of that torch>")
 else()

@@ -15,13 +15,21 @@ if(NOT _gen_torch_at EQUAL 0)
           "not at its share/cmake, and configure a fresh build folder")
 endif()
 
+# GEN_TORCH_IS_SYSTEM: a LibTorch from the system's packages (Debian's libtorch-dev, under /usr),
+# which the loader finds and a .deb can depend on; 0 for a pip wheel or an unpacked zip.
+if(_gen_torch_prefix_real STREQUAL "/usr")
+  set(GEN_TORCH_IS_SYSTEM 1)
+else()
+  set(GEN_TORCH_IS_SYSTEM 0)
+endif()
+
 # 2. The pip wheels ship fmt's headers (fmt 11/12) in <torch>/include, which comes before the
 #    system's include folder on the command line; spdlog and libfmt.so here are fmt 9, and
 #    compiling them against the wheel's fmt fails (or worse, links). A folder holding only a
 #    link to the system's fmt/ goes first, so every #include <fmt/...> -- LibTorch's own few
 #    too -- finds the fmt that is linked.
 get_filename_component(_gen_torch_fmt "${TORCH_INSTALL_PREFIX}/include/fmt" REALPATH)
-if(EXISTS "${_gen_torch_fmt}" AND NOT _gen_torch_prefix_real STREQUAL "/usr")  # Debian's: the system's fmt
+if(EXISTS "${_gen_torch_fmt}" AND NOT GEN_TORCH_IS_SYSTEM)  # Debian's: the system's fmt
   get_target_property(_gen_fmt_includes fmt::fmt INTERFACE_INCLUDE_DIRECTORIES)
   set(_gen_fmt_dir "")
   foreach(_dir IN LISTS _gen_fmt_includes CMAKE_CXX_IMPLICIT_INCLUDE_DIRECTORIES)

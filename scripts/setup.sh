@@ -19,7 +19,7 @@ while (($#)); do
     --no-data) want_data= ;;
     --no-build) want_build= ;;
     --cuda) want_cuda=1 ;;
-    --libtorch) libtorch=${2:-}; shift ;;
+    --libtorch) (($# >= 2)) || { echo "setup: --libtorch takes pip or debian" >&2; exit 2; }; libtorch=$2; shift ;;
     --libtorch=*) libtorch=${1#*=} ;;
     -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "setup: unknown option $1 (try --help)" >&2; exit 2 ;;

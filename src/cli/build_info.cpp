@@ -1,44 +1,21 @@
 #include "cli/build_info.h"
 
 #include <ATen/Context.h>
-#include <ATen/Version.h>
 #include <ATen/detail/CUDAHooksInterface.h>
 #include <fmt/format.h>
 #include <torch/torch.h>
 
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "dist/world.h"
+#include "util/torch_build.h"
 #include "util/torch_version.h"
 
 namespace gen {
 
 namespace {
-
-// "KEY=value" out of the "Build settings:" line of at::show_config() (the running library's).
-std::string build_setting(const std::string& config, const std::string& key) {
-  const std::string needle = key + "=";
-  for (size_t at = config.find(needle); at != std::string::npos; at = config.find(needle, at + 1)) {
-    if (at > 0 && config[at - 1] != ' ') continue;  // a suffix of another key
-    const size_t begin = at + needle.size();
-    const size_t end = config.find_first_of(",\n", begin);
-    return config.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
-  }
-  return "";
-}
-
-// The text after "  - PREFIX" on its own line of at::show_config(), e.g. "CPU capability usage: ".
-std::string config_line(const std::string& config, const std::string& prefix) {
-  std::istringstream lines(config);
-  for (std::string line; std::getline(lines, line);) {
-    const size_t at = line.find(prefix);
-    if (at != std::string::npos) return line.substr(at + prefix.size());
-  }
-  return "";
-}
 
 // The first loaded shared object whose file name contains one of `names` (/proc/self/maps):
 // the BLAS that LibTorch's calls reach, whatever Debian's alternatives point libblas.so.3 at.
@@ -79,15 +56,14 @@ std::string cpu_flags() {
 }  // namespace
 
 std::string build_info() {
-  const std::string config = at::show_config();
   std::string out = fmt::format("gen {}\n", GEN_VERSION);
-  const std::string running = build_setting(config, "TORCH_VERSION");
+  const std::string running = torch_build_setting("TORCH_VERSION");
   out += fmt::format("LibTorch: built with {}.{}.{}, running {}{}\n", TORCH_VERSION_MAJOR, TORCH_VERSION_MINOR,
                      TORCH_VERSION_PATCH, running.empty() ? "unknown" : running,
                      running.empty() || running.rfind(fmt::format("{}.{}.", TORCH_VERSION_MAJOR, TORCH_VERSION_MINOR), 0) == 0
                          ? ""
                          : " (a different version: rebuild gen against it)");
-  const std::string use_cuda = build_setting(config, "USE_CUDA");
+  const std::string use_cuda = torch_build_setting("USE_CUDA");
   if (use_cuda == "1" || use_cuda == "ON") {
     // Asked of libtorch_cuda's hooks, which answer without a GPU (at::hasCUDA() needs one).
     std::string runtime = "?", cudnn = "none";
@@ -108,19 +84,19 @@ std::string build_info() {
   }
   std::string backends;
   for (const std::string& b : compiled_dist_backends()) backends += (backends.empty() ? "" : ", ") + b;
-  const std::string nccl = build_setting(config, "USE_NCCL");
+  const std::string nccl = torch_build_setting("USE_NCCL");
   out += fmt::format("data parallel (c10d): {}; NCCL in LibTorch: {}\n", backends.empty() ? "none (one process only)" : backends,
                      nccl == "1" || nccl == "ON" ? "yes" : "no");
-  std::string blas = build_setting(config, "BLAS_INFO");
+  std::string blas = torch_build_setting("BLAS_INFO");
   if (blas == "mkl") {  // linked into libtorch_cpu (pip wheels); an OpenBLAS loaded by OpenCV is not the one used
-    const std::string version = config_line(config, "Math Kernel Library Version ");
+    const std::string version = torch_config_line("Math Kernel Library Version ");
     blas = "MKL " + version.substr(0, version.find(' ')) + " (inside LibTorch)";
   } else {  // Debian: "generic", i.e. whatever libblas.so.3 resolves to
     const std::string loaded = loaded_library({"libopenblas", "libmkl_", "libblis", "libblas.so"});
     if (!loaded.empty()) blas += " -> " + loaded;
   }
   out += fmt::format("BLAS: {}\n", blas.empty() ? "unknown" : blas);
-  const std::string capability = config_line(config, "CPU capability usage: ");
+  const std::string capability = torch_config_line("CPU capability usage: ");
   out += fmt::format("CPU: {}; LibTorch kernels: {}", cpu_flags(), capability.empty() ? "?" : capability);
   return out;
 }

@@ -6,10 +6,10 @@
 #include <torch/csrc/autograd/variable.h>
 
 #include <algorithm>
-#include <utility>
 #include <cstdint>
 #include <mutex>
 #include <stdexcept>
+#include <utility>
 
 #include "dist/stop_vote.h"
 #include "dist/world.h"

@@ -74,7 +74,7 @@ struct AttentionImpl : torch::nn::Module {
   }
 
   // softmax(q k^T / sqrt(hs) + causal mask) v, with LibTorch's fused kernels where it has them.
-  static torch::Tensor causal_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v) {
+  torch::Tensor causal_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v) {
 #if GEN_TORCH_AT_LEAST(2, 0)
     return at::scaled_dot_product_attention(q, k, v, {}, 0.0, /*is_causal=*/true);
 #else
@@ -85,18 +85,20 @@ struct AttentionImpl : torch::nn::Module {
   // The same product spelled out, dropout on the attention weights drawn through
   // batch_random.h: a fused kernel would draw its mask inside, per rank, so data-parallel
   // ranks could not train what one process trains.
-  static torch::Tensor attention_with_dropout(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
-                                              double p) {
+  torch::Tensor attention_with_dropout(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, double p) {
     const int64_t t = q.size(-2);
     torch::Tensor att = torch::matmul(q, k.transpose(-2, -1)) * (1.0 / std::sqrt(double(q.size(-1))));  // (B, nh, T, T)
-    const torch::Tensor future = torch::ones({t, t}, q.options().dtype(torch::kBool)).triu(1);
-    att = torch::softmax(att.masked_fill(future, -INFINITY), -1);
+    if (!future.defined() || future.size(0) < t || future.device() != q.device()) {
+      future = torch::ones({t, t}, q.options().dtype(torch::kBool)).triu(1);  // made once, not every step
+    }
+    att = torch::softmax(att.masked_fill(future.narrow(0, 0, t).narrow(1, 0, t), -INFINITY), -1);
     return torch::matmul(batch_dropout(att, p, p > 0), v);
   }
 
   int64_t n_head;
   double dropout;
   torch::nn::Linear c_attn, c_proj;
+  torch::Tensor future;  // (T, T) causal mask, true above the diagonal; not a buffer: checkpoints do not carry it
 };
 TORCH_MODULE(Attention);
 

@@ -5,7 +5,6 @@
 #include <sys/resource.h>
 
 #include <ATen/Parallel.h>
-#include <ATen/Version.h>
 
 #include <algorithm>
 #include <cctype>
@@ -13,6 +12,8 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
+
+#include "util/torch_build.h"
 
 namespace gen {
 
@@ -24,10 +25,13 @@ using SetThreadsFn = void (*)(int);
 // inside (the pip wheels: BLAS_INFO=mkl) never calls OpenBLAS, even when OpenCV has loaded it:
 // its GEMMs follow the intra-op threads, so there is no OpenBLAS to set (treating the loaded
 // one as LibTorch's put MKL on 1 thread for matmul models and halved their speed).
+void* libtorch_openblas_symbol(const char* name) {
+  static const bool blas_inside = torch_build_setting("BLAS_INFO") == "mkl";
+  return blas_inside ? nullptr : dlsym(RTLD_DEFAULT, name);
+}
+
 SetThreadsFn openblas_setter() {
-  static const bool blas_inside = at::show_config().find("BLAS_INFO=mkl") != std::string::npos;
-  if (blas_inside) return nullptr;
-  return reinterpret_cast<SetThreadsFn>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+  return reinterpret_cast<SetThreadsFn>(libtorch_openblas_symbol("openblas_set_num_threads"));
 }
 
 // cpuN -> (busy, total) jiffies of one /proc/stat text.
@@ -106,7 +110,7 @@ double busy_cpus(std::chrono::milliseconds window) {
 
 ThreadCounts current_threads() {
   using GetThreadsFn = int (*)();
-  const auto get_blas = reinterpret_cast<GetThreadsFn>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  const auto get_blas = reinterpret_cast<GetThreadsFn>(libtorch_openblas_symbol("openblas_get_num_threads"));
   return {at::get_num_threads(), get_blas ? get_blas() : 0};
 }
 

@@ -36,8 +36,7 @@ for config in dcgan vae transformer classifier; do
   grep -q "device: cpu" "$tmp/$config.log" || fail "$config did not pick the CPU"
   "$gen" verify-resume "${args[@]}" > "$tmp/$config.verify.log" 2>&1 ||
     { cat "$tmp/$config.verify.log"; fail "gen verify-resume $config"; }
-  ckpt=$(ls -d "$tmp"/runs/*/checkpoints/latest.pt | grep -i "$config" | head -1)
-  [[ -n $ckpt ]] || ckpt=$(ls -td "$tmp"/runs/*/checkpoints/latest.pt | head -1)
+  ckpt=$tmp/runs/$config/checkpoints/latest.pt  # the run is named after the config file
   "$gen" export --ckpt "$ckpt" --out "$tmp/$config.pt" > /dev/null 2>&1 || fail "gen export $config"
   if [[ $config != classifier ]]; then
     if [[ $config == transformer ]]; then

@@ -1,6 +1,10 @@
 #include <catch2/catch.hpp>
 
+#include <ATen/Parallel.h>
+#include <torch/version.h>
+
 #include "util/threads.h"
+#include "util/torch_build.h"
 
 TEST_CASE("threads: convolution nets keep OpenBLAS single-threaded, matmul nets give it the cores", "[util]") {
   gen::ThreadRequest auto_rt;
@@ -78,4 +82,26 @@ TEST_CASE("threads: auto leaves CPUs that other work keeps at least half busy, n
   gen::ThreadRequest two;
   two.threads = 2;  // set by the user: the load does not matter
   CHECK(gen::choose_threads(two, gen::CpuWorkload::kConvolution, 2, true, 1.0).intra == 2);
+}
+
+TEST_CASE("threads: OpenBLAS is set only when it is LibTorch's BLAS, not when MKL is inside LibTorch", "[util]") {
+  // The pip wheels link MKL into libtorch_cpu; OpenCV still loads an OpenBLAS into the process.
+  // Taking that one for LibTorch's put MKL's GEMMs on 1 OpenMP thread for matmul models.
+  const bool mkl_inside = gen::torch_build_setting("BLAS_INFO") == "mkl";
+  INFO("BLAS_INFO " << gen::torch_build_setting("BLAS_INFO"));
+  CHECK(gen::set_blas_threads(1) == !mkl_inside);
+  CHECK((gen::current_threads().blas == 0) == mkl_inside);
+  const gen::ThreadChoice c = gen::configure_threads(gen::ThreadRequest{}, gen::CpuWorkload::kMatmul, 1);
+  if (mkl_inside) {
+    CHECK(c.blas == 0);
+    CHECK(c.intra == at::get_num_threads());
+    CHECK((c.intra > 1 || gen::available_cpus() == 1 || c.summary.find("busy") != std::string::npos));
+  }
+}
+
+TEST_CASE("torch build settings: the running LibTorch's version is the one gen was compiled against", "[util]") {
+  const std::string version = gen::torch_build_setting("TORCH_VERSION");
+  CHECK(version.rfind(std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + ".", 0) == 0);
+  CHECK(gen::torch_build_setting("NO_SUCH_KEY").empty());
+  CHECK_FALSE(gen::torch_config_line("CPU capability usage: ").empty());
 }
