@@ -11,6 +11,8 @@ if(NOT GEN_TORCH_IS_SYSTEM)  # cmake/GenTorchChecks.cmake
 endif()
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/configs/ DESTINATION ${CMAKE_INSTALL_DATADIR}/gen/configs
         FILES_MATCHING PATTERN "*.yaml")
+# The data fetcher, which gen's "file not found" messages name (util/fs.h, get_data_command).
+install(PROGRAMS ${PROJECT_SOURCE_DIR}/scripts/get_data.sh DESTINATION ${CMAKE_INSTALL_DATADIR}/gen)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/docs/RESULTS.md
         DESTINATION ${CMAKE_INSTALL_DOCDIR})
 

@@ -12,6 +12,8 @@ usage() { echo "usage: scripts/get_data.sh mnist|fashion-mnist|shakespeare [DIR]
 [[ $# -ge 1 && $# -le 2 ]] || usage
 name=$1
 root=$(cd "$(dirname "$0")/.." && pwd)
+# Installed (<prefix>/share/gen/get_data.sh) rather than in a checkout: data/ under the current folder.
+[[ -f $root/CMakeLists.txt ]] || root=$PWD
 
 case $name in
   mnist)

@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "cli/experiment.h"
+#include "cli/output_paths.h"
 #include "train/bench.h"
 #include "util/fs.h"
 
@@ -33,6 +34,7 @@ void setup_bench(CLI::App& app, std::ostream& out) {
       ->check(CLI::Range(int64_t(1), int64_t(1'000'000)));
   sub->add_option("--json", cmd->json, "also write the figures of every config to this file, as a JSON array");
   sub->callback([cmd, &out] {
+    if (!cmd->json.empty()) check_outputs({{"--json", cmd->json}}, cmd->config_files);
     std::vector<Config> configs;  // every config checked before the first is timed
     for (const auto& file : cmd->config_files) configs.push_back(load_resolved_config(file, cmd->overrides));
     std::string json = "[\n";

@@ -9,6 +9,7 @@
 #include <ostream>
 
 #include "cli/commands.h"
+#include "cli/output_paths.h"
 #include "cli/validators.h"
 #include "data/data_registry.h"
 #include "data/data_source.h"
@@ -38,6 +39,7 @@ struct EvalCommand {
 void run_eval(const EvalCommand& cmd, std::ostream& print) {
   const auto t0 = std::chrono::steady_clock::now();
   const torch::Device device = choose_device(cmd.device);
+  if (!cmd.json.empty()) check_outputs({{"--json", cmd.json}}, {cmd.ckpt, cmd.features});
   Checkpoint ckpt = open_checkpoint_resolved(cmd.ckpt, device);
   configure_threads(ckpt.config.runtime.thread_request(), find_model_kind(ckpt.config).workload(ckpt.config));
   // Reported figures in full float32 whatever the run trained with, so they compare across runs.

@@ -13,10 +13,12 @@
 #include <torch/csrc/jit/serialization/pickler.h>
 
 #include <CLI/CLI.hpp>
+#include <cctype>
 #include <nlohmann/json.hpp>
 #include <optional>
 
 #include "cli/commands.h"
+#include "cli/output_paths.h"
 #include "cli/validators.h"
 #include "data/data_registry.h"
 #include "io/safetensors.h"
@@ -28,6 +30,7 @@
 #include "util/errors.h"
 #include "util/fs.h"
 #include "util/threads.h"
+#include "util/utf8.h"
 
 namespace gen {
 
@@ -47,8 +50,13 @@ struct ExportCommand {
   bool no_ema = false;
 };
 
-bool ends_with(const std::string& s, const std::string& tail) {
-  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+// Whether NAME ends with TAIL, ignoring ASCII case (model.SAFETENSORS is a safetensors file).
+bool ends_with(const std::string& name, const std::string& tail) {
+  if (name.size() < tail.size()) return false;
+  for (size_t i = 0; i < tail.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(name[name.size() - tail.size() + i])) != tail[i]) return false;
+  }
+  return true;
 }
 
 // --format, or the one --out's extension names; pt when neither says.
@@ -132,7 +140,7 @@ void write_pt(const std::string& path, const std::vector<ExportedNetwork>& nets,
     }
   }
   c10::Dict<std::string, std::string> metadata;
-  for (const auto& [key, value] : meta) metadata.insert(key, value);
+  for (const auto& [key, value] : meta) metadata.insert(key, to_valid_utf8(value));  // a Python str is Unicode
   top.insert("metadata", metadata);
   write_file_atomic(path, torch_save_bytes(top));
 }
@@ -165,6 +173,10 @@ void write_probe(const std::string& path, const std::vector<ExportedNetwork>& ne
 
 void run_export(const ExportCommand& cmd) {
   const ExportFormat format = choose_format(cmd);
+  std::vector<OutputFile> outputs;
+  if (!cmd.out.empty()) outputs.push_back({"--out", cmd.out});
+  if (!cmd.probe.empty()) outputs.push_back({"--probe", cmd.probe});
+  check_outputs(outputs, {cmd.ckpt});
   Checkpoint ckpt = open_checkpoint_resolved(cmd.ckpt, torch::kCPU);
   configure_threads(ckpt.config.runtime.thread_request(), find_model_kind(ckpt.config).workload(ckpt.config));
   auto model = build_model(ckpt.config, ckpt.data, torch::kCPU);
@@ -176,6 +188,10 @@ void run_export(const ExportCommand& cmd) {
   const std::string name = ckpt.config.name.empty() ? ckpt.config.model.kind : ckpt.config.name;
   const std::string out =
       cmd.out.empty() ? name + "_step" + std::to_string(ckpt.step) + "." + enum_name(format) : cmd.out;
+  if (cmd.out.empty()) {  // the default name is known now: the same checks
+    outputs.insert(outputs.begin(), {"the default output", out});
+    check_outputs(outputs, {cmd.ckpt});
+  }
   if (format == ExportFormat::kPt) {
     write_pt(out, nets, meta);
   } else {

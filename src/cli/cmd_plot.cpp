@@ -7,6 +7,7 @@
 #include <set>
 
 #include "cli/commands.h"
+#include "cli/output_paths.h"
 #include "io/curve_plot.h"
 #include "io/image_file.h"
 #include "util/errors.h"
@@ -29,6 +30,9 @@ std::string base_name(std::string path) {
 
 void run_plot(const PlotCommand& cmd) {
   if (image_encoding(cmd.out).empty()) throw UsageError("--out " + cmd.out + ": name the image .png or .jpg");
+  std::vector<std::string> inputs;
+  for (const std::string& run : cmd.runs) inputs.push_back(is_directory(run) ? run + "/metrics.jsonl" : run);
+  check_outputs({{"--out", cmd.out}}, inputs);
   std::vector<std::pair<std::string, Curves>> runs;
   for (const std::string& run : cmd.runs) {
     const bool folder = is_directory(run);
@@ -38,6 +42,9 @@ void run_plot(const PlotCommand& cmd) {
                                             : "no such run folder or metrics file"));
     }
     runs.emplace_back(base_name(folder ? run : parent_dir(file)), read_curves(file));
+    if (runs.back().second.empty()) {
+      throw UsageError(run + ": " + file + " holds no figures yet (the run has not logged a step): nothing to draw");
+    }
   }
   std::set<std::string> known;
   for (const auto& [name, curves] : runs) {
@@ -63,7 +70,10 @@ void setup_plot(CLI::App& app) {
       ->required();
   sub->add_option("--out", cmd->out, "output image, .png or .jpg (default curves.png)");
   sub->add_option("--keys", cmd->keys, "only these figures, one panel each (e.g. --keys loss_d,val_loss)")
-      ->delimiter(',');
+      ->delimiter(',')
+      ->expected(1)  // one value per --keys (comma-separated): `--keys K RUN` leaves RUN a run
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   sub->callback([cmd] { run_plot(*cmd); });
 }
 

@@ -9,6 +9,7 @@
 #include <ostream>
 
 #include "cli/commands.h"
+#include "cli/output_paths.h"
 #include "cli/validators.h"
 #include "data/data_registry.h"
 #include "data/data_source.h"
@@ -57,6 +58,29 @@ void check_flags_apply(const SampleCommand& cmd, const GenerativeModel& model, S
   if (!text && cmd.format == "grid" && !cmd.out.empty() && image_encoding(cmd.out).empty()) {
     throw UsageError("--out " + cmd.out + ": images are written as .png or .jpg; name the file so");
   }
+  if (text && !cmd.out.empty() && !image_encoding(cmd.out).empty()) {
+    throw UsageError("--out " + cmd.out + ": " + cmd.ckpt + " holds a text model, whose samples are text: name a " +
+                     "text file (.txt), or leave --out out to print them");
+  }
+}
+
+// --format files: N files must fit, in bytes and in inodes, before the first is written. A PNG
+// of C x H x W bytes is at most that plus its headers, and takes at least one block.
+void check_room_for_files(const SampleCommand& cmd, const DataSpec& data) {
+  const std::string where = path_exists(cmd.out) ? cmd.out : parent_dir(cmd.out);
+  const FreeSpace room = free_space(where);
+  if (!room.known) return;
+  const uint64_t n = uint64_t(cmd.n);
+  const uint64_t raw = uint64_t(data.shape.channels * data.shape.height * data.shape.width) + 1024;
+  const uint64_t per_file = std::max<uint64_t>(raw, room.block_size);
+  if (room.inodes_counted && n > room.inodes) {
+    throw UsageError(fmt::format("--n {}: {} can hold {} more files (free inodes), not {}", cmd.n, where, room.inodes,
+                                 cmd.n));
+  }
+  if (n > room.bytes / per_file) {
+    throw UsageError(fmt::format("--n {}: {} images take up to {} MiB, and {} has {} MiB free", cmd.n, cmd.n,
+                                 n * per_file >> 20, where, room.bytes >> 20));
+  }
 }
 
 // N images as DIR/000000.png, ... in batches of 256 (batch b drawn with seed + b, and always
@@ -65,9 +89,13 @@ void check_flags_apply(const SampleCommand& cmd, const GenerativeModel& model, S
 void write_sample_files(const SampleCommand& cmd, GenerativeModel& model, SampleRequest request,
                         const Checkpoint& ckpt) {
   if (cmd.out.empty()) throw UsageError("--format files: name the folder to write into with --out DIR");
+  if (path_exists(cmd.out) && !is_directory(cmd.out)) {
+    throw UsageError("--out " + cmd.out + ": --format files writes into a folder, and this is a file");
+  }
   if (path_exists(cmd.out) && !list_folder(cmd.out).empty()) {
     throw UsageError("--out " + cmd.out + ": the folder is not empty; name a new or empty one");
   }
+  check_room_for_files(cmd, ckpt.data);
   make_dirs(cmd.out);
   constexpr int64_t kBatch = 256;
   const int64_t digits = std::max<int64_t>(6, int64_t(std::to_string(cmd.n - 1).size()));
@@ -118,6 +146,9 @@ void run_sample(const SampleCommand& cmd, std::ostream& print) {
   }
   if (cmd.format != "files" && cmd.n > 4096) {
     throw UsageError("--n " + std::to_string(cmd.n) + ": a grid holds at most 4096 images; --format files writes more");
+  }
+  if (cmd.format != "files" && (mode != SampleMode::kText || !cmd.out.empty())) {
+    check_outputs({{"--out", cmd.out.empty() ? "samples.png" : cmd.out}}, {cmd.ckpt});
   }
   SampleRequest request;
   request.text = cmd.text;

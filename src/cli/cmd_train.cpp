@@ -7,7 +7,10 @@
 #include "dist/launch_env.h"
 #include "dist/local_launcher.h"
 #include "train/loop.h"
+#include "util/device.h"
+#include "util/errors.h"
 #include "util/interrupt.h"
+#include "util/threads.h"
 
 namespace gen {
 
@@ -54,6 +57,40 @@ std::string continue_command(const LaunchEnv& env, const std::string& train_comm
   return (env.launcher == "slurm" ? "srun ... " : "torchrun ... ") + train_command;
 }
 
+// What the launcher checks once, before it starts a rank: ranks the machine can run (one CPU
+// each on the CPU, one GPU each on CUDA) and a global batch that splits among them; the
+// thread counts a config sets explicitly, against the CPUs this process may use.
+void check_machine_fits(const Config& config, int64_t nproc, bool nproc_given) {
+  const int64_t cpus = available_cpus();
+  const torch::Device device = choose_device(config.device);
+  if (nproc_given && nproc > 1) {
+    const int64_t most = device.is_cuda() ? int64_t(torch::cuda::device_count()) : cpus;
+    if (nproc > most) {
+      throw UsageError(fmt::format("--nproc-per-node {}: this machine runs at most {} rank(s) on {} ({} {}); "
+                                   "start at most that many",
+                                   nproc, most, device.is_cuda() ? "CUDA" : "the CPU", most,
+                                   device.is_cuda() ? "GPUs, one per rank" : "CPUs this process may use, one per rank"));
+    }
+    if (config.data.batch_size % nproc != 0) {
+      throw ConfigError(fmt::format("data.batch_size {} (the global batch) must split into {} ranks", 
+                                    config.data.batch_size, nproc));
+    }
+  }
+  // A hand-set count is the user's call up to kThreadsPerCpu per CPU (oversubscribing is a
+  // legitimate experiment, and resume tests use counts auto never picks); far beyond, threads
+  // only wait for each other (1024 on 2 CPUs: 52 s for 6 tiny steps) and can deadlock the pool
+  // under a memory limit.
+  constexpr int64_t kThreadsPerCpu = 4;
+  for (const auto& [key, value] : {std::pair{"runtime.threads", config.runtime.threads},
+                                   std::pair{"runtime.blas_threads", config.runtime.blas_threads}}) {
+    if (value && *value > kThreadsPerCpu * cpus) {
+      throw ConfigError(fmt::format("{} {}: more than {} threads per CPU, and this process may use {} CPU(s); set "
+                                    "at most {} (auto picks for you)",
+                                    key, *value, kThreadsPerCpu, cpus, kThreadsPerCpu * cpus));
+    }
+  }
+}
+
 }  // namespace
 
 void setup_train(CLI::App& app, ExitCode& status) {
@@ -77,8 +114,15 @@ void setup_train(CLI::App& app, ExitCode& status) {
                   "with --nproc-per-node: after a rank fails, restart every rank from the newest checkpoint up to "
                   "this many times")
       ->check(CLI::Range(int64_t(0), int64_t(1000)));
-  sub->callback([cmd, &status] {
+  sub->callback([cmd, sub, &status] {
     const Config config = load_resolved_config(cmd->config_file, cmd->overrides);
+    if (sub->get_option("--max-restarts")->count() > 0 && cmd->nproc_per_node < 2) {
+      throw UsageError("--max-restarts: restarts the ranks of --nproc-per-node N (N >= 2); a launcher such as "
+                       "torchrun has its own --max-restarts");
+    }
+    const LaunchEnv launched = read_launch_env();
+    check_machine_fits(config, launched.distributed() ? launched.local_world_size : cmd->nproc_per_node,
+                       !launched.distributed());
     if (cmd->nproc_per_node > 1) {
       if (read_launch_env().distributed()) {
         throw UsageError("--nproc-per-node: this gen is already a rank of a launched job (RANK/WORLD_SIZE are set)");

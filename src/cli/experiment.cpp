@@ -1,9 +1,5 @@
 #include "cli/experiment.h"
 
-#include <unistd.h>
-
-#include <climits>
-
 #include "data/data_registry.h"
 #include "models/registry.h"
 #include "util/autocast.h"
@@ -11,15 +7,6 @@
 #include "util/fs.h"
 
 namespace gen {
-
-namespace {
-// The folder holding the running executable ("" when /proc is not there).
-std::string executable_dir() {
-  char buf[PATH_MAX] = {0};
-  const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-  return n > 0 ? parent_dir(std::string(buf, size_t(n))) : "";
-}
-}  // namespace
 
 std::vector<std::string> config_search_dirs() {
   std::vector<std::string> dirs{"configs"};

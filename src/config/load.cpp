@@ -1,5 +1,4 @@
 #include <cstdio>
-#include <fstream>
 #include <sstream>
 
 #include "config/config.h"
@@ -7,6 +6,7 @@
 #include "config/yaml_writer.h"
 #include "util/device_spec.h"
 #include "util/errors.h"
+#include "util/input_file.h"
 
 namespace gen {
 
@@ -151,12 +151,14 @@ Config read_config(YAML::Node root, ConfigSource source, const std::string& defa
 }  // namespace
 
 Config load_config(const std::string& file, const std::vector<std::string>& overrides) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw ConfigError(file + ": cannot open config file");
-  std::string text(kMaxConfigBytes + 1, '\0');  // one byte more than allowed tells a file that is too large
-  in.read(text.data(), std::streamsize(text.size()));
-  text.resize(size_t(in.gcount()));
-  if (text.size() > kMaxConfigBytes) throw ConfigError(too_large(file));
+  std::string text;
+  try {
+    const InputFile in(file);
+    if (in.size() > kMaxConfigBytes) throw ConfigError(too_large(file));
+    text = in.read(0, in.size());
+  } catch (const IoError& e) {
+    throw ConfigError(std::string(e.what()) + " (expected a YAML config file)");
+  }
   YAML::Node root = parse_yaml(text, file);
   ConfigSource source{file, {}};
   for (const auto& flag : overrides) apply_override(root, flag, source);

@@ -21,7 +21,9 @@ class YamlReader {
   void operator()(const char* key, T& value, const Doc& doc) {
     known_.emplace_back(key);
     const YAML::Node child = lookup(key);
-    if (child.IsDefined() && !child.IsNull()) read(child, path(key), value, doc);
+    // `key:` with nothing after it (or --set key=) is a mistake, not a request for the default.
+    if (child.IsDefined() && child.IsNull()) fail(child, path(key), "no value given; write one, or leave the key out");
+    if (child.IsDefined()) read(child, path(key), value, doc);
   }
 
   template <class S>

@@ -1,11 +1,13 @@
 #include "data/idx_file.h"
 
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
 #include <memory>
 
 #include "util/errors.h"
+#include "util/input_file.h"
 #include "util/memory.h"
 
 namespace gen {
@@ -16,8 +18,18 @@ constexpr uint8_t kTypeUnsignedByte = 0x08;
 }  // namespace
 
 std::vector<uint8_t> read_maybe_gzip(const std::string& path, uint64_t max_bytes, const SizeFromPrefix& size_limit) {
-  std::unique_ptr<gzFile_s, int (*)(gzFile)> file(gzopen(path.c_str(), "rb"), &gzclose);
-  if (!file) throw DataError(path + ": cannot open file");
+  std::optional<InputFile> input;  // a regular file only: a FIFO would hang gzread, a device never end
+  try {
+    input.emplace(path);
+  } catch (const IoError& e) {
+    throw DataError(e.what());
+  }
+  const int fd = ::dup(input->fd());  // gzclose closes the descriptor it was given
+  std::unique_ptr<gzFile_s, int (*)(gzFile)> file(fd < 0 ? nullptr : gzdopen(fd, "rb"), &gzclose);
+  if (!file) {
+    if (fd >= 0) ::close(fd);
+    throw DataError(path + ": cannot open file");
+  }
   std::vector<uint8_t> out;
   std::vector<uint8_t> chunk(1 << 20);
   bool limited = false;  // max_bytes comes from the content's own header

@@ -43,7 +43,7 @@ std::string find_mnist_file(const std::string& root, const std::string& stem) {
   for (const std::string& candidate : {root + "/" + stem + ".gz", root + "/" + stem}) {
     if (file_exists(candidate)) return candidate;
   }
-  throw DataError(root + "/" + stem + ".gz: file not found (run scripts/get_data.sh, or set data.root)");
+  throw DataError(root + "/" + stem + ".gz: file not found (run " + get_data_command("") + ", or set data.root)");
 }
 
 // Resized once to data.image_size when one is set.

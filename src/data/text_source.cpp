@@ -1,14 +1,17 @@
 // Text data as a DataSource: a UTF-8 file tokenized once into one int64 tensor; the last
 // val_fraction is held out. A training batch is batch_size random windows of block_size + 1
 // tokens (inputs and next-token targets), drawn from a generator seeded by (seed, step).
-#include <fstream>
-#include <sstream>
+
+#include <fmt/format.h>
 
 #include "config/config.h"
 #include "core/tokenizer.h"
 #include "data/data_options.h"
 #include "data/data_source.h"
 #include "util/errors.h"
+#include "util/fs.h"
+#include "util/input_file.h"
+#include "util/utf8.h"
 
 namespace gen {
 
@@ -17,16 +20,17 @@ namespace {
 constexpr uint64_t kMaxTextBytes = uint64_t(1) << 31;
 
 std::string read_text_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in)
-    throw DataError(path + ": cannot open text file (run scripts/get_data.sh shakespeare, or set data.root/data.file)");
-  const auto size = static_cast<uint64_t>(in.tellg());
-  if (size > kMaxTextBytes) throw DataError(path + ": larger than 2 GiB");
-  std::string text(size, '\0');
-  in.seekg(0);
-  in.read(text.data(), static_cast<std::streamsize>(size));
-  if (!in) throw DataError(path + ": read failed");
-  return text;
+  if (!target_exists(path)) {
+    throw DataError(path + ": cannot open text file (run " + get_data_command("shakespeare") +
+                    ", or set data.root/data.file)");
+  }
+  try {
+    const InputFile in(path);
+    if (in.size() > kMaxTextBytes) throw DataError(path + ": larger than 2 GiB");
+    return in.read(0, in.size());
+  } catch (const IoError& e) {
+    throw DataError(e.what());
+  }
 }
 
 class TextSource final : public DataSource {
@@ -42,6 +46,14 @@ class TextSource final : public DataSource {
         seed_(static_cast<uint64_t>(config.seed)),
         device_(device) {
     const std::string text = read_text_file(path_);
+    if (options.tokenizer == TokenizerKind::kChar) {
+      if (const size_t bad = first_invalid_utf8(text); bad != std::string::npos) {
+        throw DataError(fmt::format("{}: not UTF-8 text: byte {} (0x{:02X}) does not start a valid UTF-8 character; "
+                                    "data.tokenizer char reads UTF-8 (convert with iconv), data.tokenizer byte "
+                                    "reads any file",
+                                    path_, bad, static_cast<unsigned>(static_cast<uint8_t>(text[bad]))));
+      }
+    }
     const Tokenizer tok = Tokenizer::build(enum_name(options.tokenizer), text);
     const std::vector<int64_t> ids = tok.encode(text);
     const auto n = static_cast<int64_t>(ids.size());

@@ -97,6 +97,8 @@ int run_attempt(const LocalLaunch& launch, const std::vector<std::string>& args,
       pending_signal = 0;
       forwarded = sig;
       stop_all(sig);
+      // The grace period covers the interrupt checkpoint; a rank that ignores the signal past it is killed.
+      if (stopping_since == std::chrono::steady_clock::time_point::max()) stopping_since = std::chrono::steady_clock::now();
     }
     int status = 0;
     const pid_t pid = ::waitpid(-1, &status, WNOHANG);

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -22,6 +23,7 @@
 #endif
 
 #include "util/errors.h"
+#include "util/interrupt.h"
 
 namespace gen {
 
@@ -216,8 +218,41 @@ int64_t rank_gpu(int64_t local_rank, int64_t gpus, bool nccl) {
   return local_rank % gpus;
 }
 
+namespace {
+// Ctrl-C or SIGTERM while the ranks join: the store and the group block inside LibTorch until
+// runtime.dist_timeout (600 s by default) waiting for a rank the signal may already have ended.
+// Nothing has been written yet (the run folder is opened after the join), so the rank exits at
+// once with the signal's code.
+class JoinWatch {
+ public:
+  explicit JoinWatch(int64_t rank)
+      : thread_([this, rank] {
+          while (!done_) {
+            if (interrupt_requested()) {
+              spdlog::warn("{} while rank {} joined the data-parallel job: stopped, nothing was written",
+                           interrupt_name(), rank);
+              spdlog::default_logger()->flush();
+              std::_Exit(static_cast<int>(interrupt_exit_code()));
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+          }
+        }) {}
+  ~JoinWatch() {
+    done_ = true;
+    thread_.join();
+  }
+  JoinWatch(const JoinWatch&) = delete;
+  JoinWatch& operator=(const JoinWatch&) = delete;
+
+ private:
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
+}  // namespace
+
 void join_world(const LaunchEnv& env, DistBackend backend, std::chrono::seconds timeout, const torch::Device& device) {
   if (!env.joins_c10d()) return;
+  const JoinWatch watch(env.rank);
   const bool nccl = uses_nccl(backend, device);
   if (nccl && !device.is_cuda()) {
     throw UsageError("runtime.dist_backend: nccl reduces GPU memory only, and this run is on the CPU (use gloo or auto)");

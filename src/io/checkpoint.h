@@ -49,6 +49,10 @@ void write_checkpoint(const std::string& path, const Config& config, const DataS
 // naming the file and the problem.
 Checkpoint open_checkpoint(const std::string& path, torch::Device device);
 
+// Whether PATH (links followed) is a regular file that starts with a gen checkpoint's signature:
+// an output must never replace one. Reads 8 bytes; false when it cannot be read.
+bool is_checkpoint_file(const std::string& path);
+
 // "" when the file's header and checksum are intact, else what open_checkpoint would say.
 std::string checkpoint_damage(const std::string& path);
 

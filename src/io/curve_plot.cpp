@@ -2,13 +2,14 @@
 
 #include <nlohmann/json.hpp>
 #include <opencv2/imgproc.hpp>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <limits>
 
+#include "io/metrics_log.h"
 #include "util/errors.h"
 
 namespace gen {
@@ -162,11 +163,15 @@ bool wants_log_scale(const Panel& panel) {
 }
 
 Curves read_curves(const std::string& metrics_jsonl) {
-  std::ifstream in(metrics_jsonl);
-  if (!in) throw IoError(metrics_jsonl + ": cannot open");
+  std::string torn;
+  const std::vector<std::string> lines = read_metrics_lines(metrics_jsonl, torn);
+  if (!torn.empty()) {
+    spdlog::warn("{}: its last line is cut short (a crash while it was written); drawn without it", metrics_jsonl);
+  }
   Curves curves;
-  std::string line;
-  for (int number = 1; std::getline(in, line); ++number) {
+  int number = 0;
+  for (const std::string& line : lines) {
+    ++number;
     if (line.empty()) continue;
     const nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
     if (!j.is_object() || !j.contains("step") || !j["step"].is_number()) {

@@ -9,6 +9,7 @@
 #include "io/proto_wire.h"
 #include "util/errors.h"
 #include "util/fs.h"
+#include "util/utf8.h"
 
 namespace gen {
 
@@ -112,7 +113,7 @@ void EventFile::text(int64_t step, const std::string& tag, const std::string& ma
   wire::put_bytes_field(metadata, kMetadataPluginData, plugin);
   wire::put_varint_field(tensor, kTensorDtype, kDtString);
   wire::put_bytes_field(tensor, kTensorShape, "");  // a scalar: a shape without dimensions
-  wire::put_bytes_field(tensor, kTensorStringVal, markdown);
+  wire::put_bytes_field(tensor, kTensorStringVal, to_valid_utf8(markdown));  // TensorBoard decodes it as UTF-8
   std::string v = value_with_tag(tag);
   wire::put_bytes_field(v, summary_value::kTensor, tensor);
   wire::put_bytes_field(v, summary_value::kMetadata, metadata);

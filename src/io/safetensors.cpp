@@ -5,6 +5,7 @@
 #include <set>
 
 #include "util/errors.h"
+#include "util/utf8.h"
 
 namespace gen {
 
@@ -29,7 +30,7 @@ std::string safetensors_bytes(const std::vector<std::pair<std::string, torch::Te
   nlohmann::ordered_json header = nlohmann::ordered_json::object();
   if (!metadata.empty()) {
     nlohmann::ordered_json meta = nlohmann::ordered_json::object();
-    for (const auto& [key, value] : metadata) meta[key] = value;
+    for (const auto& [key, value] : metadata) meta[key] = to_valid_utf8(value);  // JSON strings are UTF-8
     header["__metadata__"] = meta;
   }
   std::vector<torch::Tensor> data;

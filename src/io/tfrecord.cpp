@@ -1,16 +1,17 @@
 #include "io/tfrecord.h"
 
-#include <fstream>
-#include <iterator>
 
 #include "io/crc32c.h"
 #include "io/proto_wire.h"
 #include "util/errors.h"
+#include "util/input_file.h"
 
 namespace gen {
 
 namespace {
 
+// gen reads its own event files back (resume checks, gen plot): far beyond a real run's.
+constexpr uint64_t kMaxEventFileBytes = uint64_t(4) << 30;
 constexpr int kEventStep = 2;  // Event.step in tensorflow/core/util/event.proto
 
 uint32_t read_u32(const char* p) {
@@ -47,10 +48,8 @@ std::string tfrecord_frame(std::string_view data) {
 }
 
 std::vector<EventRecord> read_event_records(const std::string& path, std::string* damage) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw IoError(path + ": cannot open");
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return parse_event_records(bytes, damage);
+  const InputFile in(path);
+  return parse_event_records(in.read_all(kMaxEventFileBytes, "TensorBoard event file gen reads"), damage);
 }
 
 std::vector<EventRecord> parse_event_records(std::string_view bytes, std::string* damage) {

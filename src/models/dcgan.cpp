@@ -28,6 +28,16 @@
 
 namespace gen {
 
+// GroupNorm computed in float32 under autocast (a float32 output), as LibTorch 2.x's CPU
+// autocast does by itself. 1.13's leaves group_norm out of its float32 list, and bf16
+// activations met the float32 weight: "expected scalar type BFloat16 but found Float".
+// The parameter names are GroupNorm's.
+struct Fp32GroupNormImpl : torch::nn::GroupNormImpl {
+  using torch::nn::GroupNormImpl::GroupNormImpl;
+  torch::Tensor forward(const torch::Tensor& x) { return torch::nn::GroupNormImpl::forward(x.to(torch::kFloat)); }
+};
+TORCH_MODULE(Fp32GroupNorm);
+
 enum class DNorm { kAuto, kBatch, kLayer, kSpectral, kNone };
 template <>
 struct EnumNames<DNorm> {
@@ -152,7 +162,7 @@ struct DiscriminatorImpl : nn::Module {
           net->push_back(BatchNorm(ch * 2, sync_bn));
           break;
         case DNorm::kLayer:
-          net->push_back(nn::GroupNorm(nn::GroupNormOptions(1, ch * 2)));  // LayerNorm over (C, H, W)
+          net->push_back(Fp32GroupNorm(nn::GroupNormOptions(1, ch * 2)));  // LayerNorm over (C, H, W)
           break;
         case DNorm::kAuto:      // resolved by critic_norm()
         case DNorm::kSpectral:  // in the convolutions

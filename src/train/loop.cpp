@@ -159,6 +159,7 @@ class Trainer {
   // what can fail on bad input (the resume checks, data, the model) runs before anything is
   // written into the run folder (a folder this run created is removed again on such a failure).
   int64_t start() {
+    const bool progress_line = ProgressLine::wanted();  // GEN_PROGRESS checked before anything is written
     device_ = choose_device(config_.device);
     const LaunchEnv launch = read_launch_env();
     if (launch.joins_c10d() && device_.is_cuda() && config_.device.rfind("cuda:", 0) != 0) {
@@ -227,7 +228,7 @@ class Trainer {
       log_ = std::make_unique<RunLog>(config_, folder_.dir(), folder_.metrics_file(), resume.empty() ? -1 : step);
     }
     if (step >= steps_) spdlog::info("already at step {} of {}: nothing to train", step, steps_);
-    progress_ = std::make_unique<ProgressLine>(step, steps_, main_ && ProgressLine::wanted());
+    progress_ = std::make_unique<ProgressLine>(step, steps_, main_ && progress_line);
     window_.restart();
     return step;
   }
@@ -449,11 +450,15 @@ class Trainer {
 
   void write_samples(int64_t step) {
     last_sample_ = step;
+    // Two side outputs: curves that cannot be drawn do not cost the grid, nor the other way round.
+    side_output("curves.png", step, [&] {
+      write_png(folder_.dir() + "/curves.png",
+                draw_panels(curve_panels({{config_.name, read_curves(folder_.metrics_file())}})));
+    });
     side_output("sample grid", step, [&] { write_samples_now(step); });
   }
 
   void write_samples_now(int64_t step) {
-    write_png(folder_.dir() + "/curves.png", draw_panels(curve_panels({{config_.name, read_curves(folder_.metrics_file())}})));
     if (model_->sample_modes().empty()) return;  // the family draws nothing
     SampleRequest request;
     request.n = config_.train.n_samples;

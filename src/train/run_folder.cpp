@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -65,12 +66,19 @@ std::string RunFolder::resume_path(const std::string& resume) const {
 
 void RunFolder::open(int64_t resumed_step) {
   opened_ = true;
+  // Before train.log is opened: a fresh run in a folder a killed run left writes a new train.log.
+  const std::string earlier = resumed_step < 0 ? set_aside_earlier_history() : "";
   make_dirs(checkpoints_);
   make_dirs(samples_);
   log_to_file(dir_ + "/train.log");
   logging_ = true;
   if (const int64_t n = remove_partial_checkpoints(checkpoints_)) {
     spdlog::info("removed {} unfinished checkpoint write(s) left by an interrupted run", n);
+  }
+  if (!earlier.empty()) {
+    spdlog::warn("{} held the log of an earlier run that wrote no checkpoint; this run starts fresh, and that "
+                 "run's files are moved to {} (nothing deleted), so this folder keeps one history",
+                 dir_, earlier);
   }
   if (resumed_step >= 0) set_aside_later_history(resumed_step);
   write_file_atomic(dir_ + "/config.yaml", config_to_yaml(config_, true));
@@ -99,6 +107,32 @@ void move_into(const std::string& from, const std::string& folder) {
 }
 
 }  // namespace
+
+std::string RunFolder::set_aside_earlier_history() {
+  // What a run writes besides checkpoints (resume_path() refused a folder with those).
+  std::vector<std::string> files;
+  for (const std::string& name : list_folder(dir_)) {
+    if (name == "metrics.jsonl" || name == "train.log" || name == "curves.png" ||
+        name.rfind("events.out.tfevents.", 0) == 0) {
+      files.push_back(dir_ + "/" + name);
+    }
+  }
+  std::vector<std::string> samples;
+  for (const std::string& file : list_folder(samples_)) {
+    if (file.rfind("step_", 0) == 0) samples.push_back(samples_ + "/" + file);
+  }
+  for (const char* f : {"/best.pt", "/best.json"}) {
+    if (path_exists(checkpoints_ + f)) files.push_back(checkpoints_ + f);
+  }
+  const bool logged = std::any_of(files.begin(), files.end(), [](const std::string& f) {
+    return f.size() >= 14 && f.compare(f.size() - 14, 14, "/metrics.jsonl") == 0;
+  });
+  if (!logged && samples.empty()) return "";  // a config.yaml and a lock: nothing was trained here
+  const std::string folder = dir_ + "/" + abandoned_folder(dir_);
+  for (const std::string& path : files) move_into(path, folder);
+  for (const std::string& path : samples) move_into(path, folder + "/samples");
+  return folder;
+}
 
 void RunFolder::set_aside_later_history(int64_t resumed_step) {
   std::vector<std::string> later;

@@ -55,6 +55,9 @@ class RunFolder {
 
  private:
   void set_aside_later_history(int64_t resumed_step);
+  // A fresh start in a folder holding the log or samples of a run that wrote no checkpoint:
+  // those files move to DIR/abandoned-<time>/. Returns that folder, or "" when nothing moved.
+  std::string set_aside_earlier_history();
 
   const Config& config_;
   std::string dir_, checkpoints_, samples_;

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -116,6 +117,35 @@ void replace_symlink(const std::string& link, const std::string& target) {
     throw IoError(link + ": cannot create link: " + std::strerror(errno));
   }
   commit_temp(tmp, link, "cannot replace link");
+}
+
+FreeSpace free_space(const std::string& path) {
+  struct statvfs st {};
+  FreeSpace room;
+  if (::statvfs(path.c_str(), &st) != 0) return room;
+  room.known = true;
+  room.block_size = uint64_t(st.f_frsize);
+  room.bytes = uint64_t(st.f_bavail) * uint64_t(st.f_frsize);
+  room.inodes_counted = st.f_files > 0;
+  room.inodes = uint64_t(st.f_favail);
+  return room;
+}
+
+std::string executable_dir() {
+  char buf[4096] = {0};
+  const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  return n > 0 ? parent_dir(std::string(buf, size_t(n))) : "";
+}
+
+std::string get_data_command(const std::string& name) {
+  std::string script = "scripts/get_data.sh";
+  if (!target_exists(script)) {
+    const std::string bin = executable_dir();
+    if (!bin.empty() && target_exists(parent_dir(bin) + "/share/gen/get_data.sh")) {
+      script = parent_dir(bin) + "/share/gen/get_data.sh";
+    }
+  }
+  return script + (name.empty() ? " mnist|fashion-mnist|shakespeare" : " " + name);
 }
 
 bool target_exists(const std::string& path) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -28,6 +29,24 @@ bool path_exists(const std::string& path);    // the name itself, a dangling lin
 bool target_exists(const std::string& path);  // what it names, following links
 bool is_directory(const std::string& path);
 std::string parent_dir(const std::string& path);
+
+// Room left on the file system that holds PATH, for an unprivileged writer. `inodes_counted`
+// is false on file systems without a fixed inode count (btrfs); `known` when statvfs worked.
+struct FreeSpace {
+  bool known = false;
+  bool inodes_counted = false;
+  uint64_t bytes = 0;
+  uint64_t inodes = 0;
+  uint64_t block_size = 0;
+};
+FreeSpace free_space(const std::string& path);
+
+// The folder holding the running executable ("" when /proc is not there).
+std::string executable_dir();
+
+// The command that fetches data set NAME ("" for any): the checkout's scripts/get_data.sh, or
+// the copy an installed gen has in <prefix>/share/gen/ (which writes under the current folder).
+std::string get_data_command(const std::string& name);
 
 // Removes PATH and everything under it without following symbolic links; returns false when
 // something could not be removed. Never throws.

@@ -12,6 +12,8 @@
 #include <cstring>
 #include <mutex>
 
+#include "util/errors.h"
+
 namespace gen {
 
 namespace {
@@ -53,7 +55,13 @@ std::string duration_text(double s) {
 
 
 bool ProgressLine::wanted() {
-  if (const char* forced = std::getenv("GEN_PROGRESS")) return std::strcmp(forced, "0") != 0;
+  if (const char* forced = std::getenv("GEN_PROGRESS")) {
+    if (std::strcmp(forced, "0") != 0 && std::strcmp(forced, "1") != 0) {
+      throw UsageError("GEN_PROGRESS='" + std::string(forced).substr(0, 40) +
+                       "': expected 1 (draw the progress line) or 0 (never), or leave it unset (on a terminal)");
+    }
+    return std::strcmp(forced, "1") == 0;
+  }
   const char* term = std::getenv("TERM");
   return isatty(STDERR_FILENO) == 1 && !(term && std::strcmp(term, "dumb") == 0);
 }

@@ -20,6 +20,11 @@ if "$tmp/prefix/bin/gen" config show no_such_config > err.txt 2>&1; then echo "a
 grep -q "no_such_config: no such config file, and none named so in configs/no_such_config.yaml, $tmp/prefix/share/gen/configs/no_such_config.yaml" err.txt ||
   { echo "unexpected message:"; cat err.txt; exit 1; }
 
+# Without data, the installed gen names the installed fetcher, which writes under the current folder.
+[[ -x $tmp/prefix/share/gen/get_data.sh ]] || { echo "get_data.sh not installed"; exit 1; }
+if "$tmp/prefix/bin/gen" train tiny/transformer --set train.steps=1 > nodata.txt 2>&1; then echo "trained without data"; exit 1; fi
+grep -q "run $tmp/prefix/share/gen/get_data.sh shakespeare" nodata.txt || { echo "unexpected message:"; cat nodata.txt; exit 1; }
+
 if [[ $torch_is_system != 1 ]]; then
   echo "install: ok (no .deb: gen links a LibTorch that is not a Debian package)"
   exit 0

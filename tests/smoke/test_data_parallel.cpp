@@ -405,18 +405,19 @@ TEST_CASE("data parallel: with auto threads the ranks on one machine divide its 
   const int64_t share = gen::cpu_share(cpus, 2);
   TempDir dir;
   const std::string train = "train configs/tiny/dcgan.yaml --set train.steps=4" + with_tiny_mnist(dir);
-  // One process first, with 7 OpenMP threads; then the same run resumed on 2 ranks, auto.
-  REQUIRE(run_gen(train + " --stop-at 2 --set runtime.threads=7", dir).code == 0);
+  // One process first, with one OpenMP thread per CPU; then the same run resumed on 2 ranks, auto.
+  const std::string all = std::to_string(cpus);
+  REQUIRE(run_gen(train + " --stop-at 2 --set runtime.threads=" + all, dir).code == 0);
   const Run r = run_gen(train + " --resume auto --nproc-per-node 2 --set runtime.threads=auto", dir);
   INFO(r.output);
   REQUIRE(r.code == 0);
-  if (share < 7) {  // the counts it started with are more than a rank's share: not taken again
+  if (share < cpus) {  // the counts it started with are more than a rank's share: not taken again
     CHECK_THAT(r.output, Catch::Contains(std::to_string(cpus) + " CPUs available to 2 ranks on this machine, " +
                                          std::to_string(share) + " each"));
     CHECK_THAT(r.output, Catch::Contains("threads: " + std::to_string(share) + " OpenMP"));
-    CHECK_THAT(r.output, Catch::Contains("this run started with 7 OpenMP"));
+    CHECK_THAT(r.output, Catch::Contains("this run started with " + all + " OpenMP"));
   } else {
-    CHECK_THAT(r.output, Catch::Contains("threads: 7 OpenMP") && Catch::Contains("as this run started"));
+    CHECK_THAT(r.output, Catch::Contains("threads: " + all + " OpenMP") && Catch::Contains("as this run started"));
   }
 }
 

@@ -78,3 +78,38 @@ TEST_CASE("precision: fp16 on the CPU is refused in one line, gen bench names th
   CHECK(r.code == 0);
   CHECK_THAT(r.output, Catch::Contains("| cpu bf16 |") && Catch::Contains("(bf16 gemm 1024^3 on"));
 }
+
+TEST_CASE("precision: every precision the CPU runs trains the DCGAN with every loss, penalty and D norm, or refuses "
+          "it at start-up with nothing written",
+          "[smoke]") {
+  TempDir dir;
+  const std::string sets = with_tiny_mnist(dir) + " --set train.steps=2 --set model.d_channels=4 --set model.g_channels=4";
+  int trained = 0;
+  for (const std::string precision : {"fp32", "bf16"}) {
+    for (const std::string loss : {"bce", "hinge", "wgan-gp"}) {
+      for (const std::string r1 : {"0", "1"}) {
+        for (const std::string norm : {"batch", "layer", "spectral", "none"}) {
+          const std::string name = precision + "_" + loss + "_r1" + r1 + "_" + norm;
+          INFO(name);
+          const Run r = run_gen("train configs/tiny/dcgan.yaml" + sets + " --set name=" + name +
+                                    " --set runtime.precision=" + precision + " --set model.loss=" + loss +
+                                    " --set model.r1=" + r1 + " --set model.d_norm=" + norm,
+                                dir);
+          INFO(r.output);
+          const bool refused = loss == "wgan-gp" && (r1 == "1" || norm == "batch");  // the rules dcgan.cpp states
+          if (refused) {
+            CHECK(r.code == 3);  // found when the model is built: the start-up log, then one error line
+            CHECK(r.output.find("gen: error:") != std::string::npos);
+            CHECK(r.output.find("gen: error:") == r.output.rfind("gen: error:"));
+            CHECK_FALSE(fs::exists(dir / ("runs/" + name)));
+          } else {
+            CHECK(r.code == 0);  // 1.13 stopped bf16 with d_norm layer: "expected scalar type BFloat16 but found Float"
+            CHECK(fs::exists(dir / ("runs/" + name + "/checkpoints/step_0000002.pt")));
+            ++trained;
+          }
+        }
+      }
+    }
+  }
+  CHECK(trained == 2 * (2 * 2 * 4 + 3));
+}

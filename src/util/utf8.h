@@ -1,0 +1,18 @@
+// UTF-8 validity: what gen reads as characters must be UTF-8, and what it writes as text
+// (export metadata, TensorBoard text, samples of a byte model) must be UTF-8 whatever went in.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace gen {
+
+// The byte offset of the first byte that does not start a well-formed UTF-8 sequence (RFC 3629:
+// no overlong forms, no surrogates, nothing above U+10FFFF), or std::string::npos.
+size_t first_invalid_utf8(std::string_view text);
+
+// TEXT with every ill-formed sequence replaced by U+FFFD (one per bad byte); valid text unchanged.
+std::string to_valid_utf8(std::string_view text);
+
+}  // namespace gen
