@@ -135,6 +135,7 @@ struct DataConfig {
   int64_t image_size = 0;  // 0 = the data's own size
   int64_t batch_size = 128;
   YAML::Node options = YAML::Node(YAML::NodeType::Map);  // the kind's own keys
+  YAML::Node option_docs;  // their help texts, once resolved (comments in config.yaml)
 
   template <class V>
   void visit(V& v) {
@@ -144,18 +145,19 @@ struct DataConfig {
     v("image_size", image_size,
       Doc("resize images to this square size once at load; 0 keeps the data's size").range(0, kMaxImageSize));
     v("batch_size", batch_size, Doc("examples per training step").range(1, kMaxBatch));
-    v.rest(options);
+    v.rest(options, option_docs);
   }
 };
 
 struct ModelSection {
   std::string kind;
   YAML::Node options = YAML::Node(YAML::NodeType::Map);  // the family's own keys
+  YAML::Node option_docs;  // their help texts, once resolved (comments in config.yaml)
 
   template <class V>
   void visit(V& v) {
     v("kind", kind, "model family (`gen config keys` lists them)");
-    v.rest(options);
+    v.rest(options, option_docs);
   }
 };
 

@@ -32,7 +32,7 @@ class ResumableKeys {
     sub.visit(inner);
     keys.insert(inner.keys.begin(), inner.keys.end());
   }
-  void rest(const YAML::Node& /*extra*/) {}  // model.* keys are the family's: never resumable
+  void rest(const YAML::Node& /*extra*/, const YAML::Node& /*docs*/ = YAML::Node()) {}  // model.* keys are the family's: never resumable
 
   std::set<std::string> keys;
 

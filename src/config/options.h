@@ -37,6 +37,15 @@ YAML::Node options_yaml(Options& options) {
   return YAML::Load(out.c_str());
 }
 
+// Each top-level key's help text (YamlWriter::rest comments the resolved keys with it).
+template <class Options>
+YAML::Node options_help() {
+  Options defaults;
+  DocCollector collector;
+  defaults.visit(collector);
+  return collector.docs();
+}
+
 // "SECTION.key = default  # help" lines.
 template <class Options>
 std::vector<std::string> option_lines(const std::string& section) {

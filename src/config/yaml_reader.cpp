@@ -149,7 +149,7 @@ void YamlReader::read(const YAML::Node& n, const std::string& key, std::optional
   v = x;
 }
 
-void YamlReader::rest(YAML::Node& out) {
+void YamlReader::rest(YAML::Node& out, const YAML::Node& /*docs*/) {
   out = YAML::Node(YAML::NodeType::Map);
   if (!node_.IsMap()) return;
   for (const auto& kv : node_) {

@@ -38,7 +38,7 @@ class YamlReader {
   }
 
   // Keys no field claimed, kept for a later reader (a model family's own options).
-  void rest(YAML::Node& out);
+  void rest(YAML::Node& out, const YAML::Node& docs = YAML::Node());
 
   // Throws ConfigError for any key that no field claimed.
   void finish() const;

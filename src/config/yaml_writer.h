@@ -36,9 +36,16 @@ class YamlWriter {
     out_ << YAML::EndMap;
   }
 
-  void rest(const YAML::Node& extra) {
+  // A family's or data kind's own keys; `docs` (key -> help, from DocCollector) comments them.
+  void rest(const YAML::Node& extra, const YAML::Node& docs = YAML::Node()) {
     if (!extra.IsMap()) return;
-    for (const auto& kv : extra) out_ << YAML::Key << kv.first << YAML::Value << kv.second;
+    for (const auto& kv : extra) {
+      out_ << YAML::Key << kv.first << YAML::Value << kv.second;
+      if (!comments_ || !docs.IsMap()) continue;
+      if (const YAML::Node help = docs[kv.first.Scalar()]; help.IsScalar() && !help.Scalar().empty()) {
+        out_ << YAML::Comment(help.Scalar());
+      }
+    }
   }
 
  private:
@@ -99,13 +106,32 @@ class KeyLister {
     lines_.insert(lines_.end(), inner.lines_.begin(), inner.lines_.end());
   }
 
-  void rest(const YAML::Node& /*extra*/) {}
+  void rest(const YAML::Node& /*extra*/, const YAML::Node& /*docs*/ = YAML::Node()) {}
 
   const std::vector<std::string>& lines() const { return lines_; }
 
  private:
   std::string prefix_;
   std::vector<std::string> lines_;
+};
+
+// The help text of each top-level key of an options struct (a section's own help for a
+// section), as a YAML map: what YamlWriter::rest comments a family's or data kind's keys with.
+class DocCollector {
+ public:
+  template <class T>
+  void operator()(const char* key, const T& /*value*/, const Doc& doc) {
+    docs_[key] = doc.help;
+  }
+  template <class S>
+  void section(const char* key, S& /*sub*/, const Doc& doc) {
+    docs_[key] = doc.help;
+  }
+  void rest(const YAML::Node& /*extra*/, const YAML::Node& /*docs*/ = YAML::Node()) {}
+  const YAML::Node& docs() const { return docs_; }
+
+ private:
+  YAML::Node docs_ = YAML::Node(YAML::NodeType::Map);
 };
 
 }  // namespace gen

@@ -101,7 +101,7 @@ struct KeyNames {
   void operator()(const char* key, const T& /*value*/, const Doc& /*doc*/) {
     names.emplace_back(key);
   }
-  void rest(const YAML::Node& /*options*/) {}
+  void rest(const YAML::Node& /*options*/, const YAML::Node& /*docs*/ = YAML::Node()) {}
 };
 
 // The names of a kind's own keys.

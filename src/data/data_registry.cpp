@@ -13,7 +13,7 @@ std::unique_ptr<DataSource> open_text_source(const Config& config, torch::Device
 namespace {
 // In DataKind order.
 #define GEN_DATA_OPTIONS(Options) \
-  resolve_data_options_as<Options>, data_option_names<Options>, data_option_lines<Options>
+  resolve_data_options_as<Options>, data_option_names<Options>, data_option_lines<Options>, options_help<Options>
 const DataKindInfo kKinds[] = {
     {DataKind::kMnist, GEN_DATA_OPTIONS(NoDataOptions), load_mnist_layout, open_image_source, true,
      "configs/classifier_mnist.yaml"},
@@ -62,6 +62,7 @@ void resolve_data_options(Config& config, ForeignKeys foreign) {
   // (A new node, not an assignment: yaml-cpp's Node::operator= writes through to the node it refers to.)
   YAML::Node resolved = info.resolve_options(config.data, kept, &config.source);
   config.data.options.reset(resolved);
+  config.data.option_docs = info.key_docs();
 }
 
 Checkpoint open_checkpoint_resolved(const std::string& path, torch::Device device) {

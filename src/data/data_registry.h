@@ -23,6 +23,7 @@ struct DataKindInfo {
   YAML::Node (*resolve_options)(const DataConfig& data, const YAML::Node& raw, const ConfigSource* source);
   std::vector<std::string> (*option_names)();
   std::vector<std::string> (*key_lines)();  // for gen config keys
+  YAML::Node (*key_docs)();                  // key -> help, for a commented config.yaml
   // Images: reads the configured split (resizing comes after); null for a non-image kind.
   ImageDataset (*load_images)(const DataConfig& data);
   // The source itself: images through ImageSource, text through TextSource.

@@ -72,6 +72,7 @@ std::unique_ptr<GenerativeModel> build_model(const Config& config, const DataSpe
 void resolve_model_options(Config& config) {
   const ModelKind& kind = find_model_kind(config);
   config.model.options = kind.resolve_options(config.model.options, &config.source);
+  config.model.option_docs = kind.key_docs();
 }
 
 }  // namespace gen

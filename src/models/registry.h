@@ -33,6 +33,8 @@ struct ModelKind {
   std::function<YAML::Node(const YAML::Node& raw, const ConfigSource* source)> resolve_options;
   // "key = default  # help" lines for `gen config keys`.
   std::function<std::vector<std::string>()> key_lines;
+  // key -> help of the family's top-level keys, for a commented config.yaml.
+  std::function<YAML::Node()> key_docs;
   std::function<std::unique_ptr<GenerativeModel>(const ModelContext&)> build;
 };
 
@@ -47,7 +49,7 @@ void register_family(std::string kind, std::string summary, CpuWorkload (*worklo
   auto options_of = [](const Config& c) { return read_model_options<Options>(c.model.options, &c.source); };
   register_model(ModelKind{
       std::move(kind), std::move(summary), [workload, options_of](const Config& c) { return workload(options_of(c)); },
-      resolve_model_options_as<Options>, model_option_lines<Options>,
+      resolve_model_options_as<Options>, model_option_lines<Options>, options_help<Options>,
       [build, options_of](const ModelContext& ctx) { return build(ctx, options_of(ctx.config)); }});
 }
 

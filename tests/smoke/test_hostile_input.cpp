@@ -190,6 +190,10 @@ TEST_CASE("hostile: plot, sample and export refuse the smaller mistakes in one l
   REQUIRE(run_gen("train configs/tiny/dcgan.yaml" + sets + " --set train.steps=3", dir).code == 0);
   const std::string run = dir / "runs/dcgan";
   const std::string ckpt = run + "/checkpoints/latest.pt";
+  // The run folder's config.yaml comments the family's own keys too, as gen config show --comments does.
+  CHECK_THAT(read_text(run + "/config.yaml"), Catch::Contains("  latent_dim: 8  # ") && Catch::Contains("  n_critic: 1  # "));
+  CHECK_THAT(run_gen("config show configs/tiny/dcgan.yaml --comments", dir).output,
+             Catch::Contains("  latent_dim: 8  # "));
   // --keys takes one value: the run folder after it stays a run folder.
   Run r = run_gen("plot --keys loss_d " + run + " --out " + dir / "k.png", dir);
   INFO(r.output);
@@ -220,6 +224,7 @@ TEST_CASE("hostile: plot, sample and export refuse the smaller mistakes in one l
   const std::string text = with_tiny_text(dir);
   REQUIRE(run_gen("train configs/tiny/transformer.yaml --set train.steps=2 --set out_dir=" + dir / "runs" + text, dir)
               .code == 0);
+  CHECK_THAT(read_text(dir / "runs/transformer/config.yaml"), Catch::Contains("  tokenizer: char  # "));
   r = run_gen("sample --ckpt " + dir / "runs/transformer/checkpoints/latest.pt" + " --out " + dir / "t.png", dir);
   CHECK(r.code == 2);
   CHECK_THAT(r.output, Catch::Contains("holds a text model"));
