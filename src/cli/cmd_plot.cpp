@@ -22,12 +22,6 @@ struct PlotCommand {
   std::vector<std::string> keys;
 };
 
-std::string base_name(std::string path) {
-  while (path.size() > 1 && path.back() == '/') path.pop_back();
-  const size_t slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
 void run_plot(const PlotCommand& cmd) {
   if (image_encoding(cmd.out).empty()) throw UsageError("--out " + cmd.out + ": name the image .png or .jpg");
   std::vector<std::string> inputs;

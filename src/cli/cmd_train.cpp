@@ -60,10 +60,10 @@ std::string continue_command(const LaunchEnv& env, const std::string& train_comm
 // What the launcher checks once, before it starts a rank: ranks the machine can run (one CPU
 // each on the CPU, one GPU each on CUDA) and a global batch that splits among them; the
 // thread counts a config sets explicitly, against the CPUs this process may use.
-void check_machine_fits(const Config& config, int64_t nproc, bool nproc_given) {
+void check_machine_fits(const Config& config, int64_t nproc) {
   const int64_t cpus = available_cpus();
-  const torch::Device device = choose_device(config.device);
-  if (nproc_given && nproc > 1) {
+  if (nproc > 1) {
+    const torch::Device device = choose_device(config.device);
     const int64_t most = device.is_cuda() ? int64_t(torch::cuda::device_count()) : cpus;
     if (nproc > most) {
       throw UsageError(fmt::format("--nproc-per-node {}: this machine runs at most {} rank(s) on {} ({} {}); "
@@ -72,13 +72,13 @@ void check_machine_fits(const Config& config, int64_t nproc, bool nproc_given) {
                                    device.is_cuda() ? "GPUs, one per rank" : "CPUs this process may use, one per rank"));
     }
     if (config.data.batch_size % nproc != 0) {
-      throw ConfigError(fmt::format("data.batch_size {} (the global batch) must split into {} ranks", 
+      throw ConfigError(fmt::format("data.batch_size {} (the global batch) must split into {} ranks",
                                     config.data.batch_size, nproc));
     }
   }
   // A hand-set count is the user's call up to kThreadsPerCpu per CPU (oversubscribing is a
   // legitimate experiment, and resume tests use counts auto never picks); far beyond, threads
-  // only wait for each other (1024 on 2 CPUs: 52 s for 6 tiny steps) and can deadlock the pool
+  // only wait for each other (issue #31: 1024 on 2 CPUs, many times slower) and can deadlock the pool
   // under a memory limit.
   constexpr int64_t kThreadsPerCpu = 4;
   for (const auto& [key, value] : {std::pair{"runtime.threads", config.runtime.threads},
@@ -120,9 +120,7 @@ void setup_train(CLI::App& app, ExitCode& status) {
       throw UsageError("--max-restarts: restarts the ranks of --nproc-per-node N (N >= 2); a launcher such as "
                        "torchrun has its own --max-restarts");
     }
-    const LaunchEnv launched = read_launch_env();
-    check_machine_fits(config, launched.distributed() ? launched.local_world_size : cmd->nproc_per_node,
-                       !launched.distributed());
+    check_machine_fits(config, cmd->nproc_per_node);
     if (cmd->nproc_per_node > 1) {
       if (read_launch_env().distributed()) {
         throw UsageError("--nproc-per-node: this gen is already a rank of a launched job (RANK/WORLD_SIZE are set)");

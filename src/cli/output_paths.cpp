@@ -19,23 +19,18 @@ std::string real_path(const std::string& path) {
   return ::realpath(path.c_str(), buf) ? std::string(buf) : std::string();
 }
 
-std::string file_name(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
 // The absolute path a not-yet-existing output will have (its folder resolved), or, for an
 // existing file, the file's own resolved path: two names of one file compare equal.
 std::string identity(const std::string& path) {
   if (target_exists(path)) return real_path(path);
   const std::string folder = real_path(parent_dir(path));
-  return folder.empty() ? "" : folder + "/" + file_name(path);
+  return folder.empty() ? "" : folder + "/" + base_name(path);
 }
 
 // A folder named checkpoints that holds gen checkpoints: gen train's, and only gen train's.
 bool in_run_checkpoints(const std::string& resolved) {
   const std::string folder = parent_dir(resolved);
-  if (file_name(folder) != "checkpoints") return false;
+  if (base_name(folder) != "checkpoints") return false;
   return !step_checkpoints(folder).empty() || path_exists(folder + "/latest.pt") || path_exists(folder + "/best.pt");
 }
 

@@ -161,7 +161,7 @@ std::string verified_file(const std::string& path) {
       throw CheckpointError(path + ": truncated or padded: header says " + std::to_string(want) +
                             " payload bytes, file has " + std::to_string(length));
     }
-    std::string data = head + file->read(kHeaderSize, length);  // not const: returned by move
+    std::string data = file->read(0, size);  // whole, in one buffer (not const: returned by move)
     if (crc32_of(data.data() + kHeaderSize, length) != uint32_t(get_le(data, 20, 4))) {
       throw CheckpointError(path + ": corrupted: checksum mismatch (the file changed after it was written)");
     }

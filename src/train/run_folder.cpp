@@ -4,7 +4,6 @@
 
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -111,10 +110,12 @@ void move_into(const std::string& from, const std::string& folder) {
 std::string RunFolder::set_aside_earlier_history() {
   // What a run writes besides checkpoints (resume_path() refused a folder with those).
   std::vector<std::string> files;
+  bool logged = false;
   for (const std::string& name : list_folder(dir_)) {
     if (name == "metrics.jsonl" || name == "train.log" || name == "curves.png" ||
         name.rfind("events.out.tfevents.", 0) == 0) {
       files.push_back(dir_ + "/" + name);
+      logged = logged || name == "metrics.jsonl";
     }
   }
   std::vector<std::string> samples;
@@ -124,9 +125,6 @@ std::string RunFolder::set_aside_earlier_history() {
   for (const char* f : {"/best.pt", "/best.json"}) {
     if (path_exists(checkpoints_ + f)) files.push_back(checkpoints_ + f);
   }
-  const bool logged = std::any_of(files.begin(), files.end(), [](const std::string& f) {
-    return f.size() >= 14 && f.compare(f.size() - 14, 14, "/metrics.jsonl") == 0;
-  });
   if (!logged && samples.empty()) return "";  // a config.yaml and a lock: nothing was trained here
   const std::string folder = dir_ + "/" + abandoned_folder(dir_);
   for (const std::string& path : files) move_into(path, folder);

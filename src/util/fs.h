@@ -29,6 +29,7 @@ bool path_exists(const std::string& path);    // the name itself, a dangling lin
 bool target_exists(const std::string& path);  // what it names, following links
 bool is_directory(const std::string& path);
 std::string parent_dir(const std::string& path);
+std::string base_name(std::string path);  // the last part of PATH ("runs/a/" -> "a")
 
 // Room left on the file system that holds PATH, for an unprivileged writer. `inodes_counted`
 // is false on file systems without a fixed inode count (btrfs); `known` when statvfs worked.
