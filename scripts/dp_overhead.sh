@@ -23,18 +23,21 @@ common=(--set train.steps="$steps" --set train.eval_every=0 --set train.sample_e
         --set train.log_every=$((steps / 2)) --set device="${DEVICE:-auto}" --set runtime.dist_backend="${BACKEND:-auto}"
         ${EXTRA:-})
 ranks=${RANKS:-1}
+failed() {  # LOG: a run failed; say why
+  echo "dp_overhead: a run failed; the end of $1:" >&2; tail -n 3 "$1" >&2; exit 1
+}
 rate() {  # the steps/s of the last line of a run's metrics.jsonl
   tail -n 1 "$1"/*/metrics.jsonl | sed -n 's/.*"steps_per_s":\([0-9.e+-]*\).*/\1/p'
 }
 for r in $(seq 1 "$rounds"); do
-  "$gen" train "$config" "${common[@]}" --set out_dir="$tmp/plain$r" > "$tmp/plain$r.log" 2>&1
+  "$gen" train "$config" "${common[@]}" --set out_dir="$tmp/plain$r" > "$tmp/plain$r.log" 2>&1 || failed "$tmp/plain$r.log"
   if [[ $ranks == 1 ]]; then
     MASTER_ADDR=127.0.0.1 MASTER_PORT=$((29400 + r)) WORLD_SIZE=1 RANK=0 LOCAL_RANK=0 LOCAL_WORLD_SIZE=1 \
-      "$gen" train "$config" "${common[@]}" --set out_dir="$tmp/world$r" > "$tmp/world$r.log" 2>&1
+      "$gen" train "$config" "${common[@]}" --set out_dir="$tmp/world$r" > "$tmp/world$r.log" 2>&1 || failed "$tmp/world$r.log"
     what="c10d world of one"
   else
     "$gen" train "$config" "${common[@]}" --set out_dir="$tmp/world$r" --set runtime.threads=auto \
-      --nproc-per-node "$ranks" > "$tmp/world$r.log" 2>&1
+      --nproc-per-node "$ranks" > "$tmp/world$r.log" 2>&1 || failed "$tmp/world$r.log"
     what="$ranks ranks"
   fi
   grep -q "rank 0 of $ranks" "$tmp/world$r.log" || { echo "dp_overhead: the ranks did not join c10d" >&2; exit 1; }

@@ -39,6 +39,13 @@ template <>
 struct EnumNames<OptimKind> {
   static constexpr std::array<std::string_view, 2> names{"adam", "adamw"};
 };
+// How the optimizer step runs: PyTorch's foreach ops, or its fused Adam kernel (auto: fused
+// where this LibTorch has it for the device, see optim/multi_tensor_adam.h).
+enum class OptimKernel { kAuto, kForeach, kFused };
+template <>
+struct EnumNames<OptimKernel> {
+  static constexpr std::array<std::string_view, 3> names{"auto", "foreach", "fused"};
+};
 enum class Schedule { kConstant, kCosine };
 template <>
 struct EnumNames<Schedule> {
@@ -74,6 +81,7 @@ struct RuntimeConfig {
   DistBackend dist_backend = DistBackend::kAuto;
   int64_t dist_timeout = 600;  // seconds
   double dist_bucket_mb = 25;
+  bool dist_local_sums = true;
 
   template <class V>
   void visit(V& v) {
@@ -120,6 +128,11 @@ struct RuntimeConfig {
           "has produced it, while the rest of the backward pass goes on (the first, the last layers', holds at "
           "most 1 MiB; as bucket_cap_mb of PyTorch's DDP)")
           .range(0.001, 1e6)
+          .may_change_on_resume());
+    v("dist_local_sums", dist_local_sums,
+      Doc("data-parallel jobs with Gloo and every rank on one machine: sums of at most 256 KiB (synchronized "
+          "BatchNorm's statistics, metrics, small gradient buckets) go through shared memory instead of Gloo's "
+          "threads and sockets; larger gradient buckets still overlap the backward pass through Gloo")
           .may_change_on_resume());
   }
 
@@ -170,6 +183,7 @@ struct OptimConfig {
   int64_t warmup_steps = 0;
   double min_lr = 0.0;
   double grad_clip = 0.0;
+  OptimKernel kernel = OptimKernel::kAuto;
 
   template <class V>
   void visit(V& v) {
@@ -185,6 +199,10 @@ struct OptimConfig {
       Doc("linear warm-up from 0 to lr over these steps").range(0, kMaxSteps).may_change_on_resume());
     v("min_lr", min_lr, Doc("cosine: the lr reached at the last step").range(0, 10).may_change_on_resume());
     v("grad_clip", grad_clip, Doc("clip gradients to this global norm; 0 = off").range(0, 1e6).may_change_on_resume());
+    v("kernel", kernel,
+      Doc("the update's kernels: foreach (PyTorch's foreach ops, torch::optim's arithmetic bit for bit), fused "
+          "(one pass over each tensor, PyTorch's fused=True; LibTorch 2.4 or later), auto (fused where available)")
+          .may_change_on_resume());
   }
 };
 

@@ -22,6 +22,7 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
 
+#include "dist/local_sum.h"
 #include "util/errors.h"
 #include "util/interrupt.h"
 
@@ -73,7 +74,18 @@ class C10dWorld : public World {
   int64_t size() const override { return size_; }
   std::string backend() const override { return backend_; }
 
+  // Small CPU sums through shared memory from now on (every rank sets the same, or none).
+  void use_local_sums(std::unique_ptr<LocalSum> local) { local_ = std::move(local); }
+
   void sum(const torch::Tensor& tensor) const override {
+    if (local_ && LocalSum::fits(tensor)) {
+      try {
+        local_->sum(tensor);
+      } catch (const std::exception& e) {
+        fail("all-reduce", e);
+      }
+      return;
+    }
     std::vector<torch::Tensor> one{on_group_device(tensor)};
     run("all-reduce", [&] { return group_.allreduce(one); });
     if (!one[0].is_same(tensor)) tensor.copy_(one[0]);
@@ -81,6 +93,10 @@ class C10dWorld : public World {
 
   std::unique_ptr<PendingSum> start_sum(const torch::Tensor& flat) const override {
     TORCH_CHECK(!group_.device || flat.device() == *group_.device, "start_sum: the tensor is not on the group's device");
+    if (local_ && LocalSum::fits(flat)) {  // done before Gloo would have started it
+      sum(flat);
+      return std::make_unique<DoneSum>();
+    }
     auto pending = std::make_unique<Pending>(*this, flat);
     try {
       pending->work = group_.allreduce(pending->tensors);
@@ -191,6 +207,7 @@ class C10dWorld : public World {
   }
 
   Group group_;
+  std::unique_ptr<LocalSum> local_;
   c10::intrusive_ptr<c10d::Store> store_;
   int64_t rank_, size_;
   std::string backend_;
@@ -250,7 +267,45 @@ class JoinWatch {
 };
 }  // namespace
 
-void join_world(const LaunchEnv& env, DistBackend backend, std::chrono::seconds timeout, const torch::Device& device) {
+#ifdef GEN_WITH_C10D
+namespace {
+// Every rank on this machine: rank 0 makes the shared-memory segment and names it in the store,
+// the others map it; then one sum over the backend says whether every rank managed, so either
+// all ranks use it or none (a failure costs speed only, said once). Null when not all did.
+std::unique_ptr<LocalSum> open_local_sums(const World& joined, c10d::Store& store, const LaunchEnv& env,
+                                          std::chrono::seconds timeout) {
+  const std::string key = "gen/local_sum";
+  std::unique_ptr<LocalSum> local;
+  std::string why;
+  try {
+    if (env.rank == 0) {
+      local = LocalSum::create(env.world_size, timeout);
+      store.set(key, std::vector<uint8_t>(local->name().begin(), local->name().end()));
+    } else {
+      const std::vector<uint8_t> name = store.get(key);
+      local = LocalSum::attach(std::string(name.begin(), name.end()), env.rank, env.world_size, timeout);
+    }
+  } catch (const std::exception& e) {
+    why = first_line_of(e.what());
+    if (env.rank == 0 && !local) store.set(key, std::vector<uint8_t>{});  // the others fail to attach to "" and say so
+  }
+  const torch::Tensor ready = torch::full({1}, local ? 1.0 : 0.0, torch::kDouble);
+  joined.sum(ready);  // over the backend: local sums are not in use yet
+  const bool all = ready.item<double>() == double(env.world_size);
+  if (local) local->unlink();  // every rank has mapped it (or gave up): the name can go
+  if (!all) {
+    if (!why.empty()) spdlog::warn("rank {}: shared memory for small sums not available ({}); Gloo carries them", env.rank, why);
+    return nullptr;
+  }
+  spdlog::info("sums of at most {} KiB go through shared memory (all {} ranks on this machine; "
+               "runtime.dist_local_sums)", LocalSum::kMaxBytes / 1024, env.world_size);
+  return local;
+}
+}  // namespace
+#endif
+
+void join_world(const LaunchEnv& env, DistBackend backend, std::chrono::seconds timeout, const torch::Device& device,
+                bool local_sums) {
   if (!env.joins_c10d()) return;
   const JoinWatch watch(env.rank);
   const bool nccl = uses_nccl(backend, device);
@@ -323,11 +378,16 @@ void join_world(const LaunchEnv& env, DistBackend backend, std::chrono::seconds 
     throw TrainingError(fmt::format("rank {} of {}: the {} group did not form within runtime.dist_timeout: {}", env.rank,
                                     env.world_size, name, first_line_of(e.what())));
   }
-  current() = std::make_unique<C10dWorld>(std::move(group), store, env.rank, env.world_size, nccl ? "nccl" : "gloo");
+  auto joined = std::make_unique<C10dWorld>(std::move(group), store, env.rank, env.world_size, nccl ? "nccl" : "gloo");
+  if (local_sums && !nccl && env.world_size > 1 && env.local_world_size == env.world_size) {
+    joined->use_local_sums(open_local_sums(*joined, *store, env, timeout));
+  }
+  current() = std::move(joined);
   spdlog::info("rank {} of {} ({}; local rank {}), {} over {}:{}", env.rank, env.world_size, env.launcher,
                env.local_rank, name, env.master_addr, env.master_port);
 #else
   (void)timeout;
+  (void)local_sums;
 #endif
 }
 

@@ -64,6 +64,9 @@ int64_t rank_gpu(int64_t local_rank, int64_t gpus, bool nccl);
 // MASTER_ADDR:MASTER_PORT (rank 0 serves it, or torchrun's agent does), then the backend
 // (Gloo, or NCCL on the rank's GPU `device`). Collectives that wait longer than `timeout`
 // fail, naming this rank. Throws UsageError when this build has no backend for `device`.
-void join_world(const LaunchEnv& env, DistBackend backend, std::chrono::seconds timeout, const torch::Device& device);
+// `local_sums` (runtime.dist_local_sums): with Gloo and every rank on this machine, small sums go
+// through shared memory (dist/local_sum.h).
+void join_world(const LaunchEnv& env, DistBackend backend, std::chrono::seconds timeout, const torch::Device& device,
+                bool local_sums);
 
 }  // namespace gen

@@ -19,6 +19,21 @@ MultiTensorAdam::MultiTensorAdam(std::vector<torch::Tensor> params, std::vector<
     exp_avg_sq_.push_back(torch::zeros_like(p, torch::MemoryFormat::Preserve));
   }
   steps_.assign(params_.size(), 0);
+  if (settings_.fused) {
+    TORCH_CHECK(params_.empty() || fused_adam_available(params_.front().device()),
+                "the fused Adam kernel is not in this LibTorch for ", params_.front().device());
+    // The fused kernels read each tensor's step count from a float32 tensor on its device.
+    for (const auto& p : params_) step_counts_.push_back(torch::zeros({}, p.options().dtype(torch::kFloat)));
+  }
+}
+
+bool fused_adam_available(const torch::Device& device) {
+#if GEN_TORCH_AT_LEAST(2, 4)
+  return device.is_cpu() || device.is_cuda();  // the CPU kernels came with 2.4 (pytorch PR 123074)
+#else
+  (void)device;
+  return false;
+#endif
 }
 
 void MultiTensorAdam::zero_grad() {
@@ -30,6 +45,7 @@ void MultiTensorAdam::zero_grad() {
 }
 
 void MultiTensorAdam::step() {
+  if (settings_.fused) return fused_step();
   torch::NoGradGuard no_grad;
   std::vector<torch::Tensor> p, g, m, v;
   std::vector<c10::Scalar> step_size, bc2_sqrt;
@@ -65,6 +81,46 @@ void MultiTensorAdam::step() {
   at::_foreach_div_(denom, bc2_sqrt);
   at::_foreach_add_(denom, s.eps);
   at::_foreach_addcdiv_(p, m, denom, step_size);
+}
+
+// What PyTorch's Adam/AdamW(fused=True) run: the step counts are counted on the device, then one
+// kernel per weight decay updates every tensor of that decay (the op takes one decay value).
+void MultiTensorAdam::fused_step() {
+#if GEN_TORCH_AT_LEAST(2, 4)
+  torch::NoGradGuard no_grad;
+  struct Lists {
+    std::vector<torch::Tensor> p, g, m, v, steps;
+  };
+  std::map<double, Lists> by_decay;
+  std::vector<torch::Tensor> counted;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    if (!params_[i].grad().defined()) continue;
+    ++steps_[i];
+    Lists& l = by_decay[weight_decay_[i]];
+    l.p.push_back(params_[i]);
+    l.g.push_back(params_[i].grad());
+    l.m.push_back(exp_avg_[i]);
+    l.v.push_back(exp_avg_sq_[i]);
+    l.steps.push_back(step_counts_[i]);
+    counted.push_back(step_counts_[i]);
+  }
+  if (counted.empty()) return;
+  at::_foreach_add_(counted, 1);
+  const AdamSettings& s = settings_;
+  for (const auto& [decay, l] : by_decay) {
+    if (s.decoupled_decay) {
+      at::_fused_adamw_(l.p, l.g, l.m, l.v, {}, l.steps, lr_, s.beta1, s.beta2, decay, s.eps, false, false);
+    } else {
+      at::_fused_adam_(l.p, l.g, l.m, l.v, {}, l.steps, lr_, s.beta1, s.beta2, decay, s.eps, false, false);
+    }
+  }
+#else
+  TORCH_CHECK(false, "the fused Adam kernel needs LibTorch 2.4 or later");
+#endif
+}
+
+void MultiTensorAdam::sync_step_counts() {
+  for (size_t i = 0; i < step_counts_.size(); ++i) step_counts_[i].fill_(double(steps_[i]));
 }
 
 namespace {
@@ -129,6 +185,7 @@ void MultiTensorAdam::load(torch::serialize::InputArchive& archive) {
   read_list(archive, "exp_avg_sq", exp_avg_sq_);
   const torch::Tensor host = steps.to(torch::kCPU, torch::kInt64).contiguous();
   steps_.assign(host.data_ptr<int64_t>(), host.data_ptr<int64_t>() + host.numel());
+  sync_step_counts();
 }
 
 void MultiTensorAdam::load_torch_optim(torch::serialize::InputArchive& archive,
@@ -159,6 +216,7 @@ void MultiTensorAdam::load_torch_optim(torch::serialize::InputArchive& archive,
       steps_[i] = 0;
     }
   }
+  sync_step_counts();
 }
 
 }  // namespace gen

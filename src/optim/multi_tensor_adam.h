@@ -2,6 +2,8 @@
 // foreach optimizers use: a fixed handful of calls per step instead of several per tensor (on
 // CUDA each is one multi-tensor kernel; on the CPU they run the same per-tensor kernels as
 // torch::optim, so the arithmetic is torch::optim::Adam/AdamW's bit for bit: tests/optim).
+// Or with `_fused_adam(w)_` (PyTorch's `fused=True`): one pass over each tensor that reads
+// and writes it once; the same formula, rounded in another order (a few ulps from foreach).
 //
 // Whether to step at all (a non-finite gradient) is the caller's decision: see NetOptimizer.
 #pragma once
@@ -16,7 +18,11 @@ namespace gen {
 struct AdamSettings {
   bool decoupled_decay = false;  // AdamW: decay the weights directly; Adam: add decay * p to the gradient
   double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+  bool fused = false;  // the fused kernel (see fused_adam_available) instead of the foreach ops
 };
+
+// Whether this LibTorch has `_fused_adam(w)_` for tensors on `device` (CPU kernels since 2.4).
+bool fused_adam_available(const torch::Device& device);
 
 class MultiTensorAdam {
  public:
@@ -45,6 +51,9 @@ class MultiTensorAdam {
   std::vector<double> weight_decay_;
   std::vector<int64_t> steps_;
   AdamSettings settings_;
+  std::vector<torch::Tensor> step_counts_;  // steps_ as float32 tensors on the devices, for the fused kernels
+  void fused_step();
+  void sync_step_counts();
   double lr_ = 1e-3;
 };
 

@@ -32,11 +32,12 @@ std::vector<double> weight_decays(torch::nn::Module& net, double weight_decay) {
   return decay;
 }
 
-AdamSettings adam_settings(const OptimConfig& o) {
+AdamSettings adam_settings(const OptimConfig& o, const torch::Device& device) {
   AdamSettings s;
   s.decoupled_decay = o.kind == OptimKind::kAdamW;
   s.beta1 = o.betas[0];
   s.beta2 = o.betas[1];
+  s.fused = uses_fused_adam(o.kernel, device);
   return s;
 }
 
@@ -68,13 +69,23 @@ void scale_all(const std::vector<torch::Tensor>& grads, const torch::Tensor& fac
 
 }  // namespace
 
+bool uses_fused_adam(OptimKernel kernel, const torch::Device& device) {
+  const bool available = fused_adam_available(device);
+  if (kernel == OptimKernel::kFused && !available) {
+    throw ConfigError(fmt::format("optim.kernel: fused needs LibTorch 2.4 or later with the kernel for {} (this gen "
+                                  "was built with LibTorch {}.{}); use auto or foreach",
+                                  device.str(), TORCH_VERSION_MAJOR, TORCH_VERSION_MINOR));
+  }
+  return kernel == OptimKernel::kFused || (kernel == OptimKernel::kAuto && available);
+}
+
 NetOptimizer::NetOptimizer(torch::nn::Module& net, const Config& config, bool use_ema, Precision precision)
     : params_(parameters_of(net)),
       clip_(config.optim.grad_clip),
       precision_(precision),
       device_(params_.empty() ? torch::Device(torch::kCPU) : params_.front().device()),
       scaler_(precision == Precision::kFp16, device_),
-      adam_(params_, weight_decays(net, config.optim.weight_decay), adam_settings(config.optim)) {
+      adam_(params_, weight_decays(net, config.optim.weight_decay), adam_settings(config.optim, device_)) {
   adam_.set_lr(config.optim.lr);
   // Checkpoints before MultiTensorAdam hold torch::optim's state for these two groups, decay first.
   std::vector<size_t> decay, no_decay;

@@ -22,6 +22,11 @@
 namespace gen {
 
 struct Config;
+enum class OptimKernel;
+
+// Whether optim.kernel `kernel` runs the fused Adam kernel on `device`; ConfigError when fused is
+// asked for and this LibTorch lacks it.
+bool uses_fused_adam(OptimKernel kernel, const torch::Device& device);
 
 class NetOptimizer {
  public:

@@ -27,6 +27,7 @@
 #include "models/generative_model.h"
 #include "models/model_checkpoint.h"
 #include "models/registry.h"
+#include "optim/net_optimizer.h"
 #include "train/best_checkpoint.h"
 #include "train/guard.h"
 #include "train/lr_schedule.h"
@@ -167,7 +168,8 @@ class Trainer {
       device_ = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(rank_gpu(
                                                 launch.local_rank, int64_t(torch::cuda::device_count()), nccl)));
     }
-    join_world(launch, config_.runtime.dist_backend, std::chrono::seconds(config_.runtime.dist_timeout), device_);
+    join_world(launch, config_.runtime.dist_backend, std::chrono::seconds(config_.runtime.dist_timeout), device_,
+               config_.runtime.dist_local_sums);
     main_ = world().is_main();
     if (!main_) spdlog::set_level(spdlog::level::warn);  // rank 0 speaks for the job
     if (main_) folder_.lock();
@@ -185,6 +187,9 @@ class Trainer {
     const std::string math = configure_cuda_math(allows_tf32(precision, config_.runtime.tf32),
                                                  config_.runtime.deterministic, device_);
     if (!math.empty()) spdlog::info(math);
+    spdlog::info("optimizer: {}, {} step (optim.kernel {})", enum_name(config_.optim.kind),
+                 uses_fused_adam(config_.optim.kernel, device_) ? "fused" : "foreach",
+                 enum_name(config_.optim.kernel));
 
     torch::manual_seed(static_cast<uint64_t>(config_.seed));
     const auto t_load = Clock::now();

@@ -85,6 +85,35 @@ gen::AdamSettings settings(bool adamw) {
   return s;
 }
 
+gen::AdamSettings fused_settings(bool adamw) {
+  gen::AdamSettings s = settings(adamw);
+  s.fused = true;
+  return s;
+}
+
+// Five updates of a net by an optimizer with `first`; then a copy of the weights goes on with a
+// second optimizer with `then`, which loads the first one's saved state (or starts fresh when
+// `load` is false), and both take the same five more updates. Returns the two nets.
+std::pair<Net, Net> continued(uint64_t seed, const gen::AdamSettings& first, const gen::AdamSettings& then,
+                              bool load = true) {
+  Net a(seed);
+  gen::MultiTensorAdam opt_a(a.params, a.decay, first);
+  opt_a.set_lr(3e-3);
+  for (int k = 0; k < 5; ++k) set_grads(a, k), opt_a.step();
+  Net b = a.clone();
+  gen::MultiTensorAdam opt_b(b.params, b.decay, then);
+  opt_b.set_lr(3e-3);
+  if (load) {
+    torch::serialize::InputArchive in = through_bytes([&](auto& out) { opt_a.save(out); });
+    opt_b.load(in);
+  }
+  for (int k = 5; k < 10; ++k) {
+    set_grads(a, k), opt_a.step();
+    set_grads(b, k), opt_b.step();
+  }
+  return {std::move(a), std::move(b)};
+}
+
 }  // namespace
 
 TEST_CASE("multi-tensor Adam and AdamW: bit for bit torch::optim's updates over 20 steps with a changing lr",
@@ -121,30 +150,11 @@ TEST_CASE("multi-tensor Adam: a parameter without a gradient is left alone and k
 }
 
 TEST_CASE("multi-tensor Adam: saved state continues exactly where the original goes on", "[train]") {
-  Net a(11);
-  gen::MultiTensorAdam opt_a(a.params, a.decay, settings(true));
-  opt_a.set_lr(3e-3);
-  for (int k = 0; k < 5; ++k) set_grads(a, k), opt_a.step();
-  Net b = a.clone();
-  gen::MultiTensorAdam opt_b(b.params, b.decay, settings(true));
-  opt_b.set_lr(3e-3);
-  torch::serialize::InputArchive in = through_bytes([&](auto& out) { opt_a.save(out); });
-  opt_b.load(in);
-  for (int k = 5; k < 10; ++k) {
-    set_grads(a, k), opt_a.step();
-    set_grads(b, k), opt_b.step();
-  }
+  const auto [a, b] = continued(11, settings(true), settings(true));
   require_equal(a, b);
-
   // Without the state (a fresh optimizer), the same steps land elsewhere: the state matters.
-  Net c = b.clone();
-  gen::MultiTensorAdam fresh(c.params, c.decay, settings(true));
-  fresh.set_lr(3e-3);
-  for (int k = 10; k < 12; ++k) {
-    set_grads(a, k), opt_a.step();
-    set_grads(c, k), fresh.step();
-  }
-  CHECK_FALSE(torch::equal(a.params[0], c.params[0]));
+  const auto [c, fresh] = continued(11, settings(true), settings(true), /*load=*/false);
+  CHECK_FALSE(torch::equal(c.params[0], fresh.params[0]));
 }
 
 TEST_CASE("multi-tensor Adam: torch::optim's saved state (checkpoints before it) loads and continues identically",
@@ -165,5 +175,47 @@ TEST_CASE("multi-tensor Adam: torch::optim's saved state (checkpoints before it)
       set_grads(ours, k), opt.step();
     }
     require_equal(ours, theirs);
+  }
+}
+
+TEST_CASE("fused Adam and AdamW: within rounding of the foreach updates over 20 steps with a changing lr",
+          "[train]") {
+  if (!gen::fused_adam_available(torch::kCPU)) {
+    WARN("this LibTorch has no CPU fused Adam kernel (2.4 or later has)");
+    return;
+  }
+  for (const bool adamw : {false, true}) {
+    INFO((adamw ? "AdamW" : "Adam"));
+    Net fused(7), foreach = fused.clone(), start = fused.clone();
+    gen::MultiTensorAdam a(fused.params, fused.decay, fused_settings(adamw));
+    gen::MultiTensorAdam b(foreach.params, foreach.decay, settings(adamw));
+    for (int k = 0; k < 20; ++k) {
+      const double lr = 1e-2 * (1.0 - 0.04 * k);
+      a.set_lr(lr), b.set_lr(lr);
+      set_grads(fused, k), set_grads(foreach, k);
+      a.step(), b.step();
+    }
+    for (size_t i = 0; i < fused.params.size(); ++i) {
+      INFO("parameter " << i);
+      // Both moved by about 20 lr-sized steps, and agree to a few float ulps of that.
+      CHECK((fused.params[i] - start.params[i]).abs().max().item<double>() > 1e-2);
+      CHECK(torch::allclose(fused.params[i], foreach.params[i], /*rtol=*/1e-5, /*atol=*/1e-6));
+    }
+    CHECK(a.steps(0) == 20);
+  }
+}
+
+TEST_CASE("fused AdamW: saved state continues exactly, and a foreach checkpoint continues under fused", "[train]") {
+  if (!gen::fused_adam_available(torch::kCPU)) {
+    WARN("this LibTorch has no CPU fused Adam kernel (2.4 or later has)");
+    return;
+  }
+  const auto [a, b] = continued(11, fused_settings(true), fused_settings(true));
+  require_equal(a, b);  // the step counts came back too: bias corrections of step 6, not 1
+
+  // The state is the same for both kernels: a foreach run's checkpoint continues under fused.
+  const auto [c, d] = continued(13, settings(true), fused_settings(true));
+  for (size_t i = 0; i < c.params.size(); ++i) {
+    CHECK(torch::allclose(c.params[i], d.params[i], 1e-5, 1e-6));
   }
 }

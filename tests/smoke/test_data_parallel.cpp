@@ -294,7 +294,14 @@ TEST_CASE("data parallel: the tiny DCGAN on 2 ranks matches one process with syn
   JobResult job = run_job(train + "sync", dir, 2, "sync");
   INFO(job.ranks[0].output);
   REQUIRE(job.ranks[0].code == 0);
+  CHECK_THAT(job.ranks[0].output, Catch::Contains("through shared memory"));  // dist/local_sum.h
   require_close(straight, loss_values(read_text(dir / "sync/dcgan/metrics.jsonl")));
+  // The same through Gloo alone.
+  job = run_job(train + "sync_gloo --set runtime.dist_local_sums=false", dir, 2, "sync_gloo");
+  INFO(job.ranks[0].output);
+  REQUIRE(job.ranks[0].code == 0);
+  CHECK_THAT(job.ranks[0].output, !Catch::Contains("through shared memory"));
+  require_close(straight, loss_values(read_text(dir / "sync_gloo/dcgan/metrics.jsonl")));
 
   // Lazy R1 differentiates the synchronized D twice (the main job, dcgan_mnist.yaml, does).
   const std::string r1 = " --set model.r1=2 --set model.r1_every=2";
