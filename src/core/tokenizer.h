@@ -29,8 +29,4 @@ class Tokenizer {
   std::vector<uint32_t> code_points_;  // char: id -> code point, sorted
 };
 
-// UTF-8 helpers (invalid sequences decode as U+FFFD, one per bad byte).
-std::vector<uint32_t> utf8_decode(const std::string& text);
-std::string utf8_encode(uint32_t code_point);
-
 }  // namespace gen

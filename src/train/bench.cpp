@@ -120,6 +120,14 @@ BenchResult bench(const Config& config, const BenchOptions& options) {
     if (precision == Precision::kBf16) {
       r.roof_flops = measure_bf16_gemm_roof(width, threads.intra);
       r.roof = fmt::format("bf16 gemm 1024^3 on {} thread(s)", width);
+      // A CPU without bf16 instructions (AVX2 only) emulates the bf16 GEMM far below its
+      // float32 one: an MFU against that would exceed 100%. The float32 roof is the bound then.
+      const double fp32 = measure_sgemm_roof(width, threads.blas);
+      if (r.roof_flops < fp32) {
+        r.roof = fmt::format("sgemm 1024^3 on {} thread(s); this CPU's bf16 GEMM runs {}FLOP/s, below it: no native bf16",
+                             width, si(r.roof_flops));
+        r.roof_flops = fp32;
+      }
     } else {
       r.roof_flops = measure_sgemm_roof(width, threads.blas);
       r.roof = fmt::format("sgemm 1024^3 on {} thread(s)", width);

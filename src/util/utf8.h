@@ -3,8 +3,10 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace gen {
 
@@ -14,5 +16,12 @@ size_t first_invalid_utf8(std::string_view text);
 
 // TEXT with every ill-formed sequence replaced by U+FFFD (one per bad byte); valid text unchanged.
 std::string to_valid_utf8(std::string_view text);
+
+// The code points of TEXT, read by the same rules: each byte that does not start a
+// well-formed sequence becomes one U+FFFD.
+std::vector<uint32_t> utf8_code_points(std::string_view text);
+
+// A code point (a Unicode scalar value: at most U+10FFFF, not a surrogate) as UTF-8.
+std::string utf8_encode(uint32_t code_point);
 
 }  // namespace gen
