@@ -2,6 +2,7 @@
 
 #include "data/data_registry.h"
 #include "models/registry.h"
+#include "optim/net_optimizer.h"
 #include "util/autocast.h"
 #include "util/errors.h"
 #include "util/fs.h"
@@ -31,11 +32,14 @@ Config load_resolved_config(const std::string& file, const std::vector<std::stri
   Config config = load_config(find_config(file), overrides);
   resolve_model_options(config);
   resolve_data_options(config);
-  // A precision the CPU cannot run is a config error, found before anything starts (a CUDA
-  // config is checked where its device is chosen: `config show` of one works anywhere).
+  // A precision or optimizer kernel the CPU cannot run is a config error, found before anything
+  // starts (a CUDA config is checked where its device is chosen: `config show` of one works anywhere).
   const bool on_cpu = config.device == "cpu" || (config.device == "auto" && !torch::cuda::is_available());
   try {
-    if (on_cpu) resolve_precision(config.runtime.precision, config.runtime.tf32, torch::kCPU);
+    if (on_cpu) {
+      resolve_precision(config.runtime.precision, config.runtime.tf32, torch::kCPU);
+      uses_fused_adam(config.optim.kernel, torch::kCPU);
+    }
   } catch (const ConfigError& e) {
     throw ConfigError(config.source.file + ": " + e.what());
   }

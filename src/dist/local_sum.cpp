@@ -14,7 +14,6 @@
 #include <cstring>
 #include <random>
 #include <stdexcept>
-#include <system_error>
 
 #include <fmt/format.h>
 

@@ -1,13 +1,12 @@
 // Sums of small CPU tensors between the ranks of one machine through shared memory.
 //
-// On a 2-core machine a Gloo all-reduce of a few doubles takes 1.4-1.8 ms whether gen or
-// PyTorch calls it (hand-offs between Gloo's worker, network and caller threads, not the bytes:
-// a TCP round trip on the same loopback takes 44 us; docs/DATA_PARALLEL.md). Synchronized
-// BatchNorm makes one such exchange per layer per pass, and a small net's gradient buckets one
-// each. Here each rank copies its tensor into
-// its slot of a mapped segment, publishes a sequence number and, once every rank has published,
-// adds the slots up in rank order: no thread hand-off, and when the ranks arrive together no
-// system call either (a waiting rank spins briefly, then sleeps on a futex).
+// A Gloo all-reduce of a few values costs milliseconds on a small machine, in PyTorch as in gen:
+// the work passes between Gloo's worker, network and caller threads, each a wake-up
+// (docs/DATA_PARALLEL.md; figures in docs/RESULTS.md). Synchronized BatchNorm makes one such
+// exchange per layer per pass, and a small net's gradient buckets one each. Here each rank
+// copies its tensor into its slot of a mapped segment, publishes a sequence number and, once
+// every rank has published, adds the slots up in rank order: no thread hand-off; a waiting rank
+// spins briefly, then sleeps on a futex (each publish wakes the sleepers: one system call).
 #pragma once
 
 #include <torch/torch.h>
@@ -16,7 +15,6 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <vector>
 
 namespace gen {
 

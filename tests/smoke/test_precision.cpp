@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <regex>
 
+#include "optim/multi_tensor_adam.h"
 #include "support/idx_writer.h"
 #include "support/run_gen.h"
 
@@ -114,4 +115,25 @@ TEST_CASE("precision: every precision the CPU runs trains the DCGAN with every l
     }
   }
   CHECK(trained == 2 * (2 * 2 * 4 + 3));
+}
+
+TEST_CASE("optimizer: optim.kernel fused trains where LibTorch has the kernel, else is refused in one line",
+          "[smoke]") {
+  TempDir dir;
+  const std::string sets = with_tiny_mnist(dir) + " --set train.steps=2";
+  const Run fused = run_gen("train configs/tiny/dcgan.yaml --set optim.kernel=fused" + sets, dir);
+  INFO(fused.output);
+  if (gen::fused_adam_available(torch::kCPU)) {
+    CHECK(fused.code == 0);
+    CHECK_THAT(fused.output, Catch::Contains("fused step (optim.kernel fused)"));
+    const Run foreach = run_gen("train configs/tiny/dcgan.yaml --set optim.kernel=foreach --set name=fe" + sets, dir);
+    INFO(foreach.output);
+    CHECK(foreach.code == 0);
+    CHECK_THAT(foreach.output, Catch::Contains("foreach step (optim.kernel foreach)"));
+  } else {
+    CHECK(fused.code == 3);
+    CHECK(count_lines(fused.output) == 1);
+    CHECK_THAT(fused.output, Catch::Contains("optim.kernel: fused needs LibTorch 2.4 or later"));
+    CHECK_FALSE(fs::exists(dir / "runs/dcgan"));
+  }
 }
