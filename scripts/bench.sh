@@ -22,7 +22,7 @@ steps=${STEPS:-20} warmup=${WARMUP:-5}
 read -r -a sets <<< "${SETS:-}"
 configs=("$@")
 ((${#configs[@]})) || configs=(configs/transformer_shakespeare_cpu.yaml configs/vae_mlp_mnist.yaml
-                               configs/dcgan64_mnist.yaml)
+                               configs/dcgan64_mnist.yaml configs/diffusion_mnist.yaml)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

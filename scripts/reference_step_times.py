@@ -13,6 +13,9 @@ and timed with the reference implementation of its architecture, at its sizes an
 - model.kind dcgan, the plain 64 px variant (no classes or codes, BatchNorm, bce, no R1):
   pytorch/examples dcgan's loop body, its two .item() calls per step included;
 - model.kind vae, arch mlp on 28x28: pytorch/examples vae (784-400-20, Adam);
+- model.kind diffusion: diffusers' UNet2DModel built from the config (the layout gen's U-Net
+  follows), the loop body of diffusers' train_unconditional.py: noise, timesteps (or
+  logit-normal flow times), add_noise, the eps/v/flow MSE, AdamW, EMAModel when train.ema > 0;
 - anything else: no reference (said so in the output).
 Variants: eager fp32; bf16 autocast (CPU: torch.autocast("cpu"); CUDA: as nanoGPT runs it, with
 the fused AdamW); TF32 on CUDA; torch.compile where this PyTorch has it and it works. One fixed
@@ -228,7 +231,59 @@ def vae(cfg, dev, variant):
     return "pytorch/examples vae", step
 
 
-REFERENCES = {"transformer": transformer, "dcgan": dcgan, "vae": vae}
+def diffusion(cfg, dev, variant):
+    try:
+        from diffusers import DDPMScheduler, UNet2DModel
+        from diffusers.training_utils import EMAModel
+    except ImportError:
+        return None, "diffusers is not installed (scripts/setup.sh puts it in .venv)"
+    m, d, o = cfg["model"], cfg["data"], cfg["optim"]
+    size = d.get("image_size") or 28
+    channels = 1 if d["kind"] in ("mnist", "fashion_mnist") else 3
+    levels = len(m["block_out_channels"])
+    attend = [i in m["attention_levels"] for i in range(levels)]
+    unet = UNet2DModel(sample_size=size, in_channels=channels, out_channels=channels,
+                       block_out_channels=m["block_out_channels"],
+                       down_block_types=["AttnDownBlock2D" if a else "DownBlock2D" for a in attend],
+                       up_block_types=["AttnUpBlock2D" if a else "UpBlock2D" for a in reversed(attend)],
+                       layers_per_block=m["layers_per_block"], norm_num_groups=m["norm_groups"],
+                       attention_head_dim=m["attention_head_dim"], add_attention=m["mid_attention"],
+                       dropout=m["dropout"], num_class_embeds=11 if m["conditional"] else None).to(dev)
+    opt = torch.optim.AdamW(unet.parameters(), lr=o["lr"], betas=o["betas"], weight_decay=o["weight_decay"])
+    ema = EMAModel(unet.parameters(), decay=cfg["train"]["ema"]) if cfg["train"]["ema"] > 0 else None
+    fwd = maybe_compile(unet, variant)
+    b, T = d["batch_size"], m["timesteps"]
+    x = torch.rand(b, channels, size, size, device=dev) * 2 - 1
+    y = torch.randint(0, 10, (b,), device=dev) if m["conditional"] else None
+    schedule = DDPMScheduler(num_train_timesteps=T, beta_start=m["beta_start"], beta_end=m["beta_end"],
+                             beta_schedule="linear" if m["schedule"] == "linear" else "squaredcos_cap_v2")
+    ab = schedule.alphas_cumprod.to(dev)
+
+    def step():  # diffusers examples/unconditional_image_generation/train_unconditional.py's loop body
+        noise = torch.randn_like(x)
+        if m["objective"] == "flow":
+            t = torch.sigmoid(torch.randn(b, device=dev)).view(-1, 1, 1, 1)
+            noisy, target, ts = (1 - t) * x + t * noise, noise - x, t.view(-1) * T
+        else:
+            ts = torch.randint(0, T, (b,), device=dev)
+            a = ab[ts].view(-1, 1, 1, 1)
+            noisy = a.sqrt() * x + (1 - a).sqrt() * noise
+            target = noise if m["objective"] == "eps" else a.sqrt() * noise - (1 - a).sqrt() * x
+        with autocast(dev, variant):
+            pred = fwd(noisy, ts, class_labels=y).sample
+        loss = F.mse_loss(pred.float(), target)
+        loss.backward()
+        if o["grad_clip"] > 0:
+            torch.nn.utils.clip_grad_norm_(unet.parameters(), o["grad_clip"])
+        opt.step()
+        opt.zero_grad()
+        if ema is not None:
+            ema.step(unet.parameters())
+        loss.item()
+    return "diffusers UNet2DModel", step
+
+
+REFERENCES = {"transformer": transformer, "dcgan": dcgan, "vae": vae, "diffusion": diffusion}
 
 
 def variants(dev):

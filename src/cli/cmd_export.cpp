@@ -4,11 +4,13 @@
 //                 (a GAN: "generator" and "discriminator" instead of "model"), the layout of a
 //                 nanoGPT ckpt.pt, written by LibTorch's pickler in torch.save's zip format;
 //   .safetensors  one flat dict (a GAN's keys prefixed "generator." / "discriminator.") with
-//                 the same facts as string metadata ("gen.config", "gen.model_args" as JSON, ...).
+//                 the same facts as string metadata ("gen.config", "gen.model_args" as JSON, ...);
+//   diffusers     a folder diffusers' from_pretrained loads (cli/export_diffusers.h).
 // --probe writes, per network, a fixed input and gen's output for it (a .pt dict), so a network
 // rebuilt in other code can be checked against gen.
 #include <caffe2/serialize/inline_container.h>
 #include <spdlog/spdlog.h>
+#include <fmt/ranges.h>
 #include <torch/csrc/jit/serialization/export.h>
 #include <torch/csrc/jit/serialization/pickler.h>
 
@@ -18,6 +20,7 @@
 #include <optional>
 
 #include "cli/commands.h"
+#include "cli/export_diffusers.h"
 #include "cli/output_paths.h"
 #include "cli/validators.h"
 #include "data/data_registry.h"
@@ -34,10 +37,10 @@
 
 namespace gen {
 
-enum class ExportFormat { kPt, kSafetensors };
+enum class ExportFormat { kPt, kSafetensors, kDiffusers };
 template <>
 struct EnumNames<ExportFormat> {
-  static constexpr std::array<std::string_view, 2> names{"pt", "safetensors"};
+  static constexpr std::array<std::string_view, 3> names{"pt", "safetensors", "diffusers"};
 };
 
 namespace {
@@ -71,13 +74,6 @@ ExportFormat choose_format(const ExportCommand& cmd) {
                      cmd.format);
   }
   return asked;
-}
-
-nlohmann::json to_json(const c10::IValue& v) {
-  if (v.isBool()) return v.toBool();
-  if (v.isInt()) return v.toInt();
-  if (v.isDouble()) return v.toDouble();
-  return v.toStringRef();
 }
 
 // torch::pickle_save's zip (torch.save's format: archive/data.pkl and archive/data/N), with the
@@ -153,7 +149,7 @@ void write_safetensors(const std::string& path, const std::vector<ExportedNetwor
     for (const auto& [key, t] : n.tensors) flat.emplace_back(prefix ? n.name + "." + key : key, t);
     if (!n.args.empty()) {
       nlohmann::ordered_json args = nlohmann::ordered_json::object();
-      for (const auto& [key, v] : n.args) args[key] = to_json(v);
+      for (const auto& [key, v] : n.args) args[key] = ivalue_json(v);
       meta.emplace_back("gen." + n.name + "_args", args.dump());
     }
   }
@@ -174,7 +170,7 @@ void write_probe(const std::string& path, const std::vector<ExportedNetwork>& ne
 void run_export(const ExportCommand& cmd) {
   const ExportFormat format = choose_format(cmd);
   std::vector<OutputFile> outputs;
-  if (!cmd.out.empty()) outputs.push_back({"--out", cmd.out});
+  if (!cmd.out.empty() && format != ExportFormat::kDiffusers) outputs.push_back({"--out", cmd.out});  // a folder: its own checks
   if (!cmd.probe.empty()) outputs.push_back({"--probe", cmd.probe});
   check_outputs(outputs, {cmd.ckpt});
   Checkpoint ckpt = open_checkpoint_resolved(cmd.ckpt, torch::kCPU);
@@ -187,7 +183,20 @@ void run_export(const ExportCommand& cmd) {
   const auto meta = export_metadata(ckpt, ema, nets);
   const std::string name = ckpt.config.name.empty() ? ckpt.config.model.kind : ckpt.config.name;
   const std::string out =
-      cmd.out.empty() ? name + "_step" + std::to_string(ckpt.step) + "." + enum_name(format) : cmd.out;
+      cmd.out.empty() ? name + "_step" + std::to_string(ckpt.step) + (format == ExportFormat::kDiffusers ? "_" : ".") +
+                            enum_name(format)
+                      : cmd.out;
+  if (format == ExportFormat::kDiffusers) {
+    if (nets.size() != 1) throw UsageError("--format diffusers: writes diffusion models (model.kind diffusion)");
+    const std::vector<std::string> files = write_diffusers_folder(out, nets.front(), meta);
+    spdlog::info("wrote {} (diffusers; {} tensors, {} weights, step {}): {}", out, nets.front().tensors.size(),
+                 ema ? "EMA" : "raw", ckpt.step, fmt::join(files, ", "));
+    if (!cmd.probe.empty()) {
+      write_probe(cmd.probe, nets);
+      spdlog::info("wrote {} (a fixed input per network and gen's output for it)", cmd.probe);
+    }
+    return;
+  }
   if (cmd.out.empty()) {  // the default name is known now: the same checks
     outputs.insert(outputs.begin(), {"the default output", out});
     check_outputs(outputs, {cmd.ckpt});
@@ -217,9 +226,13 @@ void setup_export(CLI::App& app) {
   CLI::App* sub = app.add_subcommand(
       "export", "Write a checkpoint's networks as a state dict Python loads (torch.load .pt, or .safetensors)");
   sub->add_option("--ckpt", cmd->ckpt, "checkpoint file (e.g. runs/NAME/checkpoints/latest.pt)")->required();
-  sub->add_option("--format", cmd->format, "pt (torch.load) or safetensors (default: from --out's name, else pt)")
-      ->check(CLI::IsMember({"pt", "safetensors"}));
-  sub->add_option("--out", cmd->out, "output file (default NAME_stepN.FORMAT in the current folder)");
+  sub->add_option("--format", cmd->format,
+                  "pt (torch.load), safetensors, or diffusers (a folder from_pretrained loads; diffusion models); "
+                  "default: from --out's name, else pt")
+      ->check(CLI::IsMember({"pt", "safetensors", "diffusers"}));
+  sub->add_option("--out", cmd->out,
+                  "output file, or folder for diffusers (default NAME_stepN.FORMAT, NAME_stepN_diffusers, in the "
+                  "current folder)");
   sub->add_flag("--no-ema", cmd->no_ema, "export the raw weights even when the checkpoint has EMA weights");
   sub->add_option("--probe", cmd->probe,
                   "also write a .pt with a fixed input per network and gen's output for it, to check a rebuilt "

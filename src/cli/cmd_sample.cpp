@@ -38,6 +38,8 @@ struct SampleCommand {
   int64_t label = -1;
   std::string format = "grid";
   TextRequest text;
+  SamplerRequest sampler;
+  std::vector<std::string> sampler_flags;  // given flags that apply to models with a sampler (diffusion)
   std::vector<std::string> image_flags;  // given flags that apply to image models only
   std::vector<std::string> text_flags;   // given flags that apply to text models only
 };
@@ -50,6 +52,10 @@ void check_flags_apply(const SampleCommand& cmd, const GenerativeModel& model, S
   if (!wrong.empty()) {
     throw UsageError(wrong.front() + ": applies to " + (text ? "image" : "text") + " models; " + cmd.ckpt +
                      " holds a model.kind " + kind + " that " + (text ? "writes text" : "draws images"));
+  }
+  if (!cmd.sampler_flags.empty() && model.sampler_settings(cmd.sampler).empty()) {
+    throw UsageError(cmd.sampler_flags.front() + ": applies to diffusion models; " + cmd.ckpt + " holds a model.kind " +
+                     kind + ", which has no sampler to set");
   }
   if (cmd.label >= 0 && model.sample_classes() == 0) {
     throw UsageError("--class " + std::to_string(cmd.label) + ": " + cmd.ckpt +
@@ -159,7 +165,8 @@ void run_sample(const SampleCommand& cmd, std::ostream& print) {
   request.seed = cmd.seed;
   request.mode = mode;
   request.use_ema = !cmd.no_ema;
-  if (mode != modes.front()) {  // data-driven modes start from held-out examples
+  request.sampler = cmd.sampler;
+  if (mode == SampleMode::kRecon || mode == SampleMode::kInterp) {  // data-driven modes start from held-out examples
     Config data_config = ckpt.config;
     if (!cmd.data_root.empty()) data_config.data.root = cmd.data_root;
     request.inputs = open_data_source(data_config, device)->examples(mode == SampleMode::kInterp ? 2 * cmd.n : cmd.n).x;
@@ -197,7 +204,9 @@ void setup_sample(CLI::App& app, std::ostream& out) {
   auto cmd = std::make_shared<SampleCommand>();
   CLI::App* sub = app.add_subcommand("sample", "Generate samples from a checkpoint (PNG grid, or text)");
   sub->add_option("--ckpt", cmd->ckpt, "checkpoint file (e.g. runs/NAME/checkpoints/latest.pt)")->required();
-  sub->add_option("--mode", cmd->mode, "image models: prior (default), recon or interp for a VAE");
+  sub->add_option("--mode", cmd->mode,
+                  "image models: prior (default); recon or interp for a VAE; trajectory for a diffusion model (a "
+                  "row per sample, a column per chosen step)");
   sub->add_option("--n", cmd->n, "number of samples (recon: inputs; interp: rows); a grid holds up to 4096")
       ->check(CLI::Range(int64_t(1), int64_t(100'000'000)));
   sub->add_option("--format", cmd->format,
@@ -216,6 +225,17 @@ void setup_sample(CLI::App& app, std::ostream& out) {
                   "class-conditional models: samples of this class only; models with latent_codes: this code only "
                   "(default: one class or code per row)")
       ->check(CLI::Range(int64_t(0), int64_t(1'000'000)));
+  sub->add_option("--sampler", cmd->sampler.sampler,
+                  "diffusion models: ddpm | ddim (eps, v models) or euler | heun (flow models); default model.sampler")
+      ->check(CLI::IsMember({"auto", "ddpm", "ddim", "euler", "heun"}));
+  sub->add_option("--steps", cmd->sampler.steps, "diffusion models: sampler steps (default model.sample_steps)")
+      ->check(CLI::Range(int64_t(1), int64_t(100'000)));
+  sub->add_option("--eta", cmd->sampler.eta, "diffusion models, ddim: 0 deterministic .. 1 (default model.eta)")
+      ->check(kFinite & CLI::Range(0.0, 1.0));
+  sub->add_option("--guidance", cmd->sampler.guidance,
+                  "class-conditional diffusion models: classifier-free guidance scale (0 unconditional, 1 "
+                  "conditional, more: guided; default model.guidance)")
+      ->check(kFinite & CLI::Range(0.0, 100.0));
   sub->add_flag("--no-ema", cmd->no_ema, "sample with the raw weights even when the checkpoint has EMA weights");
   sub->add_option("--prompt", cmd->text.prompt, "text models: the text to continue");
   sub->add_option("--tokens", cmd->text.tokens, "text models: tokens to generate")
@@ -227,6 +247,9 @@ void setup_sample(CLI::App& app, std::ostream& out) {
   sub->add_option("--top-p", cmd->text.top_p, "text models: nucleus sampling mass (1 = off)")
       ->check(kFinite & CLI::Range(1e-6, 1.0));
   sub->callback([cmd, sub, &out] {
+    for (const char* flag : {"--sampler", "--steps", "--eta", "--guidance"}) {
+      if (sub->count(flag) > 0) cmd->sampler_flags.push_back(flag);
+    }
     for (const char* flag : {"--class", "--nrow"}) {
       if (sub->count(flag) > 0) cmd->image_flags.push_back(flag);
     }

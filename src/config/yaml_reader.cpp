@@ -34,7 +34,8 @@ std::string describe_location(const ConfigSource* source, const YAML::Node& at, 
   std::string where = source ? source->file : std::string("<config>");
   const YAML::Mark mark = at.Mark();
   if (mark.line >= 0) {
-    where += ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
+    // Appended piece by piece: GCC 12's -Wrestrict misfires on ":" + std::to_string(...) here.
+    where.append(1, ':').append(std::to_string(mark.line + 1)).append(1, ':').append(std::to_string(mark.column + 1));
   }
   return where;
 }
@@ -125,17 +126,6 @@ void YamlReader::read(const YAML::Node& n, const std::string& key, std::string& 
          "expected one of " + list + ", got '" + s + "'" + (near.empty() ? "" : " (did you mean '" + near + "'?)"));
   }
   v = s;
-}
-
-void YamlReader::read(const YAML::Node& n, const std::string& key, std::vector<double>& v, const Doc& d) const {
-  if (!n.IsSequence()) fail(n, key, "expected a list of numbers, got " + describe(n));
-  std::vector<double> out;
-  for (size_t i = 0; i < n.size(); ++i) {
-    double x = 0;
-    read(n[i], key + "[" + std::to_string(i) + "]", x, d);
-    out.push_back(x);
-  }
-  v = std::move(out);
 }
 
 void YamlReader::read(const YAML::Node& n, const std::string& key, std::optional<int64_t>& v, const Doc& d) const {

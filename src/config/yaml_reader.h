@@ -55,7 +55,17 @@ class YamlReader {
   void read(const YAML::Node& n, const std::string& key, double& v, const Doc& d) const;
   void read(const YAML::Node& n, const std::string& key, bool& v, const Doc& d) const;
   void read(const YAML::Node& n, const std::string& key, std::string& v, const Doc& d) const;
-  void read(const YAML::Node& n, const std::string& key, std::vector<double>& v, const Doc& d) const;
+  // A list: each element read and checked as T, named KEY[i] in errors.
+  template <class T>
+  void read(const YAML::Node& n, const std::string& key, std::vector<T>& v, const Doc& d) const {
+    if (!n.IsSequence()) {
+      fail(n, key, std::string("expected a list of ") + (std::is_integral_v<T> ? "integers" : "numbers") + ", got " +
+                       describe(n));
+    }
+    std::vector<T> out(n.size());
+    for (size_t i = 0; i < n.size(); ++i) read(n[i], key + "[" + std::to_string(i) + "]", out[i], d);
+    v = std::move(out);
+  }
   void read(const YAML::Node& n, const std::string& key, std::optional<int64_t>& v, const Doc& d) const;
   template <class E, class = std::enable_if_t<std::is_enum_v<E>>>
   void read(const YAML::Node& n, const std::string& key, E& v, const Doc& d) const {

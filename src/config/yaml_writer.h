@@ -69,6 +69,11 @@ class YamlWriter {
     for (double x : v) out_ << format_double(x);
     out_ << YAML::EndSeq;
   }
+  void emit(const std::vector<int64_t>& v) {
+    out_ << YAML::Flow << YAML::BeginSeq;
+    for (int64_t x : v) out_ << x;
+    out_ << YAML::EndSeq;
+  }
 
   YAML::Emitter& out_;
   bool comments_;

@@ -15,11 +15,20 @@
 namespace gen {
 
 // What a sample shows: draws from the prior (images), reconstructions of data or walks between
-// encoded data (a VAE), or a continuation of a prompt (text). A family lists the modes it has.
-enum class SampleMode { kPrior, kRecon, kInterp, kText };
+// encoded data (a VAE), a continuation of a prompt (text), or the way from noise to an image
+// (a diffusion model: one row per sample, one column per chosen step). A family lists the modes it has.
+enum class SampleMode { kPrior, kRecon, kInterp, kText, kTrajectory };
 template <>
 struct EnumNames<SampleMode> {
-  static constexpr std::array<std::string_view, 4> names{"prior", "recon", "interp", "text"};
+  static constexpr std::array<std::string_view, 5> names{"prior", "recon", "interp", "text", "trajectory"};
+};
+
+// Diffusion models: how to draw, each unset one the model's own (model.sampler, sample_steps, eta, guidance).
+struct SamplerRequest {
+  std::string sampler;  // "" = the model's
+  std::optional<int64_t> steps;
+  std::optional<double> eta;
+  std::optional<double> guidance;  // classifier-free guidance scale: 0 unconditional, 1 conditional, > 1 guided
 };
 
 // Text models only: how to continue a prompt.
@@ -42,6 +51,7 @@ struct SampleRequest {
   std::optional<SampleMode> mode;  // nullopt = the family's default (GenerativeModel::sample_modes())
   torch::Tensor inputs;            // modes that start from data (recon, interp): (N, C, H, W) in [-1, 1]
   int64_t label = -1;              // class-conditional models: this class only; -1 = one class per row
+  SamplerRequest sampler;
   TextRequest text;
 };
 
@@ -50,6 +60,7 @@ struct SampleOutput {
   int64_t nrow = 0;      // images per grid row the mode was laid out for; 0 = square
   std::string text;
   std::vector<std::string> row_labels;  // drawn left of each grid row (its class or code), or none
+  torch::Tensor labels;                 // (N) int64: the class each image was drawn for (conditional models), or undefined
 };
 
 }  // namespace gen

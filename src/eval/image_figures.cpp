@@ -25,30 +25,40 @@ ImageReference image_reference(FeatureNet& net, DataSource& data, EvalSplit spli
   return r;
 }
 
-torch::Tensor generate_images(GenerativeModel& model, int64_t n, uint64_t seed, bool use_ema) {
+GeneratedImages generate_images(GenerativeModel& model, int64_t n, uint64_t seed, bool use_ema,
+                                const SamplerRequest& sampler) {
   constexpr int64_t kChunk = 500;
-  std::vector<torch::Tensor> parts;
+  std::vector<torch::Tensor> parts, labels;
   int64_t have = 0;
   for (uint64_t chunk = 0; have < n; ++chunk) {
     SampleRequest request;
     request.n = std::min(kChunk, n - have);
     request.seed = seed * 1'000'003ULL + chunk;
     request.use_ema = use_ema;
-    torch::Tensor x = model.sample(request).images;  // a conditional model may round n to whole class rows
-    x = x.narrow(0, 0, std::min(x.size(0), n - have));
-    parts.push_back(x);
-    have += x.size(0);
+    request.sampler = sampler;
+    const SampleOutput out = model.sample(request);  // a conditional model may round n to whole class rows
+    const int64_t keep = std::min(out.images.size(0), n - have);
+    parts.push_back(out.images.narrow(0, 0, keep));
+    if (out.labels.defined()) labels.push_back(out.labels.narrow(0, 0, keep));
+    have += keep;
   }
   // The figures take the images as independent draws (each Inception Score split must see the
   // classes in proportion), but a conditional model lays a chunk out class by class.
   const torch::Tensor images = torch::cat(parts);
   auto gen = at::detail::createCPUGenerator(seed);
-  return images.index_select(0, torch::randperm(images.size(0), gen, torch::kInt64));
+  const torch::Tensor order = torch::randperm(images.size(0), gen, torch::kInt64);
+  GeneratedImages out{images.index_select(0, order), {}};
+  if (labels.size() == parts.size()) out.labels = torch::cat(labels).index_select(0, order);
+  return out;
 }
 
-ImageFigures image_figures(const FeatureNet::Result& samples, const ImageReference& reference, uint64_t seed) {
+ImageFigures image_figures(const FeatureNet::Result& samples, const ImageReference& reference, uint64_t seed,
+                           const torch::Tensor& labels) {
   ImageFigures f;
   f.n = samples.features.size(0);
+  if (labels.defined() && labels.size(0) == f.n) {
+    f.class_accuracy = samples.probs.argmax(1).eq(labels.to(samples.probs.device())).to(torch::kDouble).mean().item<double>();
+  }
   f.fid = frechet_distance(feature_stats(samples.features), reference.stats);
   f.kid = kernel_distance(samples.features, reference.real.features, /*subsets=*/50, /*subset_size=*/1000, seed);
   f.is = inception_score(samples.probs, std::min<int64_t>(10, f.n));

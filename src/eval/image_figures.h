@@ -11,6 +11,7 @@
 #include "eval/class_scores.h"
 #include "eval/distances.h"
 #include "eval/feature_net.h"
+#include "core/sample.h"
 
 namespace gen {
 
@@ -24,6 +25,7 @@ struct ImageReference {
 
 struct ImageFigures {
   int64_t n = 0;
+  double class_accuracy = -1;  // fraction of samples the feature network puts in the class asked for; -1 = none asked
   double fid = 0;
   KidResult kid;
   InceptionScore is;
@@ -36,10 +38,18 @@ torch::Tensor split_images(DataSource& data, EvalSplit split, int64_t max_images
 
 ImageReference image_reference(FeatureNet& net, DataSource& data, EvalSplit split, int64_t max_images);
 
-// n images from the model's default (prior) sample mode in chunks, reproducible for a seed, in
-// random order.
-torch::Tensor generate_images(GenerativeModel& model, int64_t n, uint64_t seed, bool use_ema);
+struct GeneratedImages {
+  torch::Tensor images;  // (N, C, H, W) in [-1, 1], CPU
+  torch::Tensor labels;  // (N) int64: the class each was drawn for, or undefined (SampleOutput::labels)
+};
 
-ImageFigures image_figures(const FeatureNet::Result& samples, const ImageReference& reference, uint64_t seed);
+// n images from the model's default (prior) sample mode in chunks, reproducible for a seed, in
+// random order; `sampler` as in SampleRequest (diffusion models).
+GeneratedImages generate_images(GenerativeModel& model, int64_t n, uint64_t seed, bool use_ema,
+                                const SamplerRequest& sampler = {});
+
+// `labels`: the classes the samples were asked for (class accuracy), or undefined.
+ImageFigures image_figures(const FeatureNet::Result& samples, const ImageReference& reference, uint64_t seed,
+                           const torch::Tensor& labels = {});
 
 }  // namespace gen

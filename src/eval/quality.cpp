@@ -41,9 +41,9 @@ void QualityEvaluator::add_image_figures(const QualityBudget& budget, EvalReport
   }
   const ImageReference& ref = it->second;
   if (ref.real.features.size(0) < 2) return;  // no held-out images to compare with
-  const FeatureNet::Result samples =
-      features_->run(generate_images(model_, budget.samples, budget.seed, budget.use_ema));
-  const ImageFigures f = image_figures(samples, ref, budget.seed);
+  const GeneratedImages drawn = generate_images(model_, budget.samples, budget.seed, budget.use_ema, budget.sampler);
+  const FeatureNet::Result samples = features_->run(drawn.images);
+  const ImageFigures f = image_figures(samples, ref, budget.seed, drawn.labels);
   const std::string vs =
       std::to_string(f.n) + " samples vs " + std::to_string(ref.real.features.size(0)) + " held-out images";
   report.add("fid_" + tag, f.fid, "Frechet distance in " + tag + " features, " + vs + " (lower is better)");
@@ -55,6 +55,10 @@ void QualityEvaluator::add_image_figures(const QualityBudget& budget, EvalReport
   report.add("class_coverage", f.coverage.covered, "fraction of classes given >= 10% of their uniform share of samples",
              Better::kHigher);
   report.add("class_kl_uniform", f.coverage.kl_to_uniform, "KL(class histogram of samples || uniform), nats");
+  if (f.class_accuracy >= 0) {
+    report.add("class_accuracy", f.class_accuracy,
+               "fraction of samples " + tag + " classifies as the class they were drawn for", Better::kHigher);
+  }
 
   if (!budget.real_baseline) return;
   auto base = baselines_.find(budget.samples);

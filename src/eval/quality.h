@@ -25,6 +25,7 @@ struct QualityBudget {
   uint64_t seed = 0;
   bool use_ema = true;
   int64_t max_batches = 0;  // held-out metrics over the first N batches; 0 = the whole split
+  SamplerRequest sampler;   // diffusion models: how the images are drawn (the model's own settings when unset)
 };
 
 class QualityEvaluator {

@@ -42,9 +42,14 @@ torch::Tensor batch_randn_like(const torch::Tensor& local, bool split) {
 
 torch::Tensor batch_dropout(const torch::Tensor& x, double p, bool training) {
   namespace F = torch::nn::functional;
-  if (!training || p == 0 || world().size() == 1) return F::dropout(x, F::DropoutFuncOptions().p(p).training(training));
+  // One process and a contiguous x: dropout itself, which draws the same mask as below. A
+  // non-contiguous x (a channels-last view, as attention's output reshaped to an image is)
+  // would get its mask in memory order from dropout: one process and N ranks would differ.
+  if (!training || p == 0 || (world().size() == 1 && x.is_contiguous())) {
+    return F::dropout(x, F::DropoutFuncOptions().p(p).training(training));
+  }
   // What dropout does on the CPU (noise = bernoulli(1 - p) / (1 - p); x * noise), with the
-  // noise of the global batch.
+  // noise of the global batch in the order of its contiguous copy.
   torch::Tensor noise = torch::empty(global_shape(x), x.options()).bernoulli_(1 - p);
   return x * own_rows(noise, x.size(0)).div_(1 - p);
 }

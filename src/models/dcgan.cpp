@@ -351,6 +351,7 @@ class Dcgan final : public GenerativeModel {
     SampleOutput out;
     out.images = generate(z.to(device_), y.defined() ? y.to(device_) : y).to(torch::kCPU);
     out.nrow = nrow;
+    if (classes_ > 0) out.labels = y;  // latent codes are no classes a feature network could check
     if (nrow > 0) {  // one row per value, labelled with it: the class, or c<k> for a latent code
       for (int64_t r = 0; r * nrow < out.images.size(0); ++r) {
         out.row_labels.push_back((classes_ > 0 ? "" : "c") + std::to_string(r));

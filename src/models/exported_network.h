@@ -22,6 +22,10 @@ struct ExportedNetwork {
   NamedTensors tensors;   // the state dict: CPU, contiguous, parameters then buffers
   // The reference class's constructor arguments where it takes a config (nanoGPT's model_args).
   std::vector<std::pair<std::string, c10::IValue>> args;
+  // A diffusion model's noise schedule and sampler as the reference library's scheduler config
+  // (diffusers: "_class_name" first, then DDIMScheduler's or FlowMatchEulerDiscreteScheduler's
+  // arguments), for exports that write one; empty for other networks.
+  std::vector<std::pair<std::string, c10::IValue>> scheduler;
   // "input" (what the reference's forward takes) and its outputs, named after what it returns.
   NamedTensors probe;
 };

@@ -68,6 +68,12 @@ class GenerativeModel {
   // ...its samples can be asked for one value of a class or latent code (SampleRequest::label,
   // gen sample --class): how many values there are, 0 when none.
   virtual int64_t sample_classes() const { return 0; }
+  // ...its draws run a sampler whose settings a request may change (SampleRequest::sampler):
+  // a diffusion model. The settings a request resolves to, as (name, value) for reports; the
+  // request is checked against the model (UsageError) either way.
+  virtual std::vector<std::pair<std::string, std::string>> sampler_settings(const SamplerRequest& /*request*/) const {
+    return {};
+  }
   virtual SampleOutput sample(const SampleRequest& request) = 0;
 
   // Every network, optimizer and buffer the model needs to continue training bit for bit.

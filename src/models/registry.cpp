@@ -15,6 +15,7 @@ namespace gen {
 // Each family's file defines one of these.
 void register_classifier();
 void register_dcgan();
+void register_diffusion();
 void register_transformer();
 void register_vae();
 
@@ -36,6 +37,7 @@ void register_builtin_models() {
   static const bool once = [] {
     register_classifier();
     register_dcgan();
+    register_diffusion();
     register_transformer();
     register_vae();
     return true;

@@ -221,7 +221,7 @@ class Transformer final : public GenerativeModel {
       if (text_request.on_text) text_request.on_text(tokenizer_.decode({ids.back()}));
     }
     std::string text = tokenizer_.decode(std::vector<int64_t>(ids.begin() + int64_t(prompt_len), ids.end()));
-    return {torch::Tensor(), 0, text_request.prompt + text, {}};
+    return {torch::Tensor(), 0, text_request.prompt + text, {}, {}};
   }
 
   void save(torch::serialize::OutputArchive& archive) override { save_trained(archive, "net", "optim", *net_, opt_); }

@@ -205,7 +205,8 @@ class Vae final : public GenerativeModel, public LikelihoodModel {
         out = interpolations(request);
         break;
       case SampleMode::kText:
-        throw UsageError("model.kind vae draws images, not text");
+      case SampleMode::kTrajectory:
+        throw UsageError("model.kind vae samples in modes prior|recon|interp");
     }
     out.images = out.images.to(torch::kCPU);
     return out;
@@ -287,7 +288,7 @@ class Vae final : public GenerativeModel, public LikelihoodModel {
       tiles.push_back(torch::cat({x.narrow(0, i * per_row, k) * 2 - 1, pad}));
       tiles.push_back(torch::cat({r.narrow(0, i * per_row, k), pad}));
     }
-    return {torch::cat(tiles), per_row, "", {}};
+    return {torch::cat(tiles), per_row, "", {}, {}};
   }
 
   // Each row walks in latent space from one encoded image to the next.
@@ -297,7 +298,7 @@ class Vae final : public GenerativeModel, public LikelihoodModel {
     const torch::Tensor a = mu.narrow(0, 0, rows), b = mu.narrow(0, rows, rows);
     const torch::Tensor t = torch::linspace(0, 1, steps, mu.options()).view({1, steps, 1});
     const torch::Tensor z = (a.unsqueeze(1) * (1 - t) + b.unsqueeze(1) * t).reshape({rows * steps, -1});
-    return {mean_image(net_->decode(z)), steps, "", {}};
+    return {mean_image(net_->decode(z)), steps, "", {}, {}};
   }
 
   // [-1, 1] -> [0, 1], binarized when configured (a fixed draw outside training).

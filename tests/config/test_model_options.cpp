@@ -38,3 +38,17 @@ TEST_CASE("model options: resolution fills in the family's defaults", "[config]"
   CHECK(c.model.options["g_channels"].as<int>() == 64);
   CHECK(c.model.options["d_channels"].as<int>() == 64);
 }
+
+TEST_CASE("model options: a list of integers is checked element by element, and written back as a list", "[config]") {
+  CHECK_THAT(error_of("model:\n  kind: diffusion\n  block_out_channels: [32, x]\n"),
+             Catch::Contains("m.yaml:3:28: model.block_out_channels[1]: expected an integer, got 'x'"));
+  CHECK_THAT(error_of("model:\n  kind: diffusion\n  block_out_channels: [32, 0]\n"),
+             Catch::Contains("model.block_out_channels[1]: expected an integer between 1 and 4096, got 0"));
+  CHECK_THAT(error_of("model:\n  kind: diffusion\n  attention_levels: 2\n"),
+             Catch::Contains("model.attention_levels: expected a list of integers, got"));
+  TempDir dir;
+  write_text(dir / "m.yaml", "model: {kind: diffusion, block_out_channels: [16, 32], attention_levels: []}\n");
+  const gen::Config c = gen::load_resolved_config(dir / "m.yaml", {});
+  CHECK(c.model.options["block_out_channels"].as<std::vector<int64_t>>() == std::vector<int64_t>{16, 32});
+  CHECK(c.model.options["attention_levels"].size() == 0);
+}

@@ -15,7 +15,7 @@ class ClassRowsModel final : public gen::GenerativeModel {
   gen::SampleOutput sample(const gen::SampleRequest& request) override {
     const int64_t nrow = std::max<int64_t>(1, request.n / 10);
     const torch::Tensor y = torch::arange(nrow * 10, torch::kInt64).div(nrow, "floor");
-    return {y.to(torch::kFloat).view({-1, 1, 1, 1}).expand({-1, 1, 2, 2}).contiguous(), nrow, "", {}};
+    return {y.to(torch::kFloat).view({-1, 1, 1, 1}).expand({-1, 1, 2, 2}).contiguous(), nrow, "", {}, y};
   }
   void save(torch::serialize::OutputArchive&) override {}
   void load(torch::serialize::InputArchive&) override {}
@@ -27,15 +27,17 @@ class ClassRowsModel final : public gen::GenerativeModel {
 
 TEST_CASE("generate_images: a model that samples class by class still gives every IS split all classes", "[eval]") {
   ClassRowsModel model;
-  const torch::Tensor x = gen::generate_images(model, 2000, 7, true);
+  const gen::GeneratedImages drawn = gen::generate_images(model, 2000, 7, true);
+  const torch::Tensor& x = drawn.images;
   REQUIRE(x.size(0) == 2000);
   const torch::Tensor classes = x.select(1, 0).select(1, 0).select(1, 0).to(torch::kInt64);
+  CHECK(torch::equal(drawn.labels, classes));  // the asked classes are shuffled with their images
   CHECK(torch::equal(torch::bincount(classes), torch::full({10}, 200, torch::kInt64)));
   for (int64_t split = 0; split < 10; ++split) {  // inception_score's 10 splits of 200
     const torch::Tensor counts = torch::bincount(classes.narrow(0, split * 200, 200), {}, 10);
     INFO("split " << split << " class counts " << counts);
     CHECK(counts.min().item<int64_t>() >= 5);  // in class order it would hold 4 classes only
   }
-  CHECK(torch::equal(gen::generate_images(model, 2000, 7, true), x));        // reproducible for a seed
-  CHECK_FALSE(torch::equal(gen::generate_images(model, 2000, 8, true), x));  // and differs across seeds
+  CHECK(torch::equal(gen::generate_images(model, 2000, 7, true).images, x));        // reproducible for a seed
+  CHECK_FALSE(torch::equal(gen::generate_images(model, 2000, 8, true).images, x));  // and differs across seeds
 }

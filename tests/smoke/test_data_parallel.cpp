@@ -230,6 +230,22 @@ TEST_CASE("data parallel: the tiny VAE on 2 ranks, with and without accumulation
   }
 }
 
+TEST_CASE("data parallel: the tiny diffusion model on 2 ranks (noise, timesteps, dropped labels) trains what one "
+          "process trains",
+          "[smoke]") {
+  TempDir dir;
+  const std::string sets = with_tiny_mnist(dir);
+  const std::string train = "train configs/tiny/diffusion.yaml --set runtime.threads=1 --set train.steps=8" + sets +
+                            " --set model.label_dropout=0.5 --set model.dropout=0.1 --set out_dir=" + dir.path() + "/";
+  REQUIRE(run_gen(train + "one", dir).code == 0);
+  const JobResult two = run_job(train + "two", dir, 2, "diffusion");
+  INFO(two.ranks[0].output);
+  REQUIRE(two.ranks[0].code == 0);
+  REQUIRE(two.ranks[1].code == 0);
+  require_close(loss_values(read_text(dir / "one/diffusion/metrics.jsonl")),
+                loss_values(read_text(dir / "two/diffusion/metrics.jsonl")));
+}
+
 TEST_CASE("data parallel: a rank whose initial weights differ starts from rank 0's, and trains what one process trains",
           "[smoke]") {
   TempDir dir;

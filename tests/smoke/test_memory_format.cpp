@@ -35,7 +35,10 @@ TEST_CASE("memory format: channels_last reaches the weights, resumes bit for bit
     const std::string set = " --set runtime.memory_format=" + std::string(format) + " --set name=";
     REQUIRE(run_gen("train configs/tiny/dcgan.yaml" + sets + set + "dcgan_" + format, dir).code == 0);
     REQUIRE(run_gen("train configs/tiny/classifier.yaml" + sets + set + "classifier_" + format, dir).code == 0);
+    REQUIRE(run_gen("train configs/tiny/diffusion.yaml" + sets + set + "diffusion_" + format, dir).code == 0);
     const bool last = std::string(format) == "channels_last";
+    CHECK(saved_channels_last(dir / ("runs/diffusion_" + std::string(format) + "/checkpoints/latest.pt"),
+                              {"net", "down_blocks", "0", "resnets", "0", "conv1"}) == last);
     CHECK(saved_channels_last(dir / ("runs/dcgan_" + std::string(format) + "/checkpoints/latest.pt"), {"discriminator", "net", "2"}) == last);
     CHECK(saved_channels_last(dir / ("runs/classifier_" + std::string(format) + "/checkpoints/latest.pt"), {"net", "body", "3"}) == last);
   }
@@ -48,4 +51,5 @@ TEST_CASE("memory format: channels_last reaches the weights, resumes bit for bit
   check_resumes_identically("configs/tiny/dcgan.yaml --steps 6 --set runtime.memory_format=channels_last --set model.r1=1" +
                                 sets,
                             dir);
+  check_resumes_identically("configs/tiny/diffusion.yaml --steps 6 --set runtime.memory_format=channels_last" + sets, dir);
 }

@@ -35,7 +35,7 @@ TEST_CASE("precision: bf16 autocast trains every family near its float32 losses,
     std::string sets;
   };
   for (const Case& c : {Case{"transformer", "loss", text_sets}, Case{"vae", "loss", sets},
-                        Case{"classifier", "loss", sets},
+                        Case{"classifier", "loss", sets}, Case{"diffusion", "loss", sets},
                         Case{"dcgan", "loss_d", sets + " --set model.r1=1 --set model.latent_codes=4"}}) {
     INFO(c.config);
     const std::string base = "train configs/tiny/" + std::string(c.config) + ".yaml" + c.sets;

@@ -85,7 +85,7 @@ TEST_CASE("smoke: train, refuse to overwrite, resume, sample", "[smoke]") {
 
 TEST_CASE("smoke: for every family, stopping and resuming gives the same losses and weights as one straight run",
           "[smoke]") {
-  for (const char* family : {"dcgan", "vae", "transformer", "classifier"}) {
+  for (const char* family : {"dcgan", "vae", "transformer", "classifier", "diffusion"}) {
     INFO(family);
     TempDir dir;
     fs::create_directories(dir / "data");
@@ -220,6 +220,54 @@ TEST_CASE("smoke: vae trains, evaluates, and samples in every mode", "[smoke]") 
   r = run_gen("sample --ckpt " + ckpt + " --mode text", dir);
   CHECK(r.code == 2);
   CHECK_THAT(r.output, Catch::Contains("prior|recon|interp"));
+}
+
+TEST_CASE("smoke: a diffusion model trains, then samples with each sampler, guidance and a trajectory grid",
+          "[smoke]") {
+  TempDir dir;
+  fs::create_directories(dir / "data");
+  gen::test::write_tiny_mnist(dir / "data", 64, 28);
+  Run r = run_gen("train configs/tiny/diffusion.yaml --set data.root=" + dir.path() + "/data --set out_dir=" +
+                      dir.path() + "/runs",
+                  dir);
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  CHECK_THAT(read_text(dir / "runs/diffusion/metrics.jsonl"), Catch::Contains("\"val_loss\":"));
+  const std::string sample = "sample --ckpt " + (dir / "runs/diffusion/checkpoints/latest.pt") + " --out ";
+  auto rows_cols = [&](const std::string& args) {
+    const Run s = run_gen(sample + (dir / "d.png") + " " + args, dir);
+    INFO(s.output);
+    REQUIRE(s.code == 0);
+    const cv::Mat img = cv::imread(dir / "d.png", cv::IMREAD_UNCHANGED);
+    return std::make_pair(img.rows, img.cols);
+  };
+  CHECK(rows_cols("--n 20").first == 10 * 18 + 2);  // one class per row, 16 px images
+  // One row per sample, one column per shown step: the noise and the 5 steps of model.sample_steps.
+  const auto [rows, cols] = rows_cols("--mode trajectory --n 3 --class 4");
+  CHECK(rows == 3 * 18 + 2);
+  CHECK(cols >= 6 * 18 + 2);
+  CHECK(cols < 7 * 18 + 2);
+  CHECK(rows_cols("--mode trajectory --n 2 --class 4 --steps 30 --sampler ddpm").second >= 11 * 18 + 2);
+  auto bytes_of = [&](const std::string& args) {
+    REQUIRE(run_gen(sample + (dir / "s.png") + " --class 3 --n 4 " + args, dir).code == 0);
+    return read_text(dir / "s.png");
+  };
+  const std::string a = bytes_of("--sampler ddpm --steps 7 --seed 3");
+  CHECK(bytes_of("--sampler ddpm --steps 7 --seed 3") == a);
+  CHECK(bytes_of("--sampler ddpm --steps 7 --seed 4") != a);
+  CHECK(bytes_of("--sampler ddim --steps 7 --seed 3 --eta 1") != a);
+  CHECK(bytes_of("--seed 3 --guidance 3") != bytes_of("--seed 3 --guidance 1"));
+  for (const auto& [args, says] : std::vector<std::pair<std::string, std::string>>{
+           {"--sampler heun", "--sampler: sampler heun draws from flow-matching models"},
+           {"--steps 101", "--steps 101: the model's schedule has 100 steps"},
+           {"--class 10", "--class 10: the model knows classes 0 to 9"},
+           {"--mode recon", "samples in modes prior|trajectory"}}) {
+    INFO(args);
+    r = run_gen(sample + (dir / "x.png") + " " + args, dir);
+    CHECK(r.code == 2);
+    CHECK_THAT(r.output, Catch::Contains(says));
+    CHECK(!fs::exists(dir / "x.png"));
+  }
 }
 
 TEST_CASE("smoke: transformer trains with evaluation and prints text from a prompt", "[smoke]") {
@@ -373,7 +421,7 @@ TEST_CASE("smoke: gen eval writes JSON figures for every tiny family, image figu
   TempDir dir;
   const std::string sets = with_tiny_mnist(dir);
   gen::test::write_text(dir / "data/input.txt", tiny_text());
-  for (const char* family : {"classifier", "dcgan", "vae", "transformer"}) {
+  for (const char* family : {"classifier", "dcgan", "vae", "transformer", "diffusion"}) {
     const Run r = run_gen(std::string("train configs/tiny/") + family + ".yaml" + sets, dir);
     INFO(r.output);
     REQUIRE(r.code == 0);
@@ -417,6 +465,26 @@ TEST_CASE("smoke: gen eval writes JSON figures for every tiny family, image figu
   CHECK_THAT(j["info"]["feature_net"].as<std::string>(),
              Catch::Contains("mnist_cnn") && Catch::Contains("not ImageNet"));
   CHECK_THAT(r.output, Catch::Contains("fid_mnist_cnn"));  // the table on stdout
+
+  // A class-conditional diffusion model: how many samples show the class asked for, and the
+  // sampler that drew them, as asked on the command line.
+  j = eval_json(dir, "--ckpt " + ckpt("diffusion") + " --features " + ckpt("classifier") +
+                         " --n 40 --sampler ddpm --steps 3 --guidance 2",
+                r);
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  const double class_accuracy = j["figures"]["class_accuracy"].as<double>();
+  CHECK((class_accuracy >= 0 && class_accuracy <= 1));
+  CHECK(j["info"]["sampler"].as<std::string>() == "ddpm");
+  CHECK(j["info"]["steps"].as<std::string>() == "3");
+  CHECK(j["info"]["guidance"].as<std::string>() == "2");
+  CHECK(j["figures"]["fid_mnist_cnn"].as<double>() > 0);
+  r = run_gen("eval --ckpt " + ckpt("vae") + " --steps 3", dir);
+  CHECK(r.code == 2);
+  CHECK_THAT(r.output, Catch::Contains("--steps: applies to diffusion models"));
+  r = run_gen("eval --ckpt " + ckpt("diffusion") + " --sampler euler", dir);
+  CHECK(r.code == 2);
+  CHECK_THAT(r.output, Catch::Contains("sampler euler draws from flow-matching models"));
 
   j = eval_json(dir, "--ckpt " + ckpt("vae") + " --iw-samples 20 --skip-images", r);
   REQUIRE(r.code == 0);

@@ -1,0 +1,501 @@
+// Diffusion models: a U-Net (models/unet.h, diffusers' UNet2DModel) trained to denoise images,
+// by one of three objectives: eps (DDPM noise prediction, Ho et al. 2020), v (Salimans & Ho
+// 2022) over a discrete schedule (models/noise_schedule.h), optionally min-SNR-gamma weighted
+// (Hang et al. 2023), or flow matching (Lipman et al. 2023; rectified flow, Liu et al. 2023:
+// x_t = (1 - t) x0 + t eps, velocity target eps - x0, t uniform or logit-normal as in SD3).
+// Class-conditional through diffusers' class embedding, with label dropout to a "no class"
+// row for classifier-free guidance (Ho & Salimans 2022). Samplers: models/diffusion_sampler.h.
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "config/config.h"
+#include "models/batch_random.h"
+#include "models/diffusion_sampler.h"
+#include "models/generative_model.h"
+#include "models/memory_format.h"
+#include "models/model_options.h"
+#include "models/noise_schedule.h"
+#include "models/registry.h"
+#include "models/unet.h"
+#include "optim/ema.h"
+#include "optim/net_optimizer.h"
+#include "util/errors.h"
+
+namespace gen {
+
+enum class FlowTime { kUniform, kLogitNormal };
+template <>
+struct EnumNames<FlowTime> {
+  static constexpr std::array<std::string_view, 2> names{"uniform", "logit_normal"};
+};
+
+namespace {
+
+struct DiffusionOptions {
+  DiffusionObjective objective = DiffusionObjective::kEps;
+  BetaSchedule schedule = BetaSchedule::kLinear;
+  int64_t timesteps = 1000;
+  double beta_start = 1e-4;
+  double beta_end = 0.02;
+  double min_snr_gamma = 0.0;
+  FlowTime flow_time = FlowTime::kLogitNormal;
+  double flow_time_mean = 0.0;
+  double flow_time_std = 1.0;
+  std::vector<int64_t> block_out_channels{32, 64, 64};
+  std::vector<int64_t> attention_levels{2};
+  bool mid_attention = true;
+  int64_t layers_per_block = 1;
+  int64_t norm_groups = 8;
+  int64_t attention_head_dim = 8;
+  double dropout = 0.0;
+  bool conditional = false;
+  double label_dropout = 0.1;
+  DiffusionSampler sampler = DiffusionSampler::kAuto;
+  int64_t sample_steps = 50;
+  double eta = 0.0;
+  double guidance = 1.0;
+  bool clip_sample = true;
+
+  template <class V>
+  void visit(V& v) {
+    v("objective", objective, "what the U-Net predicts: eps (the noise), v (velocity of a discrete schedule), flow "
+      "(flow matching: the velocity eps - x0)");
+    v("schedule", schedule, "eps, v: the beta schedule over the training steps");
+    v("timesteps", timesteps,
+      Doc("eps, v: steps T of the discrete schedule; flow: the model timestep is T times the flow time")
+          .range(2, 100000));
+    v("beta_start", beta_start, Doc("linear schedule: the first beta").range(1e-8, 0.5));
+    v("beta_end", beta_end, Doc("linear schedule: the last beta").range(1e-8, 0.999));
+    v("min_snr_gamma", min_snr_gamma,
+      Doc("eps, v: weight each example's loss by min(SNR, gamma) / SNR (eps) or / (SNR + 1) (v); 0 = off")
+          .range(0, 1000));
+    v("flow_time", flow_time, "flow: how training draws t in (0, 1)");
+    v("flow_time_mean", flow_time_mean, Doc("flow, logit_normal: the mean of logit(t)").range(-10, 10));
+    v("flow_time_std", flow_time_std, Doc("flow, logit_normal: the standard deviation of logit(t)").range(1e-3, 10));
+    v("block_out_channels", block_out_channels,
+      Doc("channels of each U-Net level, from the input side; each level but the last halves the image side")
+          .range(1, 4096));
+    v("attention_levels", attention_levels,
+      Doc("levels (0 = the first) whose down and up blocks have self-attention").range(0, 16));
+    v("mid_attention", mid_attention, "self-attention in the middle block");
+    v("layers_per_block", layers_per_block, Doc("resnet blocks per down block (up blocks have one more)").range(1, 16));
+    v("norm_groups", norm_groups, Doc("GroupNorm groups; divides every level's channels").range(1, 1024));
+    v("attention_head_dim", attention_head_dim,
+      Doc("channels per attention head; divides the channels of every attending level").range(1, 4096));
+    v("dropout", dropout, Doc("dropout inside the resnet blocks").range(0, 0.9));
+    v("conditional", conditional, "class-conditional: a class embedding added to the time embedding (labelled data)");
+    v("label_dropout", label_dropout,
+      Doc("conditional: fraction of training labels replaced by 'no class', for classifier-free guidance")
+          .range(0, 1));
+    v("sampler", sampler, "how samples are drawn: auto (ddim for eps and v, euler for flow), ddpm, ddim, euler, heun");
+    v("sample_steps", sample_steps, Doc("sampler steps (heun evaluates the network 2 steps - 1 times)").range(1, 100000));
+    v("eta", eta, Doc("ddim: 0 deterministic, 1 adds the full posterior noise").range(0, 1));
+    v("guidance", guidance,
+      Doc("conditional: classifier-free guidance scale s, out = uncond + s (cond - uncond); 1 = conditional alone")
+          .range(0, 100));
+    v("clip_sample", clip_sample, "ddpm, ddim: clamp each predicted clean image to [-1, 1]");
+  }
+};
+
+UNetShape unet_shape(const DiffusionOptions& o, const DataSpec& d) {
+  UNetShape s;
+  s.in_channels = s.out_channels = d.shape.channels;
+  s.block_out_channels = o.block_out_channels;
+  s.attention.assign(o.block_out_channels.size(), false);
+  for (int64_t level : o.attention_levels) s.attention[size_t(level)] = true;
+  s.mid_attention = o.mid_attention;
+  s.layers_per_block = o.layers_per_block;
+  s.norm_groups = o.norm_groups;
+  s.attention_head_dim = o.attention_head_dim;
+  s.dropout = o.dropout;
+  s.num_class_embeds = o.conditional ? d.shape.num_classes + 1 : 0;  // the last row is "no class"
+  return s;
+}
+
+class Diffusion final : public GenerativeModel {
+ public:
+  Diffusion(const ModelContext& ctx, const DiffusionOptions& o)
+      : o_(o),
+        device_(ctx.device),
+        data_(ctx.data),
+        classes_(o.conditional ? ctx.data.shape.num_classes : 0),
+        schedule_(make_noise_schedule(o.schedule, o.timesteps, o.beta_start, o.beta_end)),
+        channels_last_(use_channels_last(ctx.config, /*auto_choice=*/false)),
+        net_(laid_out(on_device(UNet2D(unet_shape(o, ctx.data)), ctx.device), channels_last_)),
+        opt_(*net_, ctx.config, /*use_ema=*/true, ctx.precision),
+        accumulate_(ctx.config.train.accumulate),
+        grid_seed_(uint64_t(ctx.config.seed) + 0x5eed) {}
+
+  void begin_step(int64_t /*step*/, double lr) override { opt_.set_lr(lr); }
+
+  StepResult train_step(const Batch& batch) override {
+    net_->train();
+    return opt_.train(batch, accumulate_, [&](const Batch& micro) {
+      const Draws d = training_draws(micro);
+      const torch::Tensor loss = weighted_loss(micro, d);
+      return std::make_pair(loss, Metrics{{"loss", loss.detach()}});
+    });
+  }
+
+  // The training loss on a held-out batch, with t and the noise from a fixed generator (and
+  // no label dropout), so evaluations along a run are comparable.
+  Metrics evaluate(const Batch& batch) override {
+    InferenceScope inference(*net_, opt_.ema_if(evaluate_with_ema_));
+    auto gen = at::detail::createCPUGenerator(0xD1FF);
+    const int64_t b = batch.x.size(0);
+    Draws d;
+    d.noise = torch::randn(batch.x.sizes(), gen, torch::kFloat32).to(device_);
+    d.t = o_.objective == DiffusionObjective::kFlow ? flow_times(torch::randn({b}, gen, torch::kFloat32),
+                                                                 torch::rand({b}, gen, torch::kFloat32))
+                                                    : torch::randint(0, o_.timesteps, {b}, gen, torch::kInt64);
+    d.t = d.t.to(device_);
+    if (classes_ > 0) d.labels = batch.y;
+    auto autocast = opt_.autocast();
+    return {{"loss", weighted_loss(batch, d)}};
+  }
+
+  std::vector<SampleMode> sample_modes() const override { return {SampleMode::kPrior, SampleMode::kTrajectory}; }
+  bool draws_images() const override { return true; }
+  bool rank_dependent_draws() const override { return false; }  // every draw goes through batch_random.h
+  int64_t batch_chunks() const override { return accumulate_; }
+  int64_t sample_classes() const override { return classes_; }
+  std::vector<std::pair<std::string, std::string>> sampler_settings(const SamplerRequest& request) const override {
+    const Sampling how = sampling(request);
+    const SamplerSettings& s = how.settings;
+    const DiffusionSampler kind = resolved_sampler(s.sampler, o_.objective);
+    std::vector<std::pair<std::string, std::string>> out{{"sampler", std::string(enum_name(kind))},
+                                                         {"steps", std::to_string(s.steps)}};
+    if (kind == DiffusionSampler::kDdim) out.emplace_back("eta", fmt::format("{}", s.eta));
+    if (classes_ > 0) out.emplace_back("guidance", fmt::format("{}", how.guidance));
+    return out;
+  }
+
+  SampleOutput sample(const SampleRequest& request) override {
+    InferenceScope inference(*net_, opt_.ema_if(request.use_ema));
+    const Sampling how = sampling(request.sampler);
+    int64_t n = request.n, nrow = 0;
+    torch::Tensor y;
+    if (classes_ > 0) {
+      if (request.label >= classes_) {
+        throw UsageError("--class " + std::to_string(request.label) + ": the model knows classes 0 to " +
+                         std::to_string(classes_ - 1));
+      }
+      if (request.label >= 0) {
+        y = torch::full({n}, request.label, torch::kInt64);
+      } else {  // one class per row
+        nrow = std::max<int64_t>(1, n / classes_);
+        n = nrow * classes_;
+        y = torch::arange(n, torch::kInt64).div(nrow, "floor");
+      }
+      y = y.to(device_);
+    }
+    auto gen = at::detail::createCPUGenerator(request.fixed_noise ? grid_seed_ : request.seed);
+    const auto& shape = data_.shape;
+    const torch::Tensor noise = torch::randn({n, shape.channels, shape.height, shape.width}, gen).to(device_);
+    auto autocast = opt_.autocast();
+    const Denoiser denoiser = [&](const torch::Tensor& x, const torch::Tensor& t) {
+      return guided_output(x, t, y, how.guidance);
+    };
+    const bool trajectory = request.mode.value_or(SampleMode::kPrior) == SampleMode::kTrajectory;
+    SampleOutput out;
+    if (!trajectory) {
+      out.images = run_sampler(how.settings, o_.objective, schedule_, noise, denoiser, gen).clamp(-1, 1);
+      out.nrow = nrow;
+      if (nrow > 0) {
+        for (int64_t r = 0; r < classes_; ++r) out.row_labels.push_back(std::to_string(r));
+      }
+    } else {  // one row per sample: the noise, then x after evenly spaced steps, the last the image
+      const int64_t steps = how.settings.steps, columns = std::min<int64_t>(steps + 1, kTrajectoryColumns);
+      std::vector<int64_t> shown;
+      for (int64_t c = 0; c < columns; ++c) shown.push_back((c * steps + (columns - 1) / 2) / (columns - 1));
+      std::vector<torch::Tensor> frames;
+      run_sampler(how.settings, o_.objective, schedule_, noise, denoiser, gen,
+                  [&](int64_t step, const torch::Tensor& x) {
+                    if (std::find(shown.begin(), shown.end(), step) != shown.end()) frames.push_back(x.clamp(-1, 1));
+                  });
+      out.images = torch::stack(frames, 1).flatten(0, 1);
+      out.nrow = columns;
+      if (classes_ > 0) {
+        const torch::Tensor labels = y.cpu();
+        for (int64_t r = 0; r < n; ++r) out.row_labels.push_back(std::to_string(labels[r].item<int64_t>()));
+      }
+    }
+    out.images = out.images.to(torch::kFloat32).to(torch::kCPU);
+    if (y.defined()) out.labels = y.to(torch::kCPU);
+    return out;
+  }
+
+  void save(torch::serialize::OutputArchive& archive) override { save_trained(archive, "net", "optim", *net_, opt_); }
+  void load(torch::serialize::InputArchive& archive) override {
+    load_trained(archive, "net", "optim", *net_, opt_);
+    set_layout(*net_, channels_last_);  // the checkpoint's tensors come in the layout they were saved in
+  }
+
+  std::vector<std::pair<std::string, int64_t>> parameter_counts() const override {
+    return {{"unet", count_parameters(*net_)}};
+  }
+
+  // The U-Net under diffusers' names (UNet2DModel loads the state dict as it is), its
+  // constructor arguments, and a probe: noisy images, timesteps and classes -> its output.
+  std::vector<ExportedNetwork> exported_networks(bool use_ema) override {
+    InferenceScope inference(*net_, opt_.ema_if(use_ema));
+    ExportedNetwork out;
+    out.name = "unet";
+    out.reference = "diffusers UNet2DModel";
+    out.tensors = state_dict_renamed(*net_, [](const std::string& n) { return n; });
+    out.args = unet_config();
+    out.scheduler = scheduler_config();
+    auto gen = at::detail::createCPUGenerator(0);
+    const auto& s = data_.shape;
+    const torch::Tensor x = torch::randn({4, s.channels, s.height, s.width}, gen);
+    const torch::Tensor t = o_.objective == DiffusionObjective::kFlow
+                                ? torch::tensor({999.0f, 500.0f, 100.0f, 1.0f})
+                                : torch::tensor({int64_t(o_.timesteps - 1), o_.timesteps / 2, o_.timesteps / 10, int64_t(0)});
+    torch::Tensor labels;
+    if (classes_ > 0) labels = torch::tensor({int64_t(0), int64_t(1) % classes_, classes_ - 1, classes_});
+    const torch::Tensor output = net_->forward(x.to(device_), t.to(device_).to(torch::kFloat32),
+                                               labels.defined() ? labels.to(device_) : labels);
+    out.probe = {{"input", x}, {"timestep", t}, {"output", probe_copy(output)}};
+    if (labels.defined()) out.probe.insert(out.probe.begin() + 2, {"class_labels", labels});
+    return {out};
+  }
+
+ private:
+  static constexpr int64_t kTrajectoryColumns = 11;
+
+  struct Draws {
+    torch::Tensor noise;   // like x
+    torch::Tensor t;       // (B): int64 steps, or float flow times in (0, 1)
+    torch::Tensor labels;  // (B) int64 with dropped labels set to `classes_`, or undefined
+  };
+
+  struct Sampling {
+    SamplerSettings settings;
+    double guidance = 1.0;
+  };
+
+  // The model's sampler settings with the request's overrides, checked against the model.
+  Sampling sampling(const SamplerRequest& r) const {
+    Sampling how;
+    how.settings.sampler = o_.sampler;
+    if (!r.sampler.empty()) {
+      const auto named = enum_from_name<DiffusionSampler>(r.sampler);
+      if (!named) throw UsageError("--sampler " + r.sampler + ": expected auto|ddpm|ddim|euler|heun");
+      how.settings.sampler = *named;
+    }
+    if (const std::string why = sampler_mismatch(how.settings.sampler, o_.objective); !why.empty()) {
+      throw UsageError("--sampler: " + why);
+    }
+    how.settings.steps = r.steps.value_or(o_.sample_steps);
+    if (o_.objective != DiffusionObjective::kFlow && how.settings.steps > o_.timesteps) {
+      throw UsageError("--steps " + std::to_string(how.settings.steps) + ": the model's schedule has " +
+                       std::to_string(o_.timesteps) + " steps (model.timesteps), the most a sampler can take");
+    }
+    how.settings.eta = r.eta.value_or(o_.eta);
+    how.settings.clip_sample = o_.clip_sample;
+    how.guidance = r.guidance.value_or(o_.guidance);
+    if (how.guidance != 1.0 && classes_ == 0) {
+      throw UsageError("--guidance: classifier-free guidance needs a class-conditional model (model.conditional)");
+    }
+    return how;
+  }
+
+  // The network's output, guided: uncond + s (cond - uncond), in one batch of both halves.
+  torch::Tensor guided_output(const torch::Tensor& x, const torch::Tensor& t, const torch::Tensor& y, double s) {
+    if (classes_ == 0) return net_->forward(x, t).to(torch::kFloat32);
+    const torch::Tensor none = torch::full_like(y, classes_);
+    if (s == 1.0) return net_->forward(x, t, y).to(torch::kFloat32);
+    if (s == 0.0) return net_->forward(x, t, none).to(torch::kFloat32);
+    const torch::Tensor both = net_->forward(torch::cat({x, x}), torch::cat({t, t}), torch::cat({y, none}));
+    const auto halves = both.to(torch::kFloat32).chunk(2);
+    return halves[1] + s * (halves[0] - halves[1]);
+  }
+
+  // Flow times in (0, 1) from a standard normal draw `z` (logit-normal) or a uniform `u`.
+  torch::Tensor flow_times(const torch::Tensor& z, const torch::Tensor& u) const {
+    if (o_.flow_time == FlowTime::kLogitNormal) return torch::sigmoid(o_.flow_time_mean + o_.flow_time_std * z);
+    return u;
+  }
+
+  // The step's random numbers, drawn for the whole global batch (models/batch_random.h).
+  Draws training_draws(const Batch& micro) const {
+    const int64_t b = micro.x.size(0);
+    const auto f32 = micro.x.options().dtype(torch::kFloat32);
+    Draws d;
+    d.noise = batch_randn(micro.x.sizes(), f32);
+    if (o_.objective == DiffusionObjective::kFlow) {
+      const torch::Tensor z = batch_randn({b}, f32), u = batch_rand({b}, f32);
+      d.t = flow_times(z, u);
+    } else {
+      d.t = batch_randint(0, o_.timesteps, {b}, micro.x.options().dtype(torch::kInt64));
+    }
+    if (classes_ > 0) {
+      const torch::Tensor drop = batch_rand({b}, f32) < o_.label_dropout;
+      d.labels = torch::where(drop, torch::full_like(micro.y, classes_), micro.y);
+    }
+    return d;
+  }
+
+  // The mean over the batch of each example's (weighted) mean squared error against the target.
+  torch::Tensor weighted_loss(const Batch& batch, const Draws& d) {
+    const torch::Tensor x0 = batch.x.to(torch::kFloat32);
+    const int64_t b = x0.size(0);
+    torch::Tensor xt, target, timestep, weight;
+    if (o_.objective == DiffusionObjective::kFlow) {
+      const torch::Tensor t = d.t.view({b, 1, 1, 1});
+      xt = (1 - t) * x0 + t * d.noise;
+      target = d.noise - x0;
+      timestep = d.t * double(o_.timesteps);
+    } else {
+      const torch::Tensor ab = schedule_.alpha_bar(d.t).view({b, 1, 1, 1});
+      const torch::Tensor a = ab.sqrt(), s = (1 - ab).sqrt();
+      xt = a * x0 + s * d.noise;
+      target = o_.objective == DiffusionObjective::kEps ? d.noise : a * d.noise - s * x0;
+      timestep = d.t.to(torch::kFloat32);
+      if (o_.min_snr_gamma > 0) {
+        const torch::Tensor snr = (ab / (1 - ab)).view({b});
+        const torch::Tensor clipped = snr.clamp_max(o_.min_snr_gamma);
+        weight = o_.objective == DiffusionObjective::kEps ? clipped / snr : clipped / (snr + 1);
+      }
+    }
+    const torch::Tensor out = net_->forward(xt, timestep, d.labels).to(torch::kFloat32);
+    torch::Tensor per_example = (out - target).pow(2).mean({1, 2, 3});
+    if (weight.defined()) per_example = per_example * weight;
+    return per_example.mean();
+  }
+
+  // UNet2DModel's constructor arguments for this network (its config.json).
+  std::vector<std::pair<std::string, c10::IValue>> unet_config() const {
+    const UNetShape& s = net_->shape;
+    c10::List<int64_t> channels;
+    c10::List<std::string> down, up;
+    for (size_t i = 0; i < s.block_out_channels.size(); ++i) {
+      channels.push_back(s.block_out_channels[i]);
+      down.push_back(s.attention[i] ? "AttnDownBlock2D" : "DownBlock2D");
+    }
+    for (size_t i = s.attention.size(); i-- > 0;) up.push_back(s.attention[i] ? "AttnUpBlock2D" : "UpBlock2D");
+    std::vector<std::pair<std::string, c10::IValue>> args{{"sample_size", data_.shape.height},
+                                                          {"in_channels", s.in_channels},
+                                                          {"out_channels", s.out_channels},
+                                                          {"block_out_channels", channels},
+                                                          {"down_block_types", down},
+                                                          {"up_block_types", up},
+                                                          {"layers_per_block", s.layers_per_block},
+                                                          {"norm_num_groups", s.norm_groups},
+                                                          {"norm_eps", s.norm_eps},
+                                                          {"attention_head_dim", s.attention_head_dim},
+                                                          {"add_attention", s.mid_attention},
+                                                          {"dropout", s.dropout}};
+    if (s.num_class_embeds > 0) args.emplace_back("num_class_embeds", s.num_class_embeds);
+    return args;
+  }
+
+  // The diffusers scheduler that steps like gen's sampler: DDIMScheduler (DDPMScheduler for
+  // sampler ddpm) with gen's schedule and prediction type, or FlowMatchEulerDiscreteScheduler.
+  std::vector<std::pair<std::string, c10::IValue>> scheduler_config() const {
+    if (o_.objective == DiffusionObjective::kFlow) {
+      return {{"_class_name", std::string("FlowMatchEulerDiscreteScheduler")},
+              {"num_train_timesteps", o_.timesteps},
+              {"shift", 1.0},
+              {"use_dynamic_shifting", false}};
+    }
+    const bool ddpm = resolved_sampler(o_.sampler, o_.objective) == DiffusionSampler::kDdpm;
+    std::vector<std::pair<std::string, c10::IValue>> out{
+        {"_class_name", std::string(ddpm ? "DDPMScheduler" : "DDIMScheduler")},
+        {"num_train_timesteps", o_.timesteps},
+        {"beta_start", o_.beta_start},
+        {"beta_end", o_.beta_end},
+        {"beta_schedule", std::string(o_.schedule == BetaSchedule::kLinear ? "linear" : "squaredcos_cap_v2")},
+        {"prediction_type", std::string(o_.objective == DiffusionObjective::kEps ? "epsilon" : "v_prediction")},
+        {"clip_sample", o_.clip_sample},
+        {"clip_sample_range", 1.0},
+        {"thresholding", false},
+        {"timestep_spacing", std::string("leading")},
+        {"steps_offset", int64_t(0)},
+        {"rescale_betas_zero_snr", false}};
+    if (ddpm) {
+      out.emplace_back("variance_type", std::string("fixed_small"));
+    } else {
+      out.emplace_back("set_alpha_to_one", true);
+    }
+    return out;
+  }
+
+  DiffusionOptions o_;
+  torch::Device device_;
+  DataSpec data_;
+  int64_t classes_;
+  NoiseSchedule schedule_;
+  // runtime.memory_format; auto is channels-first until a measurement says otherwise
+  // (docs/RESULTS.md, "Memory format").
+  bool channels_last_;
+  UNet2D net_;
+  NetOptimizer opt_;
+  int64_t accumulate_;
+  uint64_t grid_seed_;  // the noise of the training grids: the same images at every sample step
+};
+
+std::unique_ptr<GenerativeModel> build_diffusion(const ModelContext& ctx, const DiffusionOptions& o) {
+  const std::string& file = ctx.config.source.file;
+  const ImageShape& shape = ctx.data.shape;
+  if (ctx.data.is_text() || shape.height <= 0) throw ConfigError(file + ": model.kind diffusion needs image data");
+  const int64_t levels = int64_t(o.block_out_channels.size());
+  if (levels == 0) throw ConfigError(file + ": model.block_out_channels: name at least one level");
+  const int64_t halvings = int64_t(1) << (levels - 1);
+  if (shape.height % halvings != 0 || shape.width % halvings != 0) {
+    throw ConfigError(file + ": model.block_out_channels: " + std::to_string(levels) + " levels halve the side " +
+                      std::to_string(levels - 1) + " times, so it must divide by " + std::to_string(halvings) +
+                      "; the data is " + std::to_string(shape.height) + "x" + std::to_string(shape.width) +
+                      " (fewer levels, or set data.image_size)");
+  }
+  for (int64_t c : o.block_out_channels) {
+    if (c % o.norm_groups != 0) {
+      throw ConfigError(file + ": model.norm_groups " + std::to_string(o.norm_groups) +
+                        " must divide every level's channels (model.block_out_channels has " + std::to_string(c) + ")");
+    }
+  }
+  for (int64_t level : o.attention_levels) {
+    if (level >= levels) {
+      throw ConfigError(file + ": model.attention_levels: level " + std::to_string(level) + " does not exist; levels are 0 to " +
+                        std::to_string(levels - 1));
+    }
+  }
+  std::vector<int64_t> attending;
+  for (int64_t level : o.attention_levels) attending.push_back(o.block_out_channels[size_t(level)]);
+  if (o.mid_attention) attending.push_back(o.block_out_channels.back());
+  for (int64_t c : attending) {
+    if (c % o.attention_head_dim != 0) {
+      throw ConfigError(file + ": model.attention_head_dim " + std::to_string(o.attention_head_dim) +
+                        " must divide the channels of every attending level (" + std::to_string(c) + ")");
+    }
+  }
+  if (o.conditional && shape.num_classes < 2) {
+    throw ConfigError(file + ": model.conditional needs labelled data with at least 2 classes");
+  }
+  if (const std::string why = sampler_mismatch(o.sampler, o.objective); !why.empty()) {
+    throw ConfigError(file + ": model.sampler: " + why);
+  }
+  if (o.objective == DiffusionObjective::kFlow && o.min_snr_gamma > 0) {
+    throw ConfigError(file + ": model.min_snr_gamma weights eps and v losses; objective flow has no discrete SNR");
+  }
+  if (o.objective != DiffusionObjective::kFlow && o.sample_steps > o.timesteps) {
+    throw ConfigError(file + ": model.sample_steps " + std::to_string(o.sample_steps) + " exceeds model.timesteps " +
+                      std::to_string(o.timesteps));
+  }
+  if (o.guidance != 1.0 && !o.conditional) {
+    throw ConfigError(file + ": model.guidance applies to class-conditional models (model.conditional: true)");
+  }
+  return std::make_unique<Diffusion>(ctx, o);
+}
+
+}  // namespace
+
+void register_diffusion() {
+  register_family<DiffusionOptions>("diffusion", "denoising diffusion or flow matching with a U-Net (images)",
+                                    [](const DiffusionOptions&) { return CpuWorkload::kConvolution; },
+                                    build_diffusion);
+}
+
+}  // namespace gen

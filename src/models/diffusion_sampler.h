@@ -1,0 +1,60 @@
+// The samplers of the diffusion family: from noise to images by repeated calls of the trained
+// network. DDPM ancestral and DDIM follow diffusers' DDPMScheduler and DDIMScheduler step for
+// step (leading timestep spacing, clip_sample, set_alpha_to_one); Euler follows
+// FlowMatchEulerDiscreteScheduler's sigmas (1 down to 1/T, then 0); Heun is its second-order
+// version (Karras et al. 2022, Alg. 1: the last step to sigma 0 is an Euler step).
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <functional>
+
+#include "models/noise_schedule.h"
+#include "util/enum_names.h"
+
+namespace gen {
+
+// What the network predicts: the noise (DDPM), v = sqrt(ab) eps - sqrt(1 - ab) x0
+// (Salimans & Ho 2022), or the flow-matching velocity eps - x0 along x_t = (1 - t) x0 + t eps.
+enum class DiffusionObjective { kEps, kV, kFlow };
+template <>
+struct EnumNames<DiffusionObjective> {
+  static constexpr std::array<std::string_view, 3> names{"eps", "v", "flow"};
+};
+
+enum class DiffusionSampler { kAuto, kDdpm, kDdim, kEuler, kHeun };
+template <>
+struct EnumNames<DiffusionSampler> {
+  static constexpr std::array<std::string_view, 5> names{"auto", "ddpm", "ddim", "euler", "heun"};
+};
+
+// ddim for eps and v, euler for flow.
+DiffusionSampler resolved_sampler(DiffusionSampler sampler, DiffusionObjective objective);
+// "" when `sampler` can draw from a model trained with `objective`, else why not.
+std::string sampler_mismatch(DiffusionSampler sampler, DiffusionObjective objective);
+
+struct SamplerSettings {
+  DiffusionSampler sampler = DiffusionSampler::kAuto;
+  int64_t steps = 50;        // network evaluations are steps (ddpm, ddim, euler) or 2 steps - 1 (heun)
+  double eta = 0.0;          // ddim: 0 deterministic, 1 ancestral-like
+  bool clip_sample = true;   // ddpm, ddim: clamp the predicted x0 to [-1, 1]
+};
+
+// The network's output for x at model timesteps t ((B) float: the discrete step, or T * sigma for flow).
+using Denoiser = std::function<torch::Tensor(const torch::Tensor& x, const torch::Tensor& t)>;
+// Called with 0 and the starting noise, then after each step with its number and the new x.
+using StepObserver = std::function<void(int64_t step, const torch::Tensor& x)>;
+
+// From `noise` (B, C, H, W) to samples. `schedule`: the discrete schedule (eps, v); its length
+// T also scales flow time to model timesteps. Random draws (ddpm, ddim with eta > 0) come from
+// `generator` (CPU), so a seed gives the same images on any device.
+torch::Tensor run_sampler(const SamplerSettings& settings, DiffusionObjective objective,
+                          const NoiseSchedule& schedule, torch::Tensor noise, const Denoiser& denoiser,
+                          at::Generator& generator, const StepObserver& observe = {});
+
+// The clean-image estimate x0 and noise estimate from a discrete model's output at alpha_bar `ab`.
+std::pair<torch::Tensor, torch::Tensor> predicted_x0_eps(DiffusionObjective objective, const torch::Tensor& x,
+                                                         const torch::Tensor& out, double ab);
+
+}  // namespace gen

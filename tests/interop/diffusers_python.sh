@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# gen export --format diffusers read by diffusers itself (GEN_CLIENT_PYTHON's .venv/, pinned in
+# requirements-dev.txt): trains the tiny diffusion config three ways (eps with DDIM, v on the
+# cosine schedule with DDPM and classes, flow with Euler), exports each as a diffusers folder
+# with a probe, draws 256 images of each with `gen sample --format files`, and runs
+# check_diffusers.py: from_pretrained loads every file with no missing or unexpected key, the
+# U-Net returns gen's output, and diffusers' pipelines and schedulers draw gen's images from
+# the same seed; a broken folder fails.
+# usage: diffusers_python.sh GEN MAKE_TINY_MNIST SRC_DIR    (exit 77 = skipped: no diffusers)
+set -euo pipefail
+gen=$1 make_data=$2 src=$3
+source "$src/tests/interop/client_python.sh"
+client_python torch,safetensors,diffusers,PIL
+tmp=$(mktemp -d)
+[[ -n ${KEEP_TMP:-} ]] || trap 'rm -rf "$tmp"' EXIT
+"$make_data" "$tmp/mnist" 64 28
+cd "$src"
+
+model() {  # NAME [--set ...]: train, export as a diffusers folder with a probe, sample 256 images
+  local name=$1
+  shift
+  "$gen" train configs/tiny/diffusion.yaml --set name="$name" --set out_dir="$tmp/runs" --set data.root="$tmp/mnist" \
+    --set train.sample_every=0 --set train.eval_every=0 "$@" > "$tmp/$name.log" 2>&1 || { cat "$tmp/$name.log"; exit 1; }
+  local ckpt=$tmp/runs/$name/checkpoints/latest.pt
+  "$gen" export --ckpt "$ckpt" --format diffusers --out "$tmp/$name" --probe "$tmp/$name.probe.pt" >> "$tmp/$name.log" 2>&1 &&
+    "$gen" sample --ckpt "$ckpt" --format files --n 256 --seed 11 --out "$tmp/$name.images" >> "$tmp/$name.log" 2>&1 ||
+    { cat "$tmp/$name.log"; exit 1; }
+}
+
+model eps --set model.conditional=false --set model.sampler=ddim
+model v_ddpm --set model.objective=v --set model.schedule=cosine --set model.sampler=ddpm --set model.conditional=false
+model cond --set model.objective=v --set model.conditional=true
+model flow --set model.objective=flow --set model.conditional=false --set model.sample_steps=4
+"$python" "$src/tests/interop/check_diffusers.py" "$tmp" 11

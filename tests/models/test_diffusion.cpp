@@ -1,0 +1,219 @@
+// The diffusion family's parts against diffusers' own numbers (printed by diffusers 0.42.1 on
+// torch 2.13: DDPMScheduler.alphas_cumprod, DDIMScheduler.timesteps, get_timestep_embedding,
+// UNet2DModel's parameter count), and its samplers against an exact denoiser.
+#include <catch2/catch.hpp>
+
+#include <set>
+
+#include "config/config.h"
+#include "models/diffusion_sampler.h"
+#include "models/generative_model.h"
+#include "models/noise_schedule.h"
+#include "models/registry.h"
+#include "models/unet.h"
+#include "util/errors.h"
+
+namespace {
+
+gen::Config diffusion_config(const std::string& model) {
+  gen::Config c = gen::parse_config("model: {kind: diffusion, " + model + "}\n", "test");
+  gen::resolve_model_options(c);
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("diffusion: the noise schedules are diffusers' (alphas_cumprod of linear and squaredcos_cap_v2)",
+          "[model][diffusion]") {
+  const gen::NoiseSchedule linear = gen::make_noise_schedule(gen::BetaSchedule::kLinear, 1000, 1e-4, 0.02);
+  const std::vector<std::pair<int64_t, double>> linear_ab{
+      {0, 0.9998999834060669}, {1, 0.9997800588607788}, {499, 0.07858723402023315}, {999, 4.035830352222547e-05}};
+  for (const auto& [t, ab] : linear_ab) CHECK(linear.alpha_bar_at(t) == Approx(ab).epsilon(1e-6));
+  const gen::NoiseSchedule cosine = gen::make_noise_schedule(gen::BetaSchedule::kCosine, 1000, 1e-4, 0.02);
+  const std::vector<std::pair<int64_t, double>> cosine_ab{{0, 0.9999586939811707},
+                                                          {499, 0.4938434660434723},
+                                                          {998, 2.428766265438753e-06},
+                                                          {999, 2.4287349909002387e-09}};
+  for (const auto& [t, ab] : cosine_ab) CHECK(cosine.alpha_bar_at(t) == Approx(ab).epsilon(1e-5));
+  CHECK(cosine.betas[999].item<float>() == Approx(0.999));  // the cap
+  CHECK(linear.alpha_bar_at(-1) == 1.0);                    // set_alpha_to_one
+  // alpha_bar() gathers the same values on a tensor of steps.
+  CHECK(linear.alpha_bar(torch::tensor({int64_t(499)})).item<float>() == Approx(0.07858723402023315));
+}
+
+TEST_CASE("diffusion: sampler steps are diffusers' leading spacing", "[model][diffusion]") {
+  const std::vector<int64_t> fifty = gen::leading_timesteps(1000, 50);
+  REQUIRE(fifty.size() == 50);
+  CHECK(std::vector<int64_t>(fifty.begin(), fifty.begin() + 3) == std::vector<int64_t>{980, 960, 940});
+  CHECK(std::vector<int64_t>(fifty.end() - 2, fifty.end()) == std::vector<int64_t>{20, 0});
+  CHECK(gen::leading_timesteps(100, 7) == std::vector<int64_t>{84, 70, 56, 42, 28, 14, 0});
+}
+
+TEST_CASE("diffusion: the timestep embedding is diffusers' get_timestep_embedding (flip_sin_to_cos, shift 0)",
+          "[model][diffusion]") {
+  const torch::Tensor e = gen::timestep_embedding(torch::tensor({0.0f, 1.0f, 37.5f, 999.0f}), 8);
+  const std::vector<std::vector<float>> want{
+      {1.0f, 1.0f, 1.0f, 1.0f, 0.0f, 0.0f, 0.0f, 0.0f},
+      {0.5403023362f, 0.9950041771f, 0.9999499917f, 0.9999995232f, 0.8414709568f, 0.0998334140f, 0.0099998331f,
+       0.0009999998f},
+      {0.9802426696f, -0.8205595016f, 0.9305076003f, 0.9992969632f, -0.1977988034f, -0.5715610981f, 0.3662725389f,
+       0.0374912098f},
+      {0.9996498228f, 0.8074550629f, -0.8444697857f, 0.5411435366f, -0.0264607519f, -0.5899291039f, -0.5356031656f,
+       0.8409302235f}};
+  for (size_t i = 0; i < want.size(); ++i) {
+    for (size_t j = 0; j < want[i].size(); ++j) {
+      CHECK(e[int64_t(i)][int64_t(j)].item<float>() == Approx(want[i][j]).margin(2e-6));
+    }
+  }
+}
+
+TEST_CASE("diffusion: the U-Net has UNet2DModel's parameters, under its names and shapes", "[model][diffusion]") {
+  gen::UNetShape s;
+  s.block_out_channels = {8, 16};
+  s.attention = {false, true};
+  s.norm_groups = 4;
+  s.num_class_embeds = 11;
+  gen::UNet2D net(s);
+  std::map<std::string, std::vector<int64_t>> shapes;
+  int64_t count = 0;
+  for (const auto& item : net->named_parameters()) {
+    shapes[item.key()] = item.value().sizes().vec();
+    count += item.value().numel();
+  }
+  // UNet2DModel(sample_size=16, block_out_channels=[8, 16], down DownBlock2D + AttnDownBlock2D, up
+  // AttnUpBlock2D + UpBlock2D, layers_per_block=1, norm_num_groups=4, attention_head_dim=8,
+  // num_class_embeds=11): 45,321 parameters in 145 tensors.
+  CHECK(count == 45321);
+  CHECK(shapes.size() == 145);
+  const std::map<std::string, std::vector<int64_t>> some{
+      {"conv_in.weight", {8, 1, 3, 3}},
+      {"time_embedding.linear_1.weight", {32, 8}},
+      {"time_embedding.linear_2.bias", {32}},
+      {"class_embedding.weight", {11, 32}},
+      {"down_blocks.0.resnets.0.time_emb_proj.weight", {8, 32}},
+      {"down_blocks.0.downsamplers.0.conv.weight", {8, 8, 3, 3}},
+      {"down_blocks.1.resnets.0.conv_shortcut.weight", {16, 8, 1, 1}},
+      {"down_blocks.1.attentions.0.to_out.0.weight", {16, 16}},
+      {"mid_block.attentions.0.group_norm.weight", {16}},
+      {"mid_block.resnets.1.conv2.weight", {16, 16, 3, 3}},
+      {"up_blocks.0.resnets.0.conv1.weight", {16, 32, 3, 3}},
+      {"up_blocks.0.resnets.1.conv1.weight", {16, 24, 3, 3}},
+      {"up_blocks.0.attentions.1.to_q.weight", {16, 16}},
+      {"up_blocks.0.upsamplers.0.conv.weight", {16, 16, 3, 3}},
+      {"up_blocks.1.resnets.1.conv_shortcut.weight", {8, 16, 1, 1}},
+      {"conv_norm_out.bias", {8}},
+      {"conv_out.weight", {1, 8, 3, 3}}};
+  for (const auto& [name, shape] : some) {
+    INFO(name);
+    REQUIRE(shapes.count(name) == 1);
+    CHECK(shapes[name] == shape);
+  }
+  const torch::Tensor out = net->forward(torch::randn({2, 1, 16, 16}), torch::tensor({3.0f, 70.0f}),
+                                         torch::tensor({int64_t(1), int64_t(10)}));
+  CHECK(out.sizes() == torch::IntArrayRef({2, 1, 16, 16}));
+}
+
+namespace {
+// The exact network output for data that is one image `c`: eps, v or the flow velocity of x
+// at its timestep, from the schedule (the path x_t = sqrt(ab) c + sqrt(1 - ab) eps) or the flow path.
+gen::Denoiser exact_denoiser(gen::DiffusionObjective objective, const gen::NoiseSchedule& schedule,
+                             const torch::Tensor& c) {
+  return [objective, &schedule, c](const torch::Tensor& x, const torch::Tensor& t) {
+    if (objective == gen::DiffusionObjective::kFlow) {
+      const torch::Tensor sigma = (t / double(schedule.steps())).view({-1, 1, 1, 1});
+      return (x - c) / sigma;
+    }
+    const torch::Tensor ab = schedule.alpha_bar(t.to(torch::kInt64)).view({-1, 1, 1, 1});
+    const torch::Tensor eps = (x - ab.sqrt() * c) / (1 - ab).sqrt();
+    return objective == gen::DiffusionObjective::kEps ? eps : ab.sqrt() * eps - (1 - ab).sqrt() * c;
+  };
+}
+}  // namespace
+
+TEST_CASE("diffusion: every sampler lands on the data when the network is exact", "[model][diffusion]") {
+  const gen::NoiseSchedule schedule = gen::make_noise_schedule(gen::BetaSchedule::kLinear, 1000, 1e-4, 0.02);
+  const torch::Tensor c = torch::linspace(-0.9, 0.9, 16).view({1, 1, 4, 4});
+  using O = gen::DiffusionObjective;
+  using S = gen::DiffusionSampler;
+  const std::vector<std::tuple<O, S, int64_t, double>> cases{
+      {O::kEps, S::kDdim, 50, 0.0}, {O::kEps, S::kDdim, 7, 1.0}, {O::kV, S::kDdim, 20, 0.0},
+      {O::kEps, S::kDdpm, 25, 0.0}, {O::kV, S::kDdpm, 1000, 0.0}, {O::kFlow, S::kEuler, 10, 0.0},
+      {O::kFlow, S::kHeun, 4, 0.0}};
+  for (const auto& [objective, sampler, steps, eta] : cases) {
+    INFO(gen::enum_name(objective) << " " << gen::enum_name(sampler) << " " << steps << " steps, eta " << eta);
+    gen::SamplerSettings settings;
+    settings.sampler = sampler;
+    settings.steps = steps;
+    settings.eta = eta;
+    auto generator = at::detail::createCPUGenerator(3);
+    const torch::Tensor noise = torch::randn({3, 1, 4, 4}, generator);
+    int64_t observed = 0;
+    const torch::Tensor x = gen::run_sampler(settings, objective, schedule, noise, exact_denoiser(objective, schedule, c),
+                                             generator, [&](int64_t, const torch::Tensor&) { ++observed; });
+    CHECK((x - c).abs().max().item<float>() < 1e-4);
+    CHECK(observed == steps + 1);
+  }
+}
+
+TEST_CASE("diffusion: a sampler refuses a model of the other kind", "[model][diffusion]") {
+  using O = gen::DiffusionObjective;
+  using S = gen::DiffusionSampler;
+  CHECK(gen::sampler_mismatch(S::kEuler, O::kEps) != "");
+  CHECK(gen::sampler_mismatch(S::kDdim, O::kFlow) != "");
+  CHECK(gen::sampler_mismatch(S::kDdpm, O::kV) == "");
+  CHECK(gen::resolved_sampler(S::kAuto, O::kFlow) == S::kEuler);
+  CHECK(gen::resolved_sampler(S::kAuto, O::kV) == S::kDdim);
+  CHECK_THROWS_AS(gen::build_model(diffusion_config("objective: flow, sampler: ddim"), gen::DataSpec::image(1, 8, 8),
+                                   torch::kCPU),
+                  gen::ConfigError);
+}
+
+TEST_CASE("diffusion: the same seed draws the same images, another seed others, and guidance needs classes",
+          "[model][diffusion]") {
+  torch::manual_seed(0);
+  auto m = gen::build_model(
+      diffusion_config("timesteps: 50, block_out_channels: [8, 8], attention_levels: [], norm_groups: 4, "
+                       "sample_steps: 4, conditional: true"),
+      gen::DataSpec::image(1, 8, 8, 3), torch::kCPU);
+  gen::SampleRequest r;
+  r.n = 6;
+  r.seed = 5;
+  r.sampler.sampler = "ddpm";
+  const gen::SampleOutput a = m->sample(r), b = m->sample(r);
+  CHECK(a.images.sizes() == torch::IntArrayRef({6, 1, 8, 8}));
+  CHECK(a.row_labels == std::vector<std::string>{"0", "1", "2"});
+  CHECK(torch::equal(a.images, b.images));
+  r.seed = 6;
+  CHECK(!torch::equal(m->sample(r).images, a.images));
+  r.sampler.guidance = 3.0;
+  r.label = 2;
+  CHECK(m->sample(r).images.sizes() == torch::IntArrayRef({6, 1, 8, 8}));
+  r.mode = gen::SampleMode::kTrajectory;
+  const gen::SampleOutput path = m->sample(r);
+  CHECK(path.nrow == 5);  // the noise and 4 steps
+  CHECK(path.images.size(0) == 30);
+  auto flow = gen::build_model(
+      diffusion_config("objective: flow, block_out_channels: [8], attention_levels: [], norm_groups: 4"),
+      gen::DataSpec::image(1, 8, 8), torch::kCPU);
+  gen::SampleRequest guided;
+  guided.sampler.guidance = 2.0;
+  CHECK_THROWS_AS(flow->sample(guided), gen::UsageError);
+  CHECK(flow->sampler_settings({}) ==
+        std::vector<std::pair<std::string, std::string>>{{"sampler", "euler"}, {"steps", "50"}});
+}
+
+TEST_CASE("diffusion: configs the U-Net cannot take are refused at build", "[model][diffusion]") {
+  const gen::DataSpec mnist = gen::DataSpec::image(1, 28, 28, 10);
+  auto build = [&](const std::string& model, const gen::DataSpec& data) {
+    return gen::build_model(diffusion_config(model), data, torch::kCPU);
+  };
+  CHECK_THROWS_WITH(build("block_out_channels: [8, 8, 8, 8]", mnist), Catch::Contains("must divide by 8"));
+  CHECK_THROWS_WITH(build("norm_groups: 5", mnist), Catch::Contains("model.norm_groups 5"));
+  CHECK_THROWS_WITH(build("attention_levels: [3]", mnist), Catch::Contains("level 3 does not exist"));
+  CHECK_THROWS_WITH(build("attention_head_dim: 24", mnist), Catch::Contains("model.attention_head_dim 24"));
+  CHECK_THROWS_WITH(build("conditional: true", gen::DataSpec::image(1, 28, 28)),
+                    Catch::Contains("labelled data"));
+  CHECK_THROWS_WITH(build("guidance: 2", mnist), Catch::Contains("model.guidance"));
+  CHECK_THROWS_WITH(build("objective: flow, min_snr_gamma: 5", mnist), Catch::Contains("model.min_snr_gamma"));
+  CHECK_NOTHROW(build("block_out_channels: [8, 16, 16], norm_groups: 4", mnist));
+}
