@@ -10,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "cli/output_paths.h"
+#include "cli/sampler_flags.h"
 #include "cli/validators.h"
 #include "data/data_registry.h"
 #include "data/data_source.h"
@@ -49,10 +50,7 @@ void run_eval(const EvalCommand& cmd, std::ostream& print) {
   restore_checkpoint(ckpt, *model);
   // The sampler the images are drawn with, checked against the model before anything is drawn.
   const auto sampler = model->sampler_settings(cmd.budget.sampler);
-  if (!cmd.sampler_flags.empty() && sampler.empty()) {
-    throw UsageError(cmd.sampler_flags.front() + ": applies to diffusion models; " + cmd.ckpt + " holds a model.kind " +
-                     ckpt.config.model.kind + ", which has no sampler to set");
-  }
+  check_sampler_flags(cmd.sampler_flags, *model, cmd.budget.sampler, cmd.ckpt, ckpt.config.model.kind);
 
   Config data_config = ckpt.config;
   if (!cmd.data_root.empty()) data_config.data.root = cmd.data_root;
@@ -122,25 +120,14 @@ void setup_eval(CLI::App& app, std::ostream& out) {
   sub->add_option("--seed", cmd->budget.seed, "seed for generated images and importance samples");
   sub->add_option("--data", cmd->data_root, "data.root to read the held-out split from (default: the checkpoint's)");
   sub->add_option("--device", cmd->device, "auto | cpu | cuda | cuda:N")->check(kDevice);
-  sub->add_option("--sampler", cmd->budget.sampler.sampler,
-                  "diffusion models: ddpm | ddim (eps, v models) or euler | heun (flow models); default model.sampler")
-      ->check(CLI::IsMember({"auto", "ddpm", "ddim", "euler", "heun"}));
-  sub->add_option("--steps", cmd->budget.sampler.steps, "diffusion models: sampler steps (default model.sample_steps)")
-      ->check(CLI::Range(int64_t(1), int64_t(100'000)));
-  sub->add_option("--eta", cmd->budget.sampler.eta, "diffusion models, ddim: 0 deterministic .. 1 (default model.eta)")
-      ->check(kFinite & CLI::Range(0.0, 1.0));
-  sub->add_option("--guidance", cmd->budget.sampler.guidance,
-                  "class-conditional diffusion models: classifier-free guidance scale (default model.guidance)")
-      ->check(kFinite & CLI::Range(0.0, 100.0));
+  add_sampler_flags(sub, cmd->budget.sampler);
   sub->add_flag("--no-ema", cmd->no_ema, "evaluate the raw weights even when the checkpoint has EMA weights");
   sub->add_flag("--skip-images", cmd->skip_images, "image models: leave out FID/KID/IS (no feature network needed)");
   sub->add_flag(
       "--no-baseline", [cmd](int64_t) { cmd->budget.real_baseline = false; },
       "image models: leave out the real-vs-real figures");
   sub->callback([cmd, sub, &out] {
-    for (const char* flag : {"--sampler", "--steps", "--eta", "--guidance"}) {
-      if (sub->count(flag) > 0) cmd->sampler_flags.push_back(flag);
-    }
+    cmd->sampler_flags = given_sampler_flags(sub);
     run_eval(*cmd, out);
   });
 }

@@ -10,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "cli/output_paths.h"
+#include "cli/sampler_flags.h"
 #include "cli/validators.h"
 #include "data/data_registry.h"
 #include "data/data_source.h"
@@ -53,10 +54,7 @@ void check_flags_apply(const SampleCommand& cmd, const GenerativeModel& model, S
     throw UsageError(wrong.front() + ": applies to " + (text ? "image" : "text") + " models; " + cmd.ckpt +
                      " holds a model.kind " + kind + " that " + (text ? "writes text" : "draws images"));
   }
-  if (!cmd.sampler_flags.empty() && model.sampler_settings(cmd.sampler).empty()) {
-    throw UsageError(cmd.sampler_flags.front() + ": applies to diffusion models; " + cmd.ckpt + " holds a model.kind " +
-                     kind + ", which has no sampler to set");
-  }
+  check_sampler_flags(cmd.sampler_flags, model, cmd.sampler, cmd.ckpt, kind);
   if (cmd.label >= 0 && model.sample_classes() == 0) {
     throw UsageError("--class " + std::to_string(cmd.label) + ": " + cmd.ckpt +
                      " holds a model without classes or latent codes to choose from");
@@ -225,17 +223,7 @@ void setup_sample(CLI::App& app, std::ostream& out) {
                   "class-conditional models: samples of this class only; models with latent_codes: this code only "
                   "(default: one class or code per row)")
       ->check(CLI::Range(int64_t(0), int64_t(1'000'000)));
-  sub->add_option("--sampler", cmd->sampler.sampler,
-                  "diffusion models: ddpm | ddim (eps, v models) or euler | heun (flow models); default model.sampler")
-      ->check(CLI::IsMember({"auto", "ddpm", "ddim", "euler", "heun"}));
-  sub->add_option("--steps", cmd->sampler.steps, "diffusion models: sampler steps (default model.sample_steps)")
-      ->check(CLI::Range(int64_t(1), int64_t(100'000)));
-  sub->add_option("--eta", cmd->sampler.eta, "diffusion models, ddim: 0 deterministic .. 1 (default model.eta)")
-      ->check(kFinite & CLI::Range(0.0, 1.0));
-  sub->add_option("--guidance", cmd->sampler.guidance,
-                  "class-conditional diffusion models: classifier-free guidance scale (0 unconditional, 1 "
-                  "conditional, more: guided; default model.guidance)")
-      ->check(kFinite & CLI::Range(0.0, 100.0));
+  add_sampler_flags(sub, cmd->sampler);
   sub->add_flag("--no-ema", cmd->no_ema, "sample with the raw weights even when the checkpoint has EMA weights");
   sub->add_option("--prompt", cmd->text.prompt, "text models: the text to continue");
   sub->add_option("--tokens", cmd->text.tokens, "text models: tokens to generate")
@@ -247,9 +235,7 @@ void setup_sample(CLI::App& app, std::ostream& out) {
   sub->add_option("--top-p", cmd->text.top_p, "text models: nucleus sampling mass (1 = off)")
       ->check(kFinite & CLI::Range(1e-6, 1.0));
   sub->callback([cmd, sub, &out] {
-    for (const char* flag : {"--sampler", "--steps", "--eta", "--guidance"}) {
-      if (sub->count(flag) > 0) cmd->sampler_flags.push_back(flag);
-    }
+    cmd->sampler_flags = given_sampler_flags(sub);
     for (const char* flag : {"--class", "--nrow"}) {
       if (sub->count(flag) > 0) cmd->image_flags.push_back(flag);
     }

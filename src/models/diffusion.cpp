@@ -122,6 +122,7 @@ class Diffusion final : public GenerativeModel {
         data_(ctx.data),
         classes_(o.conditional ? ctx.data.shape.num_classes : 0),
         schedule_(make_noise_schedule(o.schedule, o.timesteps, o.beta_start, o.beta_end)),
+        alpha_bars_(schedule_.alphas_cumprod.to(ctx.device)),
         channels_last_(use_channels_last(ctx.config, /*auto_choice=*/false)),
         net_(laid_out(on_device(UNet2D(unet_shape(o, ctx.data)), ctx.device), channels_last_)),
         opt_(*net_, ctx.config, /*use_ema=*/true, ctx.precision),
@@ -195,8 +196,9 @@ class Diffusion final : public GenerativeModel {
     const auto& shape = data_.shape;
     const torch::Tensor noise = torch::randn({n, shape.channels, shape.height, shape.width}, gen).to(device_);
     auto autocast = opt_.autocast();
+    const torch::Tensor none = y.defined() ? torch::full_like(y, classes_) : torch::Tensor();
     const Denoiser denoiser = [&](const torch::Tensor& x, const torch::Tensor& t) {
-      return guided_output(x, t, y, how.guidance);
+      return guided_output(x, t, y, none, how.guidance);
     };
     const bool trajectory = request.mode.value_or(SampleMode::kPrior) == SampleMode::kTrajectory;
     SampleOutput out;
@@ -303,9 +305,10 @@ class Diffusion final : public GenerativeModel {
   }
 
   // The network's output, guided: uncond + s (cond - uncond), in one batch of both halves.
-  torch::Tensor guided_output(const torch::Tensor& x, const torch::Tensor& t, const torch::Tensor& y, double s) {
+  // `none`: labels of the "no class" row, like y.
+  torch::Tensor guided_output(const torch::Tensor& x, const torch::Tensor& t, const torch::Tensor& y,
+                              const torch::Tensor& none, double s) {
     if (classes_ == 0) return net_->forward(x, t).to(torch::kFloat32);
-    const torch::Tensor none = torch::full_like(y, classes_);
     if (s == 1.0) return net_->forward(x, t, y).to(torch::kFloat32);
     if (s == 0.0) return net_->forward(x, t, none).to(torch::kFloat32);
     const torch::Tensor both = net_->forward(torch::cat({x, x}), torch::cat({t, t}), torch::cat({y, none}));
@@ -349,7 +352,7 @@ class Diffusion final : public GenerativeModel {
       target = d.noise - x0;
       timestep = d.t * double(o_.timesteps);
     } else {
-      const torch::Tensor ab = schedule_.alpha_bar(d.t).view({b, 1, 1, 1});
+      const torch::Tensor ab = alpha_bars_.index_select(0, d.t).view({b, 1, 1, 1});
       const torch::Tensor a = ab.sqrt(), s = (1 - ab).sqrt();
       xt = a * x0 + s * d.noise;
       target = o_.objective == DiffusionObjective::kEps ? d.noise : a * d.noise - s * x0;
@@ -427,7 +430,8 @@ class Diffusion final : public GenerativeModel {
   torch::Device device_;
   DataSpec data_;
   int64_t classes_;
-  NoiseSchedule schedule_;
+  NoiseSchedule schedule_;     // on the CPU: the samplers read its values as numbers
+  torch::Tensor alpha_bars_;  // its alphas_cumprod on the device, gathered by every training step
   // runtime.memory_format; auto is channels-first until a measurement says otherwise
   // (docs/RESULTS.md, "Memory format").
   bool channels_last_;

@@ -28,10 +28,6 @@ NoiseSchedule make_noise_schedule(BetaSchedule kind, int64_t steps, double beta_
   return s;
 }
 
-torch::Tensor NoiseSchedule::alpha_bar(const torch::Tensor& t) const {
-  return alphas_cumprod.to(t.device()).index_select(0, t.flatten()).view(t.sizes());
-}
-
 double NoiseSchedule::alpha_bar_at(int64_t t) const {
   return t < 0 ? 1.0 : double(alphas_cumprod[t].item<float>());
 }

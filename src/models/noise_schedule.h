@@ -25,8 +25,6 @@ struct NoiseSchedule {
   torch::Tensor alphas_cumprod;  // (T) float32, CPU: alpha_bar_t
 
   int64_t steps() const { return betas.size(0); }
-  // alpha_bar at integer steps t (any shape, int64, any device), on t's device.
-  torch::Tensor alpha_bar(const torch::Tensor& t) const;
   // alpha_bar_t as a double; 1 for t < 0 (diffusers' set_alpha_to_one: the clean end).
   double alpha_bar_at(int64_t t) const;
 };

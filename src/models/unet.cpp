@@ -15,16 +15,8 @@ namespace {
 nn::Conv2d conv3(int64_t in, int64_t out, int64_t stride = 1) {
   return nn::Conv2d(nn::Conv2dOptions(in, out, 3).stride(stride).padding(1));
 }
-nn::GroupNorm group_norm(int64_t groups, int64_t channels, double eps) {
-  return nn::GroupNorm(nn::GroupNormOptions(groups, channels).eps(eps));
-}
-// GroupNorm of x. LibTorch 1.13's CPU kernel takes no bf16 input with float32 weights (what a
-// conv gives under bf16 autocast; 2.x takes the mixed types): there x is normed in float32.
-torch::Tensor normed(nn::GroupNorm norm, const torch::Tensor& x) {  // a holder: shares the module
-#if !GEN_TORCH_AT_LEAST(2, 0)
-  if (x.scalar_type() != norm->weight.scalar_type()) return norm->forward(x.to(norm->weight.scalar_type()));
-#endif
-  return norm->forward(x);
+Fp32GroupNorm group_norm(int64_t groups, int64_t channels, double eps) {  // models/fp32_group_norm.h
+  return Fp32GroupNorm(nn::GroupNormOptions(groups, channels).eps(eps));
 }
 }  // namespace
 
@@ -49,9 +41,9 @@ ResnetBlock2DImpl::ResnetBlock2DImpl(int64_t in, int64_t out, int64_t temb, cons
 }
 
 torch::Tensor ResnetBlock2DImpl::forward(const torch::Tensor& x, const torch::Tensor& temb_act) {
-  torch::Tensor h = conv1(torch::silu(normed(norm1, x)));
+  torch::Tensor h = conv1(torch::silu(norm1(x)));
   h = h + time_emb_proj(temb_act).unsqueeze(-1).unsqueeze(-1);
-  h = torch::silu(normed(norm2, h));
+  h = torch::silu(norm2(h));
   // The mask of the whole global batch (models/batch_random.h): data-parallel ranks train what one process trains.
   if (dropout > 0) h = batch_dropout(h, dropout, is_training());
   h = conv2(h);
@@ -72,7 +64,7 @@ AttentionBlockImpl::AttentionBlockImpl(int64_t channels, const UNetShape& s)
 // the residual.
 torch::Tensor AttentionBlockImpl::forward(const torch::Tensor& x) {
   const int64_t b = x.size(0), c = x.size(1), hw = x.size(2) * x.size(3), d = c / heads;
-  const torch::Tensor tokens = normed(group_norm, x).view({b, c, hw}).transpose(1, 2);  // (B, HW, C)
+  const torch::Tensor tokens = group_norm(x).view({b, c, hw}).transpose(1, 2);  // (B, HW, C)
   auto split = [&](const torch::Tensor& y) { return y.view({b, hw, heads, d}).transpose(1, 2); };
   const torch::Tensor q = split(to_q(tokens)), k = split(to_k(tokens)), v = split(to_v(tokens));
 #if GEN_TORCH_AT_LEAST(2, 0)
@@ -172,7 +164,7 @@ torch::Tensor UNet2DImpl::forward(const torch::Tensor& x, const torch::Tensor& t
       h = block.samplers[0]->as<nn::SequentialImpl>()->forward(h);
     }
   }
-  return conv_out(torch::silu(normed(conv_norm_out, h)));
+  return conv_out(torch::silu(conv_norm_out(h)));
 }
 
 }  // namespace gen

@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "models/fp32_group_norm.h"
+
 namespace gen {
 
 struct UNetShape {
@@ -34,7 +36,7 @@ torch::Tensor timestep_embedding(const torch::Tensor& t, int64_t dim);
 struct ResnetBlock2DImpl : torch::nn::Module {
   ResnetBlock2DImpl(int64_t in, int64_t out, int64_t temb, const UNetShape& s);
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& temb_act);  // temb_act: silu(temb)
-  torch::nn::GroupNorm norm1{nullptr}, norm2{nullptr};
+  Fp32GroupNorm norm1{nullptr}, norm2{nullptr};
   torch::nn::Conv2d conv1{nullptr}, conv2{nullptr}, conv_shortcut{nullptr};
   torch::nn::Linear time_emb_proj{nullptr};
   double dropout;
@@ -44,7 +46,7 @@ TORCH_MODULE(ResnetBlock2D);
 struct AttentionBlockImpl : torch::nn::Module {
   AttentionBlockImpl(int64_t channels, const UNetShape& s);
   torch::Tensor forward(const torch::Tensor& x);
-  torch::nn::GroupNorm group_norm{nullptr};
+  Fp32GroupNorm group_norm{nullptr};
   torch::nn::Linear to_q{nullptr}, to_k{nullptr}, to_v{nullptr};
   torch::nn::ModuleList to_out;  // diffusers' [Linear, Dropout]
   int64_t heads;
@@ -71,7 +73,7 @@ struct UNet2DImpl : torch::nn::Module {
   torch::nn::Embedding class_embedding{nullptr};
   torch::nn::ModuleList down_blocks, up_blocks;
   UNetBlock mid_block{nullptr};
-  torch::nn::GroupNorm conv_norm_out{nullptr};
+  Fp32GroupNorm conv_norm_out{nullptr};
 };
 TORCH_MODULE(UNet2D);
 

@@ -14,11 +14,12 @@ import sys
 import tempfile
 
 import numpy as np
+import yaml
 import torch
 from PIL import Image
 from safetensors.torch import load_file, save_file
 import diffusers
-from diffusers import (DDIMPipeline, DDPMPipeline, FlowMatchEulerDiscreteScheduler, UNet2DModel)
+from diffusers import DDIMPipeline, FlowMatchEulerDiscreteScheduler, UNet2DModel
 
 torch.set_num_threads(2)
 
@@ -92,10 +93,7 @@ def sample_steps(folder):
     from safetensors import safe_open
     with safe_open(os.path.join(folder, "unet", "diffusion_pytorch_model.safetensors"), "pt") as f:
         config = f.metadata()["gen.config"]
-    for line in config.splitlines():
-        if line.strip().startswith("sample_steps:"):
-            return int(line.split(":")[1])
-    raise SystemExit(f"{folder}: no sample_steps in gen.config")
+    return int(yaml.safe_load(config)["model"]["sample_steps"])
 
 
 def main():

@@ -485,6 +485,16 @@ TEST_CASE("smoke: gen eval writes JSON figures for every tiny family, image figu
   r = run_gen("eval --ckpt " + ckpt("diffusion") + " --sampler euler", dir);
   CHECK(r.code == 2);
   CHECK_THAT(r.output, Catch::Contains("sampler euler draws from flow-matching models"));
+  // A diffusers folder holds diffusion models only, and never lands on a folder with files.
+  r = run_gen("export --ckpt " + ckpt("vae") + " --format diffusers --out " + (dir / "vae_diffusers"), dir);
+  CHECK(r.code == 2);
+  CHECK_THAT(r.output, Catch::Contains("--format diffusers: writes diffusion models"));
+  CHECK(!fs::exists(dir / "vae_diffusers"));
+  REQUIRE(run_gen("export --ckpt " + ckpt("diffusion") + " --format diffusers --out " + (dir / "unet"), dir).code == 0);
+  CHECK(fs::exists(dir / "unet/unet/config.json"));
+  r = run_gen("export --ckpt " + ckpt("diffusion") + " --format diffusers --out " + (dir / "unet"), dir);
+  CHECK(r.code == 2);
+  CHECK_THAT(r.output, Catch::Contains("exists and is not empty"));
 
   j = eval_json(dir, "--ckpt " + ckpt("vae") + " --iw-samples 20 --skip-images", r);
   REQUIRE(r.code == 0);
