@@ -321,21 +321,13 @@ class Dcgan final : public GenerativeModel {
     int64_t n = request.n, nrow = 0;
     torch::Tensor y;  // class labels or latent codes; both are laid out one value per row
     if (const int64_t values = one_hot_width(); values > 0) {
-      if (request.label >= values) {
-        throw UsageError(
-            "--class " + std::to_string(request.label) +
-            (classes_ > 0
-                 ? ": the model knows classes 0 to "
-                 : ": the model's latent code (model.latent_codes, learnt without labels) takes values 0 to ") +
-            std::to_string(values - 1));
-      }
-      if (request.label >= 0) {
-        y = torch::full({n}, request.label, torch::kInt64);
-      } else {  // one value per row; for codes, equal numbers of each is a stratified draw from their uniform prior
-        nrow = std::max<int64_t>(1, n / values);
-        n = nrow * values;
-        y = torch::arange(n, torch::kInt64).div(nrow, "floor");
-      }
+      const RequestValues v = request_values(
+          request, values,
+          classes_ > 0 ? ": the model knows classes"
+                       : ": the model's latent code (model.latent_codes, learnt without labels) takes values");
+      n = v.n;
+      nrow = v.nrow;
+      y = v.y;  // for codes, equal numbers of each value is a stratified draw from their uniform prior
     }
     const torch::Tensor z = request_latents(request, n, noise_bank_);  // (n', latent) on the CPU
     if (y.defined()) y = y.narrow(0, 0, z.size(0));

@@ -16,6 +16,7 @@
 #include "models/generative_model.h"
 #include "models/memory_format.h"
 #include "models/model_options.h"
+#include "models/noise.h"
 #include "models/noise_schedule.h"
 #include "models/registry.h"
 #include "models/unet.h"
@@ -148,9 +149,10 @@ class Diffusion final : public GenerativeModel {
     const int64_t b = batch.x.size(0);
     Draws d;
     d.noise = torch::randn(batch.x.sizes(), gen, torch::kFloat32).to(device_);
-    d.t = o_.objective == DiffusionObjective::kFlow ? flow_times(torch::randn({b}, gen, torch::kFloat32),
-                                                                 torch::rand({b}, gen, torch::kFloat32))
-                                                    : torch::randint(0, o_.timesteps, {b}, gen, torch::kInt64);
+    d.t = o_.objective == DiffusionObjective::kFlow
+              ? flow_times([&] { return torch::randn({b}, gen, torch::kFloat32); },
+                           [&] { return torch::rand({b}, gen, torch::kFloat32); })
+              : torch::randint(0, o_.timesteps, {b}, gen, torch::kInt64);
     d.t = d.t.to(device_);
     if (classes_ > 0) d.labels = batch.y;
     auto autocast = opt_.autocast();
@@ -179,18 +181,10 @@ class Diffusion final : public GenerativeModel {
     int64_t n = request.n, nrow = 0;
     torch::Tensor y;
     if (classes_ > 0) {
-      if (request.label >= classes_) {
-        throw UsageError("--class " + std::to_string(request.label) + ": the model knows classes 0 to " +
-                         std::to_string(classes_ - 1));
-      }
-      if (request.label >= 0) {
-        y = torch::full({n}, request.label, torch::kInt64);
-      } else {  // one class per row
-        nrow = std::max<int64_t>(1, n / classes_);
-        n = nrow * classes_;
-        y = torch::arange(n, torch::kInt64).div(nrow, "floor");
-      }
-      y = y.to(device_);
+      const RequestValues v = request_values(request, classes_, ": the model knows classes");
+      n = v.n;
+      nrow = v.nrow;
+      y = v.y.to(device_);
     }
     auto gen = at::detail::createCPUGenerator(request.fixed_noise ? grid_seed_ : request.seed);
     const auto& shape = data_.shape;
@@ -316,10 +310,12 @@ class Diffusion final : public GenerativeModel {
     return halves[1] + s * (halves[0] - halves[1]);
   }
 
-  // Flow times in (0, 1) from a standard normal draw `z` (logit-normal) or a uniform `u`.
-  torch::Tensor flow_times(const torch::Tensor& z, const torch::Tensor& u) const {
-    if (o_.flow_time == FlowTime::kLogitNormal) return torch::sigmoid(o_.flow_time_mean + o_.flow_time_std * z);
-    return u;
+  // Flow times in (0, 1): logit-normal from a standard normal draw, or uniform; only the draw
+  // the config asks for is made.
+  template <typename Normal, typename Uniform>
+  torch::Tensor flow_times(Normal normal, Uniform uniform) const {
+    if (o_.flow_time == FlowTime::kLogitNormal) return torch::sigmoid(o_.flow_time_mean + o_.flow_time_std * normal());
+    return uniform();
   }
 
   // The step's random numbers, drawn for the whole global batch (models/batch_random.h).
@@ -329,8 +325,7 @@ class Diffusion final : public GenerativeModel {
     Draws d;
     d.noise = batch_randn(micro.x.sizes(), f32);
     if (o_.objective == DiffusionObjective::kFlow) {
-      const torch::Tensor z = batch_randn({b}, f32), u = batch_rand({b}, f32);
-      d.t = flow_times(z, u);
+      d.t = flow_times([&] { return batch_randn({b}, f32); }, [&] { return batch_rand({b}, f32); });
     } else {
       d.t = batch_randint(0, o_.timesteps, {b}, micro.x.options().dtype(torch::kInt64));
     }
@@ -353,15 +348,10 @@ class Diffusion final : public GenerativeModel {
       timestep = d.t * double(o_.timesteps);
     } else {
       const torch::Tensor ab = alpha_bars_.index_select(0, d.t).view({b, 1, 1, 1});
-      const torch::Tensor a = ab.sqrt(), s = (1 - ab).sqrt();
-      xt = a * x0 + s * d.noise;
-      target = o_.objective == DiffusionObjective::kEps ? d.noise : a * d.noise - s * x0;
+      xt = ab.sqrt() * x0 + (1 - ab).sqrt() * d.noise;
+      target = discrete_target(o_.objective, x0, d.noise, ab);
       timestep = d.t.to(torch::kFloat32);
-      if (o_.min_snr_gamma > 0) {
-        const torch::Tensor snr = (ab / (1 - ab)).view({b});
-        const torch::Tensor clipped = snr.clamp_max(o_.min_snr_gamma);
-        weight = o_.objective == DiffusionObjective::kEps ? clipped / snr : clipped / (snr + 1);
-      }
+      if (o_.min_snr_gamma > 0) weight = min_snr_weight(o_.objective, ab.view({b}), o_.min_snr_gamma);
     }
     const torch::Tensor out = net_->forward(xt, timestep, d.labels).to(torch::kFloat32);
     torch::Tensor per_example = (out - target).pow(2).mean({1, 2, 3});

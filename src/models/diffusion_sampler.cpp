@@ -20,13 +20,6 @@ std::string sampler_mismatch(DiffusionSampler sampler, DiffusionObjective object
          (flow ? "euler|heun" : "ddpm|ddim") + ")";
 }
 
-std::pair<torch::Tensor, torch::Tensor> predicted_x0_eps(DiffusionObjective objective, const torch::Tensor& x,
-                                                         const torch::Tensor& out, double ab) {
-  const double a = std::sqrt(ab), s = std::sqrt(1 - ab);
-  if (objective == DiffusionObjective::kV) return {a * x - s * out, a * out + s * x};
-  return {(x - s * out) / a, out};  // eps
-}
-
 namespace {
 
 torch::Tensor noise_like(const torch::Tensor& x, at::Generator& generator) {

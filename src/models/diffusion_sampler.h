@@ -10,18 +10,11 @@
 #include <cstdint>
 #include <functional>
 
+#include "models/diffusion_objective.h"
 #include "models/noise_schedule.h"
 #include "util/enum_names.h"
 
 namespace gen {
-
-// What the network predicts: the noise (DDPM), v = sqrt(ab) eps - sqrt(1 - ab) x0
-// (Salimans & Ho 2022), or the flow-matching velocity eps - x0 along x_t = (1 - t) x0 + t eps.
-enum class DiffusionObjective { kEps, kV, kFlow };
-template <>
-struct EnumNames<DiffusionObjective> {
-  static constexpr std::array<std::string_view, 3> names{"eps", "v", "flow"};
-};
 
 enum class DiffusionSampler { kAuto, kDdpm, kDdim, kEuler, kHeun };
 template <>
@@ -52,9 +45,5 @@ using StepObserver = std::function<void(int64_t step, const torch::Tensor& x)>;
 torch::Tensor run_sampler(const SamplerSettings& settings, DiffusionObjective objective,
                           const NoiseSchedule& schedule, torch::Tensor noise, const Denoiser& denoiser,
                           at::Generator& generator, const StepObserver& observe = {});
-
-// The clean-image estimate x0 and noise estimate from a discrete model's output at alpha_bar `ab`.
-std::pair<torch::Tensor, torch::Tensor> predicted_x0_eps(DiffusionObjective objective, const torch::Tensor& x,
-                                                         const torch::Tensor& out, double ab);
 
 }  // namespace gen

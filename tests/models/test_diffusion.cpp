@@ -6,6 +6,7 @@
 #include <set>
 
 #include "config/config.h"
+#include "models/diffusion_objective.h"
 #include "models/diffusion_sampler.h"
 #include "models/generative_model.h"
 #include "models/noise_schedule.h"
@@ -127,6 +128,37 @@ gen::Denoiser exact_denoiser(gen::DiffusionObjective objective, const gen::Noise
   };
 }
 }  // namespace
+
+TEST_CASE("diffusion: the training targets are what the samplers invert, and min-SNR weighs the x0 error",
+          "[model][diffusion]") {
+  torch::manual_seed(3);
+  const torch::Tensor x0 = torch::rand({4, 1, 3, 3}, torch::kDouble) * 2 - 1;
+  const torch::Tensor noise = torch::randn({4, 1, 3, 3}, torch::kDouble);
+  const double gamma = 5.0;
+  for (const auto objective : {gen::DiffusionObjective::kEps, gen::DiffusionObjective::kV}) {
+    for (const double ab : {0.999, 0.9, 0.5, 0.1, 0.004}) {  // snr 999, 9, 1, 0.11, 0.004
+      INFO("objective " << int(objective) << ", alpha_bar " << ab);
+      const torch::Tensor abt = torch::full({1, 1, 1, 1}, ab, torch::kDouble);
+      const torch::Tensor x = std::sqrt(ab) * x0 + std::sqrt(1 - ab) * noise;
+      const torch::Tensor target = gen::discrete_target(objective, x0, noise, abt);
+      const auto [x0_hat, eps_hat] = gen::predicted_x0_eps(objective, x, target, ab);
+      CHECK(torch::allclose(x0_hat, x0, 1e-9, 1e-9));
+      CHECK(torch::allclose(eps_hat, noise, 1e-9, 1e-9));
+      // An error in the output is an error in x0; the weighted output loss equals
+      // min(snr, gamma) times the x0 loss.
+      const torch::Tensor off = torch::randn_like(target) * 0.01;
+      const torch::Tensor x0_off = gen::predicted_x0_eps(objective, x, target + off, ab).first;
+      const double weight = gen::min_snr_weight(objective, torch::full({1}, ab, torch::kDouble), gamma).item<double>();
+      const double snr = ab / (1 - ab);
+      CHECK(weight * off.pow(2).sum().item<double>() ==
+            Approx(std::min(snr, gamma) * (x0_off - x0).pow(2).sum().item<double>()).epsilon(1e-6));
+    }
+  }
+  // v at the two ends: the noise when the image is clean, minus the image when all is noise.
+  const torch::Tensor one = torch::ones({1, 1, 1, 1}, torch::kDouble), zero = torch::zeros_like(one);
+  CHECK(torch::allclose(gen::discrete_target(gen::DiffusionObjective::kV, x0, noise, one), noise));
+  CHECK(torch::allclose(gen::discrete_target(gen::DiffusionObjective::kV, x0, noise, zero), -x0));
+}
 
 TEST_CASE("diffusion: every sampler lands on the data when the network is exact", "[model][diffusion]") {
   const gen::NoiseSchedule schedule = gen::make_noise_schedule(gen::BetaSchedule::kLinear, 1000, 1e-4, 0.02);
