@@ -130,9 +130,9 @@ struct RuntimeConfig {
           .range(0.001, 1e6)
           .may_change_on_resume());
     v("dist_local_sums", dist_local_sums,
-      Doc("data-parallel jobs with Gloo and every rank on one machine: sums of at most 256 KiB (synchronized "
-          "BatchNorm's statistics, metrics, small gradient buckets) go through shared memory instead of Gloo's "
-          "threads and sockets; larger gradient buckets still overlap the backward pass through Gloo")
+      Doc("data-parallel jobs with Gloo and every rank on one machine: every sum (synchronized BatchNorm's "
+          "statistics, metrics, gradient buckets) goes through shared memory instead of Gloo's threads and sockets, "
+          "in pieces of 256 KiB; false: through Gloo, gradient buckets overlapping the backward pass")
           .may_change_on_resume());
   }
 

@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <climits>
@@ -70,7 +71,7 @@ void* map_shared(int fd, size_t bytes, const std::string& name) {
 
 }  // namespace
 
-size_t LocalSum::segment_bytes(int64_t size) { return kHeader + 2 * size_t(size) * kMaxBytes; }
+size_t LocalSum::segment_bytes(int64_t size) { return kHeader + 2 * size_t(size) * kSlotBytes; }
 
 LocalSum::LocalSum(std::string name, int64_t rank, int64_t size, std::chrono::milliseconds timeout, void* base,
                    size_t bytes)
@@ -138,18 +139,25 @@ void LocalSum::unlink() {
   linked_ = false;
 }
 
-bool LocalSum::fits(const torch::Tensor& t) {
-  return t.device().is_cpu() && t.is_contiguous() && t.nbytes() <= kMaxBytes;
-}
+bool LocalSum::fits(const torch::Tensor& t) { return t.device().is_cpu() && t.is_contiguous(); }
 
 void LocalSum::sum(const torch::Tensor& t) {
-  TORCH_CHECK(fits(t), "LocalSum::sum: not a contiguous CPU tensor of at most ", kMaxBytes, " bytes");
+  TORCH_CHECK(fits(t), "LocalSum::sum: not a contiguous CPU tensor");
+  const torch::Tensor flat = t.view(-1);
+  const int64_t per_round = int64_t(kSlotBytes / t.element_size());
+  for (int64_t first = 0; first < flat.numel(); first += per_round) {
+    const torch::Tensor piece = flat.narrow(0, first, std::min(per_round, flat.numel() - first));
+    sum_piece(piece);
+  }
+}
+
+void LocalSum::sum_piece(const torch::Tensor& piece) {
   const uint32_t seq = ++seq_;
-  // Two buffers, used in turn: a rank writes sum n+2's slot only after every rank published
-  // sum n+1, which each does only after it has read sum n's slots.
-  char* buffers = static_cast<char*>(base_) + kHeader + size_t(seq & 1) * size_t(size_) * kMaxBytes;
-  auto slot = [&](int64_t r) { return buffers + size_t(r) * kMaxBytes; };
-  std::memcpy(slot(rank_), t.data_ptr(), t.nbytes());
+  // Two buffers, used in turn: a rank writes round n+2's slot only after every rank published
+  // round n+1, which each does only after it has read round n's slots.
+  char* buffers = static_cast<char*>(base_) + kHeader + size_t(seq & 1) * size_t(size_) * kSlotBytes;
+  auto slot = [&](int64_t r) { return buffers + size_t(r) * kSlotBytes; };
+  std::memcpy(slot(rank_), piece.data_ptr(), piece.nbytes());
   RankState* s = rank_states(base_);
   s[rank_].seq.store(seq, std::memory_order_release);
   futex_wake_all(&s[rank_].seq);
@@ -157,8 +165,8 @@ void LocalSum::sum(const torch::Tensor& t) {
     if (r != rank_) wait_for(r, seq);
   }
   torch::NoGradGuard no_grad;
-  t.copy_(torch::from_blob(slot(0), t.sizes(), t.options()));
-  for (int64_t r = 1; r < size_; ++r) t.add_(torch::from_blob(slot(r), t.sizes(), t.options()));
+  piece.copy_(torch::from_blob(slot(0), piece.sizes(), piece.options()));
+  for (int64_t r = 1; r < size_; ++r) piece.add_(torch::from_blob(slot(r), piece.sizes(), piece.options()));
 }
 
 void LocalSum::wait_for(int64_t peer, uint32_t seq) {

@@ -297,8 +297,8 @@ std::unique_ptr<LocalSum> open_local_sums(const World& joined, c10d::Store& stor
     if (!why.empty()) spdlog::warn("rank {}: shared memory for small sums not available ({}); Gloo carries them", env.rank, why);
     return nullptr;
   }
-  spdlog::info("sums of at most {} KiB go through shared memory (all {} ranks on this machine; "
-               "runtime.dist_local_sums)", LocalSum::kMaxBytes / 1024, env.world_size);
+  spdlog::info("sums go through shared memory (all {} ranks on this machine; runtime.dist_local_sums)",
+               env.world_size);
   return local;
 }
 }  // namespace
