@@ -2,8 +2,12 @@
 
 #include <ATen/Context.h>
 #include <ATen/detail/CUDAHooksInterface.h>
+#include <dlfcn.h>
 #include <fmt/format.h>
 #include <torch/torch.h>
+
+#include <cstdlib>
+#include <cstring>
 
 #include <fstream>
 #include <string>
@@ -30,6 +34,20 @@ std::string loaded_library(const std::vector<std::string>& names) {
     }
   }
   return "";
+}
+
+// Who answers MKL's "is this an Intel CPU?" (apps/gen/mkl_vendor_check.cpp): gen, when the
+// definition the dynamic linker finds is in the same object as this code (the gen executable).
+std::string mkl_vendor_check() {
+  Dl_info found{}, here{};
+  void* check = dlsym(RTLD_DEFAULT, "mkl_serv_intel_cpu_true");
+  if (check == nullptr || dladdr(check, &found) == 0 ||
+      dladdr(reinterpret_cast<void*>(&loaded_library), &here) == 0 || found.dli_fbase != here.dli_fbase) {
+    return "MKL's own CPU-vendor check: AVX2 kernels on non-Intel CPUs";
+  }
+  const char* own = std::getenv("GEN_MKL_VENDOR_CHECK");
+  if (own != nullptr && std::strcmp(own, "1") == 0) return "MKL's own CPU-vendor check (GEN_MKL_VENDOR_CHECK=1)";
+  return "kernels chosen by CPU features, gen answers MKL's CPU-vendor check";
 }
 
 // The CPU flags that decide which kernels LibTorch and oneDNN pick (/proc/cpuinfo, x86).
@@ -90,7 +108,7 @@ std::string build_info() {
   std::string blas = torch_build_setting("BLAS_INFO");
   if (blas == "mkl") {  // linked into libtorch_cpu (pip wheels); an OpenBLAS loaded by OpenCV is not the one used
     const std::string version = torch_config_line("Math Kernel Library Version ");
-    blas = "MKL " + version.substr(0, version.find(' ')) + " (inside LibTorch)";
+    blas = "MKL " + version.substr(0, version.find(' ')) + " (inside LibTorch; " + mkl_vendor_check() + ")";
   } else {  // Debian: "generic", i.e. whatever libblas.so.3 resolves to
     const std::string loaded = loaded_library({"libopenblas", "libmkl_", "libblis", "libblas.so"});
     if (!loaded.empty()) blas += " -> " + loaded;

@@ -14,6 +14,7 @@
 #include "support/run_gen.h"
 #include "support/temp_dir.h"
 #include "util/fs.h"
+#include "util/torch_build.h"
 
 namespace fs = std::filesystem;
 using gen::test::read_text;
@@ -640,4 +641,21 @@ TEST_CASE("smoke: gen --version names the LibTorch built with and running, CUDA,
   CHECK_THAT(v.output, Catch::Contains(at::hasCUDA() ? "CUDA: runtime " : "CUDA: not in this LibTorch"));
   CHECK_THAT(v.output, Catch::Contains("data parallel (c10d): Gloo") && Catch::Contains("BLAS: ") &&
                            Catch::Contains("LibTorch kernels: "));
+}
+
+TEST_CASE("smoke: with LibTorch's MKL, gen answers MKL's CPU-vendor check (AVX-512 kernels on AMD), unless told not to",
+          "[smoke]") {
+  if (gen::torch_build_setting("BLAS_INFO") != "mkl") {
+    WARN("this LibTorch's BLAS is not MKL: nothing to answer");
+    return;
+  }
+  TempDir dir;
+  // The line is written after asking the dynamic linker whose mkl_serv_intel_cpu_true MKL
+  // reaches: gen's only when the executable exports it (apps/gen/CMakeLists.txt).
+  const Run v = run_gen("--version", dir);
+  INFO(v.output);
+  CHECK_THAT(v.output, Catch::Contains("gen answers MKL's CPU-vendor check"));
+  const Run own = run_gen("--version", dir, "GEN_MKL_VENDOR_CHECK=1 ");
+  INFO(own.output);
+  CHECK_THAT(own.output, Catch::Contains("MKL's own CPU-vendor check (GEN_MKL_VENDOR_CHECK=1)"));
 }
