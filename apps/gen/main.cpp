@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <string>
 
 #include "cli/build_info.h"
 #include "cli/commands.h"
@@ -30,7 +31,13 @@ int main(int argc, char** argv) {
   gen::setup_plot(app);
 
   try {
-    gen::configure_malloc();  // GEN_MALLOC, before the first large allocations
+    // GEN_MALLOC, before the first large allocations; its default depends on the command, the
+    // first argument that is not a flag (-v, --verbose).
+    std::string command;
+    for (int i = 1; i < argc && command.empty(); ++i) {
+      if (argv[i][0] != '-') command = argv[i];
+    }
+    gen::configure_malloc(command);
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version

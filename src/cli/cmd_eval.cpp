@@ -18,6 +18,7 @@
 #include "models/generative_model.h"
 #include "models/model_checkpoint.h"
 #include "models/registry.h"
+#include "util/allocator.h"
 #include "util/device.h"
 #include "util/errors.h"
 #include "util/fs.h"
@@ -93,6 +94,7 @@ void run_eval(const EvalCommand& cmd, std::ostream& print) {
     for (const auto& [key, value] : sampler) report.info.emplace_back(key, value);
   }
   report.info.emplace_back("seconds", fmt::format("{:.1f}", secs));
+  report.info.emplace_back("malloc", configure_malloc());  // it changes the seconds (util/allocator.h)
   print << report_table(report);
   if (!cmd.json.empty()) {
     write_file_atomic(cmd.json, report_json(report));

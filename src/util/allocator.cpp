@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 
+#include <fmt/format.h>
+
 #include "util/errors.h"
 
 #if defined(__GLIBC__)
@@ -21,8 +23,8 @@ std::optional<std::string> env(const char* name) {
 }  // namespace
 
 std::string tune_malloc(const std::optional<std::string>& gen_malloc, const std::optional<std::string>& glibc_tunables,
-                        bool malloc_env_set) {
-  const std::string choice = gen_malloc.value_or("system");
+                        bool malloc_env_set, const std::string& unset) {
+  const std::string choice = gen_malloc.value_or(unset);
   if (choice == "system") return "malloc: the C library's defaults (GEN_MALLOC=keep keeps freed memory for the next step)";
   if (choice != "keep") throw UsageError("GEN_MALLOC='" + choice + "': expected keep or system");
   if (malloc_env_set || (glibc_tunables && glibc_tunables->find("glibc.malloc") != std::string::npos)) {
@@ -30,8 +32,8 @@ std::string tune_malloc(const std::optional<std::string>& gen_malloc, const std:
   }
 #if defined(__GLIBC__)
   if (mallopt(M_MMAP_THRESHOLD, kMmapThreshold) == 1 && mallopt(M_TRIM_THRESHOLD, kTrimThreshold) == 1) {
-    return "malloc: freed memory kept for the next step (GEN_MALLOC=keep: mmap threshold 64 MiB, trim threshold "
-           "256 MiB)";
+    return fmt::format("malloc: freed memory kept for the next step ({}: mmap threshold 64 MiB, trim threshold 256 MiB)",
+                       gen_malloc ? "GEN_MALLOC=keep" : "this command's default; GEN_MALLOC=system: the C library's");
   }
   return "malloc: the C library's defaults (mallopt refused GEN_MALLOC=keep's thresholds)";
 #else
@@ -39,10 +41,15 @@ std::string tune_malloc(const std::optional<std::string>& gen_malloc, const std:
 #endif
 }
 
-const std::string& configure_malloc() {
+std::string malloc_default(const std::string& command) {
+  return command == "sample" || command == "eval" ? "keep" : "system";
+}
+
+const std::string& configure_malloc(const std::string& command) {
   static const std::string line =
       tune_malloc(env("GEN_MALLOC"), env("GLIBC_TUNABLES"),
-                  env("MALLOC_MMAP_THRESHOLD_").has_value() || env("MALLOC_TRIM_THRESHOLD_").has_value());
+                  env("MALLOC_MMAP_THRESHOLD_").has_value() || env("MALLOC_TRIM_THRESHOLD_").has_value(),
+                  malloc_default(command));
   return line;
 }
 

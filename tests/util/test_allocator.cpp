@@ -54,3 +54,16 @@ TEST_CASE("allocator: under GEN_MALLOC=keep a step's freed memory serves the nex
   CHECK_THROWS_WITH(gen::tune_malloc(std::string("jemalloc"), std::nullopt, false),
                     "GEN_MALLOC='jemalloc': expected keep or system");
 }
+
+TEST_CASE("allocator: gen sample and gen eval keep freed memory unless GEN_MALLOC says otherwise, training does not",
+          "[util]") {
+  CHECK(gen::malloc_default("sample") == "keep");
+  CHECK(gen::malloc_default("eval") == "keep");
+  for (const char* command : {"train", "bench", "verify-resume", "export", ""}) {
+    CHECK(gen::malloc_default(command) == "system");
+  }
+  // With the environment's malloc tunables untouched: unset takes the command's default, a value wins.
+  CHECK_THAT(gen::tune_malloc(std::nullopt, std::string("glibc.malloc.x=1"), false, "keep"),
+             Catch::Contains("environment"));
+  CHECK_THAT(gen::tune_malloc(std::string("system"), std::nullopt, false, "keep"), Catch::Contains("defaults"));
+}
