@@ -32,8 +32,8 @@ std::string tune_malloc(const std::optional<std::string>& gen_malloc, const std:
   }
 #if defined(__GLIBC__)
   if (mallopt(M_MMAP_THRESHOLD, kMmapThreshold) == 1 && mallopt(M_TRIM_THRESHOLD, kTrimThreshold) == 1) {
-    return fmt::format("malloc: freed memory kept for the next step ({}: mmap threshold 64 MiB, trim threshold 256 MiB)",
-                       gen_malloc ? "GEN_MALLOC=keep" : "this command's default; GEN_MALLOC=system: the C library's");
+    return fmt::format("malloc: freed memory kept for the next step (mmap threshold 64 MiB, trim threshold 256 MiB; {})",
+                       gen_malloc ? "GEN_MALLOC=keep" : "this command's default, GEN_MALLOC=system for the C library's");
   }
   return "malloc: the C library's defaults (mallopt refused GEN_MALLOC=keep's thresholds)";
 #else
