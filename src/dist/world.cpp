@@ -294,7 +294,7 @@ std::unique_ptr<LocalSum> open_local_sums(const World& joined, c10d::Store& stor
   const bool all = ready.item<double>() == double(env.world_size);
   if (local) local->unlink();  // every rank has mapped it (or gave up): the name can go
   if (!all) {
-    if (!why.empty()) spdlog::warn("rank {}: shared memory for small sums not available ({}); Gloo carries them", env.rank, why);
+    if (!why.empty()) spdlog::warn("rank {}: shared memory for sums not available ({}); Gloo carries them", env.rank, why);
     return nullptr;
   }
   spdlog::info("sums go through shared memory (all {} ranks on this machine; runtime.dist_local_sums)",

@@ -13,6 +13,7 @@
 
 #include "config/config.h"
 #include "models/augment.h"
+#include "models/autocast_group_norm.h"
 #include "models/batch_norm.h"
 #include "models/batch_random.h"
 #include "models/gan_losses.h"
@@ -22,7 +23,6 @@
 #include "models/noise.h"
 #include "models/registry.h"
 #include "models/spectral_conv.h"
-#include "models/fp32_group_norm.h"
 #include "optim/ema.h"
 #include "optim/net_optimizer.h"
 #include "util/errors.h"
@@ -153,7 +153,7 @@ struct DiscriminatorImpl : nn::Module {
           net->push_back(BatchNorm(ch * 2, sync_bn));
           break;
         case DNorm::kLayer:
-          net->push_back(Fp32GroupNorm(nn::GroupNormOptions(1, ch * 2)));  // LayerNorm over (C, H, W)
+          net->push_back(AutocastGroupNorm(nn::GroupNormOptions(1, ch * 2)));  // LayerNorm over (C, H, W)
           break;
         case DNorm::kAuto:      // resolved by critic_norm()
         case DNorm::kSpectral:  // in the convolutions

@@ -15,8 +15,8 @@ namespace {
 nn::Conv2d conv3(int64_t in, int64_t out, int64_t stride = 1) {
   return nn::Conv2d(nn::Conv2dOptions(in, out, 3).stride(stride).padding(1));
 }
-Fp32GroupNorm group_norm(int64_t groups, int64_t channels, double eps) {  // models/fp32_group_norm.h
-  return Fp32GroupNorm(nn::GroupNormOptions(groups, channels).eps(eps));
+AutocastGroupNorm group_norm(int64_t groups, int64_t channels, double eps) {  // models/autocast_group_norm.h
+  return AutocastGroupNorm(nn::GroupNormOptions(groups, channels).eps(eps));
 }
 }  // namespace
 

@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "models/fp32_group_norm.h"
+#include "models/autocast_group_norm.h"
 
 namespace gen {
 
@@ -36,7 +36,7 @@ torch::Tensor timestep_embedding(const torch::Tensor& t, int64_t dim);
 struct ResnetBlock2DImpl : torch::nn::Module {
   ResnetBlock2DImpl(int64_t in, int64_t out, int64_t temb, const UNetShape& s);
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& temb_act);  // temb_act: silu(temb)
-  Fp32GroupNorm norm1{nullptr}, norm2{nullptr};
+  AutocastGroupNorm norm1{nullptr}, norm2{nullptr};
   torch::nn::Conv2d conv1{nullptr}, conv2{nullptr}, conv_shortcut{nullptr};
   torch::nn::Linear time_emb_proj{nullptr};
   double dropout;
@@ -46,7 +46,7 @@ TORCH_MODULE(ResnetBlock2D);
 struct AttentionBlockImpl : torch::nn::Module {
   AttentionBlockImpl(int64_t channels, const UNetShape& s);
   torch::Tensor forward(const torch::Tensor& x);
-  Fp32GroupNorm group_norm{nullptr};
+  AutocastGroupNorm group_norm{nullptr};
   torch::nn::Linear to_q{nullptr}, to_k{nullptr}, to_v{nullptr};
   torch::nn::ModuleList to_out;  // diffusers' [Linear, Dropout]
   int64_t heads;
@@ -73,7 +73,7 @@ struct UNet2DImpl : torch::nn::Module {
   torch::nn::Embedding class_embedding{nullptr};
   torch::nn::ModuleList down_blocks, up_blocks;
   UNetBlock mid_block{nullptr};
-  Fp32GroupNorm conv_norm_out{nullptr};
+  AutocastGroupNorm conv_norm_out{nullptr};
 };
 TORCH_MODULE(UNet2D);
 
