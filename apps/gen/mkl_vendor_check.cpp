@@ -7,12 +7,10 @@
 // answer back. Harmless where LibTorch has no MKL (Debian's uses OpenBLAS): nothing calls it.
 #include <dlfcn.h>
 
-#include <cstdlib>
-#include <cstring>
+#include "util/torch_build.h"
 
 extern "C" __attribute__((visibility("default"))) int mkl_serv_intel_cpu_true() {
-  const char* own = std::getenv("GEN_MKL_VENDOR_CHECK");
-  if (own != nullptr && std::strcmp(own, "1") == 0) {
+  if (gen::mkl_own_vendor_check()) {
     using Check = int (*)();
     // dlsym returns a data pointer; POSIX guarantees the conversion for function symbols.
     const auto next = reinterpret_cast<Check>(dlsym(RTLD_NEXT, "mkl_serv_intel_cpu_true"));

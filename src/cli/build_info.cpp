@@ -6,9 +6,6 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
-#include <cstdlib>
-#include <cstring>
-
 #include <fstream>
 #include <string>
 #include <vector>
@@ -45,8 +42,7 @@ std::string mkl_vendor_check() {
       dladdr(reinterpret_cast<void*>(&loaded_library), &here) == 0 || found.dli_fbase != here.dli_fbase) {
     return "MKL's own CPU-vendor check: AVX2 kernels on non-Intel CPUs";
   }
-  const char* own = std::getenv("GEN_MKL_VENDOR_CHECK");
-  if (own != nullptr && std::strcmp(own, "1") == 0) return "MKL's own CPU-vendor check (GEN_MKL_VENDOR_CHECK=1)";
+  if (mkl_own_vendor_check()) return "MKL's own CPU-vendor check (GEN_MKL_VENDOR_CHECK=1)";
   return "kernels chosen by CPU features, gen answers MKL's CPU-vendor check";
 }
 

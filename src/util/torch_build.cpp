@@ -2,6 +2,8 @@
 
 #include <ATen/Version.h>
 
+#include <cstdlib>
+#include <cstring>
 #include <sstream>
 
 namespace gen {
@@ -32,6 +34,11 @@ std::string torch_config_line(const std::string& prefix) {
     if (at != std::string::npos) return line.substr(at + prefix.size());
   }
   return "";
+}
+
+bool mkl_own_vendor_check() {
+  const char* own = std::getenv("GEN_MKL_VENDOR_CHECK");
+  return own != nullptr && std::strcmp(own, "1") == 0;
 }
 
 }  // namespace gen

@@ -12,4 +12,7 @@ std::string torch_build_setting(const std::string& key);
 // The text after PREFIX on its line of show_config() (e.g. "CPU capability usage: "); "" when absent.
 std::string torch_config_line(const std::string& prefix);
 
+// GEN_MKL_VENDOR_CHECK=1: MKL answers its own CPU-vendor check (apps/gen/mkl_vendor_check.cpp).
+bool mkl_own_vendor_check();
+
 }  // namespace gen
