@@ -5,7 +5,8 @@
 //                 nanoGPT ckpt.pt, written by LibTorch's pickler in torch.save's zip format;
 //   .safetensors  one flat dict (a GAN's keys prefixed "generator." / "discriminator.") with
 //                 the same facts as string metadata ("gen.config", "gen.model_args" as JSON, ...);
-//   diffusers     a folder diffusers' from_pretrained loads (cli/export_diffusers.h).
+//   diffusers     a folder diffusers' from_pretrained loads (cli/export_diffusers.h);
+//   hf            a folder transformers' from_pretrained loads, tokenizer included (cli/export_hf.h).
 // --probe writes, per network, a fixed input and gen's output for it (a .pt dict), so a network
 // rebuilt in other code can be checked against gen.
 #include <caffe2/serialize/inline_container.h>
@@ -21,8 +22,10 @@
 
 #include "cli/commands.h"
 #include "cli/export_diffusers.h"
+#include "cli/export_hf.h"
 #include "cli/output_paths.h"
 #include "cli/validators.h"
+#include "core/tokenizer.h"
 #include "data/data_registry.h"
 #include "io/safetensors.h"
 #include "models/generative_model.h"
@@ -37,10 +40,10 @@
 
 namespace gen {
 
-enum class ExportFormat { kPt, kSafetensors, kDiffusers };
+enum class ExportFormat { kPt, kSafetensors, kDiffusers, kHf };
 template <>
 struct EnumNames<ExportFormat> {
-  static constexpr std::array<std::string_view, 3> names{"pt", "safetensors", "diffusers"};
+  static constexpr std::array<std::string_view, 4> names{"pt", "safetensors", "diffusers", "hf"};
 };
 
 namespace {
@@ -170,7 +173,8 @@ void write_probe(const std::string& path, const std::vector<ExportedNetwork>& ne
 void run_export(const ExportCommand& cmd) {
   const ExportFormat format = choose_format(cmd);
   std::vector<OutputFile> outputs;
-  if (!cmd.out.empty() && format != ExportFormat::kDiffusers) outputs.push_back({"--out", cmd.out});  // a folder: its own checks
+  const bool folder = format == ExportFormat::kDiffusers || format == ExportFormat::kHf;
+  if (!cmd.out.empty() && !folder) outputs.push_back({"--out", cmd.out});  // a folder: its own checks
   if (!cmd.probe.empty()) outputs.push_back({"--probe", cmd.probe});
   check_outputs(outputs, {cmd.ckpt});
   Checkpoint ckpt = open_checkpoint_resolved(cmd.ckpt, torch::kCPU);
@@ -183,14 +187,22 @@ void run_export(const ExportCommand& cmd) {
   const auto meta = export_metadata(ckpt, ema, nets);
   const std::string name = ckpt.config.name.empty() ? ckpt.config.model.kind : ckpt.config.name;
   const std::string out =
-      cmd.out.empty() ? name + "_step" + std::to_string(ckpt.step) + (format == ExportFormat::kDiffusers ? "_" : ".") +
+      cmd.out.empty() ? name + "_step" + std::to_string(ckpt.step) + (folder ? "_" : ".") +
                             enum_name(format)
                       : cmd.out;
-  if (format == ExportFormat::kDiffusers) {
-    if (nets.size() != 1) throw UsageError("--format diffusers: writes diffusion models (model.kind diffusion)");
-    const std::vector<std::string> files = write_diffusers_folder(out, nets.front(), meta);
-    spdlog::info("wrote {} (diffusers; {} tensors, {} weights, step {}): {}", out, nets.front().tensors.size(),
-                 ema ? "EMA" : "raw", ckpt.step, fmt::join(files, ", "));
+  if (folder) {
+    if (nets.size() != 1 || (format == ExportFormat::kHf && !ckpt.data.is_text())) {
+      throw UsageError("--format " + enum_name(format) + ": writes " +
+                       (format == ExportFormat::kHf ? "Transformer language models (model.kind transformer)"
+                                                    : "diffusion models (model.kind diffusion)"));
+    }
+    const std::vector<std::string> files =
+        format == ExportFormat::kHf
+            ? write_hf_folder(out, nets.front(), Tokenizer::restore(ckpt.data.text.tokenizer, ckpt.data.text.vocabulary),
+                              meta)
+            : write_diffusers_folder(out, nets.front(), meta);
+    spdlog::info("wrote {} ({}; {} tensors, {} weights, step {}): {}", out, enum_name(format),
+                 nets.front().tensors.size(), ema ? "EMA" : "raw", ckpt.step, fmt::join(files, ", "));
     if (!cmd.probe.empty()) {
       write_probe(cmd.probe, nets);
       spdlog::info("wrote {} (a fixed input per network and gen's output for it)", cmd.probe);
@@ -227,11 +239,12 @@ void setup_export(CLI::App& app) {
       "export", "Write a checkpoint's networks as a state dict Python loads (torch.load .pt, or .safetensors)");
   sub->add_option("--ckpt", cmd->ckpt, "checkpoint file (e.g. runs/NAME/checkpoints/latest.pt)")->required();
   sub->add_option("--format", cmd->format,
-                  "pt (torch.load), safetensors, or diffusers (a folder from_pretrained loads; diffusion models); "
-                  "default: from --out's name, else pt")
-      ->check(CLI::IsMember({"pt", "safetensors", "diffusers"}));
+                  "pt (torch.load), safetensors, diffusers (a folder diffusers' from_pretrained loads; diffusion "
+                  "models) or hf (a folder transformers' from_pretrained loads, tokenizer included; Transformer "
+                  "models); default: from --out's name, else pt")
+      ->check(CLI::IsMember({"pt", "safetensors", "diffusers", "hf"}));
   sub->add_option("--out", cmd->out,
-                  "output file, or folder for diffusers (default NAME_stepN.FORMAT, NAME_stepN_diffusers, in the "
+                  "output file, or folder for diffusers and hf (default NAME_stepN.FORMAT or NAME_stepN_FORMAT in the "
                   "current folder)");
   sub->add_flag("--no-ema", cmd->no_ema, "export the raw weights even when the checkpoint has EMA weights");
   sub->add_option("--probe", cmd->probe,

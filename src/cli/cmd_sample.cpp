@@ -36,6 +36,7 @@ struct SampleCommand {
   std::string device = "auto";
   std::string data_root;  // recon / interp: where the checkpoint's data set lives now
   bool no_ema = false;
+  bool no_kv_cache = false;
   int64_t label = -1;
   std::string format = "grid";
   TextRequest text;
@@ -156,6 +157,7 @@ void run_sample(const SampleCommand& cmd, std::ostream& print) {
   }
   SampleRequest request;
   request.text = cmd.text;
+  request.text.kv_cache = !cmd.no_kv_cache;
   const bool stream = mode == SampleMode::kText && cmd.out.empty();
   if (stream) request.text.on_text = [&print](const std::string& piece) { print << piece << std::flush; };
   request.label = cmd.label;
@@ -173,7 +175,14 @@ void run_sample(const SampleCommand& cmd, std::ostream& print) {
     write_sample_files(cmd, *model, request, ckpt);
     return;
   }
+  const auto started = std::chrono::steady_clock::now();
   const SampleOutput out = model->sample(request);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (mode == SampleMode::kText) {  // after the text (stream: on stderr, below it)
+    if (stream) print << "\n" << std::flush;
+    spdlog::info("{} tokens in {:.2f} s ({:.0f} tokens/s, {})", cmd.text.tokens, seconds, double(cmd.text.tokens) / seconds,
+                 cmd.no_kv_cache ? "no KV cache" : "KV cache");
+  }
   if (out.images.defined()) {
     GridLayout layout;
     layout.nrow = cmd.nrow > 0 ? cmd.nrow : out.nrow;
@@ -189,9 +198,7 @@ void run_sample(const SampleCommand& cmd, std::ostream& print) {
     write_image(path, make_grid(out.images, layout));
     spdlog::info("wrote {} ({} mode, {} images, from {} at step {})", path, enum_name(mode), out.images.size(0),
                  cmd.ckpt, ckpt.step);
-  } else if (stream) {
-    print << "\n";
-  } else {
+  } else if (!stream) {
     write_file_atomic(cmd.out, out.text);
     spdlog::info("wrote {} ({} characters from {} at step {})", cmd.out, out.text.size(), cmd.ckpt, ckpt.step);
   }
@@ -228,18 +235,22 @@ void setup_sample(CLI::App& app, std::ostream& out) {
   sub->add_option("--prompt", cmd->text.prompt, "text models: the text to continue");
   sub->add_option("--tokens", cmd->text.tokens, "text models: tokens to generate")
       ->check(CLI::Range(int64_t(1), int64_t(1'000'000)));
-  sub->add_option("--temperature", cmd->text.temperature, "text models: softmax temperature")
-      ->check(kFinite & CLI::Range(1e-3, 100.0));
+  sub->add_option("--temperature", cmd->text.temperature,
+                  "text models: softmax temperature; 0 = greedy (always the most likely token)")
+      ->check(kFinite & CLI::Range(0.0, 100.0));
   sub->add_option("--top-k", cmd->text.top_k, "text models: sample from the k most likely tokens (0 = all)")
       ->check(CLI::Range(int64_t(0), int64_t(1'000'000)));
   sub->add_option("--top-p", cmd->text.top_p, "text models: nucleus sampling mass (1 = off)")
       ->check(kFinite & CLI::Range(1e-6, 1.0));
+  sub->add_flag("--no-kv-cache", cmd->no_kv_cache,
+                "text models: recompute the whole context for every token (nanoGPT's window of the last block_size "
+                "tokens) instead of keeping keys and values; slower, and the reference the cache is tested against");
   sub->callback([cmd, sub, &out] {
     cmd->sampler_flags = given_sampler_flags(sub);
     for (const char* flag : {"--class", "--nrow"}) {
       if (sub->count(flag) > 0) cmd->image_flags.push_back(flag);
     }
-    for (const char* flag : {"--prompt", "--tokens", "--temperature", "--top-k", "--top-p"}) {
+    for (const char* flag : {"--prompt", "--tokens", "--temperature", "--top-k", "--top-p", "--no-kv-cache"}) {
       if (sub->count(flag) > 0) cmd->text_flags.push_back(flag);
     }
     run_sample(*cmd, out);

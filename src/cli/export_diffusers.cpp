@@ -1,14 +1,8 @@
 #include "cli/export_diffusers.h"
 
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-
+#include "cli/export_folder.h"
 #include "io/safetensors.h"
 #include "util/errors.h"
-#include "util/fs.h"
 
 namespace gen {
 
@@ -49,9 +43,7 @@ std::vector<std::string> write_diffusers_folder(const std::string& dir, const Ex
     throw UsageError("--format diffusers: writes diffusion models (model.kind diffusion); this checkpoint's network " +
                      net.name + " is not one");
   }
-  if (path_exists(dir) && (!is_directory(dir) || !list_folder(dir).empty())) {
-    throw UsageError("--out " + dir + ": --format diffusers writes a new folder; this one exists and is not empty");
-  }
+  check_new_folder(dir, "diffusers");
   const std::string scheduler_class = string_arg(net.scheduler, "_class_name");
   std::vector<std::pair<std::string, c10::IValue>> scheduler;
   for (const auto& item : net.scheduler) {
@@ -60,36 +52,19 @@ std::vector<std::string> write_diffusers_folder(const std::string& dir, const Ex
   bool conditional = false;
   for (const auto& [key, v] : net.args) conditional = conditional || key == "num_class_embeds";
 
-  const std::string tmp = (dir.empty() || dir.back() != '/' ? dir : dir.substr(0, dir.size() - 1)) + ".partial-" +
-                          std::to_string(::getpid());
-  std::vector<std::string> files{"unet/config.json", "unet/diffusion_pytorch_model.safetensors",
-                                  "scheduler/scheduler_config.json"};
-  remove_tree(tmp);
-  try {
-    make_dirs(tmp + "/unet");
-    make_dirs(tmp + "/scheduler");
-    write_file_atomic(tmp + "/unet/config.json", config_json("UNet2DModel", net.args));
-    meta.insert(meta.begin(), {"format", "pt"});  // what diffusers' safetensors loader expects
-    write_file_atomic(tmp + "/unet/diffusion_pytorch_model.safetensors", safetensors_bytes(net.tensors, meta));
-    write_file_atomic(tmp + "/scheduler/scheduler_config.json", config_json(scheduler_class, scheduler));
-    if (!conditional && scheduler_class != "FlowMatchEulerDiscreteScheduler") {
-      nlohmann::ordered_json index = nlohmann::ordered_json::object();
-      index["_class_name"] = scheduler_class == "DDPMScheduler" ? "DDPMPipeline" : "DDIMPipeline";
-      index["_diffusers_version"] = kDiffusersVersion;
-      index["scheduler"] = {"diffusers", scheduler_class};
-      index["unet"] = {"diffusers", "UNet2DModel"};
-      write_file_atomic(tmp + "/model_index.json", index.dump(2) + "\n");
-      files.emplace_back("model_index.json");
-    }
-    if (path_exists(dir)) ::rmdir(dir.c_str());  // empty (checked above): rename takes its place
-    if (std::rename(tmp.c_str(), dir.c_str()) != 0) {
-      throw IoError(dir + ": cannot move the finished folder into place: " + std::strerror(errno));
-    }
-  } catch (...) {
-    remove_tree(tmp);
-    throw;
+  FolderFiles files{{"unet/config.json", config_json("UNet2DModel", net.args)}};
+  meta.insert(meta.begin(), {"format", "pt"});  // what diffusers' safetensors loader expects
+  files.emplace_back("unet/diffusion_pytorch_model.safetensors", safetensors_bytes(net.tensors, meta));
+  files.emplace_back("scheduler/scheduler_config.json", config_json(scheduler_class, scheduler));
+  if (!conditional && scheduler_class != "FlowMatchEulerDiscreteScheduler") {
+    nlohmann::ordered_json index = nlohmann::ordered_json::object();
+    index["_class_name"] = scheduler_class == "DDPMScheduler" ? "DDPMPipeline" : "DDIMPipeline";
+    index["_diffusers_version"] = kDiffusersVersion;
+    index["scheduler"] = {"diffusers", scheduler_class};
+    index["unet"] = {"diffusers", "UNet2DModel"};
+    files.emplace_back("model_index.json", index.dump(2) + "\n");
   }
-  return files;
+  return write_new_folder(dir, files);
 }
 
 }  // namespace gen

@@ -35,9 +35,10 @@ struct SamplerRequest {
 struct TextRequest {
   std::string prompt;
   int64_t tokens = 500;
-  double temperature = 1.0;
+  double temperature = 1.0;  // 0 = greedy
   int64_t top_k = 0;   // 0 = off
   double top_p = 1.0;  // 1 = off
+  bool kv_cache = true;  // false: the full forward of the last block_size tokens for every token
   // When set, called with the prompt and then with each generated piece as soon as it is drawn
   // (gen sample prints a long continuation as it goes); the returned text is the same.
   std::function<void(const std::string&)> on_text;

@@ -1,14 +1,13 @@
-// A decoder-only Transformer language model (GPT-2 / nanoGPT shape): token + learned position
-// embeddings, pre-LayerNorm blocks of causal multi-head self-attention and a 4x GELU MLP,
-// optional biases, dropout, the output head tied to the token embedding, init std 0.02 with
-// residual projections scaled by 1/sqrt(2 * n_layer). Trained with AdamW and the shared
-// machinery; samples text with temperature, top-k and top-p from a prompt.
+// The Transformer family: a decoder-only GPT language model (models/gpt.h) trained with AdamW
+// and the shared machinery; samples text with temperature, top-k and top-p from a prompt,
+// through a KV cache unless asked not to.
 #include <cmath>
 
 #include "config/config.h"
 #include "core/tokenizer.h"
 #include "models/batch_random.h"
 #include "models/generative_model.h"
+#include "models/gpt.h"
 #include "models/model_options.h"
 #include "models/registry.h"
 #include "optim/ema.h"
@@ -22,154 +21,56 @@ namespace {
 
 namespace F = torch::nn::functional;
 
-struct TransformerOptions {
-  int64_t n_layer = 4;
-  int64_t n_head = 4;
-  int64_t n_embd = 128;
-  double dropout = 0.0;
-  bool bias = false;
-
-  template <class V>
-  void visit(V& v) {
-    v("n_layer", n_layer, Doc("Transformer blocks").range(1, 256));
-    v("n_head", n_head, Doc("attention heads; must divide n_embd").range(1, 256));
-    v("n_embd", n_embd, Doc("embedding width").range(1, 16384));
-    v("dropout", dropout, Doc("dropout on embeddings, attention and residual branches").range(0, 0.9));
-    v("bias", bias, "biases in Linear layers and LayerNorms (GPT-2: true; nanoGPT's smaller models: false)");
-  }
-};
-
-// LayerNorm with an optional bias (LibTorch's has both or neither).
-struct NormImpl : torch::nn::Module {
-  NormImpl(int64_t dim, bool bias) : dim_(dim) {
-    weight = register_parameter("weight", torch::ones({dim}));
-    if (bias) this->bias = register_parameter("bias", torch::zeros({dim}));
-  }
-  torch::Tensor forward(const torch::Tensor& x) {
-    return F::layer_norm(x, F::LayerNormFuncOptions({dim_}).weight(weight).bias(bias).eps(1e-5));
-  }
-  int64_t dim_;
-  torch::Tensor weight, bias;
-};
-TORCH_MODULE(Norm);
-
-struct AttentionImpl : torch::nn::Module {
-  explicit AttentionImpl(const TransformerOptions& o)
-      : n_head(o.n_head),
-        dropout(o.dropout),
-        c_attn(register_module("c_attn",
-                               torch::nn::Linear(torch::nn::LinearOptions(o.n_embd, 3 * o.n_embd).bias(o.bias)))),
-        c_proj(
-            register_module("c_proj", torch::nn::Linear(torch::nn::LinearOptions(o.n_embd, o.n_embd).bias(o.bias)))) {}
-
-  torch::Tensor forward(const torch::Tensor& x) {  // (B, T, C) -> (B, T, C)
-    const int64_t b = x.size(0), t = x.size(1), c = x.size(2), hs = c / n_head;
-    auto qkv = c_attn->forward(x).split(c, 2);
-    auto heads = [&](const torch::Tensor& z) { return z.view({b, t, n_head, hs}).transpose(1, 2); };  // (B, nh, T, hs)
-    const torch::Tensor q = heads(qkv[0]), k = heads(qkv[1]), v = heads(qkv[2]);
-    const double p = is_training() ? dropout : 0.0;
-    torch::Tensor y = p > 0 ? attention_with_dropout(q, k, v, p) : causal_attention(q, k, v);  // (B, nh, T, hs)
-    y = y.transpose(1, 2).contiguous().view({b, t, c});
-    return batch_dropout(c_proj->forward(y), p, is_training());
-  }
-
-  // softmax(q k^T / sqrt(hs) + causal mask) v, with LibTorch's fused kernels where it has them.
-  torch::Tensor causal_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v) {
-#if GEN_TORCH_AT_LEAST(2, 0)
-    return at::scaled_dot_product_attention(q, k, v, {}, 0.0, /*is_causal=*/true);
-#else
-    return attention_with_dropout(q, k, v, 0.0);
-#endif
-  }
-
-  // The same product spelled out, dropout on the attention weights drawn through
-  // batch_random.h: a fused kernel would draw its mask inside, per rank, so data-parallel
-  // ranks could not train what one process trains.
-  torch::Tensor attention_with_dropout(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, double p) {
-    const int64_t t = q.size(-2);
-    torch::Tensor att = torch::matmul(q, k.transpose(-2, -1)) * (1.0 / std::sqrt(double(q.size(-1))));  // (B, nh, T, T)
-    if (!future.defined() || future.size(0) < t || future.device() != q.device()) {
-      future = torch::ones({t, t}, q.options().dtype(torch::kBool)).triu(1);  // made once, not every step
-    }
-    att = torch::softmax(att.masked_fill(future.narrow(0, 0, t).narrow(1, 0, t), -INFINITY), -1);
-    return torch::matmul(batch_dropout(att, p, p > 0), v);
-  }
-
-  int64_t n_head;
-  double dropout;
-  torch::nn::Linear c_attn, c_proj;
-  torch::Tensor future;  // (T, T) causal mask, true above the diagonal; not a buffer: checkpoints do not carry it
-};
-TORCH_MODULE(Attention);
-
-struct BlockImpl : torch::nn::Module {
-  explicit BlockImpl(const TransformerOptions& o)
-      : ln_1(register_module("ln_1", Norm(o.n_embd, o.bias))),
-        attn(register_module("attn", Attention(o))),
-        ln_2(register_module("ln_2", Norm(o.n_embd, o.bias))),
-        c_fc(register_module("c_fc", torch::nn::Linear(torch::nn::LinearOptions(o.n_embd, 4 * o.n_embd).bias(o.bias)))),
-        c_proj(register_module("c_proj",
-                               torch::nn::Linear(torch::nn::LinearOptions(4 * o.n_embd, o.n_embd).bias(o.bias)))),
-        dropout(o.dropout) {}
-
-  torch::Tensor forward(torch::Tensor x) {  // (B, T, C)
-    x = x + attn->forward(ln_1->forward(x));
-    const torch::Tensor h = c_proj->forward(F::gelu(c_fc->forward(ln_2->forward(x))));
-    return x + batch_dropout(h, dropout, is_training());
-  }
-
-  Norm ln_1;
-  Attention attn;
-  Norm ln_2;
-  torch::nn::Linear c_fc, c_proj;
-  double dropout;
-};
-TORCH_MODULE(Block);
-
-struct GptImpl : torch::nn::Module {
-  GptImpl(const TransformerOptions& o, int64_t vocab, int64_t block)
-      : block_size(block),
-        dropout(o.dropout),
-        tok_emb(register_module("tok_emb", torch::nn::Embedding(vocab, o.n_embd))),
-        pos_emb(register_module("pos_emb", torch::nn::Embedding(block, o.n_embd))),
-        blocks(register_module("blocks", torch::nn::ModuleList())),
-        ln_f(register_module("ln_f", Norm(o.n_embd, o.bias))) {
-    for (int64_t i = 0; i < o.n_layer; ++i) blocks->push_back(Block(o));
-    torch::NoGradGuard no_grad;
-    const double residual_std = 0.02 / std::sqrt(2.0 * double(o.n_layer));
-    for (const auto& item : named_parameters()) {
-      const std::string& name = item.key();
-      torch::Tensor p = item.value();
-      if (p.dim() < 2) continue;  // LayerNorm weights stay 1, biases 0
-      const bool residual = name.size() > 13 && name.compare(name.size() - 13, 13, "c_proj.weight") == 0;
-      p.normal_(0.0, residual ? residual_std : 0.02);
-    }
-    for (const auto& item : named_parameters()) {
-      if (item.key().find(".bias") != std::string::npos && item.value().dim() == 1 &&
-          item.key().find("ln_") == std::string::npos) {
-        item.value().zero_();
-      }
-    }
-  }
-
-  torch::Tensor forward(const torch::Tensor& idx) {  // (B, T) int64 -> logits (B, T, V)
-    const int64_t t = idx.size(1);
-    const torch::Tensor pos = torch::arange(t, torch::TensorOptions().dtype(torch::kInt64).device(idx.device()));
-    torch::Tensor x = tok_emb->forward(idx) + pos_emb->forward(pos);  // (B, T, C)
-    x = batch_dropout(x, dropout, is_training());
-    for (const auto& b : *blocks) x = b->as<Block>()->forward(x);
-    return F::linear(ln_f->forward(x), tok_emb->weight);  // head tied to the token embedding
-  }
-
-  int64_t block_size;
-  double dropout;
-  torch::nn::Embedding tok_emb, pos_emb;
-  torch::nn::ModuleList blocks;
-  Norm ln_f;
-};
-TORCH_MODULE(Gpt);
+GptShape shape_of(const TransformerOptions& o, const DataSpec& data) {
+  GptShape s;
+  static_cast<TransformerOptions&>(s) = o;
+  s.vocab_size = data.text.vocab_size;
+  s.block_size = data.text.block_size;
+  return s;
+}
 
 std::string nanogpt_name(const std::string& name);
+
+// The logits of the token after `ids`, one call per generated token.
+// Without the cache (nanoGPT's sample): the full forward of the last block_size tokens, every
+// time. With it: only the new token runs, attending to the kept keys and values; the logits
+// equal the full forward's while the text fits block_size. Learned absolute positions cannot be
+// shifted inside a cache, so when it is full the last block_size / 2 tokens are encoded again at
+// positions 0.. and generation continues from there: beyond block_size each token sees between
+// block_size / 2 and block_size tokens of context (the window of the uncached sampler always
+// holds block_size), at the cost of one half-block forward per block_size / 2 tokens.
+class NextLogits {
+ public:
+  NextLogits(Gpt& net, torch::Device device, bool cached)
+      : net_(net), device_(device), cached_(cached), cache_(cached ? net->new_cache() : KvCache{}) {}
+
+  torch::Tensor operator()(const std::vector<int64_t>& ids) {  // -> (V) float on the CPU
+    const int64_t block = net_->shape.block_size, n = int64_t(ids.size());
+    if (!cached_) return net_->forward(tail(ids, block)).select(1, -1).squeeze(0).to(torch::kCPU, torch::kFloat);
+    torch::Tensor logits;
+    if (cache_.length > 0 && cache_.length < block && fed_ + 1 == n) {
+      logits = net_->forward_cached(tail(ids, 1), cache_);
+    } else {  // the prompt, or a full cache: encode the last tokens afresh
+      cache_.length = 0;
+      logits = net_->forward_cached(tail(ids, fed_ == 0 ? block : std::max<int64_t>(1, block / 2)), cache_);
+    }
+    fed_ = n;
+    return logits.to(torch::kCPU, torch::kFloat);
+  }
+
+ private:
+  torch::Tensor tail(const std::vector<int64_t>& ids, int64_t most) const {  // (1, T) of the last <= most ids
+    const int64_t start = std::max<int64_t>(0, int64_t(ids.size()) - most);
+    return torch::tensor(std::vector<int64_t>(ids.begin() + start, ids.end()), torch::kInt64).to(device_).unsqueeze(0);
+  }
+
+  Gpt& net_;
+  torch::Device device_;
+  bool cached_;
+  KvCache cache_;
+  int64_t fed_ = 0;  // ids the cache has seen (the last cache_.length of them are in it)
+};
+
 
 class Transformer final : public GenerativeModel {
  public:
@@ -177,7 +78,7 @@ class Transformer final : public GenerativeModel {
       : options_(o),
         device_(ctx.device),
         tokenizer_(Tokenizer::restore(ctx.data.text.tokenizer, ctx.data.text.vocabulary)),
-        net_(on_device(Gpt(options_, ctx.data.text.vocab_size, ctx.data.text.block_size), ctx.device)),
+        net_(on_device(Gpt(shape_of(o, ctx.data)), ctx.device)),
         opt_(*net_, ctx.config, /*use_ema=*/true, ctx.precision),
         accumulate_(ctx.config.train.accumulate) {}
 
@@ -211,13 +112,9 @@ class Transformer final : public GenerativeModel {
     auto gen = at::detail::createCPUGenerator(request.seed);
     const int64_t tokens = request.fixed_noise ? std::min<int64_t>(text_request.tokens, 200) : text_request.tokens;
     if (text_request.on_text) text_request.on_text(text_request.prompt);
+    NextLogits next(net_, device_, text_request.kv_cache);
     for (int64_t i = 0; i < tokens; ++i) {
-      const int64_t start = std::max<int64_t>(0, int64_t(ids.size()) - net_->block_size);
-      const torch::Tensor ctx = torch::tensor(std::vector<int64_t>(ids.begin() + start, ids.end()), torch::kInt64)
-                                    .to(device_)
-                                    .unsqueeze(0);                                                        // (1, T)
-      torch::Tensor logits = net_->forward(ctx).select(1, -1).squeeze(0).to(torch::kCPU, torch::kFloat);  // (V)
-      ids.push_back(pick(logits, text_request, gen));
+      ids.push_back(pick(next(ids), text_request, gen));
       if (text_request.on_text) text_request.on_text(tokenizer_.decode({ids.back()}));
     }
     std::string text = tokenizer_.decode(std::vector<int64_t>(ids.begin() + int64_t(prompt_len), ids.end()));
@@ -241,7 +138,7 @@ class Transformer final : public GenerativeModel {
     out.reference = "nanoGPT model.GPT";
     out.tensors = state_dict_renamed(*net_, nanogpt_name);
     out.tensors.emplace_back("lm_head.weight", probe_copy(net_->tok_emb->weight));
-    const int64_t vocab = net_->tok_emb->weight.size(0), block = net_->block_size;
+    const int64_t vocab = net_->tok_emb->weight.size(0), block = net_->shape.block_size;
     out.args = {{"n_layer", options_.n_layer}, {"n_head", options_.n_head}, {"n_embd", options_.n_embd},
                 {"block_size", block},         {"bias", options_.bias},     {"vocab_size", vocab},
                 {"dropout", options_.dropout}};
@@ -261,8 +158,10 @@ class Transformer final : public GenerativeModel {
     return F::cross_entropy(logits.view({-1, logits.size(-1)}), batch.y.reshape({-1}));
   }
 
-  // One token from logits (V): temperature, then top-k, then top-p (nucleus), then a draw.
+  // One token from logits (V): temperature (0: the most likely), then top-k, then top-p (nucleus),
+  // then a draw.
   static int64_t pick(torch::Tensor logits, const TextRequest& r, at::Generator& gen) {
+    if (r.temperature == 0) return logits.argmax().item<int64_t>();  // greedy: the first of equal maxima
     logits = logits / r.temperature;
     if (r.top_k > 0 && r.top_k < logits.size(0)) {
       const torch::Tensor kth = std::get<0>(logits.topk(r.top_k)).select(0, r.top_k - 1);

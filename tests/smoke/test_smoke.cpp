@@ -498,6 +498,17 @@ TEST_CASE("smoke: gen eval writes JSON figures for every tiny family, image figu
   r = run_gen("export --ckpt " + ckpt("diffusion") + " --format diffusers --out " + (dir / "unet"), dir);
   CHECK(r.code == 2);
   CHECK_THAT(r.output, Catch::Contains("exists and is not empty"));
+  // A transformers folder holds Transformers only, with their tokenizer.
+  r = run_gen("export --ckpt " + ckpt("vae") + " --format hf --out " + (dir / "vae_hf"), dir);
+  CHECK(r.code == 2);
+  CHECK_THAT(r.output, Catch::Contains("--format hf: writes Transformer language models"));
+  CHECK(!fs::exists(dir / "vae_hf"));
+  REQUIRE(run_gen("export --ckpt " + ckpt("transformer") + " --format hf --out " + (dir / "gpt"), dir).code == 0);
+  CHECK(fs::exists(dir / "gpt/model.safetensors"));
+  CHECK(fs::exists(dir / "gpt/tokenizer.json"));
+  r = run_gen("export --ckpt " + ckpt("transformer") + " --format hf --out " + (dir / "gpt"), dir);
+  CHECK(r.code == 2);
+  CHECK_THAT(r.output, Catch::Contains("exists and is not empty"));
 
   j = eval_json(dir, "--ckpt " + ckpt("vae") + " --iw-samples 20 --skip-images", r);
   REQUIRE(r.code == 0);

@@ -1,0 +1,166 @@
+#include "models/gpt.h"
+
+#include <cmath>
+
+#include "models/batch_random.h"
+#include "util/torch_version.h"
+
+namespace gen {
+
+namespace F = torch::nn::functional;
+
+NormImpl::NormImpl(int64_t dim, bool bias) : dim_(dim) {
+  weight = register_parameter("weight", torch::ones({dim}));
+  if (bias) this->bias = register_parameter("bias", torch::zeros({dim}));
+}
+
+torch::Tensor NormImpl::forward(const torch::Tensor& x) {
+  return F::layer_norm(x, F::LayerNormFuncOptions({dim_}).weight(weight).bias(bias).eps(1e-5));
+}
+
+AttentionImpl::AttentionImpl(const GptShape& s)
+    : n_head(s.n_head),
+      dropout(s.dropout),
+      c_attn(register_module("c_attn",
+                             torch::nn::Linear(torch::nn::LinearOptions(s.n_embd, 3 * s.n_embd).bias(s.bias)))),
+      c_proj(register_module("c_proj", torch::nn::Linear(torch::nn::LinearOptions(s.n_embd, s.n_embd).bias(s.bias)))) {
+}
+
+torch::Tensor AttentionImpl::heads(const torch::Tensor& z) const {
+  return z.view({z.size(0), z.size(1), n_head, z.size(2) / n_head}).transpose(1, 2);
+}
+
+torch::Tensor AttentionImpl::forward(const torch::Tensor& x) {
+  const int64_t b = x.size(0), t = x.size(1), c = x.size(2);
+  auto qkv = c_attn->forward(x).split(c, 2);
+  const torch::Tensor q = heads(qkv[0]), k = heads(qkv[1]), v = heads(qkv[2]);
+  const double p = is_training() ? dropout : 0.0;
+  torch::Tensor y = p > 0 ? attention_with_dropout(q, k, v, p, true) : causal_attention(q, k, v);  // (B, nh, T, hs)
+  y = y.transpose(1, 2).contiguous().view({b, t, c});
+  return batch_dropout(c_proj->forward(y), p, is_training());
+}
+
+torch::Tensor AttentionImpl::forward_cached(const torch::Tensor& x, torch::Tensor& cache_k, torch::Tensor& cache_v,
+                                            int64_t past) {
+  const int64_t t = x.size(1), c = x.size(2);
+  auto qkv = c_attn->forward(x).split(c, 2);
+  cache_k.narrow(2, past, t).copy_(heads(qkv[1]));
+  cache_v.narrow(2, past, t).copy_(heads(qkv[2]));
+  const torch::Tensor q = heads(qkv[0]);
+  const torch::Tensor k = cache_k.narrow(2, 0, past + t), v = cache_v.narrow(2, 0, past + t);
+  // One new token sees every key before it: no mask. A prompt (past == 0) is the causal case.
+  torch::Tensor y = t == 1 ?
+#if GEN_TORCH_AT_LEAST(2, 0)
+                           at::scaled_dot_product_attention(q, k, v)
+#else
+                           attention_with_dropout(q, k, v, 0.0, false)
+#endif
+                           : causal_attention(q, k, v);
+  y = y.transpose(1, 2).contiguous().view({1, t, c});
+  return c_proj->forward(y);
+}
+
+// softmax(q k^T / sqrt(hs) + causal mask) v, with LibTorch's fused kernels where it has them.
+torch::Tensor AttentionImpl::causal_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v) {
+#if GEN_TORCH_AT_LEAST(2, 0)
+  return at::scaled_dot_product_attention(q, k, v, {}, 0.0, /*is_causal=*/true);
+#else
+  return attention_with_dropout(q, k, v, 0.0, true);
+#endif
+}
+
+// The same product spelled out, dropout on the attention weights drawn through
+// batch_random.h: a fused kernel would draw its mask inside, per rank, so data-parallel
+// ranks could not train what one process trains.
+torch::Tensor AttentionImpl::attention_with_dropout(const torch::Tensor& q, const torch::Tensor& k,
+                                                    const torch::Tensor& v, double p, bool causal) {
+  const int64_t t = q.size(-2);
+  torch::Tensor att = torch::matmul(q, k.transpose(-2, -1)) * (1.0 / std::sqrt(double(q.size(-1))));  // (B, nh, T, S)
+  if (causal) {
+    if (!future.defined() || future.size(0) < t || future.device() != q.device()) {
+      future = torch::ones({t, t}, q.options().dtype(torch::kBool)).triu(1);  // made once, not every step
+    }
+    att = att.masked_fill(future.narrow(0, 0, t).narrow(1, 0, t), -INFINITY);
+  }
+  return torch::matmul(batch_dropout(torch::softmax(att, -1), p, p > 0), v);
+}
+
+BlockImpl::BlockImpl(const GptShape& s)
+    : ln_1(register_module("ln_1", Norm(s.n_embd, s.bias))),
+      attn(register_module("attn", Attention(s))),
+      ln_2(register_module("ln_2", Norm(s.n_embd, s.bias))),
+      c_fc(register_module("c_fc", torch::nn::Linear(torch::nn::LinearOptions(s.n_embd, 4 * s.n_embd).bias(s.bias)))),
+      c_proj(
+          register_module("c_proj", torch::nn::Linear(torch::nn::LinearOptions(4 * s.n_embd, s.n_embd).bias(s.bias)))),
+      dropout(s.dropout) {}
+
+torch::Tensor BlockImpl::mlp(const torch::Tensor& x) { return c_proj->forward(F::gelu(c_fc->forward(ln_2->forward(x)))); }
+
+torch::Tensor BlockImpl::forward(torch::Tensor x) {
+  x = x + attn->forward(ln_1->forward(x));
+  return x + batch_dropout(mlp(x), dropout, is_training());
+}
+
+torch::Tensor BlockImpl::forward_cached(torch::Tensor x, torch::Tensor& cache_k, torch::Tensor& cache_v, int64_t past) {
+  x = x + attn->forward_cached(ln_1->forward(x), cache_k, cache_v, past);
+  return x + mlp(x);
+}
+
+GptImpl::GptImpl(const GptShape& s)
+    : shape(s),
+      tok_emb(register_module("tok_emb", torch::nn::Embedding(s.vocab_size, s.n_embd))),
+      pos_emb(register_module("pos_emb", torch::nn::Embedding(s.block_size, s.n_embd))),
+      blocks(register_module("blocks", torch::nn::ModuleList())),
+      ln_f(register_module("ln_f", Norm(s.n_embd, s.bias))) {
+  for (int64_t i = 0; i < s.n_layer; ++i) blocks->push_back(Block(s));
+  torch::NoGradGuard no_grad;
+  const double residual_std = 0.02 / std::sqrt(2.0 * double(s.n_layer));
+  for (const auto& item : named_parameters()) {
+    const std::string& name = item.key();
+    torch::Tensor p = item.value();
+    if (p.dim() < 2) continue;  // LayerNorm weights stay 1, biases 0
+    const bool residual = name.size() > 13 && name.compare(name.size() - 13, 13, "c_proj.weight") == 0;
+    p.normal_(0.0, residual ? residual_std : 0.02);
+  }
+  for (const auto& item : named_parameters()) {
+    if (item.key().find(".bias") != std::string::npos && item.value().dim() == 1 &&
+        item.key().find("ln_") == std::string::npos) {
+      item.value().zero_();
+    }
+  }
+}
+
+torch::Tensor GptImpl::forward(const torch::Tensor& idx) {
+  const int64_t t = idx.size(1);
+  const torch::Tensor pos = torch::arange(t, torch::TensorOptions().dtype(torch::kInt64).device(idx.device()));
+  torch::Tensor x = tok_emb->forward(idx) + pos_emb->forward(pos);  // (B, T, C)
+  x = batch_dropout(x, shape.dropout, is_training());
+  for (const auto& b : *blocks) x = b->as<Block>()->forward(x);
+  return F::linear(ln_f->forward(x), tok_emb->weight);  // head tied to the token embedding
+}
+
+KvCache GptImpl::new_cache() const {
+  KvCache cache;
+  const torch::Tensor& w = tok_emb->weight;
+  for (int64_t i = 0; i < shape.n_layer; ++i) {
+    cache.k.push_back(torch::empty({1, shape.n_head, shape.block_size, shape.n_embd / shape.n_head}, w.options()));
+    cache.v.push_back(torch::empty_like(cache.k.back()));
+  }
+  return cache;
+}
+
+torch::Tensor GptImpl::forward_cached(const torch::Tensor& idx, KvCache& cache) {
+  const int64_t t = idx.size(1), past = cache.length;
+  TORCH_CHECK(t == 1 || past == 0, "forward_cached: several tokens only into an empty cache");
+  TORCH_CHECK(past + t <= shape.block_size, "forward_cached: ", past + t, " tokens exceed block_size ",
+              shape.block_size);
+  const torch::Tensor pos = torch::arange(past, past + t, idx.options());
+  torch::Tensor x = tok_emb->forward(idx) + pos_emb->forward(pos);  // (1, T, C)
+  for (size_t i = 0; i < blocks->size(); ++i) {
+    x = blocks[i]->as<Block>()->forward_cached(x, cache.k[i], cache.v[i], past);
+  }
+  cache.length = past + t;
+  return F::linear(ln_f->forward(x.select(1, t - 1)), tok_emb->weight).squeeze(0);  // (V)
+}
+
+}  // namespace gen
