@@ -31,6 +31,13 @@ std::string Tokenizer::symbols() const {
   return out;
 }
 
+std::vector<int64_t> Tokenizer::token_bytes() const {
+  if (kind_ == "byte") return std::vector<int64_t>(256, 1);
+  std::vector<int64_t> bytes;
+  for (uint32_t cp : code_points_) bytes.push_back(static_cast<int64_t>(utf8_encode(cp).size()));
+  return bytes;
+}
+
 std::vector<int64_t> Tokenizer::encode(const std::string& text) const {
   std::vector<int64_t> ids;
   if (kind_ == "byte") {

@@ -19,6 +19,9 @@ class Tokenizer {
   const std::string& kind() const { return kind_; }
   int64_t vocab_size() const;
   std::string symbols() const;  // the vocabulary, concatenated UTF-8
+  // How many bytes of text each id stands for (UTF-8 length of a char; 1 for a byte), so that
+  // a loss per token converts to bits per byte, comparable across tokenizers.
+  std::vector<int64_t> token_bytes() const;
 
   // Throws DataError naming the characters that are not in a char vocabulary.
   std::vector<int64_t> encode(const std::string& text) const;

@@ -19,7 +19,10 @@ EvalReport QualityEvaluator::run(const QualityBudget& budget) {
   EvalReport report;
   const bool text = data_.spec().is_text();
   for (const auto& [name, value, better] : held_out_means(data_, model_, EvalSplit::kVal, budget.max_batches)) {
-    report.add(name, value, text ? "held-out split, mean per token" : "held-out split, mean per example", better);
+    const char* what = !text                ? "held-out split, mean per example"
+                       : name == "val_bpb" ? "held-out split, bits per byte of text (comparable across tokenizers)"
+                                           : "held-out split, mean per token";
+    report.add(name, value, what, better);
     if (text && name == "val_loss") report.add("val_perplexity", std::exp(value), "exp(val_loss)");
   }
   if (LikelihoodModel* lm = model_.likelihood(); lm && budget.iw_samples > 0) {

@@ -80,7 +80,8 @@ class Transformer final : public GenerativeModel {
         tokenizer_(Tokenizer::restore(ctx.data.text.tokenizer, ctx.data.text.vocabulary)),
         net_(on_device(Gpt(shape_of(o, ctx.data)), ctx.device)),
         opt_(*net_, ctx.config, /*use_ema=*/true, ctx.precision),
-        accumulate_(ctx.config.train.accumulate) {}
+        accumulate_(ctx.config.train.accumulate),
+        token_bytes_(torch::tensor(tokenizer_.token_bytes(), torch::kDouble)) {}
 
   void begin_step(int64_t /*step*/, double lr) override { opt_.set_lr(lr); }
   bool rank_dependent_draws() const override { return false; }  // dropout through batch_random.h
@@ -98,7 +99,10 @@ class Transformer final : public GenerativeModel {
   Metrics evaluate(const Batch& batch) override {
     InferenceScope inference(*net_, opt_.ema_if(evaluate_with_ema_));
     const torch::Tensor loss = loss_of(batch);
-    return {{"loss", loss}, {"bpc", loss / std::log(2.0)}};
+    // Bits per byte of text: the summed loss over the bytes the target tokens stand for.
+    const torch::Tensor bytes = token_bytes_.index_select(0, batch.y.reshape({-1}).to(torch::kCPU)).sum();
+    const torch::Tensor bpb = loss.to(torch::kCPU, torch::kDouble) * double(batch.y.numel()) / bytes / std::log(2.0);
+    return {{"loss", loss}, {"bpc", loss / std::log(2.0)}, {"bpb", bpb}};
   }
 
   std::vector<SampleMode> sample_modes() const override { return {SampleMode::kText}; }
@@ -183,6 +187,7 @@ class Transformer final : public GenerativeModel {
   Gpt net_;
   NetOptimizer opt_;
   int64_t accumulate_;
+  torch::Tensor token_bytes_;  // (V) double: bytes of text per id
 };
 
 // gen's parameter name -> nanoGPT's: tok_emb/pos_emb/ln_f under transformer.(wte|wpe|ln_f),

@@ -16,6 +16,8 @@ TEST_CASE("tokenizer: char vocabulary is the sorted set of the text's code point
   CHECK(t.decode(ids) == "höll");
   // Restoring from the symbols gives the same ids.
   CHECK(gen::Tokenizer::restore("char", t.symbols()).encode("world") == t.encode("world"));
+  CHECK(t.token_bytes() == std::vector<int64_t>{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2});  // ö is two bytes
+  CHECK(gen::Tokenizer::build("byte", "").token_bytes() == std::vector<int64_t>(256, 1));
 }
 
 TEST_CASE("tokenizer: unknown characters are named once each", "[data]") {

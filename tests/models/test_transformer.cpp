@@ -53,9 +53,11 @@ TEST_CASE("transformer: training on a fixed batch drives the loss down, evaluate
   const torch::Tensor x = torch::arange(8, torch::kInt64).remainder(4).repeat({4, 1});  // abcdabcd
   const gen::Batch batch{x, (x + 1).remainder(4)};
   const auto first = m->evaluate(batch);
-  REQUIRE(first.size() == 2);
   CHECK(first[0].value.item<double>() == Approx(std::log(4.0)).margin(0.3));  // untrained ~ uniform
   CHECK(first[1].value.item<double>() == Approx(first[0].value.item<double>() / std::log(2.0)));
+  REQUIRE(first.size() == 3);  // one byte per character here: bits per byte = bits per character
+  CHECK(first[2].name == "bpb");
+  CHECK(first[2].value.item<double>() == Approx(first[1].value.item<double>()));
   for (int i = 0; i < 30; ++i) m->train_step(batch);
   CHECK(m->evaluate(batch)[0].value.item<double>() < 0.5 * first[0].value.item<double>());
 }
@@ -145,4 +147,16 @@ TEST_CASE("transformer: sampling with and without the KV cache draws the same te
   CHECK(sliding.size() == 64);
   CHECK(m->sample(r).text == refilled);
   CHECK(refilled.rfind("abca", 0) == 0);
+}
+
+TEST_CASE("transformer: bits per byte count the UTF-8 bytes each target character stands for", "[model]") {
+  torch::manual_seed(0);
+  // "aé": ids 0 ('a', 1 byte) and 1 ('é', 2 bytes); targets a, é, a, é: 6 bytes for 4 tokens.
+  gen::DataSpec spec = text_spec("a\xC3\xA9", 4);
+  spec.text.vocab_size = 2;
+  auto m = gen::build_model(gpt_config("n_layer: 1, n_head: 2, n_embd: 16"), spec, torch::kCPU);
+  const torch::Tensor x = torch::tensor({0, 1, 0, 1}, torch::kInt64).unsqueeze(0);
+  const auto figures = m->evaluate(gen::Batch{x, x});
+  REQUIRE(figures.size() == 3);
+  CHECK(figures[2].value.item<double>() == Approx(figures[1].value.item<double>() * 4.0 / 6.0));
 }

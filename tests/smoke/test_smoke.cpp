@@ -527,6 +527,7 @@ TEST_CASE("smoke: gen eval writes JSON figures for every tiny family, image figu
   const double loss = j["figures"]["val_loss"].as<double>();
   CHECK(j["figures"]["val_bpc"].as<double>() == Approx(loss / std::log(2.0)));
   CHECK(j["figures"]["val_perplexity"].as<double>() == Approx(std::exp(loss)));
+  CHECK(j["figures"]["val_bpb"].as<double>() == Approx(loss / std::log(2.0)));  // ASCII text: a byte per character
 }
 
 TEST_CASE("smoke: with a feature network, train.eval_every logs FID and IS to metrics.jsonl", "[smoke]") {
