@@ -99,7 +99,9 @@ class Transformer final : public GenerativeModel {
   Metrics evaluate(const Batch& batch) override {
     InferenceScope inference(*net_, opt_.ema_if(evaluate_with_ema_));
     const torch::Tensor loss = loss_of(batch);
-    // Bits per byte of text: the summed loss over the bytes the target tokens stand for.
+    // Bits per byte of text: the summed loss over the bytes the target tokens stand for. Over a
+    // split gen eval averages it per window, weighted by tokens: exact when every token is the
+    // same number of bytes (ASCII text, the byte tokenizer), close otherwise.
     const torch::Tensor bytes = token_bytes_.index_select(0, batch.y.reshape({-1}).to(torch::kCPU)).sum();
     const torch::Tensor bpb = loss.to(torch::kCPU, torch::kDouble) * double(batch.y.numel()) / bytes / std::log(2.0);
     return {{"loss", loss}, {"bpc", loss / std::log(2.0)}, {"bpb", bpb}};

@@ -1,6 +1,8 @@
 // The family-specific figures: the IWAE bound of a VAE and the full-split loss of a language model.
 #include <catch2/catch.hpp>
 
+#include <cmath>
+
 #include "config/config.h"
 #include "core/tokenizer.h"
 #include "data/data_source.h"
@@ -58,8 +60,10 @@ TEST_CASE("lm eval: the full-split loss equals the token-weighted mean of every 
   auto model = gen::build_model(c, data->spec(), torch::kCPU);
 
   const gen::MetricValues m = gen::held_out_means(*data, *model, gen::EvalSplit::kVal);
-  REQUIRE(m.size() == 2);
+  REQUIRE(m.size() == 3);
   CHECK(m[0].name == "val_loss");
+  CHECK(m[2].name == "val_bpb");  // ASCII: a byte per token, so bits per byte = loss / ln 2
+  CHECK(m[2].value == Approx(m[0].value / std::log(2.0)).epsilon(1e-6));
 
   // Independently: the held-out tokens cut into consecutive windows, one at a time.
   const gen::Tokenizer tok = gen::Tokenizer::build("char", text);
