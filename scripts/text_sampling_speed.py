@@ -20,6 +20,7 @@ import tempfile
 import time
 
 import torch
+import transformers
 from transformers import AutoModelForCausalLM
 
 
@@ -59,7 +60,6 @@ def main():
         subprocess.run([args.gen, "export", "--ckpt", args.ckpt, "--format", "hf", "--out", f"{tmp}/hf"], check=True,
                        capture_output=True)
         model = AutoModelForCausalLM.from_pretrained(f"{tmp}/hf", local_files_only=True).eval()
-        import transformers
         for r in range(args.rounds):
             g = gen_rate(args, args.ckpt, f"{tmp}/sample.txt")
             print(f"round {r + 1}: gen sample (KV cache): {args.tokens} tokens, {g:.0f} tokens/s "

@@ -25,7 +25,6 @@
 #include "cli/export_hf.h"
 #include "cli/output_paths.h"
 #include "cli/validators.h"
-#include "core/tokenizer.h"
 #include "data/data_registry.h"
 #include "io/safetensors.h"
 #include "models/generative_model.h"
@@ -191,15 +190,14 @@ void run_export(const ExportCommand& cmd) {
                             enum_name(format)
                       : cmd.out;
   if (folder) {
-    if (nets.size() != 1 || (format == ExportFormat::kHf && !ckpt.data.is_text())) {
+    if (nets.size() != 1) {
       throw UsageError("--format " + enum_name(format) + ": writes " +
                        (format == ExportFormat::kHf ? "Transformer language models (model.kind transformer)"
                                                     : "diffusion models (model.kind diffusion)"));
     }
     const std::vector<std::string> files =
         format == ExportFormat::kHf
-            ? write_hf_folder(out, nets.front(), Tokenizer::restore(ckpt.data.text.tokenizer, ckpt.data.text.vocabulary),
-                              meta)
+            ? write_hf_folder(out, nets.front(), ckpt.data.text, meta)
             : write_diffusers_folder(out, nets.front(), meta);
     spdlog::info("wrote {} ({}; {} tensors, {} weights, step {}): {}", out, enum_name(format),
                  nets.front().tensors.size(), ema ? "EMA" : "raw", ckpt.step, fmt::join(files, ", "));

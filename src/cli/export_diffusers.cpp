@@ -28,13 +28,6 @@ std::string config_json(const std::string& class_name, const std::vector<std::pa
   return j.dump(2) + "\n";
 }
 
-std::string string_arg(const std::vector<std::pair<std::string, c10::IValue>>& args, const std::string& key) {
-  for (const auto& [k, v] : args) {
-    if (k == key && v.isString()) return v.toStringRef();
-  }
-  return "";
-}
-
 }  // namespace
 
 std::vector<std::string> write_diffusers_folder(const std::string& dir, const ExportedNetwork& net,
@@ -44,13 +37,13 @@ std::vector<std::string> write_diffusers_folder(const std::string& dir, const Ex
                      net.name + " is not one");
   }
   check_new_folder(dir, "diffusers");
-  const std::string scheduler_class = string_arg(net.scheduler, "_class_name");
+  const c10::IValue* class_name = find_arg(net.scheduler, "_class_name");
+  const std::string scheduler_class = class_name != nullptr && class_name->isString() ? class_name->toStringRef() : "";
   std::vector<std::pair<std::string, c10::IValue>> scheduler;
   for (const auto& item : net.scheduler) {
     if (item.first != "_class_name") scheduler.push_back(item);
   }
-  bool conditional = false;
-  for (const auto& [key, v] : net.args) conditional = conditional || key == "num_class_embeds";
+  const bool conditional = find_arg(net.args, "num_class_embeds") != nullptr;
 
   FolderFiles files{{"unet/config.json", config_json("UNet2DModel", net.args)}};
   meta.insert(meta.begin(), {"format", "pt"});  // what diffusers' safetensors loader expects

@@ -1,6 +1,7 @@
 #include "cli/export_hf.h"
 
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "cli/export_folder.h"
 #include "core/tokenizer_json.h"
@@ -11,42 +12,29 @@ namespace gen {
 
 namespace {
 
-c10::IValue arg(const std::vector<std::pair<std::string, c10::IValue>>& args, const std::string& key) {
-  for (const auto& [k, v] : args) {
-    if (k == key) return v;
-  }
-  throw Error("export hf: the network has no argument " + key);
-}
-
-bool ends_with(const std::string& s, const std::string& tail) {
-  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+const c10::IValue& arg(const std::vector<std::pair<std::string, c10::IValue>>& args, const std::string& key) {
+  const c10::IValue* v = find_arg(args, key);
+  if (v == nullptr) throw Error("export hf: the network has no argument " + key);
+  return *v;
 }
 
 // nanoGPT's state dict -> GPT2LMHeadModel's: Conv1D weights are Linear's transposed; every
-// LayerNorm and projection has a bias.
+// LayerNorm and projection has a bias (zeros where gen has none: model.bias false).
 NamedTensors gpt2_tensors(const NamedTensors& nanogpt) {
+  std::set<std::string> names;
+  for (const auto& item : nanogpt) names.insert(item.first);
   NamedTensors out;
   for (const auto& [name, t] : nanogpt) {
     if (name == "lm_head.weight") continue;  // tied to transformer.wte.weight
-    const bool conv1d = t.dim() == 2 && (ends_with(name, "c_attn.weight") || ends_with(name, "c_proj.weight") ||
-                                         ends_with(name, "c_fc.weight"));
+    const bool embedding = name.rfind("transformer.wte.", 0) == 0 || name.rfind("transformer.wpe.", 0) == 0;
+    const bool conv1d = t.dim() == 2 && !embedding;
     out.emplace_back(name, conv1d ? t.t().contiguous() : t);
-  }
-  NamedTensors with_biases;
-  for (size_t i = 0; i < out.size(); ++i) {
-    with_biases.push_back(out[i]);
-    const std::string& name = out[i].first;
-    if (name.find("wte") != std::string::npos || name.find("wpe") != std::string::npos || !ends_with(name, ".weight")) {
-      continue;
-    }
-    const std::string bias = name.substr(0, name.size() - 6) + "bias";
-    const bool has_bias = i + 1 < out.size() && out[i + 1].first == bias;
-    if (!has_bias) {
-      const torch::Tensor& w = out[i].second;  // LayerNorm (C) or Conv1D (in, out): the bias has the last size
-      with_biases.emplace_back(bias, torch::zeros({w.size(-1)}, w.options()));
+    const std::string stem = name.size() > 7 ? name.substr(0, name.size() - 7) : "";  // without ".weight"
+    if (!embedding && stem + ".weight" == name && names.count(stem + ".bias") == 0) {
+      out.emplace_back(stem + ".bias", torch::zeros({out.back().second.size(-1)}, t.options()));  // (C) or (in, out)
     }
   }
-  return with_biases;
+  return out;
 }
 
 std::string config_json(const ExportedNetwork& net) {
@@ -87,7 +75,7 @@ std::string tokenizer_config_json(const ExportedNetwork& net) {
 
 }  // namespace
 
-std::vector<std::string> write_hf_folder(const std::string& dir, const ExportedNetwork& net, const Tokenizer& tokenizer,
+std::vector<std::string> write_hf_folder(const std::string& dir, const ExportedNetwork& net, const TextVocab& text,
                                          std::vector<std::pair<std::string, std::string>> meta) {
   if (net.reference != "nanoGPT model.GPT") {
     throw UsageError("--format hf: writes Transformer language models (model.kind transformer); this checkpoint's "
@@ -97,7 +85,7 @@ std::vector<std::string> write_hf_folder(const std::string& dir, const ExportedN
   meta.insert(meta.begin(), {"format", "pt"});  // what transformers' safetensors loader expects
   const FolderFiles files{{"config.json", config_json(net)},
                           {"model.safetensors", safetensors_bytes(gpt2_tensors(net.tensors), meta)},
-                          {"tokenizer.json", tokenizer_json(tokenizer)},
+                          {"tokenizer.json", tokenizer_json(Tokenizer::restore(text.tokenizer, text.vocabulary))},
                           {"tokenizer_config.json", tokenizer_config_json(net)}};
   return write_new_folder(dir, files);
 }

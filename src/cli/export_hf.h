@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/tokenizer.h"
+#include "core/data_spec.h"
 #include "models/exported_network.h"
 
 namespace gen {
@@ -22,8 +22,9 @@ namespace gen {
 inline constexpr const char* kTransformersVersion = "5.24.0";
 
 // Writes the folder `dir` whole or not at all (cli/export_folder.h). Throws UsageError when
-// `net` is not a nanoGPT GPT. `meta`: safetensors string metadata. Returns the files written.
-std::vector<std::string> write_hf_folder(const std::string& dir, const ExportedNetwork& net, const Tokenizer& tokenizer,
+// `net` is not a nanoGPT GPT. `text`: the checkpoint's tokenizer and vocabulary. `meta`:
+// safetensors string metadata. Returns the files written.
+std::vector<std::string> write_hf_folder(const std::string& dir, const ExportedNetwork& net, const TextVocab& text,
                                          std::vector<std::pair<std::string, std::string>> meta);
 
 }  // namespace gen

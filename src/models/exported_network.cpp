@@ -2,6 +2,13 @@
 
 namespace gen {
 
+const c10::IValue* find_arg(const std::vector<std::pair<std::string, c10::IValue>>& args, const std::string& key) {
+  for (const auto& [k, v] : args) {
+    if (k == key) return &v;
+  }
+  return nullptr;
+}
+
 torch::Tensor probe_copy(const torch::Tensor& t) { return t.detach().to(torch::kCPU).contiguous().clone(); }
 
 NamedTensors state_dict_renamed(const torch::nn::Module& module,

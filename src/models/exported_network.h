@@ -30,6 +30,9 @@ struct ExportedNetwork {
   NamedTensors probe;
 };
 
+// The value of `key` in a constructor-argument list (args or scheduler); nullptr when absent.
+const c10::IValue* find_arg(const std::vector<std::pair<std::string, c10::IValue>>& args, const std::string& key);
+
 // The parameters and buffers of `module` (CPU copies) with each name passed through `rename`.
 NamedTensors state_dict_renamed(const torch::nn::Module& module,
                                 const std::function<std::string(const std::string&)>& rename);

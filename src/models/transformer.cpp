@@ -42,11 +42,11 @@ std::string nanogpt_name(const std::string& name);
 class NextLogits {
  public:
   NextLogits(Gpt& net, torch::Device device, bool cached)
-      : net_(net), device_(device), cached_(cached), cache_(cached ? net->new_cache() : KvCache{}) {}
+      : net_(net), device_(device), cache_(cached ? net->new_cache() : KvCache{}) {}
 
   torch::Tensor operator()(const std::vector<int64_t>& ids) {  // -> (V) float on the CPU
     const int64_t block = net_->shape.block_size, n = int64_t(ids.size());
-    if (!cached_) return net_->forward(tail(ids, block)).select(1, -1).squeeze(0).to(torch::kCPU, torch::kFloat);
+    if (cache_.k.empty()) return net_->forward(tail(ids, block)).select(1, -1).squeeze(0).to(torch::kCPU, torch::kFloat);
     torch::Tensor logits;
     if (cache_.length > 0 && cache_.length < block && fed_ + 1 == n) {
       logits = net_->forward_cached(tail(ids, 1), cache_);
@@ -66,22 +66,19 @@ class NextLogits {
 
   Gpt& net_;
   torch::Device device_;
-  bool cached_;
-  KvCache cache_;
+  KvCache cache_;  // no layers: uncached
   int64_t fed_ = 0;  // ids the cache has seen (the last cache_.length of them are in it)
 };
-
 
 class Transformer final : public GenerativeModel {
  public:
   Transformer(const ModelContext& ctx, const TransformerOptions& o)
-      : options_(o),
-        device_(ctx.device),
+      : device_(ctx.device),
         tokenizer_(Tokenizer::restore(ctx.data.text.tokenizer, ctx.data.text.vocabulary)),
         net_(on_device(Gpt(shape_of(o, ctx.data)), ctx.device)),
         opt_(*net_, ctx.config, /*use_ema=*/true, ctx.precision),
         accumulate_(ctx.config.train.accumulate),
-        token_bytes_(torch::tensor(tokenizer_.token_bytes(), torch::kDouble)) {}
+        token_bytes_(torch::tensor(tokenizer_.token_bytes(), torch::kFloat).to(ctx.device)) {}
 
   void begin_step(int64_t /*step*/, double lr) override { opt_.set_lr(lr); }
   bool rank_dependent_draws() const override { return false; }  // dropout through batch_random.h
@@ -102,8 +99,9 @@ class Transformer final : public GenerativeModel {
     // Bits per byte of text: the summed loss over the bytes the target tokens stand for. Over a
     // split gen eval averages it per window, weighted by tokens: exact when every token is the
     // same number of bytes (ASCII text, the byte tokenizer), close otherwise.
-    const torch::Tensor bytes = token_bytes_.index_select(0, batch.y.reshape({-1}).to(torch::kCPU)).sum();
-    const torch::Tensor bpb = loss.to(torch::kCPU, torch::kDouble) * double(batch.y.numel()) / bytes / std::log(2.0);
+    // On the device, like every metric: nothing is read back here.
+    const torch::Tensor bytes = token_bytes_.index_select(0, batch.y.reshape({-1})).sum();
+    const torch::Tensor bpb = loss.to(torch::kFloat) * (double(batch.y.numel()) / std::log(2.0)) / bytes;
     return {{"loss", loss}, {"bpc", loss / std::log(2.0)}, {"bpb", bpb}};
   }
 
@@ -144,10 +142,10 @@ class Transformer final : public GenerativeModel {
     out.reference = "nanoGPT model.GPT";
     out.tensors = state_dict_renamed(*net_, nanogpt_name);
     out.tensors.emplace_back("lm_head.weight", probe_copy(net_->tok_emb->weight));
-    const int64_t vocab = net_->tok_emb->weight.size(0), block = net_->shape.block_size;
-    out.args = {{"n_layer", options_.n_layer}, {"n_head", options_.n_head}, {"n_embd", options_.n_embd},
-                {"block_size", block},         {"bias", options_.bias},     {"vocab_size", vocab},
-                {"dropout", options_.dropout}};
+    const GptShape& s = net_->shape;
+    const int64_t vocab = s.vocab_size, block = s.block_size;
+    out.args = {{"n_layer", s.n_layer}, {"n_head", s.n_head},   {"n_embd", s.n_embd},    {"block_size", block},
+                {"bias", s.bias},       {"vocab_size", vocab}, {"dropout", s.dropout}};
     // What GPT.forward(idx, targets) returns: the logits at every position and the mean loss.
     auto gen = at::detail::createCPUGenerator(0);
     const torch::Tensor idx = torch::randint(vocab, {2, block}, gen, torch::kInt64);
@@ -183,13 +181,12 @@ class Transformer final : public GenerativeModel {
     return torch::multinomial(probs, 1, false, gen).item<int64_t>();
   }
 
-  TransformerOptions options_;
   torch::Device device_;
   Tokenizer tokenizer_;
   Gpt net_;
   NetOptimizer opt_;
   int64_t accumulate_;
-  torch::Tensor token_bytes_;  // (V) double: bytes of text per id
+  torch::Tensor token_bytes_;  // (V) float on the device: bytes of text per id
 };
 
 // gen's parameter name -> nanoGPT's: tok_emb/pos_emb/ln_f under transformer.(wte|wpe|ln_f),
