@@ -19,6 +19,9 @@ struct Metric {
   std::string name;
   torch::Tensor value;
   Better better = Better::kLower;
+  // What the value is a mean over in its batch, when that is not the batch's items (tokens or
+  // images): a mean over a split weights each batch by it (bits per byte: the bytes).
+  torch::Tensor weight = torch::Tensor();
 };
 using Metrics = std::vector<Metric>;
 

@@ -10,24 +10,33 @@ namespace gen {
 MetricValues held_out_means(DataSource& data, GenerativeModel& model, EvalSplit split, int64_t max_batches) {
   const int64_t all = data.eval_batch_count(split);
   const int64_t batches = max_batches > 0 ? std::min(all, max_batches) : all;
-  Metrics sums;
-  double items = 0;
+  // Per metric: the sum of value x weight and of the weights, so that a mean over the split is
+  // exact (a batch's weight: its items, or what the metric says it averages over).
+  Metrics sums, weights;
   for (int64_t i = 0; i < batches; ++i) {
     const Batch batch = data.eval_batch(split, i);
     if (batch.x.numel() == 0) continue;
-    const double w = double(batch.x.dim() == 2 ? batch.x.numel() : batch.x.size(0));  // tokens (B, T) or images
+    const double items = double(batch.x.dim() == 2 ? batch.x.numel() : batch.x.size(0));  // tokens (B, T) or images
     Metrics m = model.evaluate(batch);
     if (m.empty()) return {};
-    for (Metric& metric : m) metric.value = metric.value.detach().to(torch::kCPU, torch::kDouble) * w;
-    if (sums.empty()) {
-      sums = std::move(m);
-    } else {
-      for (size_t j = 0; j < sums.size(); ++j) sums[j].value += m[j].value;
+    for (size_t j = 0; j < m.size(); ++j) {
+      const torch::Tensor w = m[j].weight.defined() ? m[j].weight.detach().to(torch::kCPU, torch::kDouble)
+                                                    : torch::tensor(items, torch::kDouble);
+      const torch::Tensor v = m[j].value.detach().to(torch::kCPU, torch::kDouble) * w;
+      if (sums.size() <= j) {
+        sums.push_back({m[j].name, v, m[j].better});
+        weights.push_back({m[j].name, w});
+      } else {
+        sums[j].value += v;
+        weights[j].value += w;
+      }
     }
-    items += w;
   }
   MetricValues out;
-  for (const Metric& sum : sums) out.push_back({enum_name(split) + "_" + sum.name, sum.value.item<double>() / items, sum.better});
+  for (size_t j = 0; j < sums.size(); ++j) {
+    out.push_back({enum_name(split) + "_" + sums[j].name, sums[j].value.item<double>() / weights[j].value.item<double>(),
+                   sums[j].better});
+  }
   return out;
 }
 

@@ -96,13 +96,12 @@ class Transformer final : public GenerativeModel {
   Metrics evaluate(const Batch& batch) override {
     InferenceScope inference(*net_, opt_.ema_if(evaluate_with_ema_));
     const torch::Tensor loss = loss_of(batch);
-    // Bits per byte of text: the summed loss over the bytes the target tokens stand for. Over a
-    // split gen eval averages it per window, weighted by tokens: exact when every token is the
-    // same number of bytes (ASCII text, the byte tokenizer), close otherwise.
-    // On the device, like every metric: nothing is read back here.
+    // Bits per byte of text: the summed loss over the bytes the target tokens stand for, weighted
+    // by those bytes, so that over a split it is the split's bits over its bytes, whatever the
+    // tokenizer. On the device, like every metric: nothing is read back here.
     const torch::Tensor bytes = token_bytes_.index_select(0, batch.y.reshape({-1})).sum();
     const torch::Tensor bpb = loss.to(torch::kFloat) * (double(batch.y.numel()) / std::log(2.0)) / bytes;
-    return {{"loss", loss}, {"bpc", loss / std::log(2.0)}, {"bpb", bpb}};
+    return {{"loss", loss}, {"bpc", loss / std::log(2.0)}, {"bpb", bpb, Better::kLower, bytes}};
   }
 
   std::vector<SampleMode> sample_modes() const override { return {SampleMode::kText}; }
