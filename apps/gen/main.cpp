@@ -29,6 +29,8 @@ int main(int argc, char** argv) {
   gen::setup_bench(app, std::cout);
   gen::setup_export(app);
   gen::setup_plot(app);
+  gen::setup_tokenizer(app);
+  gen::setup_tokenize(app);
 
   try {
     // GEN_MALLOC, before the first large allocations; its default depends on the command, the

@@ -23,5 +23,7 @@ void setup_verify_resume(CLI::App& app, std::ostream& out);
 void setup_bench(CLI::App& app, std::ostream& out);
 void setup_export(CLI::App& app);
 void setup_plot(CLI::App& app);
+void setup_tokenizer(CLI::App& app);
+void setup_tokenize(CLI::App& app);
 
 }  // namespace gen

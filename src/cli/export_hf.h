@@ -5,7 +5,8 @@
 //                           c_attn, c_proj and c_fc transposed into Conv1D's (in, out), zero
 //                           biases where gen has none (GPT-2 always has them), lm_head tied to
 //                           transformer.wte (not stored)
-//   tokenizer.json          the model's char or byte tokenizer (core/tokenizer_json.h)
+//   tokenizer.json          the model's tokenizer: its BPE, or char/byte as a BPE without
+//                           merges (core/tokenizer_json.h)
 //   tokenizer_config.json   PreTrainedTokenizerFast with model_max_length = block_size
 #pragma once
 

@@ -19,20 +19,21 @@ constexpr int64_t kMaxSteps = 1'000'000'000;
 constexpr int64_t kMaxBatch = 65'536;
 constexpr int64_t kMaxImageSize = 1024;
 
-enum class DataKind { kMnist, kFashionMnist, kIdx, kImageFolder, kText };
+enum class DataKind { kMnist, kFashionMnist, kIdx, kImageFolder, kText, kTokens };
 template <>
 struct EnumNames<DataKind> {
-  static constexpr std::array<std::string_view, 5> names{"mnist", "fashion_mnist", "idx", "image_folder", "text"};
+  static constexpr std::array<std::string_view, 6> names{"mnist", "fashion_mnist", "idx", "image_folder", "text",
+                                                         "tokens"};
 };
 enum class Split { kTrain, kTest };
 template <>
 struct EnumNames<Split> {
   static constexpr std::array<std::string_view, 2> names{"train", "test"};
 };
-enum class TokenizerKind { kChar, kByte };
+enum class TokenizerKind { kChar, kByte, kFile };
 template <>
 struct EnumNames<TokenizerKind> {
-  static constexpr std::array<std::string_view, 2> names{"char", "byte"};
+  static constexpr std::array<std::string_view, 3> names{"char", "byte", "file"};
 };
 enum class OptimKind { kAdam, kAdamW };
 template <>

@@ -1,22 +1,30 @@
-// gen's tokenizers as Hugging Face tokenizers' tokenizer.json, so that tokenizers.Tokenizer
-// .from_file and transformers' AutoTokenizer give the ids gen gives (gen export --format hf).
-// Both are a BPE model without merges, which maps each symbol to its id:
+// Hugging Face tokenizers' tokenizer.json, read and written, so that tokenizers.Tokenizer
+// .from_file and transformers' AutoTokenizer give the ids gen gives.
+//   byte-level BPE  (data.tokenizer file, gen tokenizer train): model BPE with its merges,
+//         pre-tokenizer ByteLevel (GPT-2's regex), decoder ByteLevel, added tokens. GPT-2's own
+//         tokenizer.json reads; a normalizer, another pre-tokenizer, BPE dropout, subword
+//         prefixes and added tokens that strip or match single words are refused by name.
 //   byte  the 256 bytes under GPT-2's byte-to-character table (ByteLevel pre-tokenizer and
-//         decoder, no regex split), id = the byte's value;
+//         decoder, no regex split), id = the byte's value; a BPE without merges.
 //   char  the vocabulary's characters, id = gen's id, no pre-tokenizer, a Fuse decoder (the
-//         symbols are joined as they are). Characters outside the vocabulary have no id.
+//         symbols are joined as they are); a BPE without merges. Characters outside the
+//         vocabulary have no id.
 #pragma once
 
-#include <cstdint>
 #include <string>
+#include <string_view>
 
+#include "core/bpe.h"
 #include "core/tokenizer.h"
 
 namespace gen {
 
-// GPT-2's bytes_to_unicode(): the printable character that stands for byte `b` in byte-level
-// BPE vocabularies (printable ASCII and Latin-1 stand for themselves; the rest from U+0100 on).
-uint32_t byte_level_char(uint8_t b);
+// Throws DataError naming `where` and the key for anything gen cannot encode as the library
+// would. The model is checked further by BpeTokenizer.
+BpeModel read_bpe_tokenizer_json(std::string_view json, const std::string& where);
+
+// indent < 0: one line (what a checkpoint stores).
+std::string bpe_tokenizer_json(const BpeModel& model, int indent = 2);
 
 std::string tokenizer_json(const Tokenizer& tokenizer);
 

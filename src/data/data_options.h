@@ -74,17 +74,66 @@ struct ImageFolderOptions {
 struct TextOptions {
   std::string file = "input.txt";
   TokenizerKind tokenizer = TokenizerKind::kChar;
+  std::string tokenizer_file;
   double val_fraction = 0.1;
   int64_t block_size = 64;
 
   template <class V>
   void visit(V& v) {
     v("file", file, "UTF-8 file inside root");
-    v("tokenizer", tokenizer, "char (vocabulary from the text) or byte (256 symbols)");
+    v("tokenizer", tokenizer,
+      "char (vocabulary from the text), byte (256 symbols) or file (a byte-level BPE tokenizer.json, "
+      "data.tokenizer_file)");
+    v("tokenizer_file", tokenizer_file,
+      "with tokenizer file: a byte-level BPE tokenizer.json (gen tokenizer train, GPT-2's), relative to the "
+      "working directory like data.root; the checkpoint keeps a copy");
     v("val_fraction", val_fraction, Doc("the last fraction of the text held out for validation").range(0, 0.9));
     v("block_size", block_size, Doc("tokens of context per training window").range(1, 65536));
   }
-  DataOptionsProblem problem(const DataConfig& /*data*/) const { return {}; }
+  DataOptionsProblem problem(const DataConfig& /*data*/) const {
+    if (tokenizer == TokenizerKind::kFile && tokenizer_file.empty()) {
+      return {"tokenizer_file", "data.tokenizer file needs data.tokenizer_file (a tokenizer.json)"};
+    }
+    if (tokenizer != TokenizerKind::kFile && !tokenizer_file.empty()) {
+      return {"tokenizer_file", "is set but data.tokenizer is not file"};
+    }
+    return {};
+  }
+};
+
+// data.kind tokens: token files (gen tokenize's, or nanoGPT's train.bin / val.bin), memory-mapped.
+struct TokensOptions {
+  std::string train_file = "train.bin";
+  std::string val_file = "val.bin";
+  TokenizerKind tokenizer = TokenizerKind::kFile;
+  std::string tokenizer_file;
+  int64_t block_size = 64;
+
+  template <class V>
+  void visit(V& v) {
+    v("train_file", train_file,
+      "token file inside root: gen tokenize's (a header names its tokenizer) or nanoGPT's raw uint16 .bin");
+    v("val_file", val_file, "held-out token file inside root, the same kinds; \"\" = none");
+    v("tokenizer", tokenizer,
+      "the tokenizer the ids are of: file (data.tokenizer_file; nanoGPT's GPT-2 ids: GPT-2's tokenizer.json) or byte");
+    v("tokenizer_file", tokenizer_file,
+      "with tokenizer file: a byte-level BPE tokenizer.json, relative to the working directory; the checkpoint keeps "
+      "a copy");
+    v("block_size", block_size, Doc("tokens of context per training window").range(1, 65536));
+  }
+  DataOptionsProblem problem(const DataConfig& /*data*/) const {
+    if (train_file.empty()) return {"train_file", "data.kind tokens needs data.train_file (a token file inside root)"};
+    if (tokenizer == TokenizerKind::kChar) {
+      return {"tokenizer", "data.kind tokens reads ids of a byte or file tokenizer (char vocabularies come from a text)"};
+    }
+    if (tokenizer == TokenizerKind::kFile && tokenizer_file.empty()) {
+      return {"tokenizer_file", "data.tokenizer file needs data.tokenizer_file (a tokenizer.json)"};
+    }
+    if (tokenizer != TokenizerKind::kFile && !tokenizer_file.empty()) {
+      return {"tokenizer_file", "is set but data.tokenizer is not file"};
+    }
+    return {};
+  }
 };
 
 // The options of `data` as the kind's struct (after resolve_data_options: every key is there).

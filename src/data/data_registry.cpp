@@ -9,6 +9,7 @@ namespace gen {
 
 std::unique_ptr<DataSource> open_image_source(const Config& config, torch::Device device);
 std::unique_ptr<DataSource> open_text_source(const Config& config, torch::Device device);
+std::unique_ptr<DataSource> open_token_source(const Config& config, torch::Device device);
 
 namespace {
 // In DataKind order.
@@ -23,6 +24,7 @@ const DataKindInfo kKinds[] = {
     {DataKind::kImageFolder, GEN_DATA_OPTIONS(ImageFolderOptions), load_image_folder_kind, open_image_source, true,
      nullptr},
     {DataKind::kText, GEN_DATA_OPTIONS(TextOptions), nullptr, open_text_source, true, nullptr},
+    {DataKind::kTokens, GEN_DATA_OPTIONS(TokensOptions), nullptr, open_token_source, true, nullptr},
 };
 #undef GEN_DATA_OPTIONS
 }  // namespace

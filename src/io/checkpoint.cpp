@@ -185,7 +185,7 @@ void check_data_spec(const std::string& path, const DataSpec& d) {
     if (!kind) throw CheckpointError(path + ": malformed gen/tokenizer: '" + d.text.tokenizer.substr(0, 16) + "'");
     in("vocab_size", d.text.vocab_size, 1, 1 << 21);
     in("block_size", d.text.block_size, 1, 1 << 20);
-    in("vocabulary bytes", int64_t(d.text.vocabulary.size()), *kind == TokenizerKind::kChar ? 1 : 0, 4 << 21);
+    in("vocabulary bytes", int64_t(d.text.vocabulary.size()), *kind == TokenizerKind::kByte ? 0 : 1, 64 << 20);
     const int64_t symbols = Tokenizer::restore(d.text.tokenizer, d.text.vocabulary).vocab_size();
     if (symbols != d.text.vocab_size) {
       throw CheckpointError(path + ": malformed gen/data_spec: vocab_size " + std::to_string(d.text.vocab_size) +

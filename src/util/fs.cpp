@@ -76,6 +76,10 @@ void commit_temp(const std::string& tmp, const std::string& path, const char* wh
 }  // namespace
 
 void write_file_atomic(const std::string& path, const std::function<void(const WriteFn&)>& fill) {
+  write_file_atomic(path, [&](const WriteFn& write, const PatchFn&) { fill(write); });
+}
+
+void write_file_atomic(const std::string& path, const std::function<void(const WriteFn&, const PatchFn&)>& fill) {
   const std::string tmp = temp_name(path);
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw IoError(path + ": cannot write: " + std::strerror(errno));
@@ -94,8 +98,11 @@ void write_file_atomic(const std::string& path, const std::function<void(const W
       size -= size_t(n);
     }
   };
+  const PatchFn patch = [&](uint64_t offset, const void* data, size_t size) {
+    if (::pwrite(fd, data, size, static_cast<off_t>(offset)) != static_cast<ssize_t>(size)) fail("write failed", errno);
+  };
   try {
-    fill(write);
+    fill(write, patch);
   } catch (const IoError&) {
     throw;
   } catch (...) {

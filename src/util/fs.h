@@ -18,6 +18,10 @@ void make_dirs(const std::string& dir);
 using WriteFn = std::function<void(const void* data, size_t size)>;
 void write_file_atomic(const std::string& path, const std::function<void(const WriteFn&)>& fill);
 void write_file_atomic(const std::string& path, const std::string& contents);
+// As above; `patch(offset, data, size)` rewrites bytes written already (a header whose fields
+// are known only at the end).
+using PatchFn = std::function<void(uint64_t offset, const void* data, size_t size)>;
+void write_file_atomic(const std::string& path, const std::function<void(const WriteFn&, const PatchFn&)>& fill);
 
 // Points LINK (a symlink) at TARGET atomically (new link under a temp name, then rename).
 void replace_symlink(const std::string& link, const std::string& target);

@@ -53,6 +53,13 @@ uint64_t available_memory() {
     const uint64_t mapped = kib_field("/proc/self/status", "VmSize:");
     if (mapped != kUnknown) available = std::min(available, as.rlim_cur > mapped ? as.rlim_cur - mapped : 0);
   }
+  // ulimit -d: the heap and private writable mappings (VmData), not file mappings such as a
+  // memory-mapped token file.
+  rlimit data{};
+  if (::getrlimit(RLIMIT_DATA, &data) == 0 && data.rlim_cur != RLIM_INFINITY) {
+    const uint64_t used = kib_field("/proc/self/status", "VmData:");
+    if (used != kUnknown) available = std::min(available, data.rlim_cur > used ? data.rlim_cur - used : 0);
+  }
   return available;
 }
 

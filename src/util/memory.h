@@ -8,8 +8,8 @@
 namespace gen {
 
 // The least of: MemAvailable (/proc/meminfo), the cgroup's memory.max less its memory.current,
-// and the address-space limit (ulimit -v) less what this process maps already. UINT64_MAX when
-// none is known.
+// the address-space limit (ulimit -v) less what this process maps already, and the data limit
+// (ulimit -d) less its data segment (VmData). UINT64_MAX when none is known.
 uint64_t available_memory();
 
 // "" when `bytes` fit in available_memory(), else "need 3.9 GiB of memory to load, and 2.1 GiB are

@@ -59,20 +59,25 @@ std::string to_valid_utf8(std::string_view text) {
   return out;
 }
 
+uint32_t utf8_code_point_at(std::string_view text, size_t i, size_t* length) {
+  const size_t len = sequence_length(text, i);
+  if (len == 0) {
+    *length = 1;
+    return 0xFFFD;
+  }
+  *length = len;
+  const auto c = static_cast<uint8_t>(text[i]);
+  uint32_t cp = len == 1 ? c : c & (0x7F >> len);  // the lead byte's payload bits
+  for (size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<uint8_t>(text[i + k]) & 0x3F);
+  return cp;
+}
+
 std::vector<uint32_t> utf8_code_points(std::string_view text) {
   std::vector<uint32_t> out;
   out.reserve(text.size());
   for (size_t i = 0; i < text.size();) {
-    const size_t len = sequence_length(text, i);
-    if (len == 0) {
-      out.push_back(0xFFFD);
-      ++i;
-      continue;
-    }
-    const auto c = static_cast<uint8_t>(text[i]);
-    uint32_t cp = len == 1 ? c : c & (0x7F >> len);  // the lead byte's payload bits
-    for (size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<uint8_t>(text[i + k]) & 0x3F);
-    out.push_back(cp);
+    size_t len = 0;
+    out.push_back(utf8_code_point_at(text, i, &len));
     i += len;
   }
   return out;

@@ -21,6 +21,10 @@ std::string to_valid_utf8(std::string_view text);
 // well-formed sequence becomes one U+FFFD.
 std::vector<uint32_t> utf8_code_points(std::string_view text);
 
+// The code point that starts at text[i] and its length in bytes; a byte that does not start a
+// well-formed sequence reads as U+FFFD of length 1 (the rule of utf8_code_points). i < size.
+uint32_t utf8_code_point_at(std::string_view text, size_t i, size_t* length);
+
 // A code point (a Unicode scalar value: at most U+10FFFF, not a surrogate) as UTF-8.
 std::string utf8_encode(uint32_t code_point);
 

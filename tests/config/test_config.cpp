@@ -89,7 +89,7 @@ TEST_CASE("config: wrong types name file, line, column and what was expected", "
   CHECK_THAT(error_of(dir, "model: {kind: dcgan}\ndata: [1, 2]\n"),
              Catch::Contains("data: expected a mapping of keys"));
   CHECK_THAT(error_of(dir, "model: {kind: dcgan}\ndata: {kind: cifar}\n"),
-             Catch::Contains("data.kind: expected one of mnist|fashion_mnist|idx|image_folder|text, got 'cifar'"));
+             Catch::Contains("data.kind: expected one of mnist|fashion_mnist|idx|image_folder|text|tokens, got 'cifar'"));
 }
 
 TEST_CASE("config: sizes out of range are refused before anything is allocated", "[config]") {

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "core/byte_level.h"
 #include "core/tokenizer.h"
 #include "core/tokenizer_json.h"
 #include "util/errors.h"

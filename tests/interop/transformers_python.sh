@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # gen export --format hf read by transformers and tokenizers themselves (GEN_CLIENT_PYTHON's
 # .venv/, pinned in requirements-dev.txt): trains the tiny Transformer with the char tokenizer
-# (with and without biases) and the byte tokenizer, exports each as a transformers folder with
-# a probe, writes a greedy continuation of a prompt with `gen sample --temperature 0`, and runs
-# check_transformers.py: AutoModelForCausalLM and AutoTokenizer load the folder offline with no
-# missing or unexpected key, the logits equal gen's, transformers' greedy generate writes gen's
-# text; a broken folder fails.
+# (with and without biases), the byte tokenizer and a byte-level BPE (gen tokenizer train),
+# exports each as a transformers folder with a probe, writes a greedy continuation of a prompt
+# with `gen sample --temperature 0`, and runs check_transformers.py: AutoModelForCausalLM and
+# AutoTokenizer load the folder offline with no missing or unexpected key, the logits equal
+# gen's, transformers' greedy generate writes gen's text; a broken folder fails.
 # usage: transformers_python.sh GEN SRC_DIR    (exit 77 = skipped: no transformers)
 set -euo pipefail
 gen=$1 src=$2
@@ -34,4 +34,6 @@ model() {  # NAME [--set ...]: train, export as a transformers folder with a pro
 model char
 model char_bias --set model.bias=true
 model byte --set data.tokenizer=byte
-"$python" "$src/tests/interop/check_transformers.py" "$tmp" char char_bias byte
+"$gen" tokenizer train "$tmp/text/input.txt" --vocab-size 300 --out "$tmp/bpe.json" > "$tmp/bpe.log" 2>&1 || { cat "$tmp/bpe.log"; exit 1; }
+model bpe --set data.tokenizer=file --set data.tokenizer_file="$tmp/bpe.json"
+"$python" "$src/tests/interop/check_transformers.py" "$tmp" char char_bias byte bpe

@@ -1,0 +1,128 @@
+// End-to-end: gen tokenizer train, gen tokenize, and a Transformer on BPE text and token files.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "support/run_gen.h"
+#include "support/temp_dir.h"
+
+namespace fs = std::filesystem;
+using gen::test::read_text;
+using gen::test::TempDir;
+using namespace gen::test;
+
+TEST_CASE("smoke: a BPE from gen tokenizer train, token files from gen tokenize: the Transformer trains on text or "
+          "token files alike, resumes identically, and samples, evaluates and exports without the tokenizer file",
+          "[smoke]") {
+  TempDir dir;
+  fs::create_directories(dir / "data");
+  std::string text;
+  for (int i = 0; i < 6; ++i) text += tiny_text() + "MERCUTIO: a plague o' both your houses! " + std::to_string(i) + "\n";
+  gen::test::write_text(dir / "data/input.txt", text);
+  const std::string tok = dir / "tok.json";
+
+  Run r = run_gen("tokenizer train " + (dir / "data/input.txt") + " --vocab-size 300 --out " + tok, dir);
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  CHECK_THAT(r.output, Catch::Contains("300 tokens, 44 merges"));
+  const std::string first = read_text(tok);
+  REQUIRE(run_gen("tokenizer train " + (dir / "data/input.txt") + " --vocab-size 300 --out " + (dir / "again.json"), dir).code == 0);
+  CHECK(read_text(dir / "again.json") == first);  // deterministic
+
+  r = run_gen("tokenize " + (dir / "data/input.txt") + " --tokenizer " + tok + " --out " + (dir / "data/train.tok") +
+                  " --val-fraction 0.1 --val-out " + (dir / "data/val.tok"),
+              dir);
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  CHECK_THAT(r.output, Catch::Contains("held out") && Catch::Contains("file tokenizer, vocabulary 300"));
+
+  const std::string plain = "configs/tiny/transformer.yaml --set data.root=" + dir.path() + "/data --set out_dir=" +
+                            dir.path() + "/runs";
+  const std::string base = plain + " --set data.tokenizer=file --set data.tokenizer_file=" + tok;
+  const std::string tokens = " --set data.kind=tokens --set data.train_file=train.tok --set data.val_file=val.tok";
+  // The text kind with the BPE, and the token files of the same split: the same batches, the same run.
+  REQUIRE(run_gen("train " + base + " --set name=from_text", dir).code == 0);
+  r = run_gen("train " + base + tokens + " --set name=from_tokens", dir);
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  CHECK_THAT(r.output, Catch::Contains("memory-mapped"));
+  CHECK(losses(read_text(dir / "runs/from_text/metrics.jsonl")) == losses(read_text(dir / "runs/from_tokens/metrics.jsonl")));
+  CHECK_THAT(read_text(dir / "runs/from_tokens/metrics.jsonl"), Catch::Contains("\"val_bpb\":"));
+
+  check_resumes_identically(base + tokens + " --steps 8", dir);
+
+  // The checkpoint carries the tokenizer: nothing else is needed to sample, evaluate, export.
+  fs::rename(tok, dir / "moved.json");
+  const std::string ckpt = dir / "runs/from_tokens/checkpoints/latest.pt";
+  r = run_gen("sample --ckpt " + ckpt + " --prompt 'MERCUTIO: a' --tokens 20 --seed 3 --out " + (dir / "s.txt"), dir);
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  CHECK(read_text(dir / "s.txt").rfind("MERCUTIO: a", 0) == 0);
+  r = run_gen("export --ckpt " + ckpt + " --format hf --out " + (dir / "hf"), dir);
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  const auto exported = nlohmann::json::parse(read_text(dir / "hf/tokenizer.json"));
+  CHECK(exported["model"]["merges"].size() == 44);
+  CHECK(exported["model"]["merges"] == nlohmann::json::parse(first)["model"]["merges"]);
+
+  // A data.tokenizer_file gen cannot encode as the library would, and a token file of another
+  // tokenizer, are refused naming the file.
+  auto j = nlohmann::json::parse(first);
+  j["normalizer"] = {{"type", "Lowercase"}};
+  gen::test::write_text(dir / "lower.json", j.dump());
+  r = run_gen("train " + base + tokens + " --set name=lower --set data.tokenizer_file=" + (dir / "lower.json"), dir);
+  CHECK(r.code == 4);
+  CHECK_THAT(r.output, Catch::Contains("data.tokenizer_file") && Catch::Contains("normalizer: Lowercase is not supported"));
+  r = run_gen("train " + plain + tokens + " --set name=byte --set data.tokenizer=byte", dir);
+  CHECK(r.code == 4);
+  CHECK_THAT(r.output, Catch::Contains("train.tok: written with another tokenizer"));
+  CHECK_FALSE(fs::exists(dir / "runs/byte/checkpoints"));
+}
+
+TEST_CASE("smoke: under a data limit (ulimit -d) a text too large to tokenize in memory is refused in one line, "
+          "gen tokenize writes it, and a 4 GiB token file trains",
+          "[smoke]") {
+  TempDir dir;
+  fs::create_directories(dir / "data");
+  {  // 48 MiB of text: in memory it would take 9 bytes a byte (the text and its int64 ids)
+    std::string line;
+    for (int i = 0; i < 1024; ++i) line += char('a' + i % 26);
+    line += "\n";
+    FILE* f = std::fopen((dir / "data/input.txt").c_str(), "wb");
+    REQUIRE(f);
+    for (int i = 0; i < 48 * 1024; ++i) std::fwrite(line.data(), 1, line.size(), f);
+    std::fclose(f);
+  }
+  const std::string limit = "ulimit -d 400000; ";  // KiB: LibTorch and the tiny model fit, 9 x 48 MiB does not
+  const std::string run = "train configs/tiny/transformer.yaml --set out_dir=" + dir.path() + "/runs --set data.root=" +
+                          dir.path() + "/data --set data.tokenizer=byte";
+  Run r = run_gen(run + " --set name=text", dir, limit);
+  INFO(r.output);
+  CHECK(r.code == 4);
+  CHECK_THAT(r.output, Catch::Contains("input.txt: 48.") && Catch::Contains("gen tokenize, data.kind tokens"));
+
+  r = run_gen("tokenize " + (dir / "data/input.txt") + " --tokenizer byte --out " + (dir / "data/text.tok"), dir, limit);
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  CHECK(fs::file_size(dir / "data/text.tok") == 64 + 2 * 48 * 1024 * 1025);  // the header, then a uint16 per byte
+  r = run_gen(run + " --set name=tokens --set data.kind=tokens --set data.train_file=text.tok --set \"data.val_file=''\"",
+              dir, limit);
+  INFO(r.output);
+  CHECK(r.code == 0);
+
+  // 2^31 ids (a sparse 4 GiB file of zeros, nanoGPT's layout): ten times the limit, memory-mapped.
+  fs::create_directories(dir / "big");
+  {
+    FILE* f = std::fopen((dir / "big/train.bin").c_str(), "wb");
+    REQUIRE(f);
+    std::fclose(f);
+  }
+  fs::resize_file(dir / "big/train.bin", uintmax_t(4) << 30);
+  r = run_gen("train configs/tiny/transformer.yaml --set out_dir=" + dir.path() + "/runs --set name=big --set data.root=" +
+                  dir.path() + "/big --set data.tokenizer=byte --set data.kind=tokens --set \"data.val_file=''\"",
+              dir, limit);
+  INFO(r.output);
+  CHECK(r.code == 0);
+  CHECK_THAT(r.output, Catch::Contains("2147483648 training") && Catch::Contains("done: 6 steps"));
+}
