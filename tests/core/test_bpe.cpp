@@ -1,6 +1,8 @@
 // Byte-level BPE: GPT-2's split, encoding by merge rank, training, tokenizer.json, token files.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -78,7 +80,7 @@ TEST_CASE("bpe: added tokens are matched before the split, longest first", "[tok
   CHECK(t.token_text()[256] == "<|eot|>");
 }
 
-TEST_CASE("bpe trainer: the most frequent pair first, then the smaller ids; the vocabulary size is kept", "[tokenizer]") {
+TEST_CASE("bpe trainer: the most frequent pair first, then the smaller ids, the vocabulary size is kept", "[tokenizer]") {
   gen::BpeTrainer trainer;
   trainer.add_text("aaab aaab xy\nxy xy\n");
   const gen::BpeModel m = trainer.train(259);
@@ -100,7 +102,7 @@ TEST_CASE("bpe trainer: the most frequent pair first, then the smaller ids; the 
   CHECK(t.encode("aaab") == std::vector<int64_t>{256, 258});  // aa, then (a,b): (aa,a) is no merge
 }
 
-TEST_CASE("tokenizer.json: a BPE written and read back encodes the same; a Tokenizer restores from its symbols", "[tokenizer]") {
+TEST_CASE("tokenizer.json: a BPE written and read back encodes the same, a Tokenizer restores from its symbols", "[tokenizer]") {
   gen::BpeTrainer trainer;
   trainer.add_text("the cat sat on the mat; the cat's hat\nthe dog 42 dogs\n");
   const gen::BpeModel m = trainer.train(270);
