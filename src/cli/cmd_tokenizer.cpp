@@ -1,4 +1,4 @@
-// gen tokenizer train FILE... --vocab-size N --out tokenizer.json
+// gen tokenizer train FILE... --vocab-size N --out tokenizer.json [--special-token T ...]
 // Trains a byte-level BPE on text files (core/bpe_trainer.h: the tokenizers library's
 // BpeTrainer, same vocabulary on the same text) and writes it as a tokenizer.json that
 // data.tokenizer: file, the tokenizers library and transformers read.
@@ -24,6 +24,7 @@ struct TokenizerTrainCommand {
   std::vector<std::string> files;
   int64_t vocab_size = 0;
   std::string out;
+  std::vector<std::string> special_tokens;
 };
 
 void run_tokenizer_train(const TokenizerTrainCommand& cmd) {
@@ -45,9 +46,10 @@ void run_tokenizer_train(const TokenizerTrainCommand& cmd) {
   const double count_s = t0.seconds();
   spdlog::info("{} words ({} distinct) in {:.1f} MB of text, counted in {:.1f} s", trainer.words_seen(),
                trainer.distinct_words(), total / 1e6, count_s);
-  const int64_t merges = cmd.vocab_size - 256;
-  ProgressLine line(0, merges, ProgressLine::wanted());
-  const BpeModel model = trainer.train(cmd.vocab_size, [&](int64_t done, int64_t) { line.update(done); });
+  const int64_t merges = cmd.vocab_size - 256 - static_cast<int64_t>(cmd.special_tokens.size());
+  ProgressLine line(0, std::max<int64_t>(1, merges), ProgressLine::wanted());
+  const BpeModel model =
+      trainer.train(cmd.vocab_size, [&](int64_t done, int64_t) { line.update(done); }, cmd.special_tokens);
   line.finish();
   if (static_cast<int64_t>(model.tokens.size()) < cmd.vocab_size) {
     spdlog::warn("the text has no more pairs to merge: {} tokens, fewer than --vocab-size {}", model.tokens.size(),
@@ -73,6 +75,11 @@ void setup_tokenizer(CLI::App& app) {
       ->required()
       ->check(CLI::Range(int64_t(256), int64_t(1) << 20));
   train->add_option("--out", cmd->out, "the tokenizer.json to write (data.tokenizer_file reads it)")->required();
+  train->add_option("--special-token", cmd->special_tokens,
+                    "an added token with one of the first ids, e.g. <|endoftext|> (gen tokenize --separator); repeatable")
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   train->callback([cmd] { run_tokenizer_train(*cmd); });
 }
 

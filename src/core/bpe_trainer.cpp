@@ -71,19 +71,26 @@ void BpeTrainer::add_text(std::string_view text) {
   }
 }
 
-BpeModel BpeTrainer::train(int64_t vocab_size, const std::function<void(int64_t, int64_t)>& progress) const {
+BpeModel BpeTrainer::train(int64_t vocab_size, const std::function<void(int64_t, int64_t)>& progress,
+                           const std::vector<std::string>& special_tokens) const {
   BpeModel model;
+  std::unordered_map<std::string, uint32_t> id_of_token;
+  const auto add = [&](const std::string& token) {
+    const auto [it, fresh] = id_of_token.emplace(token, static_cast<uint32_t>(model.tokens.size()));
+    if (fresh) model.tokens.push_back(token);
+    return it->second;
+  };
+  for (const std::string& special : special_tokens) {
+    const auto before = model.tokens.size();
+    const uint32_t id = add(special);
+    if (model.tokens.size() > before) model.added.push_back({static_cast<int32_t>(id), special, true});
+  }
   // The alphabet: the 256 byte-level characters in code point order.
   std::vector<uint32_t> chars(256);
   for (int b = 0; b < 256; ++b) chars[size_t(b)] = byte_level_char(uint8_t(b));
   std::sort(chars.begin(), chars.end());
   uint32_t id_of_byte[256];
-  for (uint32_t id = 0; id < 256; ++id) {
-    model.tokens.push_back(utf8_encode(chars[id]));
-    id_of_byte[byte_of_level_char(chars[id])] = id;
-  }
-  std::unordered_map<std::string, uint32_t> id_of_token;
-  for (uint32_t id = 0; id < 256; ++id) id_of_token.emplace(model.tokens[id], id);
+  for (uint32_t c : chars) id_of_byte[byte_of_level_char(c)] = add(utf8_encode(c));
 
   std::vector<std::vector<uint32_t>> words;
   std::vector<int64_t> counts;
@@ -119,7 +126,7 @@ BpeModel BpeTrainer::train(int64_t vocab_size, const std::function<void(int64_t,
   };
   push_updates();
 
-  const int64_t wanted = std::max<int64_t>(0, vocab_size - 256);
+  const int64_t wanted = std::max<int64_t>(0, vocab_size - static_cast<int64_t>(model.tokens.size()));
   std::vector<Change> changes;
   while (static_cast<int64_t>(id_of_token.size()) < vocab_size && !heap.empty()) {
     std::pop_heap(heap.begin(), heap.end(), heap_less);
@@ -134,10 +141,7 @@ BpeModel BpeTrainer::train(int64_t vocab_size, const std::function<void(int64_t,
     }
     if (top.count < 1) break;
     const uint32_t a = left(top.pair), b = right(top.pair);
-    const std::string token = model.tokens[a] + model.tokens[b];
-    auto [it, fresh] = id_of_token.emplace(token, static_cast<uint32_t>(model.tokens.size()));
-    if (fresh) model.tokens.push_back(token);
-    const uint32_t merged = it->second;
+    const uint32_t merged = add(model.tokens[a] + model.tokens[b]);
     model.merges.emplace_back(static_cast<int32_t>(a), static_cast<int32_t>(b));
 
     changes.clear();

@@ -2,7 +2,9 @@
 // counts, same order of merges, so the same vocabulary on the same text):
 //   - text is fed line by line, each line with its '\n' (the library reads files so), and
 //     each line is cut by GPT-2's regex into pieces ("words") that are counted;
-//   - the alphabet is the 256 byte-level characters, sorted by code point (ids 0..255);
+//   - special tokens first (ids 0..k-1, added tokens of the result; their text in the training
+//     files is counted as any other text, as the library does), then the 256 byte-level
+//     characters sorted by code point;
 //   - each round merges the most frequent adjacent pair (a tie: the pair of smaller ids),
 //     giving the next id, until the vocabulary has vocab_size tokens or no pair is left.
 #pragma once
@@ -12,6 +14,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "core/bpe.h"
 
@@ -24,8 +27,9 @@ class BpeTrainer {
   uint64_t words_seen() const { return words_seen_; }
   size_t distinct_words() const { return word_counts_.size(); }
 
-  // `progress(merges_done, merges_wanted)` is called now and then. vocab_size >= 256.
-  BpeModel train(int64_t vocab_size, const std::function<void(int64_t, int64_t)>& progress = nullptr) const;
+  // `progress(merges_done, merges_wanted)` is called now and then. vocab_size >= 256 + specials.
+  BpeModel train(int64_t vocab_size, const std::function<void(int64_t, int64_t)>& progress = nullptr,
+                 const std::vector<std::string>& special_tokens = {}) const;
 
  private:
   std::unordered_map<std::string, uint64_t> word_counts_;  // piece bytes -> count

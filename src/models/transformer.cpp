@@ -207,7 +207,7 @@ std::unique_ptr<GenerativeModel> build_transformer(const ModelContext& ctx, cons
                       ") must divide model.n_embd (" + std::to_string(o.n_embd) + ")");
   }
   if (!ctx.data.is_text() || ctx.data.text.vocab_size <= 0) {
-    throw ConfigError(ctx.config.source.file + ": model.kind transformer needs text data (data.kind: text)");
+    throw ConfigError(ctx.config.source.file + ": model.kind transformer needs text data (data.kind: text or tokens)");
   }
   return std::make_unique<Transformer>(ctx, o);
 }

@@ -20,11 +20,13 @@ TEST_CASE("every config under configs/ loads and builds its model", "[config]") 
     const gen::Config c = gen::load_resolved_config(entry.path().string(), {});
     kinds_seen.insert(c.model.kind);
     gen::DataSpec spec;
-    if (c.data.kind == gen::DataKind::kText) {
+    if (c.data.kind == gen::DataKind::kText || c.data.kind == gen::DataKind::kTokens) {
       spec.text.tokenizer = "char";
       spec.text.vocabulary = "\n !abcdefghijklmnopqrstuvwxyz";
       spec.text.vocab_size = static_cast<int64_t>(spec.text.vocabulary.size());
-      spec.text.block_size = gen::data_options<gen::TextOptions>(c.data).block_size;
+      spec.text.block_size = c.data.kind == gen::DataKind::kText
+                                 ? gen::data_options<gen::TextOptions>(c.data).block_size
+                                 : gen::data_options<gen::TokensOptions>(c.data).block_size;
     } else {
       const int64_t size = c.data.image_size > 0 ? c.data.image_size : 28;
       spec = gen::DataSpec::image(1, size, size, 10);

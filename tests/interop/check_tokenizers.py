@@ -90,18 +90,24 @@ text = corpus(1, 6000)
 corpus_path = os.path.join(tmp, "corpus.txt")
 write(corpus_path, text)
 
-# 1. Training: gen tokenizer train = BpeTrainer (initial alphabet: the 256 byte characters).
-for vocab_size in (300, 1000):
+# 1. Training: gen tokenizer train = BpeTrainer (initial alphabet: the 256 byte characters),
+#    with and without a special token (ids first; "<|endoftext|>" in the corpus is plain text to both).
+for vocab_size, specials in ((300, []), (1000, []), (700, ["<|endoftext|>", "<pad>"])):
     out = os.path.join(tmp, f"gen{vocab_size}.json")
-    run("tokenizer", "train", corpus_path, "--vocab-size", str(vocab_size), "--out", out)
+    run("tokenizer", "train", corpus_path, "--vocab-size", str(vocab_size), "--out", out,
+        *[a for t in specials for a in ("--special-token", t)])
     ref = Tokenizer(models.BPE())
     ref.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     ref.decoder = decoders.ByteLevel()
-    ref.train([corpus_path], trainers.BpeTrainer(vocab_size=vocab_size, show_progress=False,
+    ref.train([corpus_path], trainers.BpeTrainer(vocab_size=vocab_size, show_progress=False, special_tokens=specials,
                                                 initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
-    ours, theirs = json.load(open(out))["model"], json.loads(ref.to_str())["model"]
-    check(ours["vocab"] == theirs["vocab"], f"vocab {vocab_size}: gen tokenizer train's vocabulary is BpeTrainer's")
-    check(ours["merges"] == theirs["merges"], f"vocab {vocab_size}: the same merges in the same order")
+    ours_all, theirs_all = json.load(open(out)), json.loads(ref.to_str())
+    ours, theirs = ours_all["model"], theirs_all["model"]
+    what = f"vocab {vocab_size}" + (f", special tokens {specials}" if specials else "")
+    check(ours["vocab"] == theirs["vocab"], f"{what}: gen tokenizer train's vocabulary is BpeTrainer's")
+    check(ours["merges"] == theirs["merges"], f"{what}: the same merges in the same order")
+    check([(t["id"], t["content"], t["special"]) for t in ours_all["added_tokens"]] ==
+          [(t["id"], t["content"], t["special"]) for t in theirs_all["added_tokens"]], f"{what}: the same added tokens")
 
 # 2. Encoding: gen tokenize = the library's encode, for gen's tokenizer and GPT-2's.
 # GPT-2's tokenizer.json as the Hub's gpt2 has it: its BPE, ByteLevel without a prefix space,
@@ -118,10 +124,12 @@ g = json.load(open(gpt2_json))
 check(len(g["model"]["vocab"]) == 50257 and len(g["model"]["merges"]) == 50000 and g["added_tokens"][0]["id"] == 50256,
       "GPT-2's tokenizer.json: 50257 tokens, 50000 merges, <|endoftext|> = 50256")
 
-eot_text = "Hello world<|endoftext|>Second   document's text<|endoftext|>\n" + corpus(2, 300)
+eot_text = "Hello world<|endoftext|>Second   document's text<|endoftext|>\n" + corpus(2, 300) + "<pad>"
+
 eot_path = os.path.join(tmp, "eot.txt")
 write(eot_path, eot_text)
-for name, tok_json in (("gen1000", os.path.join(tmp, "gen1000.json")), ("gpt2", gpt2_json)):
+for name, tok_json in (("gen1000", os.path.join(tmp, "gen1000.json")), ("gen700+specials", os.path.join(tmp, "gen700.json")),
+                       ("gpt2", gpt2_json)):
     lib = Tokenizer.from_file(tok_json)
     for label, path, t in (("corpus", corpus_path, text), ("documents", eot_path, eot_text)):
         ids_path = os.path.join(tmp, f"{name}.{label}.tok")

@@ -126,3 +126,38 @@ TEST_CASE("smoke: under a data limit (ulimit -d) a text too large to tokenize in
   CHECK(r.code == 0);
   CHECK_THAT(r.output, Catch::Contains("2147483648 training") && Catch::Contains("done: 6 steps"));
 }
+
+TEST_CASE("smoke: gen tokenize --separator writes a special token's id after each file, and refuses one the "
+          "tokenizer does not have",
+          "[smoke]") {
+  TempDir dir;
+  gen::test::write_text(dir / "a.txt", "first document\n");
+  gen::test::write_text(dir / "b.txt", "second one\n");
+  gen::test::write_text(dir / "all.txt", tiny_text());
+  REQUIRE(run_gen("tokenizer train " + (dir / "all.txt") + " --vocab-size 280 --special-token '<|endoftext|>' --out " +
+                      (dir / "t.json"),
+                  dir)
+              .code == 0);
+  const auto j = nlohmann::json::parse(read_text(dir / "t.json"));
+  CHECK(j["added_tokens"][0]["content"] == "<|endoftext|>");
+  CHECK(j["added_tokens"][0]["id"] == 0);
+  Run r = run_gen("tokenize " + (dir / "a.txt") + " " + (dir / "b.txt") + " --tokenizer " + (dir / "t.json") +
+                      " --separator '<|endoftext|>' --out " + (dir / "ab.tok"),
+                  dir);
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  const std::string bytes = read_text(dir / "ab.tok");
+  const auto id_at = [&](size_t i) { return uint8_t(bytes[64 + 2 * i]) | (uint8_t(bytes[65 + 2 * i]) << 8); };
+  const size_t n = (bytes.size() - 64) / 2;
+  REQUIRE(n > 4);
+  CHECK(id_at(n - 1) == 0);  // after the last file
+  int separators = 0;
+  for (size_t i = 0; i < n; ++i) separators += id_at(i) == 0;
+  CHECK(separators == 2);  // and after the first
+  r = run_gen("tokenize " + (dir / "a.txt") + " --tokenizer " + (dir / "t.json") + " --separator '<|x|>' --out " +
+                  (dir / "x.tok"),
+              dir);
+  CHECK(r.code == 2);
+  CHECK_THAT(r.output, Catch::Contains("--separator <|x|>: not an added token") && Catch::Contains("<|endoftext|>"));
+  CHECK_FALSE(fs::exists(dir / "x.tok"));
+}
