@@ -37,6 +37,7 @@ BpeTokenizer::BpeTokenizer(BpeModel model, const std::string& where) : model_(st
     if (t.content.empty()) fail("added token " + std::to_string(t.id) + " is empty");
     is_added[size_t(t.id)] = true;
     token_text_[size_t(t.id)] = t.content;
+    starts_added_[static_cast<uint8_t>(t.content[0])] = true;
   }
   ids_.reserve(size_t(n));
   for (int32_t id = 0; id < n; ++id) {
@@ -150,6 +151,10 @@ void BpeTokenizer::encode_into(std::string_view text, std::vector<int64_t>& out,
   PieceCache cache;
   size_t plain_start = 0, i = 0;
   while (i < text.size() && !model_.added.empty()) {
+    if (!starts_added_[static_cast<uint8_t>(text[i])]) {  // most bytes start no added token
+      ++i;
+      continue;
+    }
     const AddedToken* best = nullptr;
     for (const AddedToken& t : model_.added) {
       if (text.compare(i, t.content.size(), t.content) == 0 && (!best || t.content.size() > best->content.size())) {

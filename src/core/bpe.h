@@ -58,6 +58,7 @@ class BpeTokenizer {
   std::unordered_map<std::string, int32_t> ids_;             // byte-level token -> id
   std::unordered_map<uint64_t, std::pair<int32_t, int32_t>> merge_of_;  // (left, right) -> (rank, id)
   int32_t byte_ids_[256] = {};
+  bool starts_added_[256] = {};  // the first bytes of the added tokens
 };
 
 }  // namespace gen

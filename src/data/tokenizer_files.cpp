@@ -4,12 +4,17 @@
 
 #include "io/crc32c.h"
 #include "util/errors.h"
+#include "util/fs.h"
 #include "util/input_file.h"
 
 namespace gen {
 
 Tokenizer read_tokenizer_file(const std::string& path, const std::string& key) {
   constexpr uint64_t kMaxJsonBytes = uint64_t(64) << 20;
+  if (!target_exists(path)) {
+    throw DataError(key + ": " + path + ": no such file (gen tokenizer train TEXT... --vocab-size N --out " + path +
+                    " makes one)");
+  }
   try {
     const InputFile in(path);
     return Tokenizer::from_json(in.read_all(kMaxJsonBytes, "tokenizer.json"), key + " " + path);

@@ -74,6 +74,9 @@ TEST_CASE("smoke: a BPE from gen tokenizer train, token files from gen tokenize:
   r = run_gen("train " + base + tokens + " --set name=lower --set data.tokenizer_file=" + (dir / "lower.json"), dir);
   CHECK(r.code == 4);
   CHECK_THAT(r.output, Catch::Contains("data.tokenizer_file") && Catch::Contains("normalizer: Lowercase is not supported"));
+  r = run_gen("train " + base + " --set name=missing --set data.tokenizer_file=" + (dir / "missing.json"), dir);
+  CHECK(r.code == 4);
+  CHECK_THAT(r.output, Catch::Contains("missing.json: no such file (gen tokenizer train"));
   r = run_gen("train " + plain + tokens + " --set name=byte --set data.tokenizer=byte", dir);
   CHECK(r.code == 4);
   CHECK_THAT(r.output, Catch::Contains("train.tok: written with another tokenizer"));
