@@ -139,6 +139,18 @@ for name, tok_json in (("gen1000", os.path.join(tmp, "gen1000.json")), ("gen700+
         check(same_ids(ours, theirs), f"{name} tokenizer, {label}: gen tokenize's {len(ours)} ids are the library's")
         check(lib.decode(ours, skip_special_tokens=False) == t, f"{name} tokenizer, {label}: the ids decode to the text")
 
+# nanoGPT's layout read as nanoGPT's train.py reads train.bin (np.memmap of uint16); the gen
+# layout read the same way does not pass for it (its header is not ids).
+import numpy as np
+
+nano = os.path.join(tmp, "gpt2.corpus.bin")
+run("tokenize", corpus_path, "--tokenizer", gpt2_json, "--format", "nanogpt", "--out", nano)
+theirs = Tokenizer.from_file(gpt2_json).encode(text).ids
+check(same_ids(np.memmap(nano, dtype=np.uint16, mode="r").tolist(), theirs),
+      "gpt2 tokenizer, --format nanogpt: np.memmap(uint16) as nanoGPT reads train.bin gives the library's ids")
+check(not same_ids(np.memmap(os.path.join(tmp, "gpt2.corpus.tok"), dtype=np.uint16, mode="r").tolist(), theirs),
+      "... and a gen-layout file read that way does not")
+
 # 3. The comparison fails on a changed id, and gen refuses what it cannot encode as the library does.
 ours = read_token_file(os.path.join(tmp, "gpt2.corpus.tok"))
 ours[len(ours) // 2] = (ours[len(ours) // 2] + 1) % 50257
