@@ -5,12 +5,14 @@
 
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <new>
 #include <string>
 
 #include "cli/build_info.h"
 #include "cli/commands.h"
 #include "util/allocator.h"
 #include "util/errors.h"
+#include "util/interrupt.h"
 #include "util/logging.h"
 
 int main(int argc, char** argv) {
@@ -40,6 +42,7 @@ int main(int argc, char** argv) {
       if (argv[i][0] != '-') command = argv[i];
     }
     gen::configure_malloc(command);
+    gen::install_exit_on_interrupt();  // gen train and the launcher install their own
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
@@ -53,6 +56,10 @@ int main(int argc, char** argv) {
     // A LibTorch failure we did not anticipate: one line, no C++ backtrace.
     const std::string msg = e.what_without_backtrace();
     std::cerr << "gen: error: " << msg.substr(0, msg.find('\n')) << "\n";
+    return static_cast<int>(gen::ExitCode::kFailure);
+  } catch (const std::bad_alloc&) {
+    std::cerr << "gen: error: out of memory (an allocation failed; a memory limit such as ulimit -v or -d, or "
+                 "the machine's RAM, is smaller than this job needs)\n";
     return static_cast<int>(gen::ExitCode::kFailure);
   } catch (const std::exception& e) {
     std::cerr << "gen: error: " << e.what() << "\n";

@@ -9,7 +9,6 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
-#include <memory>
 
 #include "cli/commands.h"
 #include "cli/output_paths.h"
@@ -19,7 +18,6 @@
 #include "io/token_file.h"
 #include "util/enum_names.h"
 #include "util/errors.h"
-#include "util/progress_line.h"
 #include "util/stopwatch.h"
 
 namespace gen {
@@ -61,30 +59,22 @@ int64_t separator_id(const Tokenizer& tok, const std::string& separator) {
 // on a terminal).
 void encode_files(const std::vector<std::string>& files, const Tokenizer& tok, int64_t separator, const char* what,
                   const std::function<void(const std::vector<int64_t>&)>& f) {
-  const Stopwatch t0;
-  Stopwatch last_log;
-  std::unique_ptr<ProgressLine> line;
+  TextPassProgress progress(what);
   size_t current = SIZE_MAX;
   std::vector<int64_t> ids;
   for_each_text_chunk(
       files, [&](std::string_view text) { return tok.safe_cut(text); },
       [&](size_t file, std::string_view part, const TextProgress& p) {
-        if (!line) line = std::make_unique<ProgressLine>(0, int64_t(p.bytes_total >> 20) + 1, ProgressLine::wanted());
         ids.clear();
         if (file != current && current != SIZE_MAX && separator >= 0) ids.push_back(separator);  // the previous file's end
         tok.encode_part(part, file != current, ids);
         current = file;
         f(ids);
-        line->update(int64_t(p.bytes_done >> 20));
-        if (last_log.seconds() > 10) {
-          last_log.restart();
-          spdlog::info("{}: {:.0f} of {:.0f} MB ({:.1f} MB/s)", what, p.bytes_done / 1e6, p.bytes_total / 1e6,
-                       p.bytes_done / 1e6 / t0.seconds());
-        }
+        progress.update(p);
       },
       uint64_t(4) << 20);  // parts of 4 MiB: their ids (8 bytes each) stay well under 100 MiB
   if (current != SIZE_MAX && separator >= 0) f({separator});
-  if (line) line->finish();
+  progress.finish();
 }
 
 void run_tokenize(const TokenizeCommand& cmd) {

@@ -32,17 +32,15 @@ void run_tokenizer_train(const TokenizerTrainCommand& cmd) {
   const Stopwatch t0;
   BpeTrainer trainer;
   uint64_t total = 0;
-  Stopwatch last_log;
+  TextPassProgress progress("counting words");
   for_each_text_chunk(
       cmd.files, [](std::string_view text) { return text.rfind('\n') == std::string_view::npos ? 0 : text.rfind('\n') + 1; },
       [&](size_t, std::string_view chunk, const TextProgress& p) {
         trainer.add_text(chunk);
         total = p.bytes_total;
-        if (last_log.seconds() > 10) {
-          last_log.restart();
-          spdlog::info("counting words: {:.0f} of {:.0f} MB", p.bytes_done / 1e6, p.bytes_total / 1e6);
-        }
+        progress.update(p);
       });
+  progress.finish();
   const double count_s = t0.seconds();
   spdlog::info("{} words ({} distinct) in {:.1f} MB of text, counted in {:.1f} s", trainer.words_seen(),
                trainer.distinct_words(), total / 1e6, count_s);

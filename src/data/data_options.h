@@ -70,6 +70,17 @@ struct ImageFolderOptions {
   }
 };
 
+// data.tokenizer_file goes with data.tokenizer file, and only with it (the text and tokens kinds).
+inline DataOptionsProblem tokenizer_file_problem(TokenizerKind tokenizer, const std::string& tokenizer_file) {
+  if (tokenizer == TokenizerKind::kFile && tokenizer_file.empty()) {
+    return {"tokenizer_file", "data.tokenizer file needs data.tokenizer_file (a tokenizer.json)"};
+  }
+  if (tokenizer != TokenizerKind::kFile && !tokenizer_file.empty()) {
+    return {"tokenizer_file", "is set but data.tokenizer is not file"};
+  }
+  return {};
+}
+
 // data.kind text: one UTF-8 file, tokenized, its end held out.
 struct TextOptions {
   std::string file = "input.txt";
@@ -91,13 +102,7 @@ struct TextOptions {
     v("block_size", block_size, Doc("tokens of context per training window").range(1, 65536));
   }
   DataOptionsProblem problem(const DataConfig& /*data*/) const {
-    if (tokenizer == TokenizerKind::kFile && tokenizer_file.empty()) {
-      return {"tokenizer_file", "data.tokenizer file needs data.tokenizer_file (a tokenizer.json)"};
-    }
-    if (tokenizer != TokenizerKind::kFile && !tokenizer_file.empty()) {
-      return {"tokenizer_file", "is set but data.tokenizer is not file"};
-    }
-    return {};
+    return tokenizer_file_problem(tokenizer, tokenizer_file);
   }
 };
 
@@ -126,13 +131,7 @@ struct TokensOptions {
     if (tokenizer == TokenizerKind::kChar) {
       return {"tokenizer", "data.kind tokens reads ids of a byte or file tokenizer (char vocabularies come from a text)"};
     }
-    if (tokenizer == TokenizerKind::kFile && tokenizer_file.empty()) {
-      return {"tokenizer_file", "data.tokenizer file needs data.tokenizer_file (a tokenizer.json)"};
-    }
-    if (tokenizer != TokenizerKind::kFile && !tokenizer_file.empty()) {
-      return {"tokenizer_file", "is set but data.tokenizer is not file"};
-    }
-    return {};
+    return tokenizer_file_problem(tokenizer, tokenizer_file);
   }
 };
 

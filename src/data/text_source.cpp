@@ -70,9 +70,7 @@ std::unique_ptr<DataSource> open_text_source(const Config& config, torch::Device
                                   path, bad, static_cast<unsigned>(static_cast<uint8_t>(text[bad]))));
     }
   }
-  const Tokenizer tok = options.tokenizer == TokenizerKind::kFile
-                            ? read_tokenizer_file(options.tokenizer_file, "data.tokenizer_file")
-                            : Tokenizer::build(enum_name(options.tokenizer), text);
+  const Tokenizer tok = config_tokenizer(options.tokenizer, options.tokenizer_file, text);
   std::vector<int64_t> ids = tok.encode(text);
   const auto n = static_cast<int64_t>(ids.size());
   const auto n_val = static_cast<int64_t>(double(n) * options.val_fraction);

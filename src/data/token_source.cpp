@@ -32,9 +32,7 @@ class MappedTokens final : public TokenSequence {
 
 std::unique_ptr<DataSource> open_token_source(const Config& config, torch::Device device) {
   const TokensOptions options = data_options<TokensOptions>(config.data);
-  const Tokenizer tok = options.tokenizer == TokenizerKind::kFile
-                            ? read_tokenizer_file(options.tokenizer_file, "data.tokenizer_file")
-                            : Tokenizer::build(enum_name(options.tokenizer), "");
+  const Tokenizer tok = config_tokenizer(options.tokenizer, options.tokenizer_file, "");
   const std::string how =
       options.tokenizer == TokenizerKind::kFile ? "data.tokenizer_file " + options.tokenizer_file : "data.tokenizer byte";
   const int64_t block = options.block_size;

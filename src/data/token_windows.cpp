@@ -54,7 +54,10 @@ Batch TokenWindows::random_windows(const TokenSequence& tokens, uint64_t seed, i
 
 Batch TokenWindows::read_windows(const TokenSequence& tokens, const std::vector<int64_t>& starts, int64_t len) const {
   const auto b = static_cast<int64_t>(starts.size());
-  torch::Tensor w = torch::empty({b, len + 1}, torch::kInt64);
+  // Gathered on the CPU (a token file is memory-mapped there). For a GPU the rows go to
+  // page-locked memory and are copied without waiting, so the step does not stall on it.
+  const bool pinned = device_.is_cuda();
+  torch::Tensor w = torch::empty({b, len + 1}, torch::TensorOptions().dtype(torch::kInt64).pinned_memory(pinned));
   int64_t* out = w.data_ptr<int64_t>();
   for (int64_t i = 0; i < b; ++i) {
     int64_t* row = out + i * (len + 1);
@@ -66,7 +69,7 @@ Batch TokenWindows::read_windows(const TokenSequence& tokens, const std::vector<
       }
     }
   }
-  w = w.to(device_);
+  w = w.to(device_, torch::kInt64, /*non_blocking=*/pinned);
   return Batch{w.narrow(1, 0, len), w.narrow(1, 1, len)};
 }
 

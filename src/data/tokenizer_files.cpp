@@ -23,6 +23,11 @@ Tokenizer read_tokenizer_file(const std::string& path, const std::string& key) {
   }
 }
 
+Tokenizer config_tokenizer(TokenizerKind kind, const std::string& tokenizer_file, const std::string& text) {
+  if (kind == TokenizerKind::kFile) return read_tokenizer_file(tokenizer_file, "data.tokenizer_file");
+  return Tokenizer::build(enum_name(kind), text);
+}
+
 TokenFileHeader token_file_header(const Tokenizer& tokenizer) {
   TokenFileHeader h;
   h.vocab_size = static_cast<uint64_t>(tokenizer.vocab_size());

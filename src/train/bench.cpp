@@ -16,13 +16,13 @@
 #include "util/autocast.h"
 #include "util/device.h"
 #include "util/flop_counter.h"
+#include "util/stopwatch.h"
 #include "util/threads.h"
 
 namespace gen {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
 
 // The peak resident memory since the last reset_peak_rss() (VmHWM; Linux resets it when "5"
 // is written to clear_refs), or over the process's life where that is refused.
@@ -75,9 +75,9 @@ double best_gemm_flops(torch::ScalarType dtype) {
   torch::Tensor c = torch::mm(a, b);
   double best = 1e30;
   for (int rep = 0; rep < 5; ++rep) {
-    const auto t0 = Clock::now();
+    const Stopwatch t0;
     torch::mm_out(c, a, b);
-    best = std::min(best, std::chrono::duration<double>(Clock::now() - t0).count());
+    best = std::min(best, t0.seconds());
   }
   return 2.0 * double(n) * double(n) * double(n) / best;
 }
@@ -148,10 +148,10 @@ BenchResult bench(const Config& config, const BenchOptions& options) {
   }
   while (step < r.warmup) train_one();
   wait_for(device);
-  const auto t0 = Clock::now();
+  const Stopwatch t0;
   for (int64_t i = 0; i < options.steps; ++i) train_one();
   wait_for(device);
-  const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  const double seconds = t0.seconds();
 
   r.ms_per_step = seconds * 1e3 / double(options.steps);
   r.text = spec.is_text();

@@ -44,15 +44,13 @@
 #include "util/logging.h"
 #include "util/progress_line.h"
 #include "util/rng_scope.h"
+#include "util/stopwatch.h"
 #include "util/threads.h"
 
 namespace gen {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 // Test hooks (environment variables, read once):
 // GEN_FAULT_NAN_STEPS=A-B poisons the image batches of steps A..B-1 with NaN, once per step (a
@@ -192,10 +190,10 @@ class Trainer {
                  enum_name(config_.optim.kernel));
 
     torch::manual_seed(static_cast<uint64_t>(config_.seed));
-    const auto t_load = Clock::now();
+    const Stopwatch t_load;
     data_ = open_data_source(config_, device_);
     spec_ = data_->spec();
-    spdlog::info("data: {} ({:.2f} s)", data_->describe(), seconds_since(t_load));
+    spdlog::info("data: {} ({:.2f} s)", data_->describe(), t_load.seconds());
     model_ = build_model(config_, spec_, device_);
     if (model_->draws_images() && !grid_can_draw(spec_.shape.channels)) {
       throw DataError(fmt::format("{}: images with {} channels cannot be drawn as sample grids (1 or 3 can)",
@@ -324,11 +322,11 @@ class Trainer {
       check_random_streams_agree(step, device_);  // before this step's checkpoint
     }
     if (!main_) return;  // rank 0 owns the run folder
-    const auto t_io = Clock::now();
+    const Stopwatch t_io;
     if (config_.train.ckpt_every > 0 && step % config_.train.ckpt_every == 0) save(step, /*final=*/step == steps_);
     if (config_.train.eval_every > 0 && step % config_.train.eval_every == 0) evaluate(step);
     if (config_.train.sample_every > 0 && step % config_.train.sample_every == 0) write_samples(step);
-    window_.exclude(seconds_since(t_io));
+    window_.exclude(t_io.seconds());
   }
 
   // Runs `output` (an evaluation or a sample grid of `step`) without moving the random stream
@@ -409,7 +407,7 @@ class Trainer {
   }
 
   void evaluate_now(int64_t step) {
-    const auto t0 = Clock::now();
+    const Stopwatch t0;
     MetricValues values = held_out_means(*data_, *model_, EvalSplit::kTrain, config_.train.eval_batches);
     QualityBudget budget;
     budget.samples = config_.eval.samples;
@@ -422,7 +420,7 @@ class Trainer {
     log_->figures(step, values);
     std::string line;
     for (const MetricValue& v : values) line += fmt::format(" {} {:.4g}", v.name, v.value);
-    spdlog::info("eval step {} |{} | {:.1f} s", step, line, seconds_since(t0));
+    spdlog::info("eval step {} |{} | {:.1f} s", step, line, t0.seconds());
     best_->offer(values, step, [&](const std::string& path) {
       save_checkpoint(path, config_, spec_, step, *model_, guard_->lr_scale());
     });

@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "util/errors.h"
+#include "util/temp_files.h"
 
 namespace gen {
 
@@ -81,11 +82,17 @@ void write_file_atomic(const std::string& path, const std::function<void(const W
 
 void write_file_atomic(const std::string& path, const std::function<void(const WriteFn&, const PatchFn&)>& fill) {
   const std::string tmp = temp_name(path);
+  const TempFileGuard registered(tmp);  // a signal that ends gen removes it (util/temp_files.h)
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw IoError(path + ": cannot write: " + std::strerror(errno));
-  auto fail = [&](const std::string& what, int err) {
-    ::close(fd);
+  bool open = true;
+  const auto discard = [&] {
+    if (open) ::close(fd);
+    open = false;
     ::unlink(tmp.c_str());
+  };
+  auto fail = [&](const std::string& what, int err) {
+    discard();
     throw IoError(path + ": " + what + ": " + std::strerror(err));
   };
   const WriteFn write = [&](const void* data, size_t size) {
@@ -103,14 +110,13 @@ void write_file_atomic(const std::string& path, const std::function<void(const W
   };
   try {
     fill(write, patch);
-  } catch (const IoError&) {
-    throw;
   } catch (...) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
+    // Whatever stopped the fill (a failed write, or the caller's own error): no temp file stays.
+    discard();
     throw;
   }
   if (::fsync(fd) != 0) fail("fsync failed", errno);
+  open = false;
   if (::close(fd) != 0) {
     const int err = errno;
     ::unlink(tmp.c_str());
@@ -125,6 +131,7 @@ void write_file_atomic(const std::string& path, const std::string& contents) {
 
 void replace_symlink(const std::string& link, const std::string& target) {
   const std::string tmp = temp_name(link);
+  const TempFileGuard registered(tmp);
   ::unlink(tmp.c_str());
   if (::symlink(target.c_str(), tmp.c_str()) != 0) {
     throw IoError(link + ": cannot create link: " + std::strerror(errno));

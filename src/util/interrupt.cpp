@@ -7,6 +7,7 @@
 #include <csignal>
 
 #include "util/errors.h"
+#include "util/temp_files.h"
 
 namespace gen {
 
@@ -29,20 +30,35 @@ extern "C" void on_signal(int sig) {
   if (g_signals.load() >= 1 && now_ms() - g_first_ms.load() < 2000) return;
   if (g_signals.fetch_add(1) >= 1) {
     static const char msg[] = "\ngen: second interrupt, exiting now; existing checkpoints are untouched\n";
+    remove_temp_files_now();  // a checkpoint half-written when the signal came
     const ssize_t ignored = ::write(STDERR_FILENO, msg, sizeof msg - 1);
     (void)ignored;
     ::_exit(128 + g_first.load());
   }
 }
-}  // namespace
 
-void install_interrupt_handlers() {
+extern "C" void exit_on_signal(int sig) {
+  remove_temp_files_now();
+  static const char int_msg[] = "\ngen: SIGINT: stopped; no partly written file was left\n";
+  static const char term_msg[] = "\ngen: SIGTERM: stopped; no partly written file was left\n";
+  const bool term = sig == SIGTERM;
+  const ssize_t ignored = ::write(STDERR_FILENO, term ? term_msg : int_msg, (term ? sizeof term_msg : sizeof int_msg) - 1);
+  (void)ignored;
+  ::_exit(128 + sig);
+}
+
+void handle_sigint_sigterm(void (*handler)(int)) {
   struct sigaction sa {};
-  sa.sa_handler = on_signal;
+  sa.sa_handler = handler;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
 }
+}  // namespace
+
+void install_interrupt_handlers() { handle_sigint_sigterm(on_signal); }
+
+void install_exit_on_interrupt() { handle_sigint_sigterm(exit_on_signal); }
 
 bool interrupt_requested() { return g_signals.load() > 0; }
 

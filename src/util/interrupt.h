@@ -10,6 +10,10 @@
 namespace gen {
 
 void install_interrupt_handlers();
+// For the commands that stop where they are (sample, eval, export, tokenize, ...): a signal
+// removes the files being written (util/temp_files.h), says so in one line and exits with
+// 128 + its number at once. Installed for every command; train and the launcher replace it.
+void install_exit_on_interrupt();
 bool interrupt_requested();
 // A data-parallel job stops as one: a rank takes the signal the job agreed on (dist/stop_vote.h)
 // as if it had come here, so it stops and exits with the same code as the rank that got it.

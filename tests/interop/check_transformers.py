@@ -53,7 +53,9 @@ def check(root, name, problems, folder=None):
     prompt = open(os.path.join(root, name + ".prompt.txt"), encoding="utf-8").read()
     expected = open(os.path.join(root, name + ".greedy.txt"), encoding="utf-8").read()
     ids = tokenizer(prompt, return_tensors="pt").input_ids
-    new_tokens = 7  # gen sample --tokens 7 (transformers_python.sh); BPE ids of the whole text may differ
+    # gen sample --tokens N (transformers_python.sh); as many new ids, not the whole text's ids
+    # re-encoded: a BPE may encode the continued text differently.
+    new_tokens = int(open(os.path.join(root, name + ".new_tokens.txt")).read())
     with torch.no_grad():
         out = model.generate(ids, attention_mask=torch.ones_like(ids), do_sample=False, max_new_tokens=new_tokens,
                              pad_token_id=0)

@@ -18,6 +18,7 @@ for i in $(seq 1 60); do echo "First Citizen: speak, speak. We are all resolved 
   > "$tmp/text/input.txt"
 cd "$src"
 
+new_tokens=7  # gen sample --tokens; generate(max_new_tokens) reads it from NAME.new_tokens.txt
 model() {  # NAME [--set ...]: train, export as a transformers folder with a probe, continue a prompt greedily
   local name=$1
   shift
@@ -26,9 +27,10 @@ model() {  # NAME [--set ...]: train, export as a transformers folder with a pro
     { cat "$tmp/$name.log"; exit 1; }
   local ckpt=$tmp/runs/$name/checkpoints/latest.pt
   "$gen" export --ckpt "$ckpt" --format hf --out "$tmp/$name" --probe "$tmp/$name.probe.pt" >> "$tmp/$name.log" 2>&1 &&
-    "$gen" sample --ckpt "$ckpt" --prompt "First Cit" --tokens 7 --temperature 0 --out "$tmp/$name.greedy.txt" \
+    "$gen" sample --ckpt "$ckpt" --prompt "First Cit" --tokens "$new_tokens" --temperature 0 --out "$tmp/$name.greedy.txt" \
       >> "$tmp/$name.log" 2>&1 || { cat "$tmp/$name.log"; exit 1; }
   printf 'First Cit' > "$tmp/$name.prompt.txt"
+  printf '%s' "$new_tokens" > "$tmp/$name.new_tokens.txt"
 }
 
 model char

@@ -1,8 +1,10 @@
 // End-to-end: gen tokenizer train, gen tokenize, and a Transformer on BPE text and token files.
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "support/run_gen.h"
 #include "support/temp_dir.h"
@@ -163,4 +165,34 @@ TEST_CASE("smoke: gen tokenize --separator writes a special token's id after eac
   CHECK(r.code == 2);
   CHECK_THAT(r.output, Catch::Contains("--separator <|x|>: not an added token") && Catch::Contains("<|endoftext|>"));
   CHECK_FALSE(fs::exists(dir / "x.tok"));
+}
+
+TEST_CASE("smoke: Ctrl-C or SIGTERM while gen tokenize writes its token file exits 130 or 143 and leaves no file, "
+          "not even the temporary one",
+          "[smoke]") {
+  TempDir dir;
+  fs::create_directories(dir / "data");
+  gen::test::write_text(dir / "data/small.txt", tiny_text() + tiny_text());
+  REQUIRE(run_gen("tokenizer train " + (dir / "data/small.txt") + " --vocab-size 300 --out " + (dir / "tok.json"), dir)
+              .code == 0);
+  // About 40 MB of text: a BPE encodes it in seconds, so the signal lands while the file is written.
+  std::string text;
+  for (int i = 0; text.size() < (size_t(40) << 20); ++i) text += tiny_text() + std::to_string(i) + "\n";
+  gen::test::write_text(dir / "data/big.txt", text);
+  for (const auto& [sig, code] : {std::pair{"INT", 130}, std::pair{"TERM", 143}}) {
+    INFO("SIG" << sig);
+    fs::remove_all(dir / "out");
+    fs::create_directories(dir / "out");
+    // Waits for the temporary file to appear (the write has begun), then signals.
+    const std::string job = "cd '" GEN_SOURCE_DIR "' && '" GEN_BINARY "' tokenize '" + dir / "data/big.txt" +
+                            "' --tokenizer '" + dir / "tok.json" + "' --out '" + dir / "out/big.tok" + "' > '" +
+                            dir / "log" + "' 2>&1 & pid=$!; for i in $(seq 3000); do ls '" + dir / "out" +
+                            "' | grep -q tmp && break; sleep 0.01; done; kill -" + sig + " $pid; wait $pid; echo $? > '" +
+                            dir / "rc" + "'";
+    REQUIRE(std::system(job.c_str()) == 0);
+    INFO(read_text(dir / "log"));
+    CHECK(std::stoi(read_text(dir / "rc")) == code);
+    CHECK_THAT(read_text(dir / "log"), Catch::Contains(std::string("SIG") + sig + ": stopped; no partly written file"));
+    CHECK(fs::is_empty(dir / "out"));
+  }
 }

@@ -3,9 +3,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <stdexcept>
+
 #include "support/temp_dir.h"
 #include "util/errors.h"
 #include "util/fs.h"
+#include "util/temp_files.h"
 
 using gen::test::TempDir;
 using gen::test::write_text;
@@ -57,4 +60,37 @@ TEST_CASE("fs: target_exists follows links, path_exists does not", "[util]") {
   CHECK(gen::target_exists(dir / "dangling"));
   CHECK(gen::is_directory(dir.path()));
   CHECK_FALSE(gen::is_directory(dir / "gone"));
+}
+
+TEST_CASE("fs: write_file_atomic leaves no temporary file when the fill throws, whatever it throws", "[util]") {
+  gen::test::TempDir dir;
+  const std::string path = dir / "out.bin";
+  const auto fills_then_throws = [&](auto error) {
+    gen::write_file_atomic(path, [&](const gen::WriteFn& write) {
+      write("partial", 7);
+      throw error;
+    });
+  };
+  // The caller's own IoError (an input that failed mid-way) as well as any other error.
+  CHECK_THROWS_AS(fills_then_throws(gen::IoError("input.txt: read failed")), gen::IoError);
+  CHECK_THROWS_AS(fills_then_throws(std::runtime_error("stop")), std::runtime_error);
+  CHECK(gen::list_files_recursive(dir.path()).empty());
+}
+
+TEST_CASE("fs: a temporary file being written is registered, and remove_temp_files_now removes it", "[util]") {
+  gen::test::TempDir dir;
+  const std::string path = dir / "out.bin";
+  size_t during = 0, after_removal = 99;
+  const auto write_and_stop = [&] {
+    gen::write_file_atomic(path, [&](const gen::WriteFn& write) {
+      write("partial", 7);
+      during = gen::list_files_recursive(dir.path()).size();  // out.bin.tmp.PID
+      gen::remove_temp_files_now();                           // what a fatal signal's handler does
+      after_removal = gen::list_files_recursive(dir.path()).size();
+      throw std::runtime_error("the process would have exited here");
+    });
+  };
+  CHECK_THROWS_AS(write_and_stop(), std::runtime_error);
+  CHECK(during == 1);
+  CHECK(after_removal == 0);
 }
