@@ -2,6 +2,8 @@
 // Rebuilds the model from its checkpoint and measures the family's quality figures on the
 // held-out split: loss/accuracy, the IWAE bound of a VAE, per-token loss/bpc/perplexity of a
 // language model over the whole split, FID/KID/IS/coverage of an image generator.
+// gen eval --images DIR --features CKPT [--reference DIR] [--n N]: the image figures of
+// image files (eval/image_files.h), e.g. another tool's samples of a gen export.
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
@@ -14,6 +16,7 @@
 #include "cli/validators.h"
 #include "data/data_registry.h"
 #include "data/data_source.h"
+#include "eval/image_files.h"
 #include "eval/quality.h"
 #include "models/generative_model.h"
 #include "models/model_checkpoint.h"
@@ -33,13 +36,56 @@ struct EvalCommand {
   std::string json;
   std::string data_root;
   std::string device = "auto";
+  std::string images, reference;  // --images mode
   bool no_ema = false;
   bool skip_images = false;
   QualityBudget budget;
   std::vector<std::string> sampler_flags;  // given flags that apply to diffusion models only
+  bool n_given = false;
 };
 
+void print_report(EvalReport& report, const EvalCommand& cmd, std::chrono::steady_clock::time_point t0,
+                  std::ostream& print) {
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  report.info.emplace_back("seconds", fmt::format("{:.1f}", secs));
+  report.info.emplace_back("malloc", configure_malloc());  // it changes the seconds (util/allocator.h)
+  print << report_table(report);
+  if (!cmd.json.empty()) {
+    write_file_atomic(cmd.json, report_json(report));
+    spdlog::info("wrote {}", cmd.json);
+  }
+}
+
+void run_eval_images(const EvalCommand& cmd, std::ostream& print) {
+  const auto t0 = std::chrono::steady_clock::now();
+  if (cmd.features.empty()) throw UsageError("--images needs --features CKPT (the classifier whose features score them)");
+  const torch::Device device = choose_device(cmd.device);
+  if (!cmd.json.empty()) check_outputs({{"--json", cmd.json}}, {cmd.features});
+  FeatureNet net(cmd.features, device);
+  const Config& trained = net.training_config();
+  configure_threads(trained.runtime.thread_request(), find_model_kind(trained).workload(trained));
+  configure_cuda_math(/*tf32=*/false, /*deterministic=*/false, device);
+  ImageFilesRequest request;
+  request.images = cmd.images;
+  request.reference = cmd.reference;
+  request.data_root = cmd.data_root;
+  request.max_images = cmd.n_given ? cmd.budget.samples : 0;
+  request.seed = cmd.budget.seed;
+  EvalReport report = image_files_report(net, request);
+  report.info = {{"images", cmd.images},
+                 {"reference", cmd.reference.empty() ? "the feature network's held-out split" : cmd.reference},
+                 {"feature_net", net.name() + " (" + net.path() + ", step " + std::to_string(net.step()) +
+                                     "; a classifier gen trained, not ImageNet Inception)"},
+                 {"seed", std::to_string(cmd.budget.seed)}};
+  print_report(report, cmd, t0, print);
+}
+
 void run_eval(const EvalCommand& cmd, std::ostream& print) {
+  if (!cmd.images.empty()) {
+    run_eval_images(cmd, print);
+    return;
+  }
+  if (cmd.ckpt.empty()) throw UsageError("gen eval needs --ckpt CKPT (a checkpoint) or --images DIR (image files)");
   const auto t0 = std::chrono::steady_clock::now();
   const torch::Device device = choose_device(cmd.device);
   if (!cmd.json.empty()) check_outputs({{"--json", cmd.json}}, {cmd.ckpt, cmd.features});
@@ -80,7 +126,6 @@ void run_eval(const EvalCommand& cmd, std::ostream& print) {
   QualityEvaluator evaluator(*model, *data, std::move(features));
   EvalReport report = evaluator.run(budget);
 
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   report.info = {{"checkpoint", cmd.ckpt},
                  {"model_kind", ckpt.config.model.kind},
                  {"step", std::to_string(ckpt.step)},
@@ -93,13 +138,7 @@ void run_eval(const EvalCommand& cmd, std::ostream& print) {
     report.info.emplace_back("samples", std::to_string(budget.samples));
     for (const auto& [key, value] : sampler) report.info.emplace_back(key, value);
   }
-  report.info.emplace_back("seconds", fmt::format("{:.1f}", secs));
-  report.info.emplace_back("malloc", configure_malloc());  // it changes the seconds (util/allocator.h)
-  print << report_table(report);
-  if (!cmd.json.empty()) {
-    write_file_atomic(cmd.json, report_json(report));
-    spdlog::info("wrote {}", cmd.json);
-  }
+  print_report(report, cmd, t0, print);
 }
 }  // namespace
 
@@ -107,9 +146,20 @@ void setup_eval(CLI::App& app, std::ostream& out) {
   auto cmd = std::make_shared<EvalCommand>();
   CLI::App* sub = app.add_subcommand(
       "eval", "Measure a checkpoint's quality figures on held-out data (table, and JSON with --json)");
-  sub->add_option("--ckpt", cmd->ckpt, "checkpoint file (e.g. runs/NAME/checkpoints/latest.pt)")->required();
+  CLI::Option* ckpt = sub->add_option("--ckpt", cmd->ckpt, "checkpoint file (e.g. runs/NAME/checkpoints/latest.pt)");
+  CLI::Option* images =
+      sub->add_option("--images", cmd->images,
+                      "instead of --ckpt: score the PNG/JPEG files in this folder (e.g. another tool's samples) "
+                      "with --features")
+          ->excludes(ckpt)
+          ->check(CLI::ExistingDirectory);
+  sub->add_option("--reference", cmd->reference,
+                  "with --images: compare with the images in this folder (default: the feature network's held-out split)")
+      ->needs(images)
+      ->check(CLI::ExistingDirectory);
   sub->add_option("--n", cmd->budget.samples,
-                  "image models: generated images (and held-out images they are compared with)")
+                  "image models: generated images (and held-out images they are compared with); with --images: the "
+                  "first N files of each side")
       ->check(CLI::Range(int64_t(2), int64_t(1'000'000)));
   sub->add_option("--features", cmd->features,
                   "classifier checkpoint for FID/KID/IS (default: eval.features of the checkpoint's config)");
@@ -128,8 +178,14 @@ void setup_eval(CLI::App& app, std::ostream& out) {
   sub->add_flag(
       "--no-baseline", [cmd](int64_t) { cmd->budget.real_baseline = false; },
       "image models: leave out the real-vs-real figures");
+  // What draws or restores a model has no meaning for image files.
+  for (const char* flag : {"--iw-samples", "--iw-examples", "--no-ema", "--skip-images", "--no-baseline", "--sampler",
+                           "--steps", "--eta", "--guidance"}) {
+    sub->get_option(flag)->excludes(images);
+  }
   sub->callback([cmd, sub, &out] {
     cmd->sampler_flags = given_sampler_flags(sub);
+    cmd->n_given = sub->count("--n") > 0;
     run_eval(*cmd, out);
   });
 }

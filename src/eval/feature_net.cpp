@@ -32,6 +32,7 @@ FeatureNet::FeatureNet(const std::string& checkpoint_path, torch::Device device)
   }
   load_model_state(ckpt, *model_);
   spec_ = ckpt.data;
+  config_ = std::make_unique<Config>(ckpt.config);
   step_ = ckpt.step;
   // Named after the data set when gen ships its classifier config, else after the run.
   const DataKind kind = ckpt.config.data.kind;

@@ -26,6 +26,9 @@ class FeatureNet {
   const std::string& path() const { return path_; }
   int64_t step() const { return step_; }
   int64_t channels() const { return spec_.shape.channels; }  // of the images it takes
+  int64_t image_size() const { return spec_.shape.height; }  // its input's height (= width)
+  // The config the classifier was trained with: its data is the held-out split files are scored against.
+  const Config& training_config() const { return *config_; }
 
   struct Result {
     torch::Tensor features;  // (N, D) float, CPU
@@ -39,6 +42,7 @@ class FeatureNet {
   std::string path_, name_;
   int64_t step_ = 0;
   DataSpec spec_;
+  std::unique_ptr<Config> config_;
   torch::Device device_;
   std::unique_ptr<GenerativeModel> model_;
   ImageClassifier* classifier_ = nullptr;

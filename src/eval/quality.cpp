@@ -47,21 +47,9 @@ void QualityEvaluator::add_image_figures(const QualityBudget& budget, EvalReport
   const GeneratedImages drawn = generate_images(model_, budget.samples, budget.seed, budget.use_ema, budget.sampler);
   const FeatureNet::Result samples = features_->run(drawn.images);
   const ImageFigures f = image_figures(samples, ref, budget.seed, drawn.labels);
-  const std::string vs =
-      std::to_string(f.n) + " samples vs " + std::to_string(ref.real.features.size(0)) + " held-out images";
-  report.add("fid_" + tag, f.fid, "Frechet distance in " + tag + " features, " + vs + " (lower is better)");
-  report.add("kid_" + tag, f.kid.mean, "kernel distance (cubic kernel) in " + tag + " features, mean of 50 subsets");
-  report.add("kid_" + tag + "_std", f.kid.std, "its standard deviation over the subsets", Better::kNeither);
-  report.add("is_" + tag, f.is.mean, "classifier Inception Score, 10 splits (1 to the class count; higher is better)",
-             Better::kHigher);
-  report.add("is_" + tag + "_std", f.is.std, "its standard deviation over the splits", Better::kNeither);
-  report.add("class_coverage", f.coverage.covered, "fraction of classes given >= 10% of their uniform share of samples",
-             Better::kHigher);
-  report.add("class_kl_uniform", f.coverage.kl_to_uniform, "KL(class histogram of samples || uniform), nats");
-  if (f.class_accuracy >= 0) {
-    report.add("class_accuracy", f.class_accuracy,
-               "fraction of samples " + tag + " classifies as the class they were drawn for", Better::kHigher);
-  }
+  add_image_figure_rows(report, f, tag,
+                        std::to_string(f.n) + " samples vs " + std::to_string(ref.real.features.size(0)) +
+                            " held-out images");
 
   if (!budget.real_baseline) return;
   auto base = baselines_.find(budget.samples);
@@ -77,6 +65,22 @@ void QualityEvaluator::add_image_figures(const QualityBudget& budget, EvalReport
     base = baselines_.emplace(budget.samples, std::move(b)).first;
   }
   for (const Figure& fig : base->second.figures) report.figures.push_back(fig);
+}
+
+void add_image_figure_rows(EvalReport& report, const ImageFigures& f, const std::string& tag, const std::string& vs) {
+  report.add("fid_" + tag, f.fid, "Frechet distance in " + tag + " features, " + vs + " (lower is better)");
+  report.add("kid_" + tag, f.kid.mean, "kernel distance (cubic kernel) in " + tag + " features, mean of 50 subsets");
+  report.add("kid_" + tag + "_std", f.kid.std, "its standard deviation over the subsets", Better::kNeither);
+  report.add("is_" + tag, f.is.mean, "classifier Inception Score, 10 splits (1 to the class count; higher is better)",
+             Better::kHigher);
+  report.add("is_" + tag + "_std", f.is.std, "its standard deviation over the splits", Better::kNeither);
+  report.add("class_coverage", f.coverage.covered, "fraction of classes given >= 10% of their uniform share of samples",
+             Better::kHigher);
+  report.add("class_kl_uniform", f.coverage.kl_to_uniform, "KL(class histogram of samples || uniform), nats");
+  if (f.class_accuracy >= 0) {
+    report.add("class_accuracy", f.class_accuracy,
+               "fraction of samples " + tag + " classifies as the class they were drawn for", Better::kHigher);
+  }
 }
 
 }  // namespace gen

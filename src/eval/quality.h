@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <string>
 
 #include "eval/feature_net.h"
 #include "eval/image_figures.h"
@@ -47,5 +48,10 @@ class QualityEvaluator {
   std::map<int64_t, ImageReference> references_;  // by image count
   std::map<int64_t, EvalReport> baselines_;       // real-vs-real figures by image count
 };
+
+// The rows of image figures measured with the feature network `tag` ("mnist_cnn"): fid_TAG,
+// kid_TAG, is_TAG, class coverage (and class accuracy when asked classes); `vs` says what was
+// compared ("2000 samples vs 2000 held-out images").
+void add_image_figure_rows(EvalReport& report, const ImageFigures& f, const std::string& tag, const std::string& vs);
 
 }  // namespace gen

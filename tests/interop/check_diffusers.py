@@ -69,7 +69,14 @@ def diffusers_images(folder, unet, seed, n, steps):
     return "FlowMatchEulerDiscreteScheduler", ((x[:, 0].clamp(-1, 1) + 1) * 127.5).numpy()
 
 
-def check_model(root, name, seed, problems):
+def save_pngs(folder, images):
+    """diffusers' images as gen sample --format files writes them: 000000.png, ... (8-bit gray)."""
+    os.makedirs(folder, exist_ok=True)
+    for i, x in enumerate(np.round(images).astype(np.uint8)):
+        Image.fromarray(x, mode="L").save(os.path.join(folder, f"{i:06d}.png"))
+
+
+def check_model(root, name, seed, problems, png_out=None):
     folder = os.path.join(root, name)
     unet = load_unet(folder, problems)
     check_probe(unet, torch.load(os.path.join(root, name + ".probe.pt"), weights_only=True)["unet"], problems, name)
@@ -80,6 +87,8 @@ def check_model(root, name, seed, problems):
     if kind is None:
         print(f"{name}: {type(scheduler).__name__} loads; no diffusers pipeline takes classes (probe checked)")
         return
+    if png_out:  # for gen eval --images (diffusers_python.sh)
+        save_pngs(png_out, drawn)
     mine = gen_images(os.path.join(root, name + ".images"), 256)
     diff = np.abs(mine - np.round(drawn))
     print(f"{name}: {kind}, {steps} steps, seed {seed}: 256 images, max {diff.max():.0f} PNG levels from gen's, "
@@ -100,7 +109,7 @@ def main():
     root, seed = sys.argv[1], int(sys.argv[2])
     failures = []
     for name in ("eps", "v_ddpm", "cond", "flow"):
-        check_model(root, name, seed, failures)
+        check_model(root, name, seed, failures, os.path.join(root, name + ".diffusers_images"))
     with tempfile.TemporaryDirectory() as tmp:
         # A renamed weight: from_pretrained must report the key missing and the other unexpected.
         broken = os.path.join(tmp, "renamed")
@@ -125,7 +134,7 @@ def main():
         config["prediction_type"] = "v_prediction"
         json.dump(config, open(config_path, "w"))
         problems = []
-        check_model(tmp, "eps", seed, problems)
+        check_model(tmp, "eps", seed, problems, os.path.join(root, "eps_v_prediction.diffusers_images"))
         if not problems:
             failures.append("a scheduler with the wrong prediction type drew gen's images")
         else:

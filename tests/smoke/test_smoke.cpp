@@ -7,9 +7,11 @@
 #include <yaml-cpp/yaml.h>
 #include <cstdio>
 #include <filesystem>
+#include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <sstream>
 
+#include "io/image_file.h"
 #include "support/idx_writer.h"
 #include "support/run_gen.h"
 #include "support/temp_dir.h"
@@ -528,6 +530,70 @@ TEST_CASE("smoke: gen eval writes JSON figures for every tiny family, image figu
   CHECK(j["figures"]["val_bpc"].as<double>() == Approx(loss / std::log(2.0)));
   CHECK(j["figures"]["val_perplexity"].as<double>() == Approx(std::exp(loss)));
   CHECK(j["figures"]["val_bpb"].as<double>() == Approx(loss / std::log(2.0)));  // ASCII text: a byte per character
+}
+
+TEST_CASE("smoke: gen eval --images scores image files with a feature network, against its held-out split or a "
+          "reference folder",
+          "[smoke]") {
+  TempDir dir;
+  const std::string sets = with_tiny_mnist(dir);
+  for (const char* family : {"classifier", "dcgan"}) {
+    const Run r = run_gen(std::string("train configs/tiny/") + family + ".yaml" + sets, dir);
+    INFO(r.output);
+    REQUIRE(r.code == 0);
+  }
+  const std::string clf = dir / "runs/classifier/checkpoints/latest.pt";
+  const std::string dcgan = dir / "runs/dcgan/checkpoints/latest.pt";
+  REQUIRE(run_gen("sample --ckpt " + dcgan + " --format files --n 40 --out " + (dir / "a"), dir).code == 0);
+  REQUIRE(run_gen("sample --ckpt " + dcgan + " --format files --n 40 --seed 1 --out " + (dir / "b"), dir).code == 0);
+  Run r;
+  // Against the classifier's own held-out split (its config's data.root).
+  YAML::Node j = eval_json(dir, "--images " + (dir / "a") + " --features " + clf, r);
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  const double fid_real = j["figures"]["fid_mnist_cnn"].as<double>();
+  CHECK(fid_real > 0);
+  CHECK_THAT(j["figures"].begin()->first.as<std::string>(), Catch::Contains("fid_mnist_cnn"));
+  CHECK(j["info"]["reference"].as<std::string>() == "the feature network's held-out split");
+  CHECK((j["figures"]["is_mnist_cnn"].as<double>() >= 1));
+  // The same folder on both sides is at distance 0; another seed's images are not.
+  j = eval_json(dir, "--images " + (dir / "a") + " --reference " + (dir / "a") + " --features " + clf, r);
+  REQUIRE(r.code == 0);
+  CHECK(std::abs(j["figures"]["fid_mnist_cnn"].as<double>()) < 1e-6);
+  // Uniform noise as the reference: far from the samples in any classifier's features.
+  fs::create_directories(dir / "noise");
+  cv::RNG rng(7);
+  for (int i = 0; i < 40; ++i) {
+    cv::Mat noise(28, 28, CV_8UC1);
+    rng.fill(noise, cv::RNG::UNIFORM, 0, 256);
+    gen::write_png(dir / ("noise/" + std::to_string(i) + ".png"), noise);
+  }
+  j = eval_json(dir, "--images " + (dir / "a") + " --reference " + (dir / "noise") + " --features " + clf, r);
+  REQUIRE(r.code == 0);
+  const double fid_noise = j["figures"]["fid_mnist_cnn"].as<double>();
+  INFO("against the held-out split " << fid_real << ", against noise " << fid_noise);
+  CHECK(std::abs(fid_noise - fid_real) > 0.01 * fid_real);
+  j = eval_json(dir, "--images " + (dir / "a") + " --reference " + (dir / "noise") + " --features " + clf + " --n 30", r);
+  REQUIRE(r.code == 0);
+  CHECK_THAT(r.output, Catch::Contains("30 images of") && Catch::Contains("vs 30 " + (dir / "noise")));
+
+  // Refusals: one line each, exit 2 (usage) or 3 (data), nothing written.
+  r = run_gen("eval --images " + (dir / "a"), dir);
+  CHECK(r.code == 2);
+  CHECK_THAT(r.output, Catch::Contains("--images needs --features"));
+  r = run_gen("eval --images " + (dir / "a") + " --features " + clf + " --steps 3", dir);
+  CHECK(r.code == 2);
+  CHECK_THAT(r.output, Catch::Contains("--steps") && Catch::Contains("--images"));
+  r = run_gen("eval --images " + (dir / "a") + " --ckpt " + dcgan + " --features " + clf, dir);
+  CHECK(r.code == 2);
+  r = run_gen("eval --ckpt " + dcgan + " --reference " + (dir / "a"), dir);
+  CHECK(r.code == 2);
+  CHECK_THAT(r.output, Catch::Contains("--reference") && Catch::Contains("--images"));
+  fs::create_directories(dir / "empty");
+  r = run_gen("eval --images " + (dir / "empty") + " --features " + clf + " --json " + (dir / "e.json"), dir);
+  CHECK(r.code == 4);
+  CHECK_THAT(r.output, Catch::Contains((dir / "empty") + ": no readable PNG or JPEG images"));
+  CHECK_FALSE(fs::exists(dir / "e.json"));
 }
 
 TEST_CASE("smoke: with a feature network, train.eval_every logs FID and IS to metrics.jsonl", "[smoke]") {
