@@ -33,7 +33,8 @@ MetricValues held_out_means(DataSource& data, GenerativeModel& model, EvalSplit 
       const torch::Tensor w =
           m[j].weight.defined() ? m[j].weight.detach().to(v.device(), torch::kDouble) : torch::full({}, items, v.options());
       if (sums.size() <= j) {
-        sums.push_back({m[j].name, v * w, w, m[j].better});
+        // A copy: the += below must not change a tensor the model handed out.
+        sums.push_back({m[j].name, v * w, w.clone(), m[j].better});
       } else {
         sums[j].weighted += v * w;
         sums[j].weight += w;
