@@ -5,10 +5,11 @@ usage: .venv/bin/python3 scripts/diffusers_pipeline_fid.py CKPT --features CLASS
                                                             [--n 2000] [--steps 50] [--gen build/gen]
 
 CKPT is an unconditional eps or v diffusion checkpoint. gen exports it (`--format diffusers`),
-DDIMPipeline.from_pretrained draws N images (eta 0, S steps, in batches of 250) and writes them
-as PNGs, `gen sample --format files` draws N with the same sampler, and `gen eval --images`
-scores both against the feature network's held-out split, then the pipeline's against gen's.
-Prints the three FIDs (and IS) with the commands' folders.
+DDIMPipeline.from_pretrained draws N images (eta 0, S steps, in batches of 250, torch generator
+seeded 0) and writes them as PNGs, `gen sample --format files --seed 0` draws N with the same
+sampler (gen draws diffusers' noise for a seed: with N <= 250, one batch, the same images),
+and `gen eval --images` scores both against the feature network's held-out split, then the
+pipeline's against gen's. Prints the three FIDs and the ISs.
 """
 import argparse
 import json
@@ -55,14 +56,15 @@ def main():
                 Image.fromarray(image, mode="L").save(f"{tmp}/diffusers/{done:06d}.png")
                 done += 1
         subprocess.run([args.gen, "sample", "--ckpt", args.ckpt, "--format", "files", "--n", str(args.n), "--sampler",
-                        "ddim", "--steps", str(args.steps), "--out", f"{tmp}/gen"], check=True, capture_output=True)
+                        "ddim", "--steps", str(args.steps), "--seed", "0", "--out", f"{tmp}/gen"], check=True,
+                       capture_output=True)
         fid_pipe, is_pipe = score(args.gen, f"{tmp}/diffusers", args.features)
         fid_gen, is_gen = score(args.gen, f"{tmp}/gen", args.features)
         fid_cross, _ = score(args.gen, f"{tmp}/diffusers", args.features, reference=f"{tmp}/gen")
         print(f"{args.n} images each, DDIM {args.steps} steps, against {args.n} held-out images:")
         print(f"  DDIMPipeline (diffusers, torch {torch.__version__}): FID {fid_pipe:.2f}, IS {is_pipe:.2f}")
         print(f"  gen sample: FID {fid_gen:.2f}, IS {is_gen:.2f}")
-        print(f"  DDIMPipeline's images against gen's (other seeds): FID {fid_cross:.2f}")
+        print(f"  DDIMPipeline's images against gen's (both seed 0): FID {fid_cross:.4f}")
 
 
 if __name__ == "__main__":
