@@ -7,7 +7,6 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
-#include <chrono>
 #include <ostream>
 
 #include "cli/commands.h"
@@ -25,6 +24,7 @@
 #include "util/device.h"
 #include "util/errors.h"
 #include "util/fs.h"
+#include "util/stopwatch.h"
 #include "util/threads.h"
 
 namespace gen {
@@ -44,10 +44,8 @@ struct EvalCommand {
   bool n_given = false;
 };
 
-void print_report(EvalReport& report, const EvalCommand& cmd, std::chrono::steady_clock::time_point t0,
-                  std::ostream& print) {
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  report.info.emplace_back("seconds", fmt::format("{:.1f}", secs));
+void print_report(EvalReport& report, const EvalCommand& cmd, const Stopwatch& t0, std::ostream& print) {
+  report.info.emplace_back("seconds", fmt::format("{:.1f}", t0.seconds()));
   report.info.emplace_back("malloc", configure_malloc());  // it changes the seconds (util/allocator.h)
   print << report_table(report);
   if (!cmd.json.empty()) {
@@ -57,7 +55,7 @@ void print_report(EvalReport& report, const EvalCommand& cmd, std::chrono::stead
 }
 
 void run_eval_images(const EvalCommand& cmd, std::ostream& print) {
-  const auto t0 = std::chrono::steady_clock::now();
+  const Stopwatch t0;
   if (cmd.features.empty()) throw UsageError("--images needs --features CKPT (the classifier whose features score them)");
   const torch::Device device = choose_device(cmd.device);
   if (!cmd.json.empty()) check_outputs({{"--json", cmd.json}}, {cmd.features});
@@ -86,7 +84,7 @@ void run_eval(const EvalCommand& cmd, std::ostream& print) {
     return;
   }
   if (cmd.ckpt.empty()) throw UsageError("gen eval needs --ckpt CKPT (a checkpoint) or --images DIR (image files)");
-  const auto t0 = std::chrono::steady_clock::now();
+  const Stopwatch t0;
   const torch::Device device = choose_device(cmd.device);
   if (!cmd.json.empty()) check_outputs({{"--json", cmd.json}}, {cmd.ckpt, cmd.features});
   Checkpoint ckpt = open_checkpoint_resolved(cmd.ckpt, device);

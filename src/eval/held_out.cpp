@@ -45,8 +45,8 @@ MetricValues held_out_means(DataSource& data, GenerativeModel& model, EvalSplit 
   if (sums.empty()) return out;
   std::vector<torch::Tensor> both;
   for (const Sum& s : sums) {
-    both.push_back(s.weighted.to(sums.front().weighted.device()));
-    both.push_back(s.weight.to(sums.front().weighted.device()));
+    both.push_back(s.weighted);
+    both.push_back(s.weight);
   }
   const torch::Tensor read = torch::stack(both).to(torch::kCPU);
   const auto* r = read.data_ptr<double>();

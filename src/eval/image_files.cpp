@@ -31,7 +31,7 @@ EvalReport image_files_report(FeatureNet& net, const ImageFilesRequest& request)
   ImageReference ref;
   std::string against;
   if (!request.reference.empty()) {
-    ref.real = net.run(read_images(net, request.reference, "--reference", request.max_images > 0 ? request.max_images : 0));
+    ref.real = net.run(read_images(net, request.reference, "--reference", n));  // as many as there are images
     against = request.reference;
   } else {
     Config config = net.training_config();

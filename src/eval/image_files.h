@@ -15,7 +15,7 @@ struct ImageFilesRequest {
   std::string images;     // folder of PNG/JPEG files (read recursively, in path order)
   std::string reference;  // folder of reference images; "" = the feature network's held-out split
   std::string data_root;  // that split's data.root when not the one the network was trained from
-  int64_t max_images = 0; // the first N of each side; 0 = all of `images` (and as many reference images)
+  int64_t max_images = 0;  // the first N images; 0 = all; either reference takes as many as there are images
   uint64_t seed = 0;      // KID's subsets
 };
 
