@@ -86,7 +86,7 @@ void run_eval(const EvalCommand& cmd, std::ostream& print) {
   if (cmd.ckpt.empty()) throw UsageError("gen eval needs --ckpt CKPT (a checkpoint) or --images DIR (image files)");
   const Stopwatch t0;
   const torch::Device device = choose_device(cmd.device);
-  if (!cmd.json.empty()) check_outputs({{"--json", cmd.json}}, {cmd.ckpt, cmd.features});
+  if (!cmd.json.empty()) check_outputs({{"--json", cmd.json}}, {cmd.ckpt, cmd.features, cmd.budget.sampler.guide});
   Checkpoint ckpt = open_checkpoint_resolved(cmd.ckpt, device);
   configure_threads(ckpt.config.runtime.thread_request(), find_model_kind(ckpt.config).workload(ckpt.config));
   // Reported figures in full float32 whatever the run trained with, so they compare across runs.
@@ -94,8 +94,9 @@ void run_eval(const EvalCommand& cmd, std::ostream& print) {
   auto model = build_model(ckpt.config, ckpt.data, device);
   restore_checkpoint(ckpt, *model);
   // The sampler the images are drawn with, checked against the model before anything is drawn.
-  const auto sampler = model->sampler_settings(cmd.budget.sampler);
+  attach_guide(*model, cmd.budget.sampler, device);
   check_sampler_flags(cmd.sampler_flags, *model, cmd.budget.sampler, cmd.ckpt, ckpt.config.model.kind);
+  const auto sampler = model->sampler_settings(cmd.budget.sampler);
 
   Config data_config = ckpt.config;
   if (!cmd.data_root.empty()) data_config.data.root = cmd.data_root;
@@ -178,7 +179,7 @@ void setup_eval(CLI::App& app, std::ostream& out) {
       "image models: leave out the real-vs-real figures");
   // What draws or restores a model has no meaning for image files.
   for (const char* flag : {"--iw-samples", "--iw-examples", "--no-ema", "--skip-images", "--no-baseline", "--sampler",
-                           "--steps", "--eta", "--guidance"}) {
+                           "--steps", "--eta", "--guidance", "--guide"}) {
     sub->get_option(flag)->excludes(images);
   }
   sub->callback([cmd, sub, &out] {

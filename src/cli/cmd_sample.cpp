@@ -128,6 +128,7 @@ void run_sample(const SampleCommand& cmd, std::ostream& print) {
   configure_cuda_math(ckpt.config.runtime.tf32, ckpt.config.runtime.deterministic, device);
   auto model = build_model(ckpt.config, ckpt.data, device);
   restore_checkpoint(ckpt, *model);
+  attach_guide(*model, cmd.sampler, device);
 
   const auto modes = model->sample_modes();
   if (modes.empty()) {
@@ -153,7 +154,7 @@ void run_sample(const SampleCommand& cmd, std::ostream& print) {
     throw UsageError("--n " + std::to_string(cmd.n) + ": a grid holds at most 4096 images; --format files writes more");
   }
   if (cmd.format != "files" && (mode != SampleMode::kText || !cmd.out.empty())) {
-    check_outputs({{"--out", cmd.out.empty() ? "samples.png" : cmd.out}}, {cmd.ckpt});
+    check_outputs({{"--out", cmd.out.empty() ? "samples.png" : cmd.out}}, {cmd.ckpt, cmd.sampler.guide});
   }
   SampleRequest request;
   request.text = cmd.text;

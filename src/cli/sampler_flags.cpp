@@ -1,13 +1,15 @@
 #include "cli/sampler_flags.h"
 
 #include "cli/validators.h"
+#include "data/data_registry.h"
+#include "models/model_checkpoint.h"
 #include "models/generative_model.h"
 #include "util/errors.h"
 
 namespace gen {
 
 namespace {
-constexpr const char* kFlags[] = {"--sampler", "--steps", "--eta", "--guidance"};
+constexpr const char* kFlags[] = {"--sampler", "--steps", "--eta", "--guidance", "--guide"};
 }
 
 void add_sampler_flags(CLI::App* sub, SamplerRequest& request) {
@@ -19,9 +21,21 @@ void add_sampler_flags(CLI::App* sub, SamplerRequest& request) {
   sub->add_option("--eta", request.eta, "diffusion models, ddim: 0 deterministic .. 1 (default model.eta)")
       ->check(kFinite & CLI::Range(0.0, 1.0));
   sub->add_option("--guidance", request.guidance,
-                  "class-conditional diffusion models: classifier-free guidance scale (0 unconditional, 1 "
-                  "conditional, more: guided; default model.guidance)")
+                  "diffusion models: guidance scale S, out = guide + S (model - guide); the guide is the model "
+                  "without a class (class-conditional models: 0 unconditional, 1 conditional) or --guide's "
+                  "network (default model.guidance)")
       ->check(kFinite & CLI::Range(0.0, 100.0));
+  sub->add_option("--guide", request.guide,
+                  "diffusion models: a checkpoint of a weaker model of the same data (an earlier step, a smaller "
+                  "U-Net) to guide away from with --guidance S > 1 (autoguidance, Karras et al. 2024)");
+}
+
+void attach_guide(GenerativeModel& model, const SamplerRequest& request, torch::Device device) {
+  if (request.guide.empty()) return;
+  Checkpoint ckpt = open_checkpoint_resolved(request.guide, device);
+  auto guide = build_model(ckpt.config, ckpt.data, device);
+  restore_checkpoint(ckpt, *guide);
+  model.set_guide(std::move(guide), request.guide + " (step " + std::to_string(ckpt.step) + ")");
 }
 
 std::vector<std::string> given_sampler_flags(const CLI::App* sub) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <torch/torch.h>
 #include <string>
 #include <vector>
 
@@ -12,8 +13,10 @@ namespace gen {
 
 class GenerativeModel;
 
-// --sampler, --steps, --eta, --guidance into `request`.
+// --sampler, --steps, --eta, --guidance, --guide into `request`.
 void add_sampler_flags(CLI::App* sub, SamplerRequest& request);
+// Loads --guide's checkpoint (when given) on `device` and hands it to `model` as its guide.
+void attach_guide(GenerativeModel& model, const SamplerRequest& request, torch::Device device);
 // The ones the command line gave (call in the subcommand's callback).
 std::vector<std::string> given_sampler_flags(const CLI::App* sub);
 // UsageError naming the first given flag when `model` has no sampler to set.

@@ -7,6 +7,8 @@
 // row for classifier-free guidance (Ho & Salimans 2022). Samplers: models/diffusion_sampler.h.
 #include <algorithm>
 #include <cmath>
+#include <memory>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -171,12 +173,39 @@ class Diffusion final : public GenerativeModel {
     std::vector<std::pair<std::string, std::string>> out{{"sampler", std::string(enum_name(kind))},
                                                          {"steps", std::to_string(s.steps)}};
     if (kind == DiffusionSampler::kDdim) out.emplace_back("eta", fmt::format("{}", s.eta));
-    if (classes_ > 0) out.emplace_back("guidance", fmt::format("{}", how.guidance));
+    if (classes_ > 0 || guide_) out.emplace_back("guidance", fmt::format("{}", how.guidance));
+    if (guide_) out.emplace_back("guide", guide_name_);
     return out;
+  }
+
+  // Autoguidance: the guide must denoise the same images on the same time axis with the same
+  // classes; its U-Net may be smaller.
+  void set_guide(std::unique_ptr<GenerativeModel> guide, const std::string& name) override {
+    auto* other = dynamic_cast<Diffusion*>(guide.get());
+    if (other == nullptr) throw UsageError("--guide " + name + ": holds no diffusion model");
+    const auto differs = [&](const std::string& what, const std::string& mine, const std::string& its) {
+      if (mine != its) throw UsageError("--guide " + name + ": its " + what + " is " + its + ", the model's " + mine);
+    };
+    differs("model.objective", std::string(enum_name(o_.objective)), std::string(enum_name(other->o_.objective)));
+    differs("model.timesteps", std::to_string(o_.timesteps), std::to_string(other->o_.timesteps));
+    if (o_.objective != DiffusionObjective::kFlow) {
+      differs("beta schedule", fmt::format("{} {} to {}", enum_name(o_.schedule), o_.beta_start, o_.beta_end),
+              fmt::format("{} {} to {}", enum_name(other->o_.schedule), other->o_.beta_start, other->o_.beta_end));
+    }
+    const auto& a = data_.shape;
+    const auto& b = other->data_.shape;
+    differs("image shape", fmt::format("{}x{}x{}", a.channels, a.height, a.width),
+            fmt::format("{}x{}x{}", b.channels, b.height, b.width));
+    differs("class count (model.conditional)", std::to_string(classes_), std::to_string(other->classes_));
+    guide_owner_ = std::move(guide);
+    guide_ = other;
+    guide_name_ = name;
   }
 
   SampleOutput sample(const SampleRequest& request) override {
     InferenceScope inference(*net_, opt_.ema_if(request.use_ema));
+    std::optional<InferenceScope> guide_inference;
+    if (guide_) guide_inference.emplace(*guide_->net_, guide_->opt_.ema_if(request.use_ema));
     const Sampling how = sampling(request.sampler);
     int64_t n = request.n, nrow = 0;
     torch::Tensor y;
@@ -292,16 +321,27 @@ class Diffusion final : public GenerativeModel {
     how.settings.eta = r.eta.value_or(o_.eta);
     how.settings.clip_sample = o_.clip_sample;
     how.guidance = r.guidance.value_or(o_.guidance);
-    if (how.guidance != 1.0 && classes_ == 0) {
-      throw UsageError("--guidance: classifier-free guidance needs a class-conditional model (model.conditional)");
+    if (how.guidance != 1.0 && classes_ == 0 && !guide_) {
+      throw UsageError("--guidance: guides a class-conditional model (model.conditional) by its class-less output, "
+                       "or any diffusion model by a weaker one (--guide CKPT)");
+    }
+    if (guide_ && how.guidance == 1.0) {
+      throw UsageError("--guide " + guide_name_ + ": has no effect at guidance 1; set --guidance S (out = guide + S "
+                       "(model - guide), S > 1 to move away from the guide)");
     }
     return how;
   }
 
-  // The network's output, guided: uncond + s (cond - uncond), in one batch of both halves.
+  // The network's output, guided: guide + s (model - guide). The guide is the same network
+  // without the class (classifier-free guidance), computed in one batch of both halves, or
+  // with --guide another checkpoint's network given the same class (autoguidance).
   // `none`: labels of the "no class" row, like y.
   torch::Tensor guided_output(const torch::Tensor& x, const torch::Tensor& t, const torch::Tensor& y,
                               const torch::Tensor& none, double s) {
+    if (guide_ && s != 1.0) {
+      const torch::Tensor weak = guide_->net_->forward(x, t, y).to(torch::kFloat32);
+      return weak + s * (net_->forward(x, t, y).to(torch::kFloat32) - weak);
+    }
     if (classes_ == 0) return net_->forward(x, t).to(torch::kFloat32);
     if (s == 1.0) return net_->forward(x, t, y).to(torch::kFloat32);
     if (s == 0.0) return net_->forward(x, t, none).to(torch::kFloat32);
@@ -429,6 +469,9 @@ class Diffusion final : public GenerativeModel {
   NetOptimizer opt_;
   int64_t accumulate_;
   uint64_t grid_seed_;  // the noise of the training grids: the same images at every sample step
+  std::unique_ptr<GenerativeModel> guide_owner_;  // set_guide's model, or null
+  Diffusion* guide_ = nullptr;                    // the same, as what it is
+  std::string guide_name_;
 };
 
 std::unique_ptr<GenerativeModel> build_diffusion(const ModelContext& ctx, const DiffusionOptions& o) {

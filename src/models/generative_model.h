@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "core/metrics.h"
 #include "core/sample.h"
 #include "models/exported_network.h"
+#include "util/errors.h"
 #include "util/precision.h"
 
 namespace gen {
@@ -75,6 +77,12 @@ class GenerativeModel {
     return {};
   }
   virtual SampleOutput sample(const SampleRequest& request) = 0;
+  // ...and its sampler can be guided by another model of the family (autoguidance, Karras et
+  // al. 2024: a smaller or less trained version of it): `guide` is that model, `name` how
+  // reports call it. UsageError when the family has no such guidance or `guide` does not fit.
+  virtual void set_guide(std::unique_ptr<GenerativeModel> /*guide*/, const std::string& name) {
+    throw UsageError("--guide " + name + ": only diffusion models are guided by another checkpoint");
+  }
 
   // Every network, optimizer and buffer the model needs to continue training bit for bit.
   virtual void save(torch::serialize::OutputArchive& archive) = 0;

@@ -232,6 +232,66 @@ TEST_CASE("diffusion: the same seed draws the same images, another seed others, 
         std::vector<std::pair<std::string, std::string>>{{"sampler", "euler"}, {"steps", "50"}});
 }
 
+TEST_CASE("diffusion: autoguidance by another checkpoint's U-Net (--guide): guide + s (model - guide)",
+          "[model][diffusion]") {
+  const gen::DataSpec data = gen::DataSpec::image(1, 8, 8);
+  const std::string flow = "objective: flow, attention_levels: [], sample_steps: 4, ";
+  torch::manual_seed(0);
+  auto model = gen::build_model(diffusion_config(flow + "block_out_channels: [8], norm_groups: 4"), data, torch::kCPU);
+  torch::manual_seed(1);  // a smaller U-Net with other weights, as autoguidance's weaker model
+  auto guide = gen::build_model(
+      diffusion_config(flow + "block_out_channels: [4], norm_groups: 4, attention_head_dim: 4"), data, torch::kCPU);
+  gen::SampleRequest r;
+  r.n = 4;
+  r.seed = 3;
+  const torch::Tensor alone = model->sample(r).images, guide_alone = guide->sample(r).images;
+  REQUIRE(!torch::equal(alone, guide_alone));
+  gen::SampleRequest one_step = r;  // one Euler step from the noise: x = noise - out, linear in out
+  one_step.sampler.steps = 1;
+  const torch::Tensor alone1 = model->sample(one_step).images, guide1 = guide->sample(one_step).images;
+  model->set_guide(std::move(guide), "weak.pt (step 1)");
+  r.sampler.guidance = 0.0;
+  CHECK(torch::equal(model->sample(r).images, guide_alone));  // s = 0: the guide alone
+  r.sampler.guidance = 2.0;
+  const torch::Tensor guided = model->sample(r).images;
+  CHECK(!torch::equal(guided, alone));
+  CHECK(!torch::equal(guided, guide_alone));
+  // So after one step the guided image is guide + 2 (model - guide) wherever none of the three
+  // images was clamped to [-1, 1].
+  one_step.sampler.guidance = 2.0;
+  const torch::Tensor guided1 = model->sample(one_step).images;
+  const torch::Tensor inside = (alone1.abs() < 1) & (guide1.abs() < 1) & (guided1.abs() < 1);
+  REQUIRE(inside.sum().item<int64_t>() > 100);
+  const torch::Tensor expected = guide1 + 2 * (alone1 - guide1);
+  CHECK(torch::allclose(guided1.masked_select(inside), expected.masked_select(inside), 0, 1e-5));
+  CHECK(model->sampler_settings(r.sampler) ==
+        std::vector<std::pair<std::string, std::string>>{
+            {"sampler", "euler"}, {"steps", "4"}, {"guidance", "2"}, {"guide", "weak.pt (step 1)"}});
+  r.sampler.guidance = 1.0;
+  CHECK_THROWS_WITH(model->sample(r), Catch::Contains("--guide weak.pt (step 1): has no effect at guidance 1"));
+
+  // A guide must denoise the same thing: the same objective, timesteps, classes and images.
+  const auto refusal = [&](const std::string& guide_model, const gen::DataSpec& guide_data) {
+    auto m = gen::build_model(diffusion_config(flow + "block_out_channels: [8], norm_groups: 4"), data, torch::kCPU);
+    try {
+      m->set_guide(gen::build_model(diffusion_config(guide_model), guide_data, torch::kCPU), "g.pt");
+    } catch (const gen::UsageError& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  const std::string small = "attention_levels: [], block_out_channels: [4], norm_groups: 4, attention_head_dim: 4, ";
+  CHECK(refusal(small + "objective: eps", data) ==
+        "--guide g.pt: its model.objective is eps, the model's flow");
+  CHECK(refusal(small + "objective: flow, timesteps: 500", data) ==
+        "--guide g.pt: its model.timesteps is 500, the model's 1000");
+  CHECK(refusal(small + "objective: flow", gen::DataSpec::image(1, 16, 16)) ==
+        "--guide g.pt: its image shape is 1x16x16, the model's 1x8x8");
+  CHECK(refusal(small + "objective: flow, conditional: true", gen::DataSpec::image(1, 8, 8, 3)) ==
+        "--guide g.pt: its class count (model.conditional) is 3, the model's 0");
+  CHECK(refusal(small + "objective: flow", data) == "accepted");
+}
+
 TEST_CASE("diffusion: configs the U-Net cannot take are refused at build", "[model][diffusion]") {
   const gen::DataSpec mnist = gen::DataSpec::image(1, 28, 28, 10);
   auto build = [&](const std::string& model, const gen::DataSpec& data) {

@@ -260,7 +260,11 @@ TEST_CASE("smoke: a diffusion model trains, then samples with each sampler, guid
   CHECK(bytes_of("--sampler ddpm --steps 7 --seed 4") != a);
   CHECK(bytes_of("--sampler ddim --steps 7 --seed 3 --eta 1") != a);
   CHECK(bytes_of("--seed 3 --guidance 3") != bytes_of("--seed 3 --guidance 1"));
+  // Autoguidance by the run's earlier checkpoint (the same classes) in place of the class-less output.
+  const std::string early = dir / "runs/diffusion/checkpoints/step_0000003.pt";
+  CHECK(bytes_of("--seed 3 --guidance 2 --guide " + early) != bytes_of("--seed 3 --guidance 2"));
   for (const auto& [args, says] : std::vector<std::pair<std::string, std::string>>{
+           {"--guide " + early, "--guide " + early + " (step 3): has no effect at guidance 1"},
            {"--sampler heun", "--sampler: sampler heun draws from flow-matching models"},
            {"--steps 101", "--steps 101: the model's schedule has 100 steps"},
            {"--class 10", "--class 10: the model knows classes 0 to 9"},
@@ -484,6 +488,17 @@ TEST_CASE("smoke: gen eval writes JSON figures for every tiny family, image figu
   CHECK(j["info"]["steps"].as<std::string>() == "3");
   CHECK(j["info"]["guidance"].as<std::string>() == "2");
   CHECK(j["figures"]["fid_mnist_cnn"].as<double>() > 0);
+  j = eval_json(dir, "--ckpt " + ckpt("diffusion") + " --features " + ckpt("classifier") +
+                         " --n 20 --guidance 2 --guide " + ckpt("diffusion") + " --no-baseline",
+                r);
+  REQUIRE(r.code == 0);
+  CHECK(j["info"]["guide"].as<std::string>() == ckpt("diffusion") + " (step 6)");
+  r = run_gen("eval --ckpt " + ckpt("diffusion") + " --guidance 2 --guide " + ckpt("classifier"), dir);
+  CHECK(r.code == 2);
+  CHECK_THAT(r.output, Catch::Contains("--guide " + ckpt("classifier") + " (step 6): holds no diffusion model"));
+  r = run_gen("eval --ckpt " + ckpt("vae") + " --guidance 2 --guide " + ckpt("diffusion"), dir);
+  CHECK(r.code == 2);
+  CHECK_THAT(r.output, Catch::Contains("only diffusion models are guided by another checkpoint"));
   r = run_gen("eval --ckpt " + ckpt("vae") + " --steps 3", dir);
   CHECK(r.code == 2);
   CHECK_THAT(r.output, Catch::Contains("--steps: applies to diffusion models"));
