@@ -10,6 +10,7 @@
 #include <ostream>
 
 #include "cli/commands.h"
+#include "cli/load_model.h"
 #include "cli/output_paths.h"
 #include "cli/sampler_flags.h"
 #include "cli/validators.h"
@@ -18,7 +19,6 @@
 #include "eval/image_files.h"
 #include "eval/quality.h"
 #include "models/generative_model.h"
-#include "models/model_checkpoint.h"
 #include "models/registry.h"
 #include "util/allocator.h"
 #include "util/device.h"
@@ -87,14 +87,15 @@ void run_eval(const EvalCommand& cmd, std::ostream& print) {
   const Stopwatch t0;
   const torch::Device device = choose_device(cmd.device);
   if (!cmd.json.empty()) check_outputs({{"--json", cmd.json}}, {cmd.ckpt, cmd.features, cmd.budget.sampler.guide});
-  Checkpoint ckpt = open_checkpoint_resolved(cmd.ckpt, device);
+  LoadedModel loaded = load_model(cmd.ckpt, device);
+  Checkpoint& ckpt = loaded.checkpoint;
+  std::unique_ptr<GenerativeModel>& model = loaded.model;
+  restore_rng(ckpt);
   configure_threads(ckpt.config.runtime.thread_request(), find_model_kind(ckpt.config).workload(ckpt.config));
   // Reported figures in full float32 whatever the run trained with, so they compare across runs.
   configure_cuda_math(/*tf32=*/false, ckpt.config.runtime.deterministic, device);
-  auto model = build_model(ckpt.config, ckpt.data, device);
-  restore_checkpoint(ckpt, *model);
   // The sampler the images are drawn with, checked against the model before anything is drawn.
-  attach_guide(*model, cmd.budget.sampler, device);
+  attach_guide(*model, ckpt.config, cmd.budget.sampler, device);
   check_sampler_flags(cmd.sampler_flags, *model, cmd.budget.sampler, cmd.ckpt, ckpt.config.model.kind);
   const auto sampler = model->sampler_settings(cmd.budget.sampler);
 

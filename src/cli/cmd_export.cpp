@@ -23,12 +23,11 @@
 #include "cli/commands.h"
 #include "cli/export_diffusers.h"
 #include "cli/export_hf.h"
+#include "cli/load_model.h"
 #include "cli/output_paths.h"
 #include "cli/validators.h"
-#include "data/data_registry.h"
 #include "io/safetensors.h"
 #include "models/generative_model.h"
-#include "models/model_checkpoint.h"
 #include "models/registry.h"
 #include "util/device.h"
 #include "util/enum_names.h"
@@ -176,10 +175,10 @@ void run_export(const ExportCommand& cmd) {
   if (!cmd.out.empty() && !folder) outputs.push_back({"--out", cmd.out});  // a folder: its own checks
   if (!cmd.probe.empty()) outputs.push_back({"--probe", cmd.probe});
   check_outputs(outputs, {cmd.ckpt});
-  Checkpoint ckpt = open_checkpoint_resolved(cmd.ckpt, torch::kCPU);
+  LoadedModel loaded = load_model(cmd.ckpt, torch::kCPU);
+  Checkpoint& ckpt = loaded.checkpoint;
+  std::unique_ptr<GenerativeModel>& model = loaded.model;
   configure_threads(ckpt.config.runtime.thread_request(), find_model_kind(ckpt.config).workload(ckpt.config));
-  auto model = build_model(ckpt.config, ckpt.data, torch::kCPU);
-  load_model_state(ckpt, *model);
 
   const bool ema = !cmd.no_ema && ckpt.config.train.ema > 0;
   const std::vector<ExportedNetwork> nets = model->exported_networks(!cmd.no_ema);

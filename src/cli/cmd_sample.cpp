@@ -9,6 +9,7 @@
 #include <ostream>
 
 #include "cli/commands.h"
+#include "cli/load_model.h"
 #include "cli/output_paths.h"
 #include "cli/sampler_flags.h"
 #include "cli/validators.h"
@@ -16,7 +17,6 @@
 #include "data/data_source.h"
 #include "io/image_grid.h"
 #include "models/generative_model.h"
-#include "models/model_checkpoint.h"
 #include "models/registry.h"
 #include "util/device.h"
 #include "util/errors.h"
@@ -123,12 +123,13 @@ void write_sample_files(const SampleCommand& cmd, GenerativeModel& model, Sample
 
 void run_sample(const SampleCommand& cmd, std::ostream& print) {
   const torch::Device device = choose_device(cmd.device);
-  Checkpoint ckpt = open_checkpoint_resolved(cmd.ckpt, device);
+  LoadedModel loaded = load_model(cmd.ckpt, device);
+  Checkpoint& ckpt = loaded.checkpoint;
+  std::unique_ptr<GenerativeModel>& model = loaded.model;
+  restore_rng(ckpt);
   configure_threads(ckpt.config.runtime.thread_request(), find_model_kind(ckpt.config).workload(ckpt.config));
   configure_cuda_math(ckpt.config.runtime.tf32, ckpt.config.runtime.deterministic, device);
-  auto model = build_model(ckpt.config, ckpt.data, device);
-  restore_checkpoint(ckpt, *model);
-  attach_guide(*model, cmd.sampler, device);
+  attach_guide(*model, ckpt.config, cmd.sampler, device);
 
   const auto modes = model->sample_modes();
   if (modes.empty()) {

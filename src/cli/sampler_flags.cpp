@@ -1,9 +1,9 @@
 #include "cli/sampler_flags.h"
 
+#include "cli/load_model.h"
 #include "cli/validators.h"
-#include "data/data_registry.h"
-#include "models/model_checkpoint.h"
 #include "models/generative_model.h"
+#include "util/enum_names.h"
 #include "util/errors.h"
 
 namespace gen {
@@ -30,12 +30,16 @@ void add_sampler_flags(CLI::App* sub, SamplerRequest& request) {
                   "U-Net) to guide away from with --guidance S > 1 (autoguidance, Karras et al. 2024)");
 }
 
-void attach_guide(GenerativeModel& model, const SamplerRequest& request, torch::Device device) {
+void attach_guide(GenerativeModel& model, const Config& config, const SamplerRequest& request, torch::Device device) {
   if (request.guide.empty()) return;
-  Checkpoint ckpt = open_checkpoint_resolved(request.guide, device);
-  auto guide = build_model(ckpt.config, ckpt.data, device);
-  restore_checkpoint(ckpt, *guide);
-  model.set_guide(std::move(guide), request.guide + " (step " + std::to_string(ckpt.step) + ")");
+  LoadedModel guide = load_model(request.guide, device);
+  // The same images are needed, not only the same shape: MNIST and Fashion-MNIST share 1x28x28.
+  const DataKind its = guide.checkpoint.config.data.kind;
+  if (its != config.data.kind) {
+    throw UsageError("--guide " + request.guide + ": trained on data.kind " + enum_name(its) + ", the model on " +
+                     enum_name(config.data.kind));
+  }
+  model.set_guide(std::move(guide.model), request.guide + " (step " + std::to_string(guide.checkpoint.step) + ")");
 }
 
 std::vector<std::string> given_sampler_flags(const CLI::App* sub) {

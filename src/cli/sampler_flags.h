@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "config/config.h"
 #include "core/sample.h"
 
 namespace gen {
@@ -15,8 +16,9 @@ class GenerativeModel;
 
 // --sampler, --steps, --eta, --guidance, --guide into `request`.
 void add_sampler_flags(CLI::App* sub, SamplerRequest& request);
-// Loads --guide's checkpoint (when given) on `device` and hands it to `model` as its guide.
-void attach_guide(GenerativeModel& model, const SamplerRequest& request, torch::Device device);
+// Loads --guide's checkpoint (when given) on `device` and hands it to `model` (whose run's config
+// is `config`) as its guide; UsageError when the guide was trained on another data kind.
+void attach_guide(GenerativeModel& model, const Config& config, const SamplerRequest& request, torch::Device device);
 // The ones the command line gave (call in the subcommand's callback).
 std::vector<std::string> given_sampler_flags(const CLI::App* sub);
 // UsageError naming the first given flag when `model` has no sampler to set.

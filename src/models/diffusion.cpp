@@ -197,8 +197,7 @@ class Diffusion final : public GenerativeModel {
     differs("image shape", fmt::format("{}x{}x{}", a.channels, a.height, a.width),
             fmt::format("{}x{}x{}", b.channels, b.height, b.width));
     differs("class count (model.conditional)", std::to_string(classes_), std::to_string(other->classes_));
-    guide_owner_ = std::move(guide);
-    guide_ = other;
+    guide_.reset(static_cast<Diffusion*>(guide.release()));
     guide_name_ = name;
   }
 
@@ -340,6 +339,7 @@ class Diffusion final : public GenerativeModel {
                               const torch::Tensor& none, double s) {
     if (guide_ && s != 1.0) {
       const torch::Tensor weak = guide_->net_->forward(x, t, y).to(torch::kFloat32);
+      if (s == 0.0) return weak;
       return weak + s * (net_->forward(x, t, y).to(torch::kFloat32) - weak);
     }
     if (classes_ == 0) return net_->forward(x, t).to(torch::kFloat32);
@@ -469,8 +469,7 @@ class Diffusion final : public GenerativeModel {
   NetOptimizer opt_;
   int64_t accumulate_;
   uint64_t grid_seed_;  // the noise of the training grids: the same images at every sample step
-  std::unique_ptr<GenerativeModel> guide_owner_;  // set_guide's model, or null
-  Diffusion* guide_ = nullptr;                    // the same, as what it is
+  std::unique_ptr<Diffusion> guide_;  // set_guide's model, or null
   std::string guide_name_;
 };
 

@@ -275,6 +275,16 @@ TEST_CASE("smoke: a diffusion model trains, then samples with each sampler, guid
     CHECK_THAT(r.output, Catch::Contains(says));
     CHECK(!fs::exists(dir / "x.png"));
   }
+  // The same image shape and classes are not the same images: a guide of another data kind is refused.
+  r = run_gen("train configs/tiny/diffusion.yaml --set data.kind=fashion_mnist --set train.steps=3 --set data.root=" +
+                  dir.path() + "/data --set out_dir=" + dir.path() + "/other",
+              dir);
+  REQUIRE(r.code == 0);
+  const std::string other = dir / "other/diffusion/checkpoints/latest.pt";
+  r = run_gen(sample + (dir / "x.png") + " --guidance 2 --guide " + other, dir);
+  CHECK(r.code == 2);
+  CHECK_THAT(r.output, Catch::Contains(other + ": trained on data.kind fashion_mnist, the model on mnist"));
+  CHECK(!fs::exists(dir / "x.png"));
 }
 
 TEST_CASE("smoke: transformer trains with evaluation and prints text from a prompt", "[smoke]") {
