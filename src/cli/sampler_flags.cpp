@@ -9,7 +9,7 @@
 namespace gen {
 
 namespace {
-constexpr const char* kFlags[] = {"--sampler", "--steps", "--eta", "--guidance", "--guide"};
+constexpr const char* kFlags[] = {"--sampler", "--steps", "--eta", "--shift", "--guidance", "--guide"};
 }
 
 void add_sampler_flags(CLI::App* sub, SamplerRequest& request) {
@@ -20,6 +20,10 @@ void add_sampler_flags(CLI::App* sub, SamplerRequest& request) {
       ->check(CLI::Range(int64_t(1), int64_t(100'000)));
   sub->add_option("--eta", request.eta, "diffusion models, ddim: 0 deterministic .. 1 (default model.eta)")
       ->check(kFinite & CLI::Range(0.0, 1.0));
+  sub->add_option("--shift", request.shift,
+                  "diffusion models, euler and heun: flow times t become k t / (1 + (k - 1) t), k below 1 crowds "
+                  "the steps near the data (default model.sample_shift)")
+      ->check(kFinite & CLI::Range(0.01, 100.0));
   sub->add_option("--guidance", request.guidance,
                   "diffusion models: guidance scale S, out = guide + S (model - guide); the guide is the model "
                   "without a class (class-conditional models: 0 unconditional, 1 conditional) or --guide's "

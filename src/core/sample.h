@@ -28,6 +28,7 @@ struct SamplerRequest {
   std::string sampler;  // "" = the model's
   std::optional<int64_t> steps;
   std::optional<double> eta;
+  std::optional<double> shift;     // flow samplers: diffusers' FlowMatchEulerDiscreteScheduler shift
   std::optional<double> guidance;  // guidance scale s: out = guide + s (model - guide); 1 = the model alone
   // A checkpoint whose network guides instead of the model's own class-less output
   // (autoguidance); "" = none. The command loads it and hands it to GenerativeModel::set_guide.

@@ -60,6 +60,7 @@ struct DiffusionOptions {
   double eta = 0.0;
   double guidance = 1.0;
   bool clip_sample = true;
+  double sample_shift = 1.0;
 
   template <class V>
   void visit(V& v) {
@@ -99,6 +100,10 @@ struct DiffusionOptions {
       Doc("conditional: classifier-free guidance scale s, out = uncond + s (cond - uncond); 1 = conditional alone")
           .range(0, 100));
     v("clip_sample", clip_sample, "ddpm, ddim: clamp each predicted clean image to [-1, 1]");
+    v("sample_shift", sample_shift,
+      Doc("euler, heun: the sampler's flow times t become k t / (1 + (k - 1) t) (diffusers' "
+          "FlowMatchEulerDiscreteScheduler shift k); below 1 the steps crowd near the data, above 1 near the noise")
+          .range(0.01, 100));
   }
 };
 
@@ -173,6 +178,7 @@ class Diffusion final : public GenerativeModel {
     std::vector<std::pair<std::string, std::string>> out{{"sampler", std::string(enum_name(kind))},
                                                          {"steps", std::to_string(s.steps)}};
     if (kind == DiffusionSampler::kDdim) out.emplace_back("eta", fmt::format("{}", s.eta));
+    if (o_.objective == DiffusionObjective::kFlow) out.emplace_back("shift", fmt::format("{}", s.shift));
     if (classes_ > 0 || guide_) out.emplace_back("guidance", fmt::format("{}", how.guidance));
     if (guide_) out.emplace_back("guide", guide_name_);
     return out;
@@ -319,6 +325,11 @@ class Diffusion final : public GenerativeModel {
     }
     how.settings.eta = r.eta.value_or(o_.eta);
     how.settings.clip_sample = o_.clip_sample;
+    how.settings.shift = r.shift.value_or(o_.sample_shift);
+    if (r.shift && o_.objective != DiffusionObjective::kFlow) {
+      throw UsageError("--shift: shifts the flow times of euler and heun; this model's objective is " +
+                       std::string(enum_name(o_.objective)) + " (a discrete schedule)");
+    }
     how.guidance = r.guidance.value_or(o_.guidance);
     if (how.guidance != 1.0 && classes_ == 0 && !guide_) {
       throw UsageError("--guidance: guides a class-conditional model (model.conditional) by its class-less output, "
@@ -431,7 +442,7 @@ class Diffusion final : public GenerativeModel {
     if (o_.objective == DiffusionObjective::kFlow) {
       return {{"_class_name", std::string("FlowMatchEulerDiscreteScheduler")},
               {"num_train_timesteps", o_.timesteps},
-              {"shift", 1.0},
+              {"shift", o_.sample_shift},
               {"use_dynamic_shifting", false}};
     }
     const bool ddpm = resolved_sampler(o_.sampler, o_.objective) == DiffusionSampler::kDdpm;
@@ -522,6 +533,10 @@ std::unique_ptr<GenerativeModel> build_diffusion(const ModelContext& ctx, const 
   }
   if (o.guidance != 1.0 && !o.conditional) {
     throw ConfigError(file + ": model.guidance applies to class-conditional models (model.conditional: true)");
+  }
+  if (o.sample_shift != 1.0 && o.objective != DiffusionObjective::kFlow) {
+    throw ConfigError(file + ": model.sample_shift shifts the flow times of euler and heun (objective flow); "
+                      "model.objective is " + std::string(enum_name(o.objective)));
   }
   return std::make_unique<Diffusion>(ctx, o);
 }

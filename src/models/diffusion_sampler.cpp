@@ -20,6 +20,19 @@ std::string sampler_mismatch(DiffusionSampler sampler, DiffusionObjective object
          (flow ? "euler|heun" : "ddpm|ddim") + ")";
 }
 
+std::vector<double> flow_sigmas(int64_t big_t, int64_t n, double shift) {
+  const auto shifted = [shift](double s) { return shift * s / (1 + (shift - 1) * s); };
+  // diffusers shifts its training sigmas (1/T .. 1) in __init__, spaces the inference sigmas
+  // between the shifted ends and shifts them again: the last sigma is shifted twice.
+  const double first = 1.0, last = shifted(1.0 / double(big_t));
+  std::vector<double> sigmas;
+  for (int64_t i = 0; i < n; ++i) {
+    sigmas.push_back(shifted(n == 1 ? first : first + (last - first) * double(i) / double(n - 1)));
+  }
+  sigmas.push_back(0.0);
+  return sigmas;
+}
+
 namespace {
 
 torch::Tensor noise_like(const torch::Tensor& x, at::Generator& generator) {
@@ -74,12 +87,7 @@ torch::Tensor run_sampler(const SamplerSettings& settings, DiffusionObjective ob
     }
     return x;
   }
-  std::vector<double> sigmas;  // FlowMatchEulerDiscreteScheduler.set_timesteps, shift 1
-  for (int64_t i = 0; i < n; ++i) {
-    const double first = 1.0, last = 1.0 / double(big_t);
-    sigmas.push_back(n == 1 ? first : first + (last - first) * double(i) / double(n - 1));
-  }
-  sigmas.push_back(0.0);
+  const std::vector<double> sigmas = flow_sigmas(big_t, n, st.shift);
   const double scale = double(big_t);
   for (int64_t i = 0; i < n; ++i) {
     const double s = sigmas[size_t(i)], next = sigmas[size_t(i) + 1], h = next - s;

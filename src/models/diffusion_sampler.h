@@ -1,14 +1,15 @@
 // The samplers of the diffusion family: from noise to images by repeated calls of the trained
 // network. DDPM ancestral and DDIM follow diffusers' DDPMScheduler and DDIMScheduler step for
 // step (leading timestep spacing, clip_sample, set_alpha_to_one); Euler follows
-// FlowMatchEulerDiscreteScheduler's sigmas (1 down to 1/T, then 0); Heun is its second-order
-// version (Karras et al. 2022, Alg. 1: the last step to sigma 0 is an Euler step).
+// FlowMatchEulerDiscreteScheduler's sigmas (1 down to 1/T, then 0; with its `shift`); Heun is
+// its second-order version (Karras et al. 2022, Alg. 1: the last step to sigma 0 is an Euler step).
 #pragma once
 
 #include <torch/torch.h>
 
 #include <cstdint>
 #include <functional>
+#include <vector>
 
 #include "models/diffusion_objective.h"
 #include "models/noise_schedule.h"
@@ -32,7 +33,12 @@ struct SamplerSettings {
   int64_t steps = 50;        // network evaluations are steps (ddpm, ddim, euler) or 2 steps - 1 (heun)
   double eta = 0.0;          // ddim: 0 deterministic, 1 ancestral-like
   bool clip_sample = true;   // ddpm, ddim: clamp the predicted x0 to [-1, 1]
+  double shift = 1.0;        // euler, heun: sigma -> shift sigma / (1 + (shift - 1) sigma)
 };
+
+// euler, heun: the n + 1 flow times (sigmas) the sampler visits, from 1 to 0, as diffusers'
+// FlowMatchEulerDiscreteScheduler(num_train_timesteps = big_t, shift).set_timesteps(n) gives them.
+std::vector<double> flow_sigmas(int64_t big_t, int64_t n, double shift);
 
 // The network's output for x at model timesteps t ((B) float: the discrete step, or T * sigma for flow).
 using Denoiser = std::function<torch::Tensor(const torch::Tensor& x, const torch::Tensor& t)>;

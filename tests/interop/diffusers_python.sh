@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # gen export --format diffusers read by diffusers itself (GEN_CLIENT_PYTHON's .venv/, pinned in
 # requirements-dev.txt): trains the tiny diffusion config three ways (eps with DDIM, v on the
-# cosine schedule with DDPM and classes, flow with Euler), exports each as a diffusers folder
+# cosine schedule with DDPM and classes, flow with Euler and a time shift of 3), exports each as a diffusers folder
 # with a probe, draws 256 images of each with `gen sample --format files`, and runs
 # check_diffusers.py: from_pretrained loads every file with no missing or unexpected key, the
 # U-Net returns gen's output, and diffusers' pipelines and schedulers draw gen's images from
@@ -32,7 +32,7 @@ model() {  # NAME [--set ...]: train, export as a diffusers folder with a probe,
 model eps --set model.conditional=false --set model.sampler=ddim
 model v_ddpm --set model.objective=v --set model.schedule=cosine --set model.sampler=ddpm --set model.conditional=false
 model cond --set model.objective=v --set model.conditional=true
-model flow --set model.objective=flow --set model.conditional=false --set model.sample_steps=4
+model flow --set model.objective=flow --set model.conditional=false --set model.sample_steps=4 --set model.sample_shift=3
 "$python" "$src/tests/interop/check_diffusers.py" "$tmp" 11
 
 # gen's feature network on DDIMPipeline's images (written by check_diffusers.py as PNGs).

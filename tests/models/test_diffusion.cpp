@@ -48,6 +48,23 @@ TEST_CASE("diffusion: sampler steps are diffusers' leading spacing", "[model][di
   CHECK(gen::leading_timesteps(100, 7) == std::vector<int64_t>{84, 70, 56, 42, 28, 14, 0});
 }
 
+TEST_CASE("diffusion: flow samplers visit diffusers' FlowMatchEulerDiscreteScheduler sigmas, shift included",
+          "[model][diffusion]") {
+  // FlowMatchEulerDiscreteScheduler(num_train_timesteps=1000, shift=k).set_timesteps(n).sigmas, diffusers 0.42.1
+  // (float32 there, so 1e-6 relative)
+  const std::vector<std::tuple<double, int64_t, std::vector<double>>> cases{
+      {1.0, 5, {1.0, 0.750249982, 0.500500023, 0.250750005, 0.00100000005, 0.0}},
+      {0.5, 5, {1.0, 0.600160122, 0.333555698, 0.143102214, 0.000250187644, 0.0}},
+      {3.0, 4, {1.0, 0.857692301, 0.602150559, 0.00892857183, 0.0}},
+      {0.5, 1, {1.0, 0.0}}};
+  for (const auto& [shift, n, expected] : cases) {
+    INFO("shift " << shift << ", " << n << " steps");
+    const std::vector<double> sigmas = gen::flow_sigmas(1000, n, shift);
+    REQUIRE(sigmas.size() == expected.size());
+    for (size_t i = 0; i < sigmas.size(); ++i) CHECK(sigmas[i] == Approx(expected[i]).epsilon(1e-6));
+  }
+}
+
 TEST_CASE("diffusion: the timestep embedding is diffusers' get_timestep_embedding (flip_sin_to_cos, shift 0)",
           "[model][diffusion]") {
   const torch::Tensor e = gen::timestep_embedding(torch::tensor({0.0f, 1.0f, 37.5f, 999.0f}), 8);
@@ -169,19 +186,24 @@ TEST_CASE("diffusion: every sampler lands on the data when the network is exact"
       {O::kEps, S::kDdim, 50, 0.0}, {O::kEps, S::kDdim, 7, 1.0}, {O::kV, S::kDdim, 20, 0.0},
       {O::kEps, S::kDdpm, 25, 0.0}, {O::kV, S::kDdpm, 1000, 0.0}, {O::kFlow, S::kEuler, 10, 0.0},
       {O::kFlow, S::kHeun, 4, 0.0}};
-  for (const auto& [objective, sampler, steps, eta] : cases) {
-    INFO(gen::enum_name(objective) << " " << gen::enum_name(sampler) << " " << steps << " steps, eta " << eta);
-    gen::SamplerSettings settings;
-    settings.sampler = sampler;
-    settings.steps = steps;
-    settings.eta = eta;
-    auto generator = at::detail::createCPUGenerator(3);
-    const torch::Tensor noise = torch::randn({3, 1, 4, 4}, generator);
-    int64_t observed = 0;
-    const torch::Tensor x = gen::run_sampler(settings, objective, schedule, noise, exact_denoiser(objective, schedule, c),
-                                             generator, [&](int64_t, const torch::Tensor&) { ++observed; });
-    CHECK((x - c).abs().max().item<float>() < 1e-4);
-    CHECK(observed == steps + 1);
+  for (const double shift : {1.0, 0.4}) {
+    for (const auto& [objective, sampler, steps, eta] : cases) {
+      INFO(gen::enum_name(objective) << " " << gen::enum_name(sampler) << " " << steps << " steps, eta " << eta
+                                     << ", shift " << shift);
+      gen::SamplerSettings settings;
+      settings.sampler = sampler;
+      settings.steps = steps;
+      settings.eta = eta;
+      settings.shift = shift;
+      auto generator = at::detail::createCPUGenerator(3);
+      const torch::Tensor noise = torch::randn({3, 1, 4, 4}, generator);
+      int64_t observed = 0;
+      const torch::Tensor x =
+          gen::run_sampler(settings, objective, schedule, noise, exact_denoiser(objective, schedule, c), generator,
+                           [&](int64_t, const torch::Tensor&) { ++observed; });
+      CHECK((x - c).abs().max().item<float>() < 1e-4);
+      CHECK(observed == steps + 1);
+    }
   }
 }
 
@@ -194,6 +216,9 @@ TEST_CASE("diffusion: a sampler refuses a model of the other kind", "[model][dif
   CHECK(gen::resolved_sampler(S::kAuto, O::kFlow) == S::kEuler);
   CHECK(gen::resolved_sampler(S::kAuto, O::kV) == S::kDdim);
   CHECK_THROWS_AS(gen::build_model(diffusion_config("objective: flow, sampler: ddim"), gen::DataSpec::image(1, 8, 8),
+                                   torch::kCPU),
+                  gen::ConfigError);
+  CHECK_THROWS_AS(gen::build_model(diffusion_config("objective: eps, sample_shift: 2"), gen::DataSpec::image(1, 8, 8),
                                    torch::kCPU),
                   gen::ConfigError);
 }
@@ -229,7 +254,16 @@ TEST_CASE("diffusion: the same seed draws the same images, another seed others, 
   guided.sampler.guidance = 2.0;
   CHECK_THROWS_AS(flow->sample(guided), gen::UsageError);
   CHECK(flow->sampler_settings({}) ==
-        std::vector<std::pair<std::string, std::string>>{{"sampler", "euler"}, {"steps", "50"}});
+        std::vector<std::pair<std::string, std::string>>{{"sampler", "euler"}, {"steps", "50"}, {"shift", "1"}});
+  // --shift moves the flow sampler's times (and is reported); a discrete-schedule model refuses it.
+  gen::SampleRequest plain, shifted;
+  plain.n = shifted.n = 2;
+  plain.sampler.steps = shifted.sampler.steps = 3;
+  shifted.sampler.shift = 3.0;
+  CHECK(flow->sampler_settings(shifted.sampler).at(2) == std::pair<std::string, std::string>{"shift", "3"});
+  CHECK(!torch::allclose(flow->sample(plain).images, flow->sample(shifted).images));
+  r.sampler.shift = 2.0;
+  CHECK_THROWS_AS(m->sample(r), gen::UsageError);
 }
 
 TEST_CASE("diffusion: autoguidance by another checkpoint's U-Net (--guide): guide + s (model - guide)",
@@ -266,7 +300,7 @@ TEST_CASE("diffusion: autoguidance by another checkpoint's U-Net (--guide): guid
   CHECK(torch::allclose(guided1.masked_select(inside), expected.masked_select(inside), 0, 1e-5));
   CHECK(model->sampler_settings(r.sampler) ==
         std::vector<std::pair<std::string, std::string>>{
-            {"sampler", "euler"}, {"steps", "4"}, {"guidance", "2"}, {"guide", "weak.pt (step 1)"}});
+            {"sampler", "euler"}, {"steps", "4"}, {"shift", "1"}, {"guidance", "2"}, {"guide", "weak.pt (step 1)"}});
   r.sampler.guidance = 1.0;
   CHECK_THROWS_WITH(model->sample(r), Catch::Contains("--guide weak.pt (step 1): has no effect at guidance 1"));
 
