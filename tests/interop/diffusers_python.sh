@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # gen export --format diffusers read by diffusers itself (GEN_CLIENT_PYTHON's .venv/, pinned in
-# requirements-dev.txt): trains the tiny diffusion config three ways (eps with DDIM, v on the
-# cosine schedule with DDPM and classes, flow with Euler and a time shift of 3), exports each as a diffusers folder
-# with a probe, draws 256 images of each with `gen sample --format files`, and runs
+# requirements-dev.txt): trains the tiny diffusion config four ways (eps with DDIM, v on the
+# cosine schedule with DDPM, v with classes, flow with Euler and a time shift of 3), exports
+# each as a diffusers folder with a probe, draws 256 images of each with `gen sample --format
+# files`, and runs
 # check_diffusers.py: from_pretrained loads every file with no missing or unexpected key, the
 # U-Net returns gen's output, and diffusers' pipelines and schedulers draw gen's images from
 # the same seed; a broken folder fails. Then gen's feature network scores DDIMPipeline's images
