@@ -100,7 +100,8 @@ struct RuntimeConfig {
       Doc("training arithmetic: auto = bf16 on CUDA GPUs with bfloat16 tensor cores (compute capability >= 8), "
           "else float32 (TF32 on CUDA after runtime.tf32); fp32 = full float32; tf32 = float32 with TF32 "
           "matrix products on CUDA; bf16 / fp16 = forward passes under autocast (fp16 with dynamic loss "
-          "scaling, CUDA only), weights and optimizer in float32. Evaluations always run in float32")
+          "scaling, CUDA only), weights and optimizer in float32. Held-out losses and samples run in float32, "
+          "except diffusion's: its held-out loss and its samplers' U-Net passes run under the same autocast")
           .may_change_on_resume());
     v("memory_format", memory_format,
       Doc("convolution nets (DCGAN, conv VAE, classifier): contiguous = channels-first (NCHW) tensors; "

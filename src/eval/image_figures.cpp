@@ -1,7 +1,12 @@
 #include "eval/image_figures.h"
 
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
 #include "data/data_source.h"
 #include "models/generative_model.h"
+#include "util/progress_line.h"
 
 namespace gen {
 
@@ -26,8 +31,12 @@ ImageReference image_reference(FeatureNet& net, DataSource& data, EvalSplit spli
 }
 
 GeneratedImages generate_images(GenerativeModel& model, int64_t n, uint64_t seed, bool use_ema,
-                                const SamplerRequest& sampler) {
+                                const SamplerRequest& sampler, double log_every_s) {
   constexpr int64_t kChunk = 500;
+  using Clock = std::chrono::steady_clock;
+  const auto seconds_since = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
+  const Clock::time_point t0 = Clock::now();
+  Clock::time_point logged = t0;
   std::vector<torch::Tensor> parts, labels;
   int64_t have = 0;
   for (uint64_t chunk = 0; have < n; ++chunk) {
@@ -41,6 +50,12 @@ GeneratedImages generate_images(GenerativeModel& model, int64_t n, uint64_t seed
     parts.push_back(out.images.narrow(0, 0, keep));
     if (out.labels.defined()) labels.push_back(out.labels.narrow(0, 0, keep));
     have += keep;
+    if (have < n && seconds_since(logged) >= log_every_s) {  // a diffusion model's 10000 take minutes
+      const double s = seconds_since(t0);
+      spdlog::info("drawing samples: {}/{} ({:.1f}/s, eta {})", have, n, double(have) / s,
+                   duration_text(double(n - have) * s / double(have)));
+      logged = Clock::now();
+    }
   }
   // The figures take the images as independent draws (each Inception Score split must see the
   // classes in proportion), but a conditional model lays a chunk out class by class.

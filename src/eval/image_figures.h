@@ -44,9 +44,10 @@ struct GeneratedImages {
 };
 
 // n images from the model's default (prior) sample mode in chunks, reproducible for a seed, in
-// random order; `sampler` as in SampleRequest (diffusion models).
+// random order; `sampler` as in SampleRequest (diffusion models). Logs how many are drawn, at
+// most once per `log_every_s` seconds, while the draw goes on.
 GeneratedImages generate_images(GenerativeModel& model, int64_t n, uint64_t seed, bool use_ema,
-                                const SamplerRequest& sampler = {});
+                                const SamplerRequest& sampler = {}, double log_every_s = 30);
 
 // `labels`: the classes the samples were asked for (class accuracy), or undefined.
 ImageFigures image_figures(const FeatureNet::Result& samples, const ImageReference& reference, uint64_t seed,

@@ -1,5 +1,10 @@
 // How the image figures draw their samples.
 #include <catch2/catch.hpp>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <sstream>
 
 #include "eval/image_figures.h"
 #include "models/generative_model.h"
@@ -40,4 +45,25 @@ TEST_CASE("generate_images: a model that samples class by class still gives ever
   }
   CHECK(torch::equal(gen::generate_images(model, 2000, 7, true).images, x));        // reproducible for a seed
   CHECK_FALSE(torch::equal(gen::generate_images(model, 2000, 8, true).images, x));  // and differs across seeds
+}
+
+TEST_CASE("generate_images: says how far a long draw has got", "[eval]") {
+  ClassRowsModel model;
+  std::ostringstream log;
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(log);
+  sink->set_pattern("%v");
+  auto& sinks = spdlog::default_logger()->sinks();
+  sinks.push_back(sink);
+  const spdlog::level::level_enum level = spdlog::get_level();  // another test may have lowered it
+  spdlog::set_level(spdlog::level::info);
+  gen::generate_images(model, 1200, 7, true, {}, /*log_every_s=*/0);  // chunks of 500: 500, 1000, 1200
+  gen::generate_images(model, 1200, 7, true);                         // quick: within 30 s, nothing said
+  sinks.erase(std::find(sinks.begin(), sinks.end(), sink));
+  spdlog::set_level(level);
+  const std::string text = log.str();
+  INFO(text);
+  CHECK(text.find("drawing samples: 500/1200 (") != std::string::npos);
+  CHECK(text.find("drawing samples: 1000/1200 (") != std::string::npos);
+  CHECK(text.find("eta ") != std::string::npos);
+  CHECK(std::count(text.begin(), text.end(), '\n') == 2);  // not after the last chunk, nor for the quick draw
 }
