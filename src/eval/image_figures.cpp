@@ -34,7 +34,9 @@ GeneratedImages generate_images(GenerativeModel& model, int64_t n, uint64_t seed
                                 const SamplerRequest& sampler, double log_every_s) {
   constexpr int64_t kChunk = 500;
   using Clock = std::chrono::steady_clock;
-  const auto seconds_since = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
+  const auto seconds_since = [](Clock::time_point t) {
+    return std::chrono::duration<double>(Clock::now() - t).count();
+  };
   const Clock::time_point t0 = Clock::now();
   Clock::time_point logged = t0;
   std::vector<torch::Tensor> parts, labels;

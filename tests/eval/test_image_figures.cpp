@@ -52,14 +52,20 @@ TEST_CASE("generate_images: says how far a long draw has got", "[eval]") {
   std::ostringstream log;
   auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(log);
   sink->set_pattern("%v");
-  auto& sinks = spdlog::default_logger()->sinks();
-  sinks.push_back(sink);
-  const spdlog::level::level_enum level = spdlog::get_level();  // another test may have lowered it
+  // The sink writes into `log`: it must leave the global logger even when a call throws.
+  struct Attached {
+    std::shared_ptr<spdlog::sinks::sink> sink;
+    spdlog::level::level_enum level = spdlog::get_level();  // another test may have lowered it
+    ~Attached() {
+      auto& sinks = spdlog::default_logger()->sinks();
+      sinks.erase(std::find(sinks.begin(), sinks.end(), sink));
+      spdlog::set_level(level);
+    }
+  } attached{sink};
+  spdlog::default_logger()->sinks().push_back(sink);
   spdlog::set_level(spdlog::level::info);
   gen::generate_images(model, 1200, 7, true, {}, /*log_every_s=*/0);  // chunks of 500: 500, 1000, 1200
   gen::generate_images(model, 1200, 7, true);                         // quick: within 30 s, nothing said
-  sinks.erase(std::find(sinks.begin(), sinks.end(), sink));
-  spdlog::set_level(level);
   const std::string text = log.str();
   INFO(text);
   CHECK(text.find("drawing samples: 500/1200 (") != std::string::npos);
