@@ -9,7 +9,7 @@
 namespace gen {
 
 namespace {
-constexpr const char* kFlags[] = {"--sampler", "--steps", "--eta", "--shift", "--guidance", "--guide"};
+constexpr const char* kFlags[] = {"--sampler", "--steps", "--eta", "--shift", "--guidance", "--guidance-interval", "--guide"};
 }
 
 void add_sampler_flags(CLI::App* sub, SamplerRequest& request) {
@@ -29,6 +29,12 @@ void add_sampler_flags(CLI::App* sub, SamplerRequest& request) {
                   "without a class (class-conditional models: 0 unconditional, 1 conditional) or --guide's "
                   "network (default model.guidance)")
       ->check(kFinite & CLI::Range(0.0, 100.0));
+  sub->add_option("--guidance-interval", request.guidance_interval,
+                  "diffusion models: LO,HI: guide only the steps whose noise level (flow time, or timestep / "
+                  "model.timesteps) lies in [LO, HI], the model alone elsewhere (default model.guidance_interval)")
+      ->delimiter(',')
+      ->expected(2)
+      ->check(kFinite & CLI::Range(0.0, 1.0));
   sub->add_option("--guide", request.guide,
                   "diffusion models: a checkpoint of a weaker model of the same data (an earlier step, a smaller "
                   "U-Net) to guide away from with --guidance S > 1 (autoguidance, Karras et al. 2024)");

@@ -14,7 +14,7 @@ namespace gen {
 
 class GenerativeModel;
 
-// --sampler, --steps, --eta, --guidance, --guide into `request`.
+// --sampler, --steps, --eta, --shift, --guidance, --guidance-interval, --guide into `request`.
 void add_sampler_flags(CLI::App* sub, SamplerRequest& request);
 // Loads --guide's checkpoint (when given) on `device` and hands it to `model` (whose run's config
 // is `config`) as its guide; UsageError when the guide was trained on another data kind.

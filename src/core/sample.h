@@ -30,6 +30,7 @@ struct SamplerRequest {
   std::optional<double> eta;
   std::optional<double> shift;     // flow samplers: diffusers' FlowMatchEulerDiscreteScheduler shift
   std::optional<double> guidance;  // guidance scale s: out = guide + s (model - guide); 1 = the model alone
+  std::vector<double> guidance_interval;  // {lo, hi}: the noise levels in [0, 1] guided; empty = the model's
   // A checkpoint whose network guides instead of the model's own class-less output
   // (autoguidance); "" = none. The command loads it and hands it to GenerativeModel::set_guide.
   std::string guide;

@@ -59,6 +59,7 @@ struct DiffusionOptions {
   int64_t sample_steps = 50;
   double eta = 0.0;
   double guidance = 1.0;
+  std::vector<double> guidance_interval{0.0, 1.0};
   bool clip_sample = true;
   double sample_shift = 1.0;
 
@@ -99,6 +100,10 @@ struct DiffusionOptions {
     v("guidance", guidance,
       Doc("conditional: classifier-free guidance scale s, out = uncond + s (cond - uncond); 1 = conditional alone")
           .range(0, 100));
+    v("guidance_interval", guidance_interval,
+      Doc("[lo, hi]: guidance applies only at the sampler steps whose noise level (flow time, or timestep / "
+          "model.timesteps) lies in it, the model alone elsewhere (Kynkaanniemi et al. 2024); [0, 1] = every step")
+          .range(0, 1));
     v("clip_sample", clip_sample, "ddpm, ddim: clamp each predicted clean image to [-1, 1]");
     v("sample_shift", sample_shift,
       Doc("euler, heun: the sampler's flow times t become k t / (1 + (k - 1) t) (diffusers' "
@@ -180,6 +185,9 @@ class Diffusion final : public GenerativeModel {
     if (kind == DiffusionSampler::kDdim) out.emplace_back("eta", fmt::format("{}", s.eta));
     if (o_.objective == DiffusionObjective::kFlow) out.emplace_back("shift", fmt::format("{}", s.shift));
     if (classes_ > 0 || guide_) out.emplace_back("guidance", fmt::format("{}", how.guidance));
+    if (how.guidance != 1.0 && !how.guides_every_step()) {
+      out.emplace_back("guidance_interval", fmt::format("{},{}", how.interval_lo, how.interval_hi));
+    }
     if (guide_) out.emplace_back("guide", guide_name_);
     return out;
   }
@@ -226,7 +234,12 @@ class Diffusion final : public GenerativeModel {
     auto autocast = opt_.autocast();
     const torch::Tensor none = y.defined() ? torch::full_like(y, classes_) : torch::Tensor();
     const Denoiser denoiser = [&](const torch::Tensor& x, const torch::Tensor& t) {
-      return guided_output(x, t, y, none, how.guidance);
+      double s = how.guidance;
+      if (s != 1.0 && !how.guides_every_step()) {
+        const double level = t[0].item<double>() / double(o_.timesteps);  // every row is at the same step
+        if (level < how.interval_lo || level > how.interval_hi) s = 1.0;
+      }
+      return guided_output(x, t, y, none, s);
     };
     const bool trajectory = request.mode.value_or(SampleMode::kPrior) == SampleMode::kTrajectory;
     SampleOutput out;
@@ -304,6 +317,8 @@ class Diffusion final : public GenerativeModel {
   struct Sampling {
     SamplerSettings settings;
     double guidance = 1.0;
+    double interval_lo = 0.0, interval_hi = 1.0;  // the noise levels guidance applies at
+    bool guides_every_step() const { return interval_lo <= 0.0 && interval_hi >= 1.0; }
   };
 
   // The model's sampler settings with the request's overrides, checked against the model.
@@ -339,6 +354,16 @@ class Diffusion final : public GenerativeModel {
       throw UsageError("--guide " + guide_name_ + ": has no effect at guidance 1; set --guidance S (out = guide + S "
                        "(model - guide), S > 1 to move away from the guide)");
     }
+    const std::vector<double>& interval = r.guidance_interval.empty() ? o_.guidance_interval : r.guidance_interval;
+    if (!r.guidance_interval.empty()) {
+      if (interval.size() != 2) throw UsageError("--guidance-interval: expected two noise levels LO,HI");
+      if (!(interval[0] < interval[1])) {
+        throw UsageError(fmt::format("--guidance-interval {},{}: expected LO < HI", interval[0], interval[1]));
+      }
+      if (how.guidance == 1.0) throw UsageError("--guidance-interval: has no effect at guidance 1; set --guidance S");
+    }
+    how.interval_lo = interval[0];
+    how.interval_hi = interval[1];
     return how;
   }
 
@@ -530,6 +555,9 @@ std::unique_ptr<GenerativeModel> build_diffusion(const ModelContext& ctx, const 
   if (o.objective != DiffusionObjective::kFlow && o.sample_steps > o.timesteps) {
     throw ConfigError(file + ": model.sample_steps " + std::to_string(o.sample_steps) + " exceeds model.timesteps " +
                       std::to_string(o.timesteps));
+  }
+  if (o.guidance_interval.size() != 2 || !(o.guidance_interval[0] < o.guidance_interval[1])) {
+    throw ConfigError(file + ": model.guidance_interval: expected [lo, hi] with 0 <= lo < hi <= 1");
   }
   if (o.guidance != 1.0 && !o.conditional) {
     throw ConfigError(file + ": model.guidance applies to class-conditional models (model.conditional: true)");

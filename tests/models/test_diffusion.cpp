@@ -266,6 +266,47 @@ TEST_CASE("diffusion: the same seed draws the same images, another seed others, 
   CHECK_THROWS_WITH(m->sample(r), Catch::Contains("--shift: shifts the flow times"));
 }
 
+TEST_CASE("diffusion: a guidance interval guides only the steps whose noise level lies in it", "[model][diffusion]") {
+  torch::manual_seed(0);
+  auto m = gen::build_model(
+      diffusion_config("objective: flow, block_out_channels: [8], attention_levels: [], norm_groups: 4, "
+                       "sample_steps: 4, conditional: true"),
+      gen::DataSpec::image(1, 8, 8, 3), torch::kCPU);
+  // Euler's 4 steps start at flow times 1, 0.667, 0.334 and 0.001; the trajectory shows x
+  // before the first step and after each (columns 0 to 4).
+  const auto columns = [&](double guidance, const std::vector<double>& interval) {
+    gen::SampleRequest r;
+    r.n = 3;
+    r.seed = 2;
+    r.label = 1;
+    r.mode = gen::SampleMode::kTrajectory;
+    r.sampler.guidance = guidance;
+    r.sampler.guidance_interval = interval;
+    return m->sample(r).images.view({3, 5, 1, 8, 8});
+  };
+  const auto same = [](const torch::Tensor& a, const torch::Tensor& b, int64_t column) {
+    return torch::equal(a.select(1, column), b.select(1, column));
+  };
+  const torch::Tensor alone = columns(1.0, {}), guided = columns(3.0, {});
+  REQUIRE(!same(alone, guided, 1));
+  const torch::Tensor early = columns(3.0, {0.5, 1.0});  // guided at 1 and 0.667 only
+  CHECK(same(early, guided, 1));
+  CHECK(same(early, guided, 2));
+  CHECK(!same(early, guided, 3));
+  const torch::Tensor late = columns(3.0, {0.0, 0.5});  // guided at 0.334 and 0.001 only
+  CHECK(same(late, alone, 1));
+  CHECK(same(late, alone, 2));
+  CHECK(!same(late, alone, 3));
+  CHECK(torch::equal(columns(3.0, {0.0, 1.0}), guided));
+  CHECK(torch::equal(columns(3.0, {0.7, 0.9}), alone));  // no step starts in it
+  gen::SamplerRequest asked;
+  asked.guidance = 3.0;
+  asked.guidance_interval = {0.5, 1.0};
+  CHECK(m->sampler_settings(asked).at(4) == std::pair<std::string, std::string>{"guidance_interval", "0.5,1"});
+  CHECK_THROWS_WITH(columns(3.0, {0.6, 0.5}), Catch::Contains("--guidance-interval 0.6,0.5: expected LO < HI"));
+  CHECK_THROWS_WITH(columns(1.0, {0.5, 1.0}), Catch::Contains("--guidance-interval: has no effect at guidance 1"));
+}
+
 TEST_CASE("diffusion: autoguidance by another checkpoint's U-Net (--guide): guide + s (model - guide)",
           "[model][diffusion]") {
   const gen::DataSpec data = gen::DataSpec::image(1, 8, 8);
@@ -338,6 +379,11 @@ TEST_CASE("diffusion: configs the U-Net cannot take are refused at build", "[mod
   CHECK_THROWS_WITH(build("conditional: true", gen::DataSpec::image(1, 28, 28)),
                     Catch::Contains("labelled data"));
   CHECK_THROWS_WITH(build("guidance: 2", mnist), Catch::Contains("model.guidance"));
+  CHECK_THROWS_WITH(build("conditional: true, guidance_interval: [0.5, 0.2]", mnist),
+                    Catch::Contains("model.guidance_interval: expected [lo, hi]"));
+  CHECK_THROWS_WITH(build("conditional: true, guidance_interval: [0.5]", mnist),
+                    Catch::Contains("model.guidance_interval: expected [lo, hi]"));
+  CHECK_THROWS_AS(build("conditional: true, guidance_interval: [0.5, 1.5]", mnist), gen::ConfigError);
   CHECK_THROWS_WITH(build("objective: flow, min_snr_gamma: 5", mnist), Catch::Contains("model.min_snr_gamma"));
   CHECK_NOTHROW(build("block_out_channels: [8, 16, 16], norm_groups: 4", mnist));
 }

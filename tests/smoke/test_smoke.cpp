@@ -260,12 +260,19 @@ TEST_CASE("smoke: a diffusion model trains, then samples with each sampler, guid
   CHECK(bytes_of("--sampler ddpm --steps 7 --seed 4") != a);
   CHECK(bytes_of("--sampler ddim --steps 7 --seed 3 --eta 1") != a);
   CHECK(bytes_of("--seed 3 --guidance 3") != bytes_of("--seed 3 --guidance 1"));
+  // Guidance in an interval of noise levels only: neither the guided nor the unguided draw.
+  const std::string in_interval = bytes_of("--seed 3 --guidance 3 --guidance-interval 0.3,1");
+  CHECK(in_interval != bytes_of("--seed 3 --guidance 3"));
+  CHECK(in_interval != bytes_of("--seed 3 --guidance 1"));
   // Autoguidance by the run's earlier checkpoint (the same classes) in place of the class-less output.
   const std::string early = dir / "runs/diffusion/checkpoints/step_0000003.pt";
   CHECK(bytes_of("--seed 3 --guidance 2 --guide " + early) != bytes_of("--seed 3 --guidance 2"));
   for (const auto& [args, says] : std::vector<std::pair<std::string, std::string>>{
            {"--guide " + early, "--guide " + early + " (step 3): has no effect at guidance 1"},
            {"--sampler heun", "--sampler: sampler heun draws from flow-matching models"},
+           {"--guidance-interval 0.3,1", "--guidance-interval: has no effect at guidance 1"},
+           {"--guidance 2 --guidance-interval 0.8,0.2", "--guidance-interval 0.8,0.2: expected LO < HI"},
+           {"--guidance 2 --guidance-interval 0.2,1.5", "--guidance-interval"},
            {"--steps 101", "--steps 101: the model's schedule has 100 steps"},
            {"--class 10", "--class 10: the model knows classes 0 to 9"},
            {"--mode recon", "samples in modes prior|trajectory"}}) {
@@ -488,7 +495,7 @@ TEST_CASE("smoke: gen eval writes JSON figures for every tiny family, image figu
   // A class-conditional diffusion model: how many samples show the class asked for, and the
   // sampler that drew them, as asked on the command line.
   j = eval_json(dir, "--ckpt " + ckpt("diffusion") + " --features " + ckpt("classifier") +
-                         " --n 40 --sampler ddpm --steps 3 --guidance 2",
+                         " --n 40 --sampler ddpm --steps 3 --guidance 2 --guidance-interval 0.3,1",
                 r);
   INFO(r.output);
   REQUIRE(r.code == 0);
@@ -497,6 +504,7 @@ TEST_CASE("smoke: gen eval writes JSON figures for every tiny family, image figu
   CHECK(j["info"]["sampler"].as<std::string>() == "ddpm");
   CHECK(j["info"]["steps"].as<std::string>() == "3");
   CHECK(j["info"]["guidance"].as<std::string>() == "2");
+  CHECK(j["info"]["guidance_interval"].as<std::string>() == "0.3,1");
   CHECK(j["figures"]["fid_mnist_cnn"].as<double>() > 0);
   j = eval_json(dir, "--ckpt " + ckpt("diffusion") + " --features " + ckpt("classifier") +
                          " --n 20 --guidance 2 --guide " + ckpt("diffusion") + " --no-baseline",
