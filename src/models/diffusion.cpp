@@ -96,7 +96,8 @@ struct DiffusionOptions {
           .range(0, 1));
     v("sampler", sampler, "how samples are drawn: auto (ddim for eps and v, euler for flow), ddpm, ddim, euler, heun");
     v("sample_steps", sample_steps, Doc("sampler steps (heun evaluates the network 2 steps - 1 times)").range(1, 100000));
-    v("eta", eta, Doc("ddim: 0 deterministic, 1 adds the full posterior noise").range(0, 1));
+    v("eta", eta,
+      Doc("ddim, euler: noise added at each step, 0 deterministic, 1 the full DDPM posterior's").range(0, 1));
     v("guidance", guidance,
       Doc("conditional: classifier-free guidance scale s, out = uncond + s (cond - uncond); 1 = conditional alone")
           .range(0, 100));
@@ -182,7 +183,9 @@ class Diffusion final : public GenerativeModel {
     const DiffusionSampler kind = resolved_sampler(s.sampler, o_.objective);
     std::vector<std::pair<std::string, std::string>> out{{"sampler", std::string(enum_name(kind))},
                                                          {"steps", std::to_string(s.steps)}};
-    if (kind == DiffusionSampler::kDdim) out.emplace_back("eta", fmt::format("{}", s.eta));
+    if (kind == DiffusionSampler::kDdim || (kind == DiffusionSampler::kEuler && s.eta > 0)) {
+      out.emplace_back("eta", fmt::format("{}", s.eta));
+    }
     if (o_.objective == DiffusionObjective::kFlow) out.emplace_back("shift", fmt::format("{}", s.shift));
     if (classes_ > 0 || guide_) out.emplace_back("guidance", fmt::format("{}", how.guidance));
     if (how.guidance != 1.0 && !how.guides_every_step()) {
@@ -339,6 +342,11 @@ class Diffusion final : public GenerativeModel {
                        std::to_string(o_.timesteps) + " steps (model.timesteps), the most a sampler can take");
     }
     how.settings.eta = r.eta.value_or(o_.eta);
+    const DiffusionSampler kind = resolved_sampler(how.settings.sampler, o_.objective);
+    if (r.eta && *r.eta > 0 && kind != DiffusionSampler::kDdim && kind != DiffusionSampler::kEuler) {
+      throw UsageError("--eta: adds noise to the steps of ddim and euler; " + std::string(enum_name(kind)) +
+                       (kind == DiffusionSampler::kDdpm ? " adds its own" : " is deterministic"));
+    }
     how.settings.clip_sample = o_.clip_sample;
     how.settings.shift = r.shift.value_or(o_.sample_shift);
     if (r.shift && o_.objective != DiffusionObjective::kFlow) {

@@ -67,6 +67,19 @@ torch::Tensor discrete_step(const SamplerSettings& st, DiffusionObjective object
   return prev;
 }
 
+// The flow path x_t = (1 - t) x0 + t eps is a Gaussian path (alpha_t = 1 - t, sigma_t = t), so
+// DDIM's step applies to it (Song et al. 2021, eq. 12, with x0 and eps from the velocity):
+// eta 0 is the Euler step, 1 draws from the DDPM posterior q(x_next | x_t, x0) (Kingma et al.
+// 2021, eq. 33: variance sigma_{t|s}^2 sigma_s^2 / sigma_t^2).
+torch::Tensor stochastic_flow_step(const torch::Tensor& x, const torch::Tensor& velocity, double t, double next,
+                                   double eta, at::Generator& generator) {
+  const torch::Tensor x0 = x - t * velocity, eps = x + (1 - t) * velocity;
+  const double ratio = (1 - t) / (1 - next);  // alpha_t / alpha_next
+  const double sigma_t_given_next = std::sqrt(std::max(0.0, t * t - ratio * ratio * next * next));
+  const double sd = eta * sigma_t_given_next * next / t;
+  return (1 - next) * x0 + std::sqrt(std::max(0.0, next * next - sd * sd)) * eps + sd * noise_like(x, generator);
+}
+
 }  // namespace
 
 torch::Tensor run_sampler(const SamplerSettings& settings, DiffusionObjective objective,
@@ -95,6 +108,8 @@ torch::Tensor run_sampler(const SamplerSettings& settings, DiffusionObjective ob
     if (st.sampler == DiffusionSampler::kHeun && next > 0) {
       const torch::Tensor euler = x + h * d;
       x = x + (h / 2) * (d + denoiser(euler, full_t(x, next * scale)));
+    } else if (st.eta > 0 && next > 0) {
+      x = stochastic_flow_step(x, d, s, next, st.eta, generator);
     } else {
       x = x + h * d;
     }

@@ -1,7 +1,8 @@
 // The samplers of the diffusion family: from noise to images by repeated calls of the trained
 // network. DDPM ancestral and DDIM follow diffusers' DDPMScheduler and DDIMScheduler step for
 // step (leading timestep spacing, clip_sample, set_alpha_to_one); Euler follows
-// FlowMatchEulerDiscreteScheduler's sigmas (1 down to 1/T, then 0; with its `shift`); Heun is
+// FlowMatchEulerDiscreteScheduler's sigmas (1 down to 1/T, then 0; with its `shift`), or with
+// eta > 0 takes DDIM's stochastic step on the flow path between the same sigmas; Heun is
 // its second-order version (Karras et al. 2022, Alg. 1: the last step to sigma 0 is an Euler step).
 #pragma once
 
@@ -31,7 +32,7 @@ std::string sampler_mismatch(DiffusionSampler sampler, DiffusionObjective object
 struct SamplerSettings {
   DiffusionSampler sampler = DiffusionSampler::kAuto;
   int64_t steps = 50;        // network evaluations are steps (ddpm, ddim, euler) or 2 steps - 1 (heun)
-  double eta = 0.0;          // ddim: 0 deterministic, 1 ancestral-like
+  double eta = 0.0;          // ddim, euler: 0 deterministic, 1 draws from the DDPM posterior
   bool clip_sample = true;   // ddpm, ddim: clamp the predicted x0 to [-1, 1]
   double shift = 1.0;        // euler, heun: sigma -> shift sigma / (1 + (shift - 1) sigma)
 };

@@ -185,7 +185,7 @@ TEST_CASE("diffusion: every sampler lands on the data when the network is exact"
   const std::vector<std::tuple<O, S, int64_t, double>> cases{
       {O::kEps, S::kDdim, 50, 0.0}, {O::kEps, S::kDdim, 7, 1.0}, {O::kV, S::kDdim, 20, 0.0},
       {O::kEps, S::kDdpm, 25, 0.0}, {O::kV, S::kDdpm, 1000, 0.0}, {O::kFlow, S::kEuler, 10, 0.0},
-      {O::kFlow, S::kHeun, 4, 0.0}};
+      {O::kFlow, S::kEuler, 10, 1.0}, {O::kFlow, S::kEuler, 3, 0.5}, {O::kFlow, S::kHeun, 4, 0.0}};
   for (const double shift : {1.0, 0.4}) {
     for (const auto& [objective, sampler, steps, eta] : cases) {
       INFO(gen::enum_name(objective) << " " << gen::enum_name(sampler) << " " << steps << " steps, eta " << eta
@@ -203,6 +203,39 @@ TEST_CASE("diffusion: every sampler lands on the data when the network is exact"
                            [&](int64_t, const torch::Tensor&) { ++observed; });
       CHECK((x - c).abs().max().item<float>() < 1e-4);
       CHECK(observed == steps + 1);
+    }
+  }
+}
+
+TEST_CASE("diffusion: euler with eta steps through the DDPM posterior of the flow path", "[model][diffusion]") {
+  // Data that is one image (0): every step's x is t eps with eps standard normal whatever eta
+  // is, and eta sets how much of eps a step keeps: the correlation of eps between the flow
+  // times t and n < t is 1 at eta 0 and alpha_t sigma_n / (alpha_n sigma_t) = (1 - t) n / ((1 - n) t)
+  // at eta 1 (the posterior q(x_n | x_t, x0)); in between sqrt(1 - eta^2 (1 - that^2)).
+  const gen::NoiseSchedule schedule = gen::make_noise_schedule(gen::BetaSchedule::kLinear, 1000, 1e-4, 0.02);
+  const torch::Tensor c = torch::zeros({1, 1, 4, 4});
+  const std::vector<double> sigmas = gen::flow_sigmas(1000, 5, 1.0);
+  for (const double eta : {0.0, 0.5, 1.0}) {
+    INFO("eta " << eta);
+    gen::SamplerSettings settings;
+    settings.sampler = gen::DiffusionSampler::kEuler;
+    settings.steps = 5;
+    settings.eta = eta;
+    auto generator = at::detail::createCPUGenerator(4);
+    const torch::Tensor noise = torch::randn({4096, 1, 4, 4}, generator);
+    std::vector<torch::Tensor> eps;  // x / t after each step but the last (t = 0)
+    gen::run_sampler(settings, gen::DiffusionObjective::kFlow, schedule, noise,
+                     exact_denoiser(gen::DiffusionObjective::kFlow, schedule, c), generator,
+                     [&](int64_t step, const torch::Tensor& x) {
+                       if (step < 5) eps.push_back((x / sigmas[size_t(step)]).flatten().to(torch::kDouble));
+                     });
+    for (size_t i = 1; i + 1 < eps.size(); ++i) {  // from t = sigmas[i] to n = sigmas[i + 1]
+      const double t = sigmas[i], n = sigmas[i + 1];
+      const double posterior = (1 - t) * n / ((1 - n) * t);
+      const double expected = std::sqrt(1 - eta * eta * (1 - posterior * posterior));
+      INFO("from t " << t << " to " << n);
+      CHECK(eps[i + 1].std().item<double>() == Approx(1).margin(0.02));
+      CHECK((eps[i] * eps[i + 1]).mean().item<double>() == Approx(expected).margin(0.02));
     }
   }
 }
@@ -264,6 +297,16 @@ TEST_CASE("diffusion: the same seed draws the same images, another seed others, 
   CHECK(!torch::allclose(flow->sample(plain).images, flow->sample(shifted).images));
   r.sampler.shift = 2.0;
   CHECK_THROWS_WITH(m->sample(r), Catch::Contains("--shift: shifts the flow times"));
+  // --eta adds noise to euler's steps (and is reported), the same seed the same noise; heun refuses it.
+  gen::SampleRequest noisy = plain;
+  noisy.sampler.eta = 1.0;
+  const torch::Tensor noisy_images = flow->sample(noisy).images;
+  CHECK(torch::equal(flow->sample(noisy).images, noisy_images));
+  CHECK(!torch::allclose(noisy_images, flow->sample(plain).images));
+  CHECK(flow->sampler_settings(noisy.sampler).at(2) == std::pair<std::string, std::string>{"eta", "1"});
+  noisy.sampler.sampler = "heun";
+  CHECK_THROWS_WITH(flow->sample(noisy),
+                    Catch::Contains("--eta: adds noise to the steps of ddim and euler; heun is deterministic"));
 }
 
 TEST_CASE("diffusion: a guidance interval guides only the steps whose noise level lies in it", "[model][diffusion]") {
