@@ -200,6 +200,9 @@ void run_export(const ExportCommand& cmd) {
             : write_diffusers_folder(out, nets.front(), meta);
     spdlog::info("wrote {} ({}; {} tensors, {} weights, step {}): {}", out, enum_name(format),
                  nets.front().tensors.size(), ema ? "EMA" : "raw", ckpt.step, fmt::join(files, ", "));
+    if (format == ExportFormat::kDiffusers) {
+      for (const std::string& gap : diffusers_sampling_gaps(model->sampler_settings({}))) spdlog::warn("{}", gap);
+    }
     if (!cmd.probe.empty()) {
       write_probe(cmd.probe, nets);
       spdlog::info("wrote {} (a fixed input per network and gen's output for it)", cmd.probe);

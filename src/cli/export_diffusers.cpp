@@ -18,6 +18,21 @@ nlohmann::ordered_json ivalue_json(const c10::IValue& v) {
   return v.toStringRef();
 }
 
+std::vector<std::string> diffusers_sampling_gaps(const std::vector<std::pair<std::string, std::string>>& settings) {
+  std::string sampler, eta = "0";
+  for (const auto& [key, value] : settings) {
+    if (key == "sampler") sampler = value;
+    if (key == "eta") eta = value;
+  }
+  if (eta == "0") return {};
+  if (sampler == "euler") {
+    return {"model.eta " + eta + ": gen's Euler steps add noise; diffusers' FlowMatchEulerDiscreteScheduler steps "
+            "without it, as gen sample --eta 0 does"};
+  }
+  if (sampler == "ddim") return {"model.eta " + eta + ": pass eta=" + eta + " to DDIMPipeline (its default is 0)"};
+  return {};
+}
+
 namespace {
 
 std::string config_json(const std::string& class_name, const std::vector<std::pair<std::string, c10::IValue>>& args) {

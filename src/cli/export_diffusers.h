@@ -25,6 +25,12 @@ nlohmann::ordered_json ivalue_json(const c10::IValue& v);
 // The diffusers version whose loaders gen's interop test checks these files with.
 inline constexpr const char* kDiffusersVersion = "0.42.1";
 
+// What the exported scheduler leaves out of gen's sampler `settings` (GenerativeModel::sampler_settings
+// with the model's own defaults), one line each for the log: euler's eta (gen's own stochastic step;
+// FlowMatchEulerDiscreteScheduler steps as gen does at eta 0) and ddim's (DDIMPipeline takes eta
+// as a call argument, default 0).
+std::vector<std::string> diffusers_sampling_gaps(const std::vector<std::pair<std::string, std::string>>& settings);
+
 // Writes the folder `dir` (which must not exist, or be empty) whole or not at all: the files go
 // to a sibling folder first, renamed to `dir` at the end. `meta`: safetensors string metadata.
 // Throws UsageError when `net` is not a diffusers UNet2DModel. Returns the files written, relative to `dir`.

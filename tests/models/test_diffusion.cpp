@@ -5,6 +5,7 @@
 
 #include <set>
 
+#include "cli/export_diffusers.h"
 #include "config/config.h"
 #include "models/diffusion_objective.h"
 #include "models/diffusion_sampler.h"
@@ -238,6 +239,24 @@ TEST_CASE("diffusion: euler with eta steps through the DDPM posterior of the flo
       CHECK((eps[i] * eps[i + 1]).mean().item<double>() == Approx(expected).margin(0.02));
     }
   }
+}
+
+TEST_CASE("diffusion: gen export --format diffusers says what the scheduler leaves out of the sampler",
+          "[model][diffusion]") {
+  const auto gaps = [](const std::string& model) {
+    return gen::diffusers_sampling_gaps(
+        gen::build_model(diffusion_config(model + ", block_out_channels: [8], attention_levels: [], norm_groups: 4"),
+                         gen::DataSpec::image(1, 8, 8), torch::kCPU)
+            ->sampler_settings({}));
+  };
+  CHECK(gaps("objective: flow").empty());
+  CHECK(gaps("objective: eps").empty());
+  CHECK(gaps("objective: flow, eta: 0.5") ==
+        std::vector<std::string>{"model.eta 0.5: gen's Euler steps add noise; diffusers' "
+                                 "FlowMatchEulerDiscreteScheduler steps without it, as gen sample --eta 0 does"});
+  CHECK(gaps("objective: v, eta: 1") ==
+        std::vector<std::string>{"model.eta 1: pass eta=1 to DDIMPipeline (its default is 0)"});
+  CHECK(gaps("objective: eps, sampler: ddpm, eta: 1").empty());
 }
 
 TEST_CASE("diffusion: a sampler refuses a model of the other kind", "[model][diffusion]") {

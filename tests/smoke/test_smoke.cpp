@@ -284,7 +284,7 @@ TEST_CASE("smoke: a diffusion model trains, then samples with each sampler, guid
   }
   // The same image shape and classes are not the same images: a guide of another data kind is refused.
   r = run_gen("train configs/tiny/diffusion.yaml --set data.kind=fashion_mnist --set train.steps=3 --set data.root=" +
-                  dir.path() + "/data --set out_dir=" + dir.path() + "/other",
+                  dir.path() + "/data --set out_dir=" + dir.path() + "/other --set model.eta=0.5",
               dir);
   REQUIRE(r.code == 0);
   const std::string other = dir / "other/diffusion/checkpoints/latest.pt";
@@ -292,6 +292,10 @@ TEST_CASE("smoke: a diffusion model trains, then samples with each sampler, guid
   CHECK(r.code == 2);
   CHECK_THAT(r.output, Catch::Contains(other + ": trained on data.kind fashion_mnist, the model on mnist"));
   CHECK(!fs::exists(dir / "x.png"));
+  // The diffusers export says what its scheduler does not carry of the model's sampler.
+  r = run_gen("export --ckpt " + other + " --format diffusers --out " + (dir / "other_diffusers"), dir);
+  CHECK(r.code == 0);
+  CHECK_THAT(r.output, Catch::Contains("model.eta 0.5: pass eta=0.5 to DDIMPipeline"));
 }
 
 TEST_CASE("smoke: transformer trains with evaluation and prints text from a prompt", "[smoke]") {
