@@ -9,7 +9,8 @@
 namespace gen {
 
 namespace {
-constexpr const char* kFlags[] = {"--sampler", "--steps", "--eta", "--shift", "--guidance", "--guidance-interval", "--guide"};
+constexpr const char* kFlags[] = {"--sampler",  "--steps",             "--eta",  "--shift",
+                                  "--guidance", "--guidance-interval", "--guide"};
 }
 
 void add_sampler_flags(CLI::App* sub, SamplerRequest& request) {
@@ -18,8 +19,9 @@ void add_sampler_flags(CLI::App* sub, SamplerRequest& request) {
       ->check(CLI::IsMember({"auto", "ddpm", "ddim", "euler", "heun"}));
   sub->add_option("--steps", request.steps, "diffusion models: sampler steps (default model.sample_steps)")
       ->check(CLI::Range(int64_t(1), int64_t(100'000)));
-  sub->add_option("--eta", request.eta, "diffusion models, ddim and euler: noise added at each step, 0 deterministic .. 1 the full "
-                  "DDPM posterior's (default model.eta)")
+  sub->add_option("--eta", request.eta,
+                  "diffusion models, ddim and euler: noise added at each step, 0 deterministic .. 1 the full DDPM "
+                  "posterior's (default model.eta)")
       ->check(kFinite & CLI::Range(0.0, 1.0));
   sub->add_option("--shift", request.shift,
                   "diffusion models, euler and heun: flow times t become k t / (1 + (k - 1) t), k below 1 crowds "

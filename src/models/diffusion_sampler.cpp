@@ -69,8 +69,8 @@ torch::Tensor discrete_step(const SamplerSettings& st, DiffusionObjective object
 
 // The flow path x_t = (1 - t) x0 + t eps is a Gaussian path (alpha_t = 1 - t, sigma_t = t), so
 // DDIM's step applies to it (Song et al. 2021, eq. 12, with x0 and eps from the velocity):
-// eta 0 is the Euler step, 1 draws from the DDPM posterior q(x_next | x_t, x0) (Kingma et al.
-// 2021, eq. 33: variance sigma_{t|s}^2 sigma_s^2 / sigma_t^2).
+// eta 0 is the Euler step, 1 draws from the DDPM posterior q(x_next | x_t, x0), whose variance
+// is sigma_{t|next}^2 sigma_next^2 / sigma_t^2 (Kingma et al. 2021, "Variational diffusion models").
 torch::Tensor stochastic_flow_step(const torch::Tensor& x, const torch::Tensor& velocity, double t, double next,
                                    double eta, at::Generator& generator) {
   const torch::Tensor x0 = x - t * velocity, eps = x + (1 - t) * velocity;
