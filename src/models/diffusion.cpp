@@ -236,13 +236,11 @@ class Diffusion final : public GenerativeModel {
     const torch::Tensor noise = torch::randn({n, shape.channels, shape.height, shape.width}, gen).to(device_);
     auto autocast = opt_.autocast();
     const torch::Tensor none = y.defined() ? torch::full_like(y, classes_) : torch::Tensor();
-    const Denoiser denoiser = [&](const torch::Tensor& x, const torch::Tensor& t) {
-      double s = how.guidance;
-      if (s != 1.0 && !how.guides_every_step()) {
-        const double level = t[0].item<double>() / double(o_.timesteps);  // every row is at the same step
-        if (level < how.interval_lo || level > how.interval_hi) s = 1.0;
-      }
-      return guided_output(x, t, y, none, s);
+    const Denoiser denoiser = [&](const torch::Tensor& x, double t) {
+      const double level = t / double(o_.timesteps);
+      const bool guided = level >= how.interval_lo && level <= how.interval_hi;
+      return guided_output(x, torch::full({x.size(0)}, t, x.options().dtype(torch::kFloat32)), y, none,
+                           guided ? how.guidance : 1.0);
     };
     const bool trajectory = request.mode.value_or(SampleMode::kPrior) == SampleMode::kTrajectory;
     SampleOutput out;
@@ -563,6 +561,11 @@ std::unique_ptr<GenerativeModel> build_diffusion(const ModelContext& ctx, const 
   if (o.objective != DiffusionObjective::kFlow && o.sample_steps > o.timesteps) {
     throw ConfigError(file + ": model.sample_steps " + std::to_string(o.sample_steps) + " exceeds model.timesteps " +
                       std::to_string(o.timesteps));
+  }
+  if (const DiffusionSampler kind = resolved_sampler(o.sampler, o.objective);
+      o.eta > 0 && kind != DiffusionSampler::kDdim && kind != DiffusionSampler::kEuler) {
+    throw ConfigError(file + ": model.eta adds noise to the steps of ddim and euler; model.sampler is " +
+                      std::string(enum_name(kind)));
   }
   if (o.guidance_interval.size() != 2 || !(o.guidance_interval[0] < o.guidance_interval[1])) {
     throw ConfigError(file + ": model.guidance_interval: expected [lo, hi] with 0 <= lo < hi <= 1");

@@ -39,10 +39,6 @@ torch::Tensor noise_like(const torch::Tensor& x, at::Generator& generator) {
   return torch::randn(x.sizes(), generator, torch::kFloat32).to(x.device(), x.scalar_type());
 }
 
-torch::Tensor full_t(const torch::Tensor& x, double t) {
-  return torch::full({x.size(0)}, t, x.options().dtype(torch::kFloat32));
-}
-
 // diffusers DDIMScheduler.step (and, with `ancestral`, DDPMScheduler.step with variance_type
 // fixed_small) from t to prev_t.
 torch::Tensor discrete_step(const SamplerSettings& st, DiffusionObjective objective, const NoiseSchedule& schedule,
@@ -94,7 +90,7 @@ torch::Tensor run_sampler(const SamplerSettings& settings, DiffusionObjective ob
     const int64_t ratio = big_t / n;
     for (int64_t i = 0; i < n; ++i) {
       const int64_t t = ts[size_t(i)];
-      const torch::Tensor out = denoiser(x, full_t(x, double(t)));
+      const torch::Tensor out = denoiser(x, double(t));
       x = discrete_step(st, objective, schedule, x, out, t, t - ratio, generator);
       if (observe) observe(i + 1, x);
     }
@@ -104,10 +100,10 @@ torch::Tensor run_sampler(const SamplerSettings& settings, DiffusionObjective ob
   const double scale = double(big_t);
   for (int64_t i = 0; i < n; ++i) {
     const double s = sigmas[size_t(i)], next = sigmas[size_t(i) + 1], h = next - s;
-    const torch::Tensor d = denoiser(x, full_t(x, s * scale));
+    const torch::Tensor d = denoiser(x, s * scale);
     if (st.sampler == DiffusionSampler::kHeun && next > 0) {
       const torch::Tensor euler = x + h * d;
-      x = x + (h / 2) * (d + denoiser(euler, full_t(x, next * scale)));
+      x = x + (h / 2) * (d + denoiser(euler, next * scale));
     } else if (st.eta > 0 && next > 0) {
       x = stochastic_flow_step(x, d, s, next, st.eta, generator);
     } else {

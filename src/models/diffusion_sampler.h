@@ -41,8 +41,9 @@ struct SamplerSettings {
 // FlowMatchEulerDiscreteScheduler(num_train_timesteps = big_t, shift).set_timesteps(n) gives them.
 std::vector<double> flow_sigmas(int64_t big_t, int64_t n, double shift);
 
-// The network's output for x at model timesteps t ((B) float: the discrete step, or T * sigma for flow).
-using Denoiser = std::function<torch::Tensor(const torch::Tensor& x, const torch::Tensor& t)>;
+// The network's output for x, every row at model timestep t (the discrete step, or T * sigma for
+// flow). A number, not a tensor: the caller may decide by it (a guidance interval) without a device sync.
+using Denoiser = std::function<torch::Tensor(const torch::Tensor& x, double t)>;
 // Called with 0 and the starting noise, then after each step with its number and the new x.
 using StepObserver = std::function<void(int64_t step, const torch::Tensor& x)>;
 

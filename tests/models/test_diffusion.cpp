@@ -135,14 +135,11 @@ namespace {
 // at its timestep, from the schedule (the path x_t = sqrt(ab) c + sqrt(1 - ab) eps) or the flow path.
 gen::Denoiser exact_denoiser(gen::DiffusionObjective objective, const gen::NoiseSchedule& schedule,
                              const torch::Tensor& c) {
-  return [objective, &schedule, c](const torch::Tensor& x, const torch::Tensor& t) {
-    if (objective == gen::DiffusionObjective::kFlow) {
-      const torch::Tensor sigma = (t / double(schedule.steps())).view({-1, 1, 1, 1});
-      return (x - c) / sigma;
-    }
-    const torch::Tensor ab = schedule.alphas_cumprod.index_select(0, t.to(torch::kInt64)).view({-1, 1, 1, 1});
-    const torch::Tensor eps = (x - ab.sqrt() * c) / (1 - ab).sqrt();
-    return objective == gen::DiffusionObjective::kEps ? eps : ab.sqrt() * eps - (1 - ab).sqrt() * c;
+  return [objective, &schedule, c](const torch::Tensor& x, double t) {
+    if (objective == gen::DiffusionObjective::kFlow) return (x - c) / (t / double(schedule.steps()));
+    const double ab = schedule.alpha_bar_at(int64_t(t));
+    const torch::Tensor eps = (x - std::sqrt(ab) * c) / std::sqrt(1 - ab);
+    return objective == gen::DiffusionObjective::kEps ? eps : std::sqrt(ab) * eps - std::sqrt(1 - ab) * c;
   };
 }
 }  // namespace
@@ -256,7 +253,6 @@ TEST_CASE("diffusion: gen export --format diffusers says what the scheduler leav
                                  "FlowMatchEulerDiscreteScheduler steps without it, as gen sample --eta 0 does"});
   CHECK(gaps("objective: v, eta: 1") ==
         std::vector<std::string>{"model.eta 1: pass eta=1 to DDIMPipeline (its default is 0)"});
-  CHECK(gaps("objective: eps, sampler: ddpm, eta: 1").empty());
 }
 
 TEST_CASE("diffusion: a sampler refuses a model of the other kind", "[model][diffusion]") {
@@ -446,6 +442,9 @@ TEST_CASE("diffusion: configs the U-Net cannot take are refused at build", "[mod
   CHECK_THROWS_WITH(build("conditional: true, guidance_interval: [0.5]", mnist),
                     Catch::Contains("model.guidance_interval: expected [lo, hi]"));
   CHECK_THROWS_AS(build("conditional: true, guidance_interval: [0.5, 1.5]", mnist), gen::ConfigError);
+  CHECK_THROWS_WITH(build("objective: flow, sampler: heun, eta: 0.5", mnist),
+                    Catch::Contains("model.eta adds noise to the steps of ddim and euler; model.sampler is heun"));
+  CHECK_NOTHROW(build("objective: flow, eta: 0.5", mnist));
   CHECK_THROWS_WITH(build("objective: flow, min_snr_gamma: 5", mnist), Catch::Contains("model.min_snr_gamma"));
   CHECK_NOTHROW(build("block_out_channels: [8, 16, 16], norm_groups: 4", mnist));
 }
