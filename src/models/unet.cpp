@@ -59,6 +59,22 @@ AttentionBlockImpl::AttentionBlockImpl(int64_t channels, const UNetShape& s)
   to_out = register_module("to_out", nn::ModuleList(nn::Linear(channels, channels), nn::Dropout(0.0)));
 }
 
+// Forward and backward at (128, 2 heads, T tokens, 32) in bf16 on 2 threads (torch 2.13.0 CPU):
+// the fused kernel 18.1 ms against 4.3 ms at T = 49 (MNIST's 7x7 level), 59 against 39 at
+// T = 144, 67 against 84 at T = 196; in float32 the two are even at T = 49.
+constexpr int64_t kPlainAttentionMaxTokens = 144;
+
+torch::Tensor multi_head_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v) {
+#if GEN_TORCH_AT_LEAST(2, 0)
+  const bool reduced = q.scalar_type() == torch::kBFloat16 || q.scalar_type() == torch::kHalf;
+  if (!(q.is_cpu() && reduced && q.size(-2) <= kPlainAttentionMaxTokens)) {
+    return at::scaled_dot_product_attention(q, k, v);
+  }
+#endif
+  const torch::Tensor logits = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(double(q.size(-1)));
+  return torch::softmax(logits, -1, torch::kFloat).to(q.scalar_type()).matmul(v);
+}
+
 // diffusers' AttnProcessor2_0 on a 4-d input: tokens are the H*W positions, each head of
 // channels / heads dimensions, softmax(q k^T / sqrt(d)) v, then the output projection and
 // the residual.
@@ -67,11 +83,7 @@ torch::Tensor AttentionBlockImpl::forward(const torch::Tensor& x) {
   const torch::Tensor tokens = group_norm(x).view({b, c, hw}).transpose(1, 2);  // (B, HW, C)
   auto split = [&](const torch::Tensor& y) { return y.view({b, hw, heads, d}).transpose(1, 2); };
   const torch::Tensor q = split(to_q(tokens)), k = split(to_k(tokens)), v = split(to_v(tokens));
-#if GEN_TORCH_AT_LEAST(2, 0)
-  torch::Tensor a = at::scaled_dot_product_attention(q, k, v);
-#else
-  torch::Tensor a = torch::softmax(torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(double(d)), -1).matmul(v);
-#endif
+  torch::Tensor a = multi_head_attention(q, k, v);
   a = a.transpose(1, 2).reshape({b, hw, c});
   a = to_out[0]->as<nn::LinearImpl>()->forward(a);
   return a.transpose(1, 2).reshape({b, c, x.size(2), x.size(3)}) + x;
