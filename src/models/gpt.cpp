@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "models/attention_kernel.h"
 #include "models/batch_random.h"
 #include "util/torch_version.h"
 
@@ -60,13 +61,13 @@ torch::Tensor AttentionImpl::forward_cached(const torch::Tensor& x, torch::Tenso
   return c_proj->forward(y);
 }
 
-// softmax(q k^T / sqrt(hs) + causal mask) v, with LibTorch's fused kernels where it has them.
+// softmax(q k^T / sqrt(hs) + causal mask) v, with LibTorch's fused kernel where it is the faster
+// (models/attention_kernel.h).
 torch::Tensor AttentionImpl::causal_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v) {
 #if GEN_TORCH_AT_LEAST(2, 0)
-  return at::scaled_dot_product_attention(q, k, v, {}, 0.0, /*is_causal=*/true);
-#else
-  return attention_with_dropout(q, k, v, 0.0, true);
+  if (!plain_attention_is_faster(q)) return at::scaled_dot_product_attention(q, k, v, {}, 0.0, /*is_causal=*/true);
 #endif
+  return attention_with_dropout(q, k, v, 0.0, true);
 }
 
 // The same product spelled out, dropout on the attention weights drawn through
@@ -82,7 +83,7 @@ torch::Tensor AttentionImpl::attention_with_dropout(const torch::Tensor& q, cons
     }
     att = att.masked_fill(future.narrow(0, 0, t).narrow(1, 0, t), -INFINITY);
   }
-  return torch::matmul(batch_dropout(torch::softmax(att, -1), p, p > 0), v);
+  return torch::matmul(batch_dropout(torch::softmax(att, -1, torch::kFloat).to(q.scalar_type()), p, p > 0), v);
 }
 
 BlockImpl::BlockImpl(const GptShape& s)

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "models/attention_kernel.h"
 #include "models/batch_random.h"
 #include "models/memory_format.h"
 #include "util/torch_version.h"
@@ -59,17 +60,9 @@ AttentionBlockImpl::AttentionBlockImpl(int64_t channels, const UNetShape& s)
   to_out = register_module("to_out", nn::ModuleList(nn::Linear(channels, channels), nn::Dropout(0.0)));
 }
 
-// Forward and backward at (128, 2 heads, T tokens, 32) in bf16 on 2 threads (torch 2.13.0 CPU):
-// the fused kernel 18.1 ms against 4.3 ms at T = 49 (MNIST's 7x7 level), 59 against 39 at
-// T = 144, 67 against 84 at T = 196; in float32 the two are even at T = 49.
-constexpr int64_t kPlainAttentionMaxTokens = 144;
-
 torch::Tensor multi_head_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v) {
 #if GEN_TORCH_AT_LEAST(2, 0)
-  const bool reduced = q.scalar_type() == torch::kBFloat16 || q.scalar_type() == torch::kHalf;
-  if (!(q.is_cpu() && reduced && q.size(-2) <= kPlainAttentionMaxTokens)) {
-    return at::scaled_dot_product_attention(q, k, v);
-  }
+  if (!plain_attention_is_faster(q)) return at::scaled_dot_product_attention(q, k, v);
 #endif
   const torch::Tensor logits = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(double(q.size(-1)));
   return torch::softmax(logits, -1, torch::kFloat).to(q.scalar_type()).matmul(v);

@@ -33,9 +33,7 @@ struct UNetShape {
 // (B) float timesteps -> (B, dim) float32 [cos | sin] at periods up to 10000.
 torch::Tensor timestep_embedding(const torch::Tensor& t, int64_t dim);
 
-// softmax(q k^T / sqrt(d)) v over (B, heads, tokens, d). LibTorch's fused CPU kernel
-// (scaled_dot_product_attention) is the slower one in bf16 / fp16 at a few dozen tokens, so
-// there the three plain ops run instead, the softmax in float32 as autocast would.
+// softmax(q k^T / sqrt(d)) v over (B, heads, tokens, d), by the kernel attention_kernel.h picks.
 torch::Tensor multi_head_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v);
 
 struct ResnetBlock2DImpl : torch::nn::Module {
