@@ -13,6 +13,7 @@
 #include "models/noise_schedule.h"
 #include "models/registry.h"
 #include "models/unet.h"
+#include "support/attention_check.h"
 #include "util/errors.h"
 
 namespace {
@@ -86,29 +87,10 @@ TEST_CASE("diffusion: the timestep embedding is diffusers' get_timestep_embeddin
 
 TEST_CASE("diffusion: attention is softmax(q k^T / sqrt(d)) v in every precision and at every length",
           "[model][diffusion]") {
-  // 49 tokens in bf16 take the plain ops, 196 LibTorch's fused kernel: both against float64.
+  // 49 tokens in bf16 take the plain ops, 196 LibTorch's fused kernel (models/attention_kernel.h).
   for (const int64_t tokens : {int64_t(49), int64_t(196)}) {
     for (const auto dtype : {torch::kFloat, torch::kBFloat16}) {
-      torch::manual_seed(3);
-      std::vector<torch::Tensor> qkv, qkv64;
-      for (int i = 0; i < 3; ++i) {
-        qkv.push_back(torch::randn({2, 2, tokens, 16}).to(dtype).requires_grad_());
-        qkv64.push_back(qkv.back().detach().to(torch::kDouble).requires_grad_());
-      }
-      const torch::Tensor out = gen::multi_head_attention(qkv[0], qkv[1], qkv[2]);
-      const torch::Tensor want =
-          torch::softmax(torch::matmul(qkv64[0], qkv64[1].transpose(-2, -1)) / 4.0, -1).matmul(qkv64[2]);
-      const torch::Tensor weights = torch::randn(want.sizes(), torch::kDouble);
-      (out.to(torch::kDouble) * weights).sum().backward();
-      (want * weights).sum().backward();
-      const double tol = dtype == torch::kFloat ? 1e-5 : 3e-2;
-      INFO("tokens " << tokens << ", " << dtype);
-      CHECK(out.scalar_type() == dtype);
-      CHECK((out.to(torch::kDouble) - want).abs().max().item<double>() < tol);
-      for (int i = 0; i < 3; ++i) {
-        CHECK((qkv[size_t(i)].grad().to(torch::kDouble) - qkv64[size_t(i)].grad()).abs().max().item<double>() <
-              4 * tol);
-      }
+      gen::test::check_attention(gen::multi_head_attention, tokens, dtype, /*causal=*/false);
     }
   }
 }

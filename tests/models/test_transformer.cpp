@@ -7,6 +7,7 @@
 #include "models/generative_model.h"
 #include "models/gpt.h"
 #include "models/registry.h"
+#include "support/attention_check.h"
 #include "util/errors.h"
 
 namespace {
@@ -97,31 +98,12 @@ TEST_CASE("transformer: causal attention is softmax(q k^T / sqrt(d) + mask) v in
   shape.n_head = 2;
   shape.n_embd = 32;
   gen::Attention attn(shape);
-  // 64 tokens in bf16 take the plain ops, 200 LibTorch's fused kernel: both against float64.
+  // 64 tokens in bf16 take the plain ops, 200 LibTorch's fused kernel (models/attention_kernel.h).
+  const auto causal = [&](const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v) {
+    return attn->causal_attention(q, k, v);
+  };
   for (const int64_t t : {int64_t(64), int64_t(200)}) {
-    for (const auto dtype : {torch::kFloat, torch::kBFloat16}) {
-      torch::manual_seed(5);
-      std::vector<torch::Tensor> qkv, qkv64;
-      for (int i = 0; i < 3; ++i) {
-        qkv.push_back(torch::randn({2, 2, t, 16}).to(dtype).requires_grad_());
-        qkv64.push_back(qkv.back().detach().to(torch::kDouble).requires_grad_());
-      }
-      const torch::Tensor out = attn->causal_attention(qkv[0], qkv[1], qkv[2]);
-      const torch::Tensor future = torch::ones({t, t}, torch::kBool).triu(1);
-      const torch::Tensor logits = torch::matmul(qkv64[0], qkv64[1].transpose(-2, -1)) / 4.0;
-      const torch::Tensor want = torch::softmax(logits.masked_fill(future, -INFINITY), -1).matmul(qkv64[2]);
-      const torch::Tensor weights = torch::randn(want.sizes(), torch::kDouble);
-      (out.to(torch::kDouble) * weights).sum().backward();
-      (want * weights).sum().backward();
-      const double tol = dtype == torch::kFloat ? 1e-5 : 3e-2;
-      INFO("tokens " << t << ", " << dtype);
-      CHECK(out.scalar_type() == dtype);
-      CHECK((out.to(torch::kDouble) - want).abs().max().item<double>() < tol);
-      for (int i = 0; i < 3; ++i) {
-        CHECK((qkv[size_t(i)].grad().to(torch::kDouble) - qkv64[size_t(i)].grad()).abs().max().item<double>() <
-              4 * tol);
-      }
-    }
+    for (const auto dtype : {torch::kFloat, torch::kBFloat16}) gen::test::check_attention(causal, t, dtype, true);
   }
 }
 
