@@ -76,14 +76,11 @@ torch::Tensor AttentionImpl::causal_attention(const torch::Tensor& q, const torc
 torch::Tensor AttentionImpl::attention_with_dropout(const torch::Tensor& q, const torch::Tensor& k,
                                                     const torch::Tensor& v, double p, bool causal) {
   const int64_t t = q.size(-2);
-  torch::Tensor att = torch::matmul(q, k.transpose(-2, -1)) * (1.0 / std::sqrt(double(q.size(-1))));  // (B, nh, T, S)
-  if (causal) {
-    if (!future.defined() || future.size(0) < t || future.device() != q.device()) {
-      future = torch::ones({t, t}, q.options().dtype(torch::kBool)).triu(1);  // made once, not every step
-    }
-    att = att.masked_fill(future.narrow(0, 0, t).narrow(1, 0, t), -INFINITY);
+  if (causal && (!future.defined() || future.size(0) < t || future.device() != q.device())) {
+    future = torch::ones({t, t}, q.options().dtype(torch::kBool)).triu(1);  // made once, not every step
   }
-  return torch::matmul(batch_dropout(torch::softmax(att, -1, torch::kFloat).to(q.scalar_type()), p, p > 0), v);
+  const torch::Tensor mask = causal ? future.narrow(0, 0, t).narrow(1, 0, t) : torch::Tensor();
+  return torch::matmul(batch_dropout(attention_weights(q, k, mask), p, p > 0), v);
 }
 
 BlockImpl::BlockImpl(const GptShape& s)

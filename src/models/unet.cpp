@@ -64,8 +64,7 @@ torch::Tensor multi_head_attention(const torch::Tensor& q, const torch::Tensor& 
 #if GEN_TORCH_AT_LEAST(2, 0)
   if (!plain_attention_is_faster(q)) return at::scaled_dot_product_attention(q, k, v);
 #endif
-  const torch::Tensor logits = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(double(q.size(-1)));
-  return torch::softmax(logits, -1, torch::kFloat).to(q.scalar_type()).matmul(v);
+  return attention_weights(q, k, {}).matmul(v);
 }
 
 // diffusers' AttnProcessor2_0 on a 4-d input: tokens are the H*W positions, each head of

@@ -7,6 +7,7 @@
 
 #include "cli/export_diffusers.h"
 #include "config/config.h"
+#include "models/attention_kernel.h"
 #include "models/diffusion_objective.h"
 #include "models/diffusion_sampler.h"
 #include "models/generative_model.h"
@@ -87,12 +88,16 @@ TEST_CASE("diffusion: the timestep embedding is diffusers' get_timestep_embeddin
 
 TEST_CASE("diffusion: attention is softmax(q k^T / sqrt(d)) v in every precision and at every length",
           "[model][diffusion]") {
-  // 49 tokens in bf16 take the plain ops, 196 LibTorch's fused kernel (models/attention_kernel.h).
-  for (const int64_t tokens : {int64_t(49), int64_t(196)}) {
+  // Both sides of models/attention_kernel.h's length bound: in bf16 the plain ops, then the fused kernel.
+  for (const int64_t tokens : {gen::kPlainAttentionMaxTokens, gen::kPlainAttentionMaxTokens + 1}) {
     for (const auto dtype : {torch::kFloat, torch::kBFloat16}) {
       gen::test::check_attention(gen::multi_head_attention, tokens, dtype, /*causal=*/false);
     }
   }
+  const auto q = [](int64_t tokens, torch::ScalarType dtype) { return torch::zeros({1, 1, tokens, 8}, dtype); };
+  CHECK(gen::plain_attention_is_faster(q(gen::kPlainAttentionMaxTokens, torch::kBFloat16)));
+  CHECK(!gen::plain_attention_is_faster(q(gen::kPlainAttentionMaxTokens + 1, torch::kBFloat16)));
+  CHECK(!gen::plain_attention_is_faster(q(49, torch::kFloat)));
 }
 
 TEST_CASE("diffusion: the U-Net has UNet2DModel's parameters, under its names and shapes", "[model][diffusion]") {

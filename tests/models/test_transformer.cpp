@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "config/config.h"
+#include "models/attention_kernel.h"
 #include "models/generative_model.h"
 #include "models/gpt.h"
 #include "models/registry.h"
@@ -98,11 +99,11 @@ TEST_CASE("transformer: causal attention is softmax(q k^T / sqrt(d) + mask) v in
   shape.n_head = 2;
   shape.n_embd = 32;
   gen::Attention attn(shape);
-  // 64 tokens in bf16 take the plain ops, 200 LibTorch's fused kernel (models/attention_kernel.h).
+  // Both sides of models/attention_kernel.h's length bound: in bf16 the plain ops, then the fused kernel.
   const auto causal = [&](const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v) {
     return attn->causal_attention(q, k, v);
   };
-  for (const int64_t t : {int64_t(64), int64_t(200)}) {
+  for (const int64_t t : {gen::kPlainAttentionMaxTokens, gen::kPlainAttentionMaxTokens + 1}) {
     for (const auto dtype : {torch::kFloat, torch::kBFloat16}) gen::test::check_attention(causal, t, dtype, true);
   }
 }
