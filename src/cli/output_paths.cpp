@@ -2,9 +2,6 @@
 
 #include <sys/stat.h>
 
-#include <climits>
-#include <cstdlib>
-
 #include "io/checkpoint.h"
 #include "util/errors.h"
 #include "util/fs.h"
@@ -13,11 +10,6 @@
 namespace gen {
 
 namespace {
-
-std::string real_path(const std::string& path) {
-  char buf[PATH_MAX];
-  return ::realpath(path.c_str(), buf) ? std::string(buf) : std::string();
-}
 
 // The absolute path a not-yet-existing output will have (its folder resolved), or, for an
 // existing file, the file's own resolved path: two names of one file compare equal.

@@ -1,10 +1,13 @@
 #include "cli/sampler_flags.h"
 
+#include <spdlog/spdlog.h>
+
 #include "cli/load_model.h"
 #include "cli/validators.h"
 #include "models/generative_model.h"
 #include "util/enum_names.h"
 #include "util/errors.h"
+#include "util/fs.h"
 
 namespace gen {
 
@@ -51,6 +54,14 @@ void attach_guide(GenerativeModel& model, const Config& config, const SamplerReq
   if (its != config.data.kind) {
     throw UsageError("--guide " + request.guide + ": trained on data.kind " + enum_name(its) + ", the model on " +
                      enum_name(config.data.kind));
+  }
+  // image_folder: the same kind is not the same images. Compared as paths, the folder may have
+  // moved since either run, so a difference is said, not refused.
+  const std::string& its_root = guide.checkpoint.config.data.root;
+  if (its == DataKind::kImageFolder && !same_path(its_root, config.data.root)) {
+    spdlog::warn("--guide {}: trained on the images of data.root {}, the model on {}; autoguidance needs a guide of "
+                 "the same images",
+                 request.guide, its_root, config.data.root);
   }
   model.set_guide(std::move(guide.model), request.guide + " (step " + std::to_string(guide.checkpoint.step) + ")");
 }

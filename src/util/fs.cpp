@@ -9,6 +9,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
+#include <cstdlib>
 #include <cstring>
 
 #include "util/errors.h"
@@ -38,6 +40,16 @@ std::string base_name(std::string path) {
   while (path.size() > 1 && path.back() == '/') path.pop_back();
   const size_t slash = path.rfind('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::string real_path(const std::string& path) {
+  char buf[PATH_MAX];
+  return ::realpath(path.c_str(), buf) ? std::string(buf) : std::string();
+}
+
+bool same_path(const std::string& a, const std::string& b) {
+  const std::string ra = real_path(a), rb = real_path(b);
+  return ra.empty() || rb.empty() ? a == b : ra == rb;
 }
 
 bool path_exists(const std::string& path) {

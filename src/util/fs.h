@@ -34,6 +34,9 @@ bool target_exists(const std::string& path);  // what it names, following links
 bool is_directory(const std::string& path);
 std::string parent_dir(const std::string& path);
 std::string base_name(std::string path);  // the last part of PATH ("runs/a/" -> "a")
+std::string real_path(const std::string& path);  // absolute, links and ".." resolved; "" if it is not there
+// Whether A and B name one file or folder; names that do not resolve are compared as written.
+bool same_path(const std::string& a, const std::string& b);
 
 // Room left on the file system that holds PATH, for an unprivileged writer. `inodes_counted`
 // is false on file systems without a fixed inode count (btrfs); `known` when statvfs worked.

@@ -52,6 +52,27 @@ TEST_CASE("image folder runs: classifier and DCGAN on class folders, gen eval gi
   const std::string json = read_text(dir / "eval.json");
   for (const char* figure : {"\"fid_", "\"kid_", "\"is_"}) CHECK_THAT(json, Catch::Contains(figure));
 
+  // Autoguidance by a diffusion model of other images of the same kind and shape: said, not refused
+  // (a folder may have moved since its run).
+  write_png_folder(dir, "pngs_other", 40);
+  for (const char* folder : {"pngs", "pngs_other"}) {
+    r = run_gen("train configs/tiny/diffusion.yaml --set name=diffusion_" + std::string(folder) +
+                    " --set data.kind=image_folder --set data.channels=1 --set data.root=" + (dir / folder) +
+                    " --set out_dir=" + (dir / "runs"),
+                dir);
+    REQUIRE(r.code == 0);
+  }
+  const std::string guided = "sample --ckpt " + (dir / "runs/diffusion_pngs/checkpoints/latest.pt") + " --n 4 --out " +
+                             (dir / "guided.png") + " --guidance 2 --guide ";
+  r = run_gen(guided + (dir / "runs/diffusion_pngs_other/checkpoints/latest.pt"), dir);
+  INFO(r.output);
+  CHECK(r.code == 0);
+  CHECK_THAT(r.output, Catch::Contains("trained on the images of data.root " + (dir / "pngs_other") + ", the model on " +
+                                       (dir / "pngs")));
+  r = run_gen(guided + (dir / "runs/diffusion_pngs/checkpoints/step_0000003.pt"), dir);  // its own earlier step
+  CHECK(r.code == 0);
+  CHECK_THAT(r.output, !Catch::Contains("trained on the images of"));
+
   // No feature network to be found: the figures that need none, and a line saying why not.
   r = run_gen("eval --ckpt " + ckpt + " --n 32", dir);
   CHECK(r.code == 0);
