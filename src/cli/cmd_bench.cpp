@@ -1,5 +1,6 @@
-// gen bench CONFIG... [--set k=v ...] [--steps N] [--warmup W] [--json F]: training-step time,
-// throughput, model FLOPs and the fraction of the hardware's roof, one line per config.
+// gen bench CONFIG... [--set k=v ...] [--steps N] [--warmup W] [--profile P] [--json F]: training-step
+// time, throughput, model FLOPs and the fraction of the hardware's roof, one line per config; with
+// --profile, a table of where the step's time goes.
 #include <CLI/CLI.hpp>
 #include <ostream>
 
@@ -32,6 +33,11 @@ void setup_bench(CLI::App& app, std::ostream& out) {
   sub->add_option("--steps", cmd->options.steps, "timed steps")->check(CLI::Range(int64_t(1), int64_t(1'000'000)));
   sub->add_option("--warmup", cmd->options.warmup, "untimed steps first (the first one's FLOPs are counted)")
       ->check(CLI::Range(int64_t(1), int64_t(1'000'000)));
+  sub->add_option("--profile", cmd->options.profile,
+                  "after the timed steps, run N more with every op timed and print where a step's time goes: "
+                  "forward, backward, no-grad (the update) and outside ops, then the ops by self time (host time: "
+                  "on a GPU, launch time)")
+      ->check(CLI::Range(int64_t(1), int64_t(1'000'000)));
   sub->add_option("--json", cmd->json, "also write the figures of every config to this file, as a JSON array");
   sub->callback([cmd, &out] {
     if (!cmd->json.empty()) check_outputs({{"--json", cmd->json}}, cmd->config_files);
@@ -40,7 +46,7 @@ void setup_bench(CLI::App& app, std::ostream& out) {
     std::string json = "[\n";
     for (size_t i = 0; i < configs.size(); ++i) {
       const BenchResult r = bench(configs[i], cmd->options);
-      out << bench_line(r) << "\n" << std::flush;
+      out << bench_line(r) << "\n" << profile_table(r) << std::flush;
       json += (i ? ",\n" : "") + report_json(bench_report(r));
     }
     if (!cmd->json.empty()) write_file_atomic(cmd->json, json + "]\n");

@@ -16,6 +16,7 @@
 #include "util/autocast.h"
 #include "util/device.h"
 #include "util/flop_counter.h"
+#include "util/op_profile.h"
 #include "util/stopwatch.h"
 #include "util/threads.h"
 
@@ -158,6 +159,16 @@ BenchResult bench(const Config& config, const BenchOptions& options) {
   const double items = double(config.data.batch_size) * (r.text ? double(spec.text.block_size) : 1.0);
   r.items_per_s = items * double(options.steps) / seconds;
   r.peak_rss_bytes = peak_rss_bytes();
+
+  if (options.profile > 0) {  // after the timed steps, so the profiler's cost stays out of them
+    OpProfile profile;
+    const Stopwatch t1;
+    for (int64_t i = 0; i < options.profile; ++i) train_one();
+    wait_for(device);
+    r.profiled_ms_per_step = t1.seconds() * 1e3 / double(options.profile);
+    r.profiled_steps = options.profile;
+    r.profile = profile.times();
+  }
   return r;
 }
 
@@ -167,6 +178,37 @@ std::string bench_line(const BenchResult& r) {
                                  si(r.achieved_flops()));
   if (r.roof_flops > 0) line += fmt::format(" | MFU {:.1f}% of {}FLOP/s ({})", 100 * r.mfu(), si(r.roof_flops), r.roof);
   return line + fmt::format(" | peak RSS {:.0f} MiB", r.peak_rss_bytes / (1 << 20));
+}
+
+std::string profile_table(const BenchResult& r) {
+  if (r.profiled_steps == 0) return "";
+  const double n = double(r.profiled_steps);
+  const double step = r.profiled_ms_per_step;
+  const double outside = step - r.profile.inside_ms / n;
+  std::string out = fmt::format(
+      "profile of {} more step(s): {:.2f} ms/step with the profiler on ({:.2f} off); forward {:.2f}, backward {:.2f}, "
+      "no-grad {:.2f}, outside ops {:.2f} (autograd engine, data, gen's own code, the profiler)\n",
+      r.profiled_steps, step, r.ms_per_step, r.profile.self_ms(OpPhase::kForward) / n,
+      r.profile.self_ms(OpPhase::kBackward) / n, r.profile.self_ms(OpPhase::kNoGrad) / n, outside);
+  out += fmt::format("{:>13} {:>6} {:>10} {:>8}  {}\n", "self ms/step", "share", "calls/step", "phase", "op");
+  // The ops down to 0.5% of the step, at most 40 rows; the rest in one line.
+  size_t shown = 0;
+  double rest_ms = 0;
+  for (const OpTime& op : r.profile.ops) {
+    const double ms = op.self_ms / n;
+    if (shown < 40 && ms >= 0.005 * step) {
+      out += fmt::format("{:>13.3f} {:>5.1f}% {:>10.4g} {:>8}  {}\n", ms, 100 * ms / step, double(op.calls) / n,
+                         op_phase_name(op.phase), op.name);
+      ++shown;
+    } else {
+      rest_ms += ms;
+    }
+  }
+  if (shown < r.profile.ops.size()) {
+    out += fmt::format("{:>13.3f} {:>5.1f}% {:>10} {:>8}  ({} more ops)\n", rest_ms, 100 * rest_ms / step, "", "",
+                       r.profile.ops.size() - shown);
+  }
+  return out;
 }
 
 EvalReport bench_report(const BenchResult& r) {
@@ -189,6 +231,17 @@ EvalReport bench_report(const BenchResult& r) {
     report.add("mfu", r.mfu(), "model FLOPs utilisation: achieved / roof", Better::kHigher);
   }
   report.add("peak_rss_mib", r.peak_rss_bytes / (1 << 20), "peak resident memory of the process, MiB");
+  if (r.profiled_steps > 0) {
+    const double n = double(r.profiled_steps);
+    report.info.emplace_back("profiled_steps", std::to_string(r.profiled_steps));
+    report.add("profiled_ms_per_step", r.profiled_ms_per_step, "ms per step of the steps run with the op profiler on");
+    report.add("profile_forward_ms", r.profile.self_ms(OpPhase::kForward) / n, "self time of ops in the forward pass, ms/step");
+    report.add("profile_backward_ms", r.profile.self_ms(OpPhase::kBackward) / n, "self time of ops in the backward pass, ms/step");
+    report.add("profile_no_grad_ms", r.profile.self_ms(OpPhase::kNoGrad) / n,
+               "self time of ops run without gradients (the update, EMA), ms/step");
+    report.add("profile_outside_ms", r.profiled_ms_per_step - r.profile.inside_ms / n,
+               "time outside every op (autograd engine, data, gen's own code, the profiler), ms/step");
+  }
   return report;
 }
 

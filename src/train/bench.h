@@ -10,12 +10,14 @@
 
 #include "config/config.h"
 #include "eval/report.h"
+#include "util/op_profile.h"
 
 namespace gen {
 
 struct BenchOptions {
   int64_t steps = 20;  // timed steps
   int64_t warmup = 5;  // untimed steps before them (the first is the one whose FLOPs are counted)
+  int64_t profile = 0;  // steps after the timed ones run under an OpProfile (0: none)
 };
 
 struct BenchResult {
@@ -30,6 +32,9 @@ struct BenchResult {
   double roof_flops = 0;      // FLOP/s the hardware can do; 0 when gen cannot tell (CUDA for now)
   std::string roof;           // how the roof was found
   double peak_rss_bytes = 0;  // the process's peak resident memory (data included)
+  int64_t profiled_steps = 0;
+  double profiled_ms_per_step = 0;  // the same steps with the profiler on: its own cost shows here
+  OpTimes profile;                  // totals over the profiled steps
 
   double achieved_flops() const { return ms_per_step > 0 ? flops_per_step / (ms_per_step / 1e3) : 0; }
   double mfu() const { return roof_flops > 0 ? achieved_flops() / roof_flops : 0; }
@@ -39,6 +44,8 @@ BenchResult bench(const Config& config, const BenchOptions& options);
 
 // One line for the terminal, and the same figures as a report (for --json).
 std::string bench_line(const BenchResult& result);
+// The profiled steps, per step: time by phase, outside ops, and the ops with the most self time.
+std::string profile_table(const BenchResult& result);
 EvalReport bench_report(const BenchResult& result);
 
 // FLOP/s of the best of a few 1024^3 float32 matrix products on `threads` OpenBLAS threads

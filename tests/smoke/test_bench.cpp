@@ -25,7 +25,8 @@ TEST_CASE("bench: the tiny Transformer's and DCGAN's FLOPs per step are the arch
   write_text(dir / "data/input.txt", tiny_text());
   gen::test::write_tiny_mnist(dir / "data", 64, 28);
   const std::string json = dir / "bench.json";
-  Run r = run_gen("bench configs/tiny/transformer.yaml configs/tiny/dcgan.yaml --steps 2 --warmup 1 --json " + json +
+  Run r = run_gen("bench configs/tiny/transformer.yaml configs/tiny/dcgan.yaml --steps 2 --warmup 1 --profile 2 --json " +
+                      json +
                       tiny_sets(dir),
                   dir);
   INFO(r.output);
@@ -48,6 +49,15 @@ TEST_CASE("bench: the tiny Transformer's and DCGAN's FLOPs per step are the arch
   CHECK(figure(gpt, "ms_per_step") > 0);
   CHECK(figure(gpt, "tokens_per_s") > 0);
   CHECK(figure(gpt, "mfu") > 0);
+  // --profile: two more steps with every op timed, split by phase; the parts make up the step.
+  CHECK_THAT(r.output, Catch::Contains("profile of 2 more step(s)") && Catch::Contains("self ms/step") &&
+                           Catch::Contains("backward  aten::"));
+  CHECK(figure(gpt, "profile_forward_ms") > 0);
+  CHECK(figure(gpt, "profile_backward_ms") > 0);
+  CHECK(figure(gpt, "profile_no_grad_ms") > 0);  // the optimizer's update
+  CHECK(figure(gpt, "profile_forward_ms") + figure(gpt, "profile_backward_ms") + figure(gpt, "profile_no_grad_ms") +
+            figure(gpt, "profile_outside_ms") ==
+        Approx(figure(gpt, "profiled_ms_per_step")).epsilon(1e-3));
 
   // DCGAN at 16 px (latent 8, widths 8, batch 16), per image:
   // G: 8->16 (1x1 -> 4x4): 2*8*16*16; 16->8 (4x4 -> 8x8): 2*16*16*8*16; 8->1 (8x8 -> 16x16): 2*8*64*1*16
