@@ -115,6 +115,9 @@ void NetOptimizer::start_step(int64_t backwards) {
 }
 
 NetOptimizer::Update NetOptimizer::step() {
+  // Nothing here is differentiated (as PyTorch's optimizer.step and clip_grad_norm_ run): no
+  // autograd bookkeeping, and gen bench --profile files the norm and clipping under no-grad.
+  torch::NoGradGuard no_grad;
   std::vector<torch::Tensor> grads;
   for (const auto& p : params_) {
     if (p.grad().defined()) grads.push_back(p.grad().detach());
