@@ -34,7 +34,7 @@ void setup_bench(CLI::App& app, std::ostream& out) {
   sub->add_option("--warmup", cmd->options.warmup, "untimed steps first (the first one's FLOPs are counted)")
       ->check(CLI::Range(int64_t(1), int64_t(1'000'000)));
   sub->add_option("--profile", cmd->options.profile,
-                  "after the timed steps, run N more with every op timed and print where a step's time goes: "
+                  "after the timed steps, run P more with every op timed and print where a step's time goes: "
                   "forward, backward, no-grad (the update) and outside ops, then the ops by self time (host time: "
                   "on a GPU, launch time)")
       ->check(CLI::Range(int64_t(1), int64_t(1'000'000)));

@@ -184,12 +184,11 @@ std::string profile_table(const BenchResult& r) {
   if (r.profiled_steps == 0) return "";
   const double n = double(r.profiled_steps);
   const double step = r.profiled_ms_per_step;
-  const double outside = step - r.profile.inside_ms / n;
   std::string out = fmt::format(
       "profile of {} more step(s): {:.2f} ms/step with the profiler on ({:.2f} off); forward {:.2f}, backward {:.2f}, "
       "no-grad {:.2f}, outside ops {:.2f} (autograd engine, data, gen's own code, the profiler)\n",
-      r.profiled_steps, step, r.ms_per_step, r.profile.self_ms(OpPhase::kForward) / n,
-      r.profile.self_ms(OpPhase::kBackward) / n, r.profile.self_ms(OpPhase::kNoGrad) / n, outside);
+      r.profiled_steps, step, r.ms_per_step, r.profiled_ms(OpPhase::kForward), r.profiled_ms(OpPhase::kBackward),
+      r.profiled_ms(OpPhase::kNoGrad), r.profiled_outside_ms());
   out += fmt::format("{:>13} {:>6} {:>10} {:>8}  {}\n", "self ms/step", "share", "calls/step", "phase", "op");
   // The ops down to 0.5% of the step, at most 40 rows; the rest in one line.
   size_t shown = 0;
@@ -232,14 +231,14 @@ EvalReport bench_report(const BenchResult& r) {
   }
   report.add("peak_rss_mib", r.peak_rss_bytes / (1 << 20), "peak resident memory of the process, MiB");
   if (r.profiled_steps > 0) {
-    const double n = double(r.profiled_steps);
     report.info.emplace_back("profiled_steps", std::to_string(r.profiled_steps));
     report.add("profiled_ms_per_step", r.profiled_ms_per_step, "ms per step of the steps run with the op profiler on");
-    report.add("profile_forward_ms", r.profile.self_ms(OpPhase::kForward) / n, "self time of ops in the forward pass, ms/step");
-    report.add("profile_backward_ms", r.profile.self_ms(OpPhase::kBackward) / n, "self time of ops in the backward pass, ms/step");
-    report.add("profile_no_grad_ms", r.profile.self_ms(OpPhase::kNoGrad) / n,
+    report.add("profile_forward_ms", r.profiled_ms(OpPhase::kForward), "self time of ops in the forward pass, ms/step");
+    report.add("profile_backward_ms", r.profiled_ms(OpPhase::kBackward),
+               "self time of ops in the backward pass, ms/step");
+    report.add("profile_no_grad_ms", r.profiled_ms(OpPhase::kNoGrad),
                "self time of ops run without gradients (the update, EMA), ms/step");
-    report.add("profile_outside_ms", r.profiled_ms_per_step - r.profile.inside_ms / n,
+    report.add("profile_outside_ms", r.profiled_outside_ms(),
                "time outside every op (autograd engine, data, gen's own code, the profiler), ms/step");
   }
   return report;

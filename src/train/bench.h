@@ -36,6 +36,9 @@ struct BenchResult {
   double profiled_ms_per_step = 0;  // the same steps with the profiler on: its own cost shows here
   OpTimes profile;                  // totals over the profiled steps
 
+  // Per profiled step: the self time of one phase's ops, and the time outside every op.
+  double profiled_ms(OpPhase phase) const { return profile.self_ms(phase) / double(profiled_steps); }
+  double profiled_outside_ms() const { return profiled_ms_per_step - profile.inside_ms / double(profiled_steps); }
   double achieved_flops() const { return ms_per_step > 0 ? flops_per_step / (ms_per_step / 1e3) : 0; }
   double mfu() const { return roof_flops > 0 ? achieved_flops() / roof_flops : 0; }
 };

@@ -64,8 +64,7 @@ std::unique_ptr<at::ObserverContext> profile_start(const at::RecordFunction& fn)
 
 void profile_end(const at::RecordFunction& /*fn*/, at::ObserverContext* ctx) {
   const int64_t end = now_ns();
-  auto* frame = static_cast<Frame*>(ctx);
-  if (frame == nullptr) return;  // started before this profile
+  auto* frame = static_cast<Frame*>(ctx);  // profile_start's, never null
   const int64_t took = end - frame->start_ns;
   if (frame->backward_node) --profile_state.backward_depth;
   profile_state.open = frame->caller;
@@ -104,8 +103,8 @@ OpProfile::OpProfile() {
   TORCH_CHECK(!profile_state.active, "one OpProfile per thread at a time");
   profile_state = ProfileState{};
   profile_state.active = true;
-  handle_ = at::addThreadLocalCallback(
-      at::RecordFunctionCallback(profile_start, profile_end).scopes({at::RecordScope::FUNCTION, at::RecordScope::BACKWARD_FUNCTION}));
+  handle_ = at::addThreadLocalCallback(at::RecordFunctionCallback(profile_start, profile_end)
+                                           .scopes({at::RecordScope::FUNCTION, at::RecordScope::BACKWARD_FUNCTION}));
 }
 
 OpProfile::~OpProfile() {

@@ -25,10 +25,8 @@ TEST_CASE("bench: the tiny Transformer's and DCGAN's FLOPs per step are the arch
   write_text(dir / "data/input.txt", tiny_text());
   gen::test::write_tiny_mnist(dir / "data", 64, 28);
   const std::string json = dir / "bench.json";
-  Run r = run_gen("bench configs/tiny/transformer.yaml configs/tiny/dcgan.yaml --steps 2 --warmup 1 --profile 2 --json " +
-                      json +
-                      tiny_sets(dir),
-                  dir);
+  const std::string args = "bench configs/tiny/transformer.yaml configs/tiny/dcgan.yaml --steps 2 --warmup 1";
+  Run r = run_gen(args + " --profile 2 --json " + json + tiny_sets(dir), dir);
   INFO(r.output);
   REQUIRE(r.code == 0);
   CHECK(count_lines(r.output) >= 2);

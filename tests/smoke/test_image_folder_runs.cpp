@@ -67,8 +67,8 @@ TEST_CASE("image folder runs: classifier and DCGAN on class folders, gen eval gi
   r = run_gen(guided + (dir / "runs/diffusion_pngs_other/checkpoints/latest.pt"), dir);
   INFO(r.output);
   CHECK(r.code == 0);
-  CHECK_THAT(r.output, Catch::Contains("trained on the images of data.root " + (dir / "pngs_other") + ", the model on " +
-                                       (dir / "pngs")));
+  CHECK_THAT(r.output, Catch::Contains("trained on the images of data.root " + (dir / "pngs_other") +
+                                       ", the model on " + (dir / "pngs")));
   r = run_gen(guided + (dir / "runs/diffusion_pngs/checkpoints/step_0000003.pt"), dir);  // its own earlier step
   CHECK(r.code == 0);
   CHECK_THAT(r.output, !Catch::Contains("trained on the images of"));

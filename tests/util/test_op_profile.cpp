@@ -31,7 +31,9 @@ TEST_CASE("op profile: ops by phase, callees' time taken out of their callers, s
   }
   const double wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   std::string rows;
-  for (const auto& op : times.ops) rows += op.name + " " + gen::op_phase_name(op.phase) + " " + std::to_string(op.calls) + "\n";
+  for (const auto& op : times.ops) {
+    rows += op.name + " " + gen::op_phase_name(op.phase) + " " + std::to_string(op.calls) + "\n";
+  }
   INFO(rows);
 
   using gen::OpPhase;
@@ -51,6 +53,8 @@ TEST_CASE("op profile: ops by phase, callees' time taken out of their callers, s
   REQUIRE(mm_back != nullptr);
   CHECK(mm_back->calls >= 3);
   CHECK(find(times, "aten::mm", OpPhase::kForward) == nullptr);
+  // The engine's record around each node is backward work too.
+  CHECK(find(times, "autograd::engine::evaluate_function: AddmmBackward0", OpPhase::kBackward) != nullptr);
   const gen::OpTime* update = find(times, "aten::mul_", OpPhase::kNoGrad);
   REQUIRE(update != nullptr);
   CHECK(update->calls == 1);
