@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <vector>
 
 namespace gen {
 
@@ -18,12 +19,22 @@ inline bool plain_attention_is_faster(const torch::Tensor& q) {
   return q.is_cpu() && reduced && q.size(-2) <= kPlainAttentionMaxTokens;
 }
 
-// softmax(q k^T / sqrt(d)), -inf where `future` (a (T, S) bool mask, or undefined) is true; the
-// softmax in float32 as autocast would run it, returned in q's type.
-inline torch::Tensor attention_weights(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& future) {
-  torch::Tensor logits = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(double(q.size(-1)));
-  if (future.defined()) logits = logits.masked_fill(future, -INFINITY);
-  return torch::softmax(logits, -1, torch::kFloat).to(q.scalar_type());
+// softmax(q k^T / sqrt(d) + mask) for q (..., T, d) and k (..., S, d), as (..., T, S) in q's type.
+// `mask` is additive, (T, S) of 0 and -inf in q's type, or undefined. The scale and the mask go
+// into the one GEMM (baddbmm: mask + scale q k^T, summed in float before the single rounding),
+// and the softmax runs in q's type, as CPU autocast runs it (ATen's bf16 kernel sums in float
+// and rounds once, so its weights equal float32's rounded): no separate scale or masked_fill
+// pass and no float copy of the logits, forward or backward (docs/RESULTS.md "The Transformer's
+// attention in one GEMM"). Under CUDA autocast softmax runs in float32, cast back here.
+inline torch::Tensor attention_weights(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& mask) {
+  const int64_t t = q.size(-2), s = k.size(-2), d = q.size(-1);
+  const torch::Tensor q3 = q.reshape({-1, t, d}), k3 = k.reshape({-1, s, d}).transpose(1, 2);
+  const double scale = 1.0 / std::sqrt(double(d));
+  const torch::Tensor logits = mask.defined() ? torch::baddbmm(mask, q3, k3, 1.0, scale)
+                                              : torch::baddbmm(torch::zeros({}, q3.options()), q3, k3, 0.0, scale);
+  std::vector<int64_t> shape(q.sizes().begin(), q.sizes().end());
+  shape.back() = s;
+  return torch::softmax(logits, -1).to(q.scalar_type()).view(shape);
 }
 
 }  // namespace gen

@@ -76,8 +76,9 @@ torch::Tensor AttentionImpl::causal_attention(const torch::Tensor& q, const torc
 torch::Tensor AttentionImpl::attention_with_dropout(const torch::Tensor& q, const torch::Tensor& k,
                                                     const torch::Tensor& v, double p, bool causal) {
   const int64_t t = q.size(-2);
-  if (causal && (!future.defined() || future.size(0) < t || future.device() != q.device())) {
-    future = torch::ones({t, t}, q.options().dtype(torch::kBool)).triu(1);  // made once, not every step
+  if (causal && (!future.defined() || future.size(0) < t || future.device() != q.device() ||
+                 future.scalar_type() != q.scalar_type())) {
+    future = torch::full({t, t}, -INFINITY, q.options()).triu(1);  // made once, not every step
   }
   const torch::Tensor mask = causal ? future.narrow(0, 0, t).narrow(1, 0, t) : torch::Tensor();
   return torch::matmul(batch_dropout(attention_weights(q, k, mask), p, p > 0), v);

@@ -69,7 +69,7 @@ struct AttentionImpl : torch::nn::Module {
   int64_t n_head;
   double dropout;
   torch::nn::Linear c_attn, c_proj;
-  torch::Tensor future;  // (T, T) causal mask, true above the diagonal; not a buffer: checkpoints do not carry it
+  torch::Tensor future;  // (T, T) additive causal mask, -inf above the diagonal; not a buffer: not in checkpoints
 };
 TORCH_MODULE(Attention);
 
