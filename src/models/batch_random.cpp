@@ -1,6 +1,7 @@
 #include "models/batch_random.h"
 
 #include "dist/world.h"
+#include "models/dropout_noise.h"
 
 namespace gen {
 
@@ -42,14 +43,16 @@ torch::Tensor batch_randn_like(const torch::Tensor& local, bool split) {
 
 torch::Tensor batch_dropout(const torch::Tensor& x, double p, bool training) {
   namespace F = torch::nn::functional;
-  // One process and a contiguous x: dropout itself, which draws the same mask as below. A
-  // non-contiguous x (a channels-last view, as attention's output reshaped to an image is)
-  // would get its mask in memory order from dropout: one process and N ranks would differ.
-  if (!training || p == 0 || (world().size() == 1 && x.is_contiguous())) {
-    return F::dropout(x, F::DropoutFuncOptions().p(p).training(training));
-  }
-  // What dropout does on the CPU (noise = bernoulli(1 - p) / (1 - p); x * noise), with the
-  // noise of the global batch in the order of its contiguous copy.
+  if (!training || p == 0) return x;
+  // The CPU: the noise of the global batch's contiguous order from one seed, this rank's rows
+  // drawn alone and in parallel (models/dropout_noise.h).
+  if (x.is_cpu() && p < 1) return x * dropout_noise(x.sizes(), x.options(), p, draw_seed(), world().rank() * x.numel());
+  // Elsewhere, one process and a contiguous x: dropout itself, which draws the same mask as
+  // below. A non-contiguous x (a channels-last view, as attention's output reshaped to an image
+  // is) would get its mask in memory order from dropout: one process and N ranks would differ.
+  if (world().size() == 1 && x.is_contiguous()) return F::dropout(x, F::DropoutFuncOptions().p(p).training(true));
+  // What dropout does (noise = bernoulli(1 - p) / (1 - p); x * noise), with the noise of the
+  // global batch in the order of its contiguous copy.
   torch::Tensor noise = torch::empty(global_shape(x), x.options()).bernoulli_(1 - p);
   return x * own_rows(noise, x.size(0)).div_(1 - p);
 }
