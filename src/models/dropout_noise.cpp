@@ -5,6 +5,7 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <type_traits>
@@ -86,6 +87,12 @@ torch::Tensor dropout_noise(at::IntArrayRef shape, const torch::TensorOptions& o
     });
   });
   return noise;
+}
+
+int parallel_threads_used(int64_t n) {
+  std::atomic<int> used{0};
+  at::parallel_for(0, n, kGrain, [&](int64_t, int64_t) { used.fetch_or(1 << std::min(at::get_thread_num(), 30)); });
+  return __builtin_popcount(unsigned(used.load()));
 }
 
 uint64_t draw_seed() {

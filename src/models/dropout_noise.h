@@ -25,4 +25,8 @@ torch::Tensor dropout_noise(at::IntArrayRef shape, const torch::TensorOptions& o
 // torch::manual_seed and resume as every other draw does.
 uint64_t draw_seed();
 
+// How many threads at::parallel_for gives a range of n elements from this file: the OpenMP
+// threads only where the build compiles it with OpenMP (src/CMakeLists.txt), else 1.
+int parallel_threads_used(int64_t n);
+
 }  // namespace gen

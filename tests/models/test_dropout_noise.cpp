@@ -30,6 +30,10 @@ TEST_CASE("dropout noise: a slice drawn alone, and a draw on 1 or 2 threads, equ
   const torch::Tensor two = gen::dropout_noise({n}, f32, 0.3, 99);
   at::set_num_threads(threads);
   CHECK(torch::equal(one, two));
+  // The draw runs on LibTorch's threads: the file is compiled with OpenMP.
+  at::set_num_threads(2);
+  CHECK(gen::parallel_threads_used(n) == 2);
+  at::set_num_threads(threads);
   // Slices starting inside a block and ending inside one, within one block, and whole blocks.
   for (const auto& [first, count] : std::vector<std::pair<int64_t, int64_t>>{
            {1, 2}, {3, 1}, {5, 10}, {6, 33000}, {4, 64}, {50001, 50002}, {0, 3}}) {
