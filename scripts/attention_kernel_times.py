@@ -2,8 +2,9 @@
 """Forward+backward times of LibTorch's fused attention against the plain ops, per shape and dtype.
 
 F.scaled_dot_product_attention against matmul / softmax in float32 / matmul (a causal mask by
-masked_fill), on the CPU at the thread count given: the measurement behind
-src/models/attention_kernel.h's choice. Usage: .venv/bin/python3 scripts/attention_kernel_times.py [THREADS]
+masked_fill; gen's plain ops before session 16) and against gen's plain ops now (one baddbmm
+with the scale and an additive mask, the softmax in the input's type), on the CPU at the
+thread count given: the measurement behind src/models/attention_kernel.h's choice. Usage: .venv/bin/python3 scripts/attention_kernel_times.py [THREADS]
 """
 import sys
 import time
@@ -28,6 +29,16 @@ def plain(q, k, v, causal):
     return a.float().softmax(-1).to(q.dtype) @ v
 
 
+def one_gemm(q, k, v, causal):
+    b, h, t, d = q.shape
+    mask = torch.zeros(t, t, dtype=q.dtype)
+    if causal:
+        mask = mask.masked_fill(torch.ones(t, t, dtype=torch.bool).triu(1), float("-inf"))
+    q3, k3 = q.reshape(b * h, t, d), k.reshape(b * h, t, d)
+    a = torch.baddbmm(mask, q3, k3.transpose(1, 2), beta=1 if causal else 0, alpha=d ** -0.5)
+    return a.softmax(-1).view(b, h, t, t) @ v
+
+
 def ms(fn, b, h, t, d, causal, dtype, runs):
     q, k, v = [torch.randn(b, h, t, d, dtype=dtype, requires_grad=True) for _ in range(3)]
     for i in range(2 + runs):
@@ -40,12 +51,13 @@ def ms(fn, b, h, t, d, causal, dtype, runs):
 def main():
     torch.set_num_threads(int(sys.argv[1]) if len(sys.argv) > 1 else 2)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; forward+backward ms")
-    print(f"{'shape (b, h, t, d)':<22} {'causal':<7} {'dtype':<9} {'fused':>8} {'plain':>8}")
+    print(f"{'shape (b, h, t, d)':<22} {'causal':<7} {'dtype':<9} {'fused':>8} {'plain':>8} {'1 GEMM':>8}")
     for b, h, t, d, causal in SHAPES:
         for dtype in (torch.float32, torch.bfloat16):
             runs = max(3, int(2e8 / (b * h * t * t * d)))
             f, p = ms(fused, b, h, t, d, causal, dtype, runs), ms(plain, b, h, t, d, causal, dtype, runs)
-            print(f"{str((b, h, t, d)):<22} {str(causal):<7} {str(dtype)[6:]:<9} {f:8.2f} {p:8.2f}")
+            g = ms(one_gemm, b, h, t, d, causal, dtype, runs)
+            print(f"{str((b, h, t, d)):<22} {str(causal):<7} {str(dtype)[6:]:<9} {f:8.2f} {p:8.2f} {g:8.2f}")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 // softmax(q k^T / sqrt(d)) v over (B, heads, tokens, d): which kernel runs it, and the plain ops.
-// LibTorch's fused scaled_dot_product_attention is the slower kernel in bf16 / fp16 on the CPU at
-// short sequences (5x at the U-Net's 49 tokens, 3x at the CPU Transformer's 64; even at 196 tokens,
-// and in float32 the fused one is as fast or faster): docs/RESULTS.md "Attention kernels in bf16",
+// LibTorch's fused scaled_dot_product_attention is the slower kernel in bf16 / fp16 on the CPU
+// up to 512 tokens against the plain ops below (6x at the U-Net's 49 tokens, 4x at the CPU
+// Transformer's 64, 1.6x at 256, 1.15x at 512; the fused one wins at 1024, and in float32 it is
+// as fast or faster): docs/RESULTS.md "The Transformer's attention in one GEMM",
 // scripts/attention_kernel_times.py.
 #pragma once
 
@@ -12,7 +13,7 @@
 
 namespace gen {
 
-constexpr int64_t kPlainAttentionMaxTokens = 144;
+constexpr int64_t kPlainAttentionMaxTokens = 512;
 
 inline bool plain_attention_is_faster(const torch::Tensor& q) {
   const bool reduced = q.scalar_type() == torch::kBFloat16 || q.scalar_type() == torch::kHalf;
