@@ -46,7 +46,7 @@ torch::Tensor batch_dropout(const torch::Tensor& x, double p, bool training) {
   if (!training || p == 0) return x;
   // The CPU: the noise of the global batch's contiguous order from one seed, this rank's rows
   // drawn alone and in parallel (models/dropout_noise.h).
-  if (x.is_cpu() && p < 1) return x * dropout_noise(x.sizes(), x.options(), p, draw_seed(), world().rank() * x.numel());
+  if (x.is_cpu() && p < 1) return fused_dropout(x, p, draw_seed(), world().rank() * x.numel());
   // Elsewhere, one process and a contiguous x: dropout itself, which draws the same mask as
   // below. A non-contiguous x (a channels-last view, as attention's output reshaped to an image
   // is) would get its mask in memory order from dropout: one process and N ranks would differ.

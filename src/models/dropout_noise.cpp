@@ -2,6 +2,7 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Dispatch.h>
+#include <ATen/OpMathType.h>
 #include <ATen/Parallel.h>
 
 #include <algorithm>
@@ -62,23 +63,96 @@ void fill_noise(T* out, int64_t n, uint64_t first, uint64_t seed, uint32_t thres
   }
 }
 
+// u < threshold keeps: probability threshold / 2^32, the nearest to 1 - p (1 - 2^-32 at most, for
+// p below 2^-33).
+uint32_t keep_threshold(double p) {
+  TORCH_CHECK(p >= 0 && p < 1, "dropout: p must be in [0, 1), got ", p);
+  return uint32_t(std::min<double>(std::round((1.0 - p) * 4294967296.0), 4294967295.0));
+}
+
+// out = in * (keep ? kept : 0) elementwise, in the precision ATen's mul computes x * noise (the
+// same bits, a NaN in a dropped element included).
+template <typename T>
+void apply_keep(const T* in, const uint8_t* keep, T* out, int64_t n, T kept) {
+  using Acc = at::opmath_type<T>;
+  const Acc on = Acc(kept), off = Acc(0);
+  for (int64_t i = 0; i < n; ++i) out[i] = T(Acc(in[i]) * (keep[i] ? on : off));
+}
+
+// Dropout as one autograd node: the forward pass draws the keep mask (a byte per element) in
+// chunks that stay in cache and applies it; the backward pass applies the saved mask to the
+// gradient. x * dropout_noise(...) gives the same values, but keeps the noise (2-4 bytes an
+// element) for the backward pass and passes over memory twice more.
+struct FusedDropout : torch::autograd::Function<FusedDropout> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x, double p, int64_t seed,
+                               int64_t first) {
+    const torch::Tensor in = x.contiguous();
+    torch::Tensor out = torch::empty_like(in);
+    torch::Tensor keep = torch::empty(in.sizes(), in.options().dtype(torch::kUInt8));
+    const uint32_t threshold = keep_threshold(p);
+    AT_DISPATCH_FLOATING_TYPES_AND2(at::kBFloat16, at::kHalf, in.scalar_type(), "fused_dropout", [&] {
+      const auto kept = static_cast<scalar_t>(1.0 / (1.0 - p));
+      const scalar_t* src = in.data_ptr<scalar_t>();
+      scalar_t* dst = out.data_ptr<scalar_t>();
+      uint8_t* mask = keep.data_ptr<uint8_t>();
+      at::parallel_for(0, in.numel(), kGrain, [=](int64_t begin, int64_t end) {
+        constexpr int64_t kChunk = 4096;  // the mask of a chunk is still in L1 when it is applied
+        for (int64_t i = begin; i < end; i += kChunk) {
+          const int64_t n = std::min(kChunk, end - i);
+          fill_noise<uint8_t>(mask + i, n, uint64_t(first + i), uint64_t(seed), threshold, 1);
+          apply_keep<scalar_t>(src + i, mask + i, dst + i, n, kept);
+        }
+      });
+    });
+    ctx->save_for_backward({keep});
+    ctx->saved_data["p"] = p;
+    return out;
+  }
+
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
+                                               torch::autograd::tensor_list grads) {
+    const torch::Tensor keep = ctx->get_saved_variables()[0];
+    const double p = ctx->saved_data["p"].toDouble();
+    const torch::Tensor grad = grads[0].contiguous();
+    torch::Tensor grad_in;
+    if (grad.requires_grad()) {  // a double backward pass: differentiable ops
+      grad_in = grad * (keep.to(grad.scalar_type()) * (1.0 / (1.0 - p)));
+    } else {
+      grad_in = torch::empty_like(grad);
+      AT_DISPATCH_FLOATING_TYPES_AND2(at::kBFloat16, at::kHalf, grad.scalar_type(), "fused_dropout_backward", [&] {
+        const auto kept = static_cast<scalar_t>(1.0 / (1.0 - p));
+        const scalar_t* src = grad.data_ptr<scalar_t>();
+        scalar_t* dst = grad_in.data_ptr<scalar_t>();
+        const uint8_t* mask = keep.data_ptr<uint8_t>();
+        at::parallel_for(0, grad.numel(), kGrain, [=](int64_t begin, int64_t end) {
+          apply_keep<scalar_t>(src + begin, mask + begin, dst + begin, end - begin, kept);
+        });
+      });
+    }
+    return {grad_in, torch::Tensor(), torch::Tensor(), torch::Tensor()};
+  }
+};
+
 }  // namespace
+
+torch::Tensor fused_dropout(const torch::Tensor& x, double p, uint64_t seed, int64_t first) {
+  TORCH_CHECK(x.is_cpu(), "fused_dropout: a CPU tensor, got ", x.device());
+  TORCH_CHECK(first >= 0, "fused_dropout: negative first element ", first);
+  return FusedDropout::apply(x, p, static_cast<int64_t>(seed), first);
+}
 
 std::array<uint32_t, 4> philox_block(uint64_t seed, uint64_t block) { return philox10(seed, block); }
 
 torch::Tensor dropout_noise(at::IntArrayRef shape, const torch::TensorOptions& options, double p, uint64_t seed,
                             int64_t first) {
-  TORCH_CHECK(p >= 0 && p < 1, "dropout_noise: p must be in [0, 1), got ", p);
   TORCH_CHECK(first >= 0, "dropout_noise: negative first element ", first);
+  const uint32_t threshold = keep_threshold(p);
   torch::Tensor noise = torch::empty(shape, options.device(torch::kCPU));
-  // u < threshold keeps: probability threshold / 2^32, the nearest to 1 - p (1 - 2^-32 at most,
-  // for p below 2^-33).
-  const auto threshold = uint32_t(std::min<double>(std::round((1.0 - p) * 4294967296.0), 4294967295.0));
   // The fill writes the kept value's bits, so the loop sees plain integers whatever the type.
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kBFloat16, at::kHalf, noise.scalar_type(), "dropout_noise", [&] {
     using Bits = std::conditional_t<sizeof(scalar_t) == 2, uint16_t, std::conditional_t<sizeof(scalar_t) == 4, uint32_t, uint64_t>>;
     static_assert(sizeof(Bits) == sizeof(scalar_t));
-    const auto kept_value = static_cast<scalar_t>(static_cast<float>(1.0 / (1.0 - p)));
+    const auto kept_value = static_cast<scalar_t>(1.0 / (1.0 - p));
     Bits kept = 0;
     std::memcpy(&kept, &kept_value, sizeof(kept));
     auto* out = reinterpret_cast<Bits*>(noise.data_ptr<scalar_t>());

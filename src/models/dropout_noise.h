@@ -21,6 +21,11 @@ std::array<uint32_t, 4> philox_block(uint64_t seed, uint64_t block);
 torch::Tensor dropout_noise(at::IntArrayRef shape, const torch::TensorOptions& options, double p, uint64_t seed,
                             int64_t first = 0);
 
+// x * dropout_noise(x.sizes(), x.options(), p, seed, first) as one autograd node on the CPU (the
+// same values and gradient), which keeps a byte per element for the backward pass instead of the
+// noise, and draws the mask in cache-sized chunks.
+torch::Tensor fused_dropout(const torch::Tensor& x, double p, uint64_t seed, int64_t first = 0);
+
 // A seed taken from the default CPU generator (whose state checkpoints carry), so masks follow
 // torch::manual_seed and resume as every other draw does.
 uint64_t draw_seed();

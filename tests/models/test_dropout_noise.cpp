@@ -51,7 +51,7 @@ TEST_CASE("dropout noise: 0 or 1 / (1 - p) in the tensor's type, kept with proba
       INFO("p " << p << ", " << dtype);
       const torch::Tensor noise = gen::dropout_noise({n}, torch::TensorOptions().dtype(dtype), p, 7);
       REQUIRE(noise.scalar_type() == dtype);
-      const double kept_value = torch::tensor(1.0 / (1.0 - p)).to(torch::kFloat).to(dtype).item<double>();
+      const double kept_value = torch::tensor(1.0 / (1.0 - p), torch::kDouble).to(dtype).item<double>();
       const torch::Tensor kept = noise != 0;
       CHECK(torch::all(kept.logical_not() | (noise.to(torch::kDouble) == kept_value)).item<bool>());
       // Within 5 standard deviations of the binomial's mean.
@@ -77,4 +77,34 @@ TEST_CASE("dropout noise: seeds come from the CPU generator, and batch_dropout's
   y.sum().backward();
   CHECK(torch::equal(x.grad(), noise));
   CHECK(torch::equal(gen::batch_dropout(x, 0.25, false), x));  // evaluation: the identity
+}
+
+TEST_CASE("dropout noise: fused_dropout gives x * noise and its gradient, bit for bit, and a double backward pass",
+          "[model]") {
+  for (const auto dtype : {torch::kFloat, torch::kBFloat16, torch::kDouble}) {
+    // A channels-last-like view: not contiguous, masked in its logical order.
+    for (const bool strided : {false, true}) {
+      INFO(dtype << (strided ? ", strided" : ""));
+      torch::Tensor base = torch::randn({4, 70, 33}).to(dtype);
+      base.index_put_({0, 0, 0}, std::nan(""));  // propagates when dropped, as x * 0 does
+      const torch::Tensor leaf = (strided ? base.transpose(1, 2) : base).detach().requires_grad_();
+      const torch::Tensor ref_leaf = leaf.detach().clone().requires_grad_();
+      const torch::Tensor fused = gen::fused_dropout(leaf, 0.3, 1234, 17);
+      const torch::Tensor noise = gen::dropout_noise(leaf.sizes(), leaf.options(), 0.3, 1234, 17);
+      const torch::Tensor want = ref_leaf * noise;
+      CHECK(torch::equal(fused.isnan(), want.isnan()));
+      CHECK(torch::equal(fused.nan_to_num(), want.nan_to_num()));
+      const torch::Tensor g = torch::randn(fused.sizes()).to(dtype);
+      fused.backward(g);
+      want.backward(g);
+      CHECK(torch::equal(leaf.grad(), ref_leaf.grad()));
+    }
+  }
+  // The gradient of the gradient (a penalty on it) goes through differentiable ops.
+  const torch::Tensor x = torch::randn({6, 40}, torch::kDouble).requires_grad_();
+  const torch::Tensor noise = gen::dropout_noise(x.sizes(), x.options(), 0.5, 9);
+  const torch::Tensor gx = torch::autograd::grad({(gen::fused_dropout(x, 0.5, 9) * x).sum()}, {x}, {}, true, true)[0];
+  const torch::Tensor ggx = torch::autograd::grad({gx.sum()}, {x})[0];
+  CHECK(torch::allclose(gx, 2 * x.detach() * noise));
+  CHECK(torch::allclose(ggx, 2 * noise));
 }
