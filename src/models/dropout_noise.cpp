@@ -9,8 +9,8 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
-#include <type_traits>
 #include <mutex>
+#include <type_traits>
 
 namespace gen {
 
@@ -138,7 +138,11 @@ struct FusedDropout : torch::autograd::Function<FusedDropout> {
 torch::Tensor fused_dropout(const torch::Tensor& x, double p, uint64_t seed, int64_t first) {
   TORCH_CHECK(x.is_cpu(), "fused_dropout: a CPU tensor, got ", x.device());
   TORCH_CHECK(first >= 0, "fused_dropout: negative first element ", first);
-  return FusedDropout::apply(x, p, static_cast<int64_t>(seed), first);
+  const torch::Tensor out = FusedDropout::apply(x, p, static_cast<int64_t>(seed), first);
+  // The mask follows the logical order; the result keeps a channels-last input's layout, as
+  // x * noise would.
+  const auto format = x.suggest_memory_format();
+  return format == at::MemoryFormat::Contiguous ? out : out.contiguous(format);
 }
 
 std::array<uint32_t, 4> philox_block(uint64_t seed, uint64_t block) { return philox10(seed, block); }
@@ -150,7 +154,8 @@ torch::Tensor dropout_noise(at::IntArrayRef shape, const torch::TensorOptions& o
   torch::Tensor noise = torch::empty(shape, options.device(torch::kCPU));
   // The fill writes the kept value's bits, so the loop sees plain integers whatever the type.
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kBFloat16, at::kHalf, noise.scalar_type(), "dropout_noise", [&] {
-    using Bits = std::conditional_t<sizeof(scalar_t) == 2, uint16_t, std::conditional_t<sizeof(scalar_t) == 4, uint32_t, uint64_t>>;
+    using Bits = std::conditional_t<sizeof(scalar_t) == 2, uint16_t,
+                                    std::conditional_t<sizeof(scalar_t) == 4, uint32_t, uint64_t>>;
     static_assert(sizeof(Bits) == sizeof(scalar_t));
     const auto kept_value = static_cast<scalar_t>(1.0 / (1.0 - p));
     Bits kept = 0;

@@ -100,6 +100,11 @@ TEST_CASE("dropout noise: fused_dropout gives x * noise and its gradient, bit fo
       CHECK(torch::equal(leaf.grad(), ref_leaf.grad()));
     }
   }
+  // A channels-last input keeps its layout, as x * noise keeps it.
+  const torch::Tensor image = torch::randn({2, 8, 5, 5}).contiguous(at::MemoryFormat::ChannelsLast);
+  const torch::Tensor dropped = gen::fused_dropout(image, 0.3, 5);
+  CHECK(dropped.is_contiguous(at::MemoryFormat::ChannelsLast));
+  CHECK(torch::equal(dropped, image * gen::dropout_noise(image.sizes(), image.options(), 0.3, 5)));
   // The gradient of the gradient (a penalty on it) goes through differentiable ops.
   const torch::Tensor x = torch::randn({6, 40}, torch::kDouble).requires_grad_();
   const torch::Tensor noise = gen::dropout_noise(x.sizes(), x.options(), 0.5, 9);
