@@ -31,8 +31,9 @@ inline torch::Tensor attention_weights(const torch::Tensor& q, const torch::Tens
   const int64_t t = q.size(-2), s = k.size(-2), d = q.size(-1);
   const torch::Tensor q3 = q.reshape({-1, t, d}), k3 = k.reshape({-1, s, d}).transpose(1, 2);
   const double scale = 1.0 / std::sqrt(double(d));
-  const torch::Tensor logits = mask.defined() ? torch::baddbmm(mask, q3, k3, 1.0, scale)
-                                              : torch::baddbmm(torch::zeros({}, q3.options()), q3, k3, 0.0, scale);
+  // Unmasked: bmm, then the scale. LibTorch 1.13's baddbmm with beta 0 reads its uninitialized
+  // output (NaN garbage at one query token: the KV-cache step), so beta 0 is not used anywhere.
+  const torch::Tensor logits = mask.defined() ? torch::baddbmm(mask, q3, k3, 1.0, scale) : torch::bmm(q3, k3) * scale;
   std::vector<int64_t> shape(q.sizes().begin(), q.sizes().end());
   shape.back() = s;
   return torch::softmax(logits, -1).to(q.scalar_type()).view(shape);
