@@ -4,6 +4,7 @@
 
 #include "models/attention_kernel.h"
 #include "models/batch_random.h"
+#include "models/causal_attention_cpu.h"
 #include "util/torch_version.h"
 
 namespace gen {
@@ -33,12 +34,25 @@ torch::Tensor AttentionImpl::heads(const torch::Tensor& z) const {
 
 torch::Tensor AttentionImpl::forward(const torch::Tensor& x) {
   const int64_t b = x.size(0), t = x.size(1), c = x.size(2);
-  auto qkv = c_attn->forward(x).split(c, 2);
-  const torch::Tensor q = heads(qkv[0]), k = heads(qkv[1]), v = heads(qkv[2]);
+  const torch::Tensor qkv_fused = c_attn->forward(x);
   const double p = is_training() ? dropout : 0.0;
-  torch::Tensor y = p > 0 ? attention_with_dropout(q, k, v, p, true) : causal_attention(q, k, v);  // (B, nh, T, hs)
-  y = y.transpose(1, 2).contiguous().view({b, t, c});
+  torch::Tensor y;
+  if (p == 0 && cpu_kernel_is_faster(qkv_fused)) {
+    y = causal_attention_cpu(qkv_fused, n_head);  // (B, T, C)
+  } else {
+    auto qkv = qkv_fused.split(c, 2);
+    const torch::Tensor q = heads(qkv[0]), k = heads(qkv[1]), v = heads(qkv[2]);
+    y = p > 0 ? attention_with_dropout(q, k, v, p, true) : causal_attention(q, k, v);  // (B, nh, T, hs)
+    y = y.transpose(1, 2).contiguous().view({b, t, c});
+  }
   return batch_dropout(c_proj->forward(y), p, is_training());
+}
+
+// models/causal_attention_cpu.h's kernel wherever it takes the case (the CPU, up to 256 tokens):
+// faster than LibTorch's fused kernel and the plain ops in float32 and bf16 there
+// (docs/RESULTS.md "Causal attention as one CPU kernel").
+bool AttentionImpl::cpu_kernel_is_faster(const torch::Tensor& qkv) const {
+  return causal_attention_cpu_fits(qkv, n_head);
 }
 
 torch::Tensor AttentionImpl::forward_cached(const torch::Tensor& x, torch::Tensor& cache_k, torch::Tensor& cache_v,

@@ -11,7 +11,7 @@ namespace gen {
 
 namespace {
 
-enum class Op { kMatmul, kAddMatmul, kConvolution, kAttention, kNested, kBackward };
+enum class Op { kMatmul, kAddMatmul, kConvolution, kAttention, kQkvAttention, kNested, kBackward };
 
 struct State {
   bool active = false;
@@ -36,6 +36,7 @@ std::optional<Op> counted_op(std::string_view name) {
   if (name == "aten::addmm" || name == "aten::baddbmm") return Op::kAddMatmul;  // self (added) first
   if (name == "aten::convolution") return Op::kConvolution;
   if (name == "aten::scaled_dot_product_attention") return Op::kAttention;
+  if (name == "gen::causal_attention_cpu") return Op::kQkvAttention;  // models/causal_attention_cpu.h
   return std::nullopt;
 }
 
@@ -77,6 +78,13 @@ void measure_inputs(Context& ctx, const at::RecordFunction& fn) {
       if (!q || !k || !v) return;
       const double rows = double(q->numel()) / double(q->size(-1));
       ctx.flops = 2.0 * rows * double(k->size(-2)) * double(q->size(-1) + v->size(-1));
+      return;
+    }
+    case Op::kQkvAttention: {  // qkv (B, T, 3C): every head's q k^T and att v, 2 T T d each, h d = C
+      const at::Tensor* qkv = tensor_at(inputs, 0);
+      if (!qkv || qkv->dim() != 3) return;
+      const double tokens = double(qkv->size(1));
+      ctx.flops = 4.0 * double(qkv->size(0)) * tokens * tokens * double(qkv->size(2) / 3);
       return;
     }
     default:

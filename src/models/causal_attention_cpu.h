@@ -1,0 +1,40 @@
+// Causal self-attention of short sequences on the CPU as one autograd node: softmax(q k^T /
+// sqrt(d) + causal mask) v for every head, read straight from the fused q|k|v projection and
+// written straight into the (B, T, C) layout the output projection takes. Each (sequence, head)
+// is one task computed in float (flash attention's recomputation: the backward pass rebuilds the
+// weights from the saved log-sum-exp), so no head copies, no (T x T) logits in memory, no mask
+// pass, no exponent of a masked entry. One layer of transformer_shakespeare_cpu.yaml (12 x 64
+// tokens, 4 heads of 32), forward and backward on 2 threads: 0.52 / 0.54 ms in float32 / bf16,
+// against 1.38 / 3.7-3.9 ms for LibTorch's fused kernel and 1.0 / 0.8 ms for the plain ops; at
+// 256 tokens (64 x 6 heads of 64) 116 / 96 ms against 194 / 184 and 424 / 117 (docs/RESULTS.md
+// "Causal attention as one CPU kernel").
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <string>
+
+namespace gen {
+
+// The longest sequence and widest head the kernel takes (its per-task buffers stay in L2).
+constexpr int64_t kCausalAttentionCpuMaxTokens = 256;
+constexpr int64_t kCausalAttentionCpuMaxHeadDim = 128;
+
+// The name its forward pass runs under in LibTorch's RecordFunction (profiler, FLOP counter).
+constexpr const char* kCausalAttentionCpuOp = "gen::causal_attention_cpu";
+
+// Whether causal_attention_cpu takes qkv (B, T, 3C) split into n_head heads.
+bool causal_attention_cpu_fits(const torch::Tensor& qkv, int64_t n_head);
+
+// y (B, T, C) = causal attention of the n_head heads of qkv (B, T, 3C) = [q | k | v], head h
+// in columns [h d, (h + 1) d) of each third; float, bf16 or fp16, in qkv's type; differentiable
+// once (the backward pass is not itself differentiable).
+torch::Tensor causal_attention_cpu(const torch::Tensor& qkv, int64_t n_head);
+
+// The instruction set its kernels run: "avx512", "avx2" (with FMA) or "base" (the build's own
+// target), the widest this CPU has unless forced (tests run each; "" restores the widest).
+std::string causal_attention_cpu_isa();
+void force_causal_attention_cpu_isa(const std::string& isa);
+
+}  // namespace gen
