@@ -36,8 +36,6 @@ typedef int32_t IVec4 __attribute__((vector_size(16)));
 // Query rows taken together: each key or value loaded serves all of them, and their sums are
 // independent chains of FMAs rather than one long one.
 constexpr int64_t kRows = 4;
-// Head dims (in vectors) summed at once: kRows x kChunks accumulators stay in registers.
-constexpr int64_t kChunks = 4;
 
 const IVec kLaneIndex = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
@@ -101,49 +99,8 @@ GEN_INLINE Vec exp_nonpositive(Vec x) {
   return p * (Vec)bits;
 }
 
-// out[r][16 b + l] = sum_c x[r][c] cols_t[c][16 b + l] for kRows rows x and NB blocks of 16
-// columns of a transposed (dims x columns) matrix.
-template <int NB>
-GEN_INLINE void dot_columns(const float* x, int64_t x_stride, const float* cols_t, int64_t dims, int64_t stride,
-                            float* out, int64_t out_stride) {
-  Vec acc[kRows][NB] = {};
-  for (int64_t c = 0; c < dims; ++c) {
-    Vec col[NB];
-    for (int b = 0; b < NB; ++b) col[b] = load(cols_t + c * stride + kLanes * b);
-    for (int r = 0; r < kRows; ++r) {
-      const float xr = x[r * x_stride + c];
-      for (int b = 0; b < NB; ++b) acc[r][b] += col[b] * xr;
-    }
-  }
-  for (int r = 0; r < kRows; ++r) {
-    for (int b = 0; b < NB; ++b) store(out + r * out_stride + kLanes * b, acc[r][b]);
-  }
-}
-
-// The same over the first `blocks` x 16 columns.
-GEN_INLINE void dot_all_columns(const float* x, int64_t x_stride, const float* cols_t, int64_t dims, int64_t stride,
-                                int64_t blocks, float* out, int64_t out_stride) {
-  for (int64_t b = 0; b < blocks; b += 4) {
-    const float* cols = cols_t + kLanes * b;
-    float* to = out + kLanes * b;
-    switch (std::min<int64_t>(4, blocks - b)) {
-      case 4:
-        dot_columns<4>(x, x_stride, cols, dims, stride, to, out_stride);
-        break;
-      case 3:
-        dot_columns<3>(x, x_stride, cols, dims, stride, to, out_stride);
-        break;
-      case 2:
-        dot_columns<2>(x, x_stride, cols, dims, stride, to, out_stride);
-        break;
-      default:
-        dot_columns<1>(x, x_stride, cols, dims, stride, to, out_stride);
-        break;
-    }
-  }
-}
-
-// out[r] = sum_{j < n} w[r][j] rows[j] over NC x 16 dims, for kRows weight rows.
+// out[r] = sum_{j < n} w[r][j] rows[j] over NC x 16 columns, for kRows weight rows: a (kRows x n)
+// by (n x 16 NC) product, the logits q k^T (rows: the transposed keys) as well as sums of rows.
 template <int NC>
 GEN_INLINE void weighted_sum(const float* w, int64_t w_stride, const float* rows, int64_t n, int64_t stride, float* out,
                              int64_t out_stride) {
@@ -181,49 +138,41 @@ GEN_INLINE void add_scaled(const float* w, int64_t w_stride, const float* x, int
   }
 }
 
-// The two above over a head's `chunks` vectors of dims, kChunks at a time.
-GEN_INLINE void weighted_sum_all(const float* w, int64_t w_stride, const float* rows, int64_t n, int64_t stride,
-                                 int64_t chunks, float* out, int64_t out_stride) {
-  for (int64_t c = 0; c < chunks; c += kChunks) {
-    const float* from = rows + kLanes * c;
-    float* to = out + kLanes * c;
-    switch (std::min(kChunks, chunks - c)) {
+// Op<N>::run(first, args...) over `count` vectors in runs of N <= 4 (each N compiled with its
+// accumulators in registers).
+template <template <int> class Op, typename... Args>
+GEN_INLINE void in_runs_of_4(int64_t count, Args... args) {
+  for (int64_t first = 0; first < count; first += 4) {
+    switch (std::min<int64_t>(4, count - first)) {
       case 4:
-        weighted_sum<4>(w, w_stride, from, n, stride, to, out_stride);
+        Op<4>::run(first, args...);
         break;
       case 3:
-        weighted_sum<3>(w, w_stride, from, n, stride, to, out_stride);
+        Op<3>::run(first, args...);
         break;
       case 2:
-        weighted_sum<2>(w, w_stride, from, n, stride, to, out_stride);
+        Op<2>::run(first, args...);
         break;
       default:
-        weighted_sum<1>(w, w_stride, from, n, stride, to, out_stride);
+        Op<1>::run(first, args...);
         break;
     }
   }
 }
-GEN_INLINE void add_scaled_all(const float* w, int64_t w_stride, const float* x, int64_t x_stride, float* rows,
-                               int64_t n, int64_t stride, int64_t chunks) {
-  for (int64_t c = 0; c < chunks; c += kChunks) {
-    const float* from = x + kLanes * c;
-    float* to = rows + kLanes * c;
-    switch (std::min(kChunks, chunks - c)) {
-      case 4:
-        add_scaled<4>(w, w_stride, from, x_stride, to, n, stride);
-        break;
-      case 3:
-        add_scaled<3>(w, w_stride, from, x_stride, to, n, stride);
-        break;
-      case 2:
-        add_scaled<2>(w, w_stride, from, x_stride, to, n, stride);
-        break;
-      default:
-        add_scaled<1>(w, w_stride, from, x_stride, to, n, stride);
-        break;
-    }
+template <int NC>
+struct WeightedSum {
+  GEN_INLINE static void run(int64_t first, const float* w, int64_t w_stride, const float* rows, int64_t n,
+                             int64_t stride, float* out, int64_t out_stride) {
+    weighted_sum<NC>(w, w_stride, rows + kLanes * first, n, stride, out + kLanes * first, out_stride);
   }
-}
+};
+template <int NC>
+struct AddScaled {
+  GEN_INLINE static void run(int64_t first, const float* w, int64_t w_stride, const float* x, int64_t x_stride,
+                             float* rows, int64_t n, int64_t stride) {
+    add_scaled<NC>(w, w_stride, x + kLanes * first, x_stride, rows + kLanes * first, n, stride);
+  }
+};
 
 inline int64_t round_up(int64_t n) { return (n + kLanes - 1) / kLanes * kLanes; }
 
@@ -373,13 +322,13 @@ GEN_INLINE void forward_head(const T* qkv, T* y, float* lse, const Sizes& s, int
   for (int64_t i0 = 0; i0 < s.tokens; i0 += kRows) {
     const int64_t rows = std::min(kRows, s.tokens - i0), n = i0 + rows, blocks = (n + kLanes - 1) / kLanes;
     for (int64_t r = 0; r < rows; ++r) to_float(seq + (i0 + r) * row + h * s.dims, s.dims, s.scale, q + r * s.dp);
-    dot_all_columns(q, s.dp, keys_t, s.dims, s.tp, blocks, logits, s.tp);
+    in_runs_of_4<WeightedSum>(blocks, q, s.dp, keys_t, s.dims, s.tp, logits, s.tp);
     for (int64_t r = 0; r < kRows; ++r) {
       const int64_t seen = keys_seen(i0 + r, s);
       shift[r] = seen > 0 ? max_row(logits + r * s.tp, seen) : 0.0f;
       total[r] = exp_row(logits + r * s.tp, seen, blocks, shift[r]);
     }
-    weighted_sum_all(logits, s.tp, values, n, s.dp, chunks, out, s.dp);
+    in_runs_of_4<WeightedSum>(chunks, logits, s.tp, values, n, s.dp, out, s.dp);
     for (int64_t r = 0; r < rows; ++r) {
       from_float(out + r * s.dp, s.dims, 1.0f / total[r], y + (b * s.tokens + i0 + r) * s.channels + h * s.dims);
       lse[(b * s.heads + h) * s.tokens + i0 + r] = shift[r] + std::log(total[r]);
@@ -418,8 +367,8 @@ GEN_INLINE void backward_head(const T* qkv, const T* dy, const float* lse, T* dq
   T* dseq = dqkv + b * s.tokens * row;
   for (int64_t i0 = 0; i0 < s.tokens; i0 += kRows) {
     const int64_t rows = std::min(kRows, s.tokens - i0), n = i0 + rows, blocks = (n + kLanes - 1) / kLanes;
-    dot_all_columns(queries + i0 * s.dp, s.dp, keys_t, s.dims, s.tp, blocks, w, s.tp);
-    dot_all_columns(dout + i0 * s.dp, s.dp, values_t, s.dims, s.tp, blocks, dw, s.tp);
+    in_runs_of_4<WeightedSum>(blocks, queries + i0 * s.dp, s.dp, keys_t, s.dims, s.tp, w, s.tp);
+    in_runs_of_4<WeightedSum>(blocks, dout + i0 * s.dp, s.dp, values_t, s.dims, s.tp, dw, s.tp);
     for (int64_t r = 0; r < kRows; ++r) {
       const int64_t seen = keys_seen(i0 + r, s);
       float* wr = w + r * s.tp;
@@ -447,10 +396,10 @@ GEN_INLINE void backward_head(const T* qkv, const T* dy, const float* lse, T* dq
         store(dwr + kLanes * k, ds);
       }
     }
-    weighted_sum_all(dw, s.tp, keys, n, s.dp, chunks, dq, s.dp);
+    in_runs_of_4<WeightedSum>(chunks, dw, s.tp, keys, n, s.dp, dq, s.dp);
     for (int64_t r = 0; r < rows; ++r) from_float(dq + r * s.dp, s.dims, s.scale, dseq + (i0 + r) * row + h * s.dims);
-    add_scaled_all(dw, s.tp, queries + i0 * s.dp, s.dp, dkeys, n, s.dp, chunks);
-    add_scaled_all(w, s.tp, dout + i0 * s.dp, s.dp, dvalues, n, s.dp, chunks);
+    in_runs_of_4<AddScaled>(chunks, dw, s.tp, queries + i0 * s.dp, s.dp, dkeys, n, s.dp);
+    in_runs_of_4<AddScaled>(chunks, w, s.tp, dout + i0 * s.dp, s.dp, dvalues, n, s.dp);
   }
   scatter_rows(dkeys, s, 1.0f, row, s.channels + h * s.dims, dseq);
   scatter_rows(dvalues, s, 1.0f, row, 2 * s.channels + h * s.dims, dseq);
