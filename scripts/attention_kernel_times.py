@@ -4,7 +4,10 @@
 F.scaled_dot_product_attention against matmul / softmax in float32 / matmul (a causal mask by
 masked_fill; gen's plain ops before session 16) and against gen's plain ops now (one baddbmm
 with the scale and an additive mask, the softmax in the input's type), on the CPU at the
-thread count given: the measurement behind src/models/attention_kernel.h's choice. Usage: .venv/bin/python3 scripts/attention_kernel_times.py [THREADS]
+thread count given: the measurement behind src/models/attention_kernel.h's choice (the
+Transformer's causal attention on the CPU up to 256 tokens now runs gen's own kernel,
+src/models/causal_attention_cpu.h, timed in docs/RESULTS.md). Usage:
+.venv/bin/python3 scripts/attention_kernel_times.py [THREADS]
 """
 import sys
 import time
@@ -30,12 +33,15 @@ def plain(q, k, v, causal):
 
 
 def one_gemm(q, k, v, causal):
+    # As src/models/attention_kernel.h: masked, one baddbmm with the mask and the scale; unmasked,
+    # bmm then the scale (LibTorch 1.13's baddbmm with beta 0 reads its uninitialised output).
     b, h, t, d = q.shape
-    mask = torch.zeros(t, t, dtype=q.dtype)
-    if causal:
-        mask = mask.masked_fill(torch.ones(t, t, dtype=torch.bool).triu(1), float("-inf"))
     q3, k3 = q.reshape(b * h, t, d), k.reshape(b * h, t, d)
-    a = torch.baddbmm(mask, q3, k3.transpose(1, 2), beta=1 if causal else 0, alpha=d ** -0.5)
+    if causal:
+        mask = torch.zeros(t, t, dtype=q.dtype).masked_fill(torch.ones(t, t, dtype=torch.bool).triu(1), float("-inf"))
+        a = torch.baddbmm(mask, q3, k3.transpose(1, 2), alpha=d ** -0.5)
+    else:
+        a = torch.bmm(q3, k3.transpose(1, 2)) * d ** -0.5
     return a.softmax(-1).view(b, h, t, t) @ v
 
 
