@@ -465,6 +465,20 @@ HeadFn<T> head_kernel() {
   return head_base<T>;
 }
 
+// The forward or backward pass of every (sequence, head), the heads shared among LibTorch's
+// threads, each thread with its own scratch.
+template <typename T>
+void every_head(bool backward, const T* qkv, const T* dy, float* lse, T* out, const Sizes& s) {
+  const HeadFn<T> head = head_kernel<T>();
+  const size_t scratch = backward ? backward_scratch(s) : forward_scratch(s);
+  at::parallel_for(0, s.batch * s.heads, 1, [&](int64_t begin, int64_t end) {
+    std::vector<float> work(scratch);
+    for (int64_t task = begin; task < end; ++task) {
+      head(backward, qkv, dy, lse, out, s, task / s.heads, task % s.heads, work.data());
+    }
+  });
+}
+
 struct CausalAttentionCpu : torch::autograd::Function<CausalAttentionCpu> {
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& qkv, int64_t n_head) {
     const torch::Tensor in = qkv.contiguous();
@@ -475,13 +489,7 @@ struct CausalAttentionCpu : torch::autograd::Function<CausalAttentionCpu> {
       const scalar_t* src = in.data_ptr<scalar_t>();
       scalar_t* dst = y.data_ptr<scalar_t>();
       float* lse_data = lse.data_ptr<float>();
-      const HeadFn<scalar_t> head = head_kernel<scalar_t>();
-      at::parallel_for(0, s.batch * s.heads, 1, [&](int64_t begin, int64_t end) {
-        std::vector<float> work(forward_scratch(s));
-        for (int64_t task = begin; task < end; ++task) {
-          head(false, src, nullptr, lse_data, dst, s, task / s.heads, task % s.heads, work.data());
-        }
-      });
+      every_head<scalar_t>(false, src, nullptr, lse_data, dst, s);
     });
     ctx->save_for_backward({in, lse});
     ctx->saved_data["n_head"] = n_head;
@@ -502,13 +510,7 @@ struct CausalAttentionCpu : torch::autograd::Function<CausalAttentionCpu> {
       const scalar_t* grad = dy.data_ptr<scalar_t>();
       float* lse_data = lse.data_ptr<float>();
       scalar_t* dst = dqkv.data_ptr<scalar_t>();
-      const HeadFn<scalar_t> head = head_kernel<scalar_t>();
-      at::parallel_for(0, s.batch * s.heads, 1, [&](int64_t begin, int64_t end) {
-        std::vector<float> work(backward_scratch(s));
-        for (int64_t task = begin; task < end; ++task) {
-          head(true, src, grad, lse_data, dst, s, task / s.heads, task % s.heads, work.data());
-        }
-      });
+      every_head<scalar_t>(true, src, grad, lse_data, dst, s);
     });
     return {dqkv, torch::Tensor()};
   }

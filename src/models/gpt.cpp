@@ -37,7 +37,10 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x) {
   const torch::Tensor qkv_fused = c_attn->forward(x);
   const double p = is_training() ? dropout : 0.0;
   torch::Tensor y;
-  if (p == 0 && cpu_kernel_is_faster(qkv_fused)) {
+  // gen's CPU kernel wherever it takes the case (the CPU, up to 256 tokens): faster there than
+  // LibTorch's fused kernel and the plain ops, in float32 and bf16 (docs/RESULTS.md "Causal
+  // attention as one CPU kernel"). Attention dropout keeps the plain ops (batch_random's masks).
+  if (p == 0 && causal_attention_cpu_fits(qkv_fused, n_head)) {
     y = causal_attention_cpu(qkv_fused, n_head);  // (B, T, C)
   } else {
     auto qkv = qkv_fused.split(c, 2);
@@ -46,13 +49,6 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x) {
     y = y.transpose(1, 2).contiguous().view({b, t, c});
   }
   return batch_dropout(c_proj->forward(y), p, is_training());
-}
-
-// models/causal_attention_cpu.h's kernel wherever it takes the case (the CPU, up to 256 tokens):
-// faster than LibTorch's fused kernel and the plain ops in float32 and bf16 there
-// (docs/RESULTS.md "Causal attention as one CPU kernel").
-bool AttentionImpl::cpu_kernel_is_faster(const torch::Tensor& qkv) const {
-  return causal_attention_cpu_fits(qkv, n_head);
 }
 
 torch::Tensor AttentionImpl::forward_cached(const torch::Tensor& x, torch::Tensor& cache_k, torch::Tensor& cache_v,

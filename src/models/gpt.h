@@ -65,7 +65,6 @@ struct AttentionImpl : torch::nn::Module {
   torch::Tensor attention_with_dropout(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                                        double p, bool causal);
   torch::Tensor heads(const torch::Tensor& z) const;  // (B, T, C) -> (B, nh, T, hs)
-  bool cpu_kernel_is_faster(const torch::Tensor& qkv) const;  // qkv: c_attn's (B, T, 3C)
 
   int64_t n_head;
   double dropout;
