@@ -36,17 +36,26 @@ bool fused_adam_available(const torch::Device& device) {
 #endif
 }
 
-void MultiTensorAdam::zero_grad() {
+void MultiTensorAdam::multiply_grads(const torch::Tensor& factor) {
   std::vector<torch::Tensor> grads;
-  for (auto& p : params_) {
-    if (p.grad().defined()) grads.push_back(p.mutable_grad().detach_());
+  for (const auto& p : params_) {
+    if (p.grad().defined()) grads.push_back(p.grad());
   }
-  if (!grads.empty()) at::_foreach_zero_(grads);
+#if GEN_TORCH_AT_LEAST(2, 1)
+  at::_foreach_mul_(grads, factor);  // one kernel for all on CUDA (what clip_grad_norm_ uses)
+#else
+  for (const auto& g : grads) g.mul_(factor);  // 1.13 has no tensor-factor _foreach_mul_
+#endif
 }
 
-void MultiTensorAdam::step() {
-  if (settings_.fused) return fused_step();
+void MultiTensorAdam::zero_grad() {
+  for (auto& p : params_) p.mutable_grad().reset();
+}
+
+void MultiTensorAdam::step(const torch::Tensor& grad_factor) {
+  if (settings_.fused) return fused_step(grad_factor);
   torch::NoGradGuard no_grad;
+  if (grad_factor.defined()) multiply_grads(grad_factor);
   std::vector<torch::Tensor> p, g, m, v;
   std::vector<c10::Scalar> step_size, bc2_sqrt;
   std::map<double, std::vector<size_t>> by_decay;  // positions in p, by nonzero weight decay
@@ -85,9 +94,20 @@ void MultiTensorAdam::step() {
 
 // What PyTorch's Adam/AdamW(fused=True) run: the step counts are counted on the device, then one
 // kernel per weight decay updates every tensor of that decay (the op takes one decay value).
-void MultiTensorAdam::fused_step() {
+void MultiTensorAdam::fused_step(const torch::Tensor& grad_factor) {
 #if GEN_TORCH_AT_LEAST(2, 4)
   torch::NoGradGuard no_grad;
+  // The kernels divide each gradient by grad_scale (and store the quotient back). A factor
+  // too small to invert in float (a norm near float's largest) multiplies first instead.
+  c10::optional<torch::Tensor> grad_scale;
+  if (grad_factor.defined()) {
+    const torch::Tensor inverse = grad_factor.to(torch::kFloat).reciprocal();
+    if (inverse.isfinite().item<bool>()) {
+      grad_scale = inverse;
+    } else {
+      multiply_grads(grad_factor);
+    }
+  }
   struct Lists {
     std::vector<torch::Tensor> p, g, m, v, steps;
   };
@@ -109,12 +129,15 @@ void MultiTensorAdam::fused_step() {
   const AdamSettings& s = settings_;
   for (const auto& [decay, l] : by_decay) {
     if (s.decoupled_decay) {
-      at::_fused_adamw_(l.p, l.g, l.m, l.v, {}, l.steps, lr_, s.beta1, s.beta2, decay, s.eps, false, false);
+      at::_fused_adamw_(l.p, l.g, l.m, l.v, {}, l.steps, lr_, s.beta1, s.beta2, decay, s.eps, false, false,
+                        grad_scale);
     } else {
-      at::_fused_adam_(l.p, l.g, l.m, l.v, {}, l.steps, lr_, s.beta1, s.beta2, decay, s.eps, false, false);
+      at::_fused_adam_(l.p, l.g, l.m, l.v, {}, l.steps, lr_, s.beta1, s.beta2, decay, s.eps, false, false,
+                       grad_scale);
     }
   }
 #else
+  (void)grad_factor;
   TORCH_CHECK(false, "the fused Adam kernel needs LibTorch 2.4 or later");
 #endif
 }

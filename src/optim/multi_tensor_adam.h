@@ -31,11 +31,16 @@ class MultiTensorAdam {
   MultiTensorAdam(std::vector<torch::Tensor> params, std::vector<double> weight_decay, AdamSettings settings);
 
   void set_lr(double lr) { lr_ = lr; }
-  // Zeroes the gradients that exist (as torch::optim does: a gradient once defined stays).
+  // Drops the gradients (PyTorch's zero_grad(set_to_none=True), its default since 2.0): the
+  // next backward pass stores its gradients instead of adding them to zeros, one pass over
+  // them less.
   void zero_grad();
-  // One update from the parameters' gradients. Parameters without a gradient are left alone
-  // and their step counts stay.
-  void step();
+  // One update from the parameters' gradients times `grad_factor` (0-dim float32 on their
+  // device; undefined: 1), which is left in the gradients. Parameters without a gradient are
+  // left alone and their step counts stay. The foreach ops multiply the gradients first; the
+  // fused kernel divides by the factor's reciprocal inside its own pass (its grad_scale, as
+  // AMP's unscaling), so clipping costs no pass of its own.
+  void step(const torch::Tensor& grad_factor = {});
 
   void save(torch::serialize::OutputArchive& archive) const;
   void load(torch::serialize::InputArchive& archive);
@@ -52,7 +57,8 @@ class MultiTensorAdam {
   std::vector<int64_t> steps_;
   AdamSettings settings_;
   std::vector<torch::Tensor> step_counts_;  // steps_ as float32 tensors on the devices, for the fused kernels
-  void fused_step();
+  void fused_step(const torch::Tensor& grad_factor);
+  void multiply_grads(const torch::Tensor& factor);
   void sync_step_counts();
   double lr_ = 1e-3;
 };

@@ -58,15 +58,6 @@ torch::Tensor global_norm(const std::vector<torch::Tensor>& grads) {
   return torch::stack(at::_foreach_norm(grads, 2)).norm(2);
 }
 
-// grads *= factor (0-dim, on their device), without reading it back to the host.
-void scale_all(const std::vector<torch::Tensor>& grads, const torch::Tensor& factor) {
-#if GEN_TORCH_AT_LEAST(2, 1)
-  at::_foreach_mul_(grads, factor);  // one kernel for all on CUDA (what clip_grad_norm_ uses)
-#else
-  for (const auto& g : grads) g.mul_(factor);  // 1.13 has no tensor-factor _foreach_mul_
-#endif
-}
-
 }  // namespace
 
 bool uses_fused_adam(OptimKernel kernel, const torch::Device& device) {
@@ -144,8 +135,7 @@ NetOptimizer::Update NetOptimizer::step() {
     const torch::Tensor clip = (clip_ / (norm + 1e-6)).clamp_max(1.0);
     factor = factor.defined() ? factor * clip : clip;
   }
-  if (factor.defined()) scale_all(grads, factor);
-  adam_.step();
+  adam_.step(factor);
   if (ema_) ema_->update();
   return update;
 }

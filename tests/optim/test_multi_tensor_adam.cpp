@@ -149,6 +149,30 @@ TEST_CASE("multi-tensor Adam: a parameter without a gradient is left alone and k
   CHECK(opt.steps(0) == 1);
 }
 
+TEST_CASE("multi-tensor Adam: a gradient factor is the same step as gradients multiplied by it first", "[train]") {
+  Net scaled(9), multiplied = scaled.clone();
+  gen::MultiTensorAdam a(scaled.params, scaled.decay, settings(true));
+  gen::MultiTensorAdam b(multiplied.params, multiplied.decay, settings(true));
+  for (int k = 0; k < 3; ++k) {
+    const torch::Tensor factor = torch::tensor(0.3f * float(k + 1));
+    set_grads(scaled, k), set_grads(multiplied, k);
+    for (auto& p : multiplied.params) p.mutable_grad().mul_(factor);
+    a.step(factor), b.step();
+  }
+  require_equal(scaled, multiplied);
+}
+
+TEST_CASE("multi-tensor Adam: zero_grad drops the gradients, and the next backward pass stores its own", "[train]") {
+  Net net(4);
+  gen::MultiTensorAdam opt(net.params, net.decay, settings(true));
+  set_grads(net, 0);
+  opt.zero_grad();
+  for (const auto& p : net.params) CHECK_FALSE(p.grad().defined());
+  (net.params[0] * 3).sum().backward();
+  CHECK(torch::equal(net.params[0].grad(), torch::full_like(net.params[0], 3)));
+  CHECK_FALSE(net.params[1].grad().defined());  // not in that loss: no gradient, no update
+}
+
 TEST_CASE("multi-tensor Adam: saved state continues exactly where the original goes on", "[train]") {
   const auto [a, b] = continued(11, settings(true), settings(true));
   require_equal(a, b);
@@ -186,23 +210,45 @@ TEST_CASE("fused Adam and AdamW: within rounding of the foreach updates over 20 
   }
   for (const bool adamw : {false, true}) {
     INFO((adamw ? "AdamW" : "Adam"));
-    Net fused(7), foreach = fused.clone(), start = fused.clone();
+    // Every other step with a gradient factor (clipping's), a different one each time.
+    Net fused(7), foreach = fused.clone(), start = fused.clone(), unscaled = fused.clone();
     gen::MultiTensorAdam a(fused.params, fused.decay, fused_settings(adamw));
     gen::MultiTensorAdam b(foreach.params, foreach.decay, settings(adamw));
+    gen::MultiTensorAdam c(unscaled.params, unscaled.decay, fused_settings(adamw));
     for (int k = 0; k < 20; ++k) {
       const double lr = 1e-2 * (1.0 - 0.04 * k);
-      a.set_lr(lr), b.set_lr(lr);
-      set_grads(fused, k), set_grads(foreach, k);
-      a.step(), b.step();
+      a.set_lr(lr), b.set_lr(lr), c.set_lr(lr);
+      set_grads(fused, k), set_grads(foreach, k), set_grads(unscaled, k);
+      const torch::Tensor factor = k % 2 ? torch::tensor(0.7f / float(k)) : torch::Tensor();
+      a.step(factor), b.step(factor), c.step();
+      if (factor.defined()) {  // the factor stays in the gradients, as clipping leaves them
+        CHECK(torch::allclose(fused.params[0].grad(), foreach.params[0].grad(), 1e-6, 1e-7));
+        CHECK(torch::allclose(fused.params[0].grad(), unscaled.params[0].grad() * factor, 1e-6, 1e-7));
+      }
     }
     for (size_t i = 0; i < fused.params.size(); ++i) {
       INFO("parameter " << i);
       // Both moved by about 20 lr-sized steps, and agree to a few float ulps of that.
       CHECK((fused.params[i] - start.params[i]).abs().max().item<double>() > 1e-2);
       CHECK(torch::allclose(fused.params[i], foreach.params[i], /*rtol=*/1e-5, /*atol=*/1e-6));
+      // Without the factors the moments differ, and so do the weights.
+      CHECK((fused.params[i] - unscaled.params[i]).abs().max().item<double>() > 1e-4);
     }
     CHECK(a.steps(0) == 20);
   }
+}
+
+TEST_CASE("fused AdamW: a gradient factor too small to invert in float still multiplies the gradients", "[train]") {
+  if (!gen::fused_adam_available(torch::kCPU)) {
+    WARN("this LibTorch has no CPU fused Adam kernel (2.4 or later has)");
+    return;
+  }
+  Net net(6), reference = net.clone();
+  gen::MultiTensorAdam opt(net.params, net.decay, fused_settings(true));
+  set_grads(net, 0), set_grads(reference, 0);
+  const torch::Tensor factor = torch::tensor(1e-39f);  // subnormal: its reciprocal is inf
+  opt.step(factor);
+  CHECK(torch::equal(net.params[0].grad(), reference.params[0].grad() * factor));
 }
 
 TEST_CASE("fused AdamW: saved state continues exactly, and a foreach checkpoint continues under fused", "[train]") {
