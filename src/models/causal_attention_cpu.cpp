@@ -9,6 +9,7 @@
 #include <cstring>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace gen {
@@ -243,14 +244,48 @@ GEN_INLINE void from_float(const float* src, int64_t n, float scale, c10::BFloat
   for (; c < n; ++c) dst[c] = c10::BFloat16(src[c] * scale);
 }
 
+// A 16 x 16 block transposed in registers: each stage swaps the off-diagonal K x K blocks of
+// every 2K x 2K block (K = 8, 4, 2, 1), one two-vector shuffle per row.
+template <int K, size_t... L>
+GEN_INLINE Vec with_low_blocks(const Vec& a, const Vec& b, std::index_sequence<L...>) {
+  return __builtin_shufflevector(a, b, ((L & K) == 0 ? int(L) : int(kLanes + L - K))...);
+}
+template <int K, size_t... L>
+GEN_INLINE Vec with_high_blocks(const Vec& a, const Vec& b, std::index_sequence<L...>) {
+  return __builtin_shufflevector(a, b, ((L & K) == 0 ? int(L + K) : int(kLanes + L))...);
+}
+template <int K>
+GEN_INLINE void swap_blocks(Vec* r) {
+  for (int i = 0; i < kLanes; ++i) {
+    if (i & K) continue;
+    const Vec a = r[i], b = r[i + K];
+    r[i] = with_low_blocks<K>(a, b, std::make_index_sequence<kLanes>{});
+    r[i + K] = with_high_blocks<K>(a, b, std::make_index_sequence<kLanes>{});
+  }
+}
+GEN_INLINE void transpose_16x16(Vec* r) {
+  swap_blocks<8>(r);
+  swap_blocks<4>(r);
+  swap_blocks<2>(r);
+  swap_blocks<1>(r);
+}
+
 // Columns [first, first + d) of a sequence's T rows (row stride `row`) in float: transposed
-// (d x tp; `line` holds a row on its way) or as rows (tp x dp), zero-padded.
+// (d x tp, 16 x 16 blocks at a time) or as rows (tp x dp), zero-padded.
 template <typename T>
-GEN_INLINE void gather_transposed(const T* seq, int64_t row, int64_t first, const Sizes& s, float* line, float* out) {
-  std::fill(out, out + s.dims * s.tp, 0.0f);
-  for (int64_t j = 0; j < s.tokens; ++j) {
-    to_float(seq + j * row + first, s.dims, 1.0f, line);
-    for (int64_t c = 0; c < s.dims; ++c) out[c * s.tp + j] = line[c];
+GEN_INLINE void gather_transposed(const T* seq, int64_t row, int64_t first, const Sizes& s, float* out) {
+  Vec block[kLanes];
+  for (int64_t c0 = 0; c0 < s.dims; c0 += kLanes) {
+    const int64_t width = std::min(kLanes, s.dims - c0);
+    for (int64_t j0 = 0; j0 < s.tp; j0 += kLanes) {
+      for (int64_t j = 0; j < kLanes; ++j) {
+        float line[kLanes] = {};
+        if (j0 + j < s.tokens) to_float(seq + (j0 + j) * row + first + c0, width, 1.0f, line);
+        block[j] = load(line);
+      }
+      transpose_16x16(block);
+      for (int64_t c = 0; c < width; ++c) store(out + (c0 + c) * s.tp + j0, block[c]);
+    }
   }
 }
 template <typename T>
@@ -315,7 +350,7 @@ GEN_INLINE void forward_head(const T* qkv, T* y, float* lse, const Sizes& s, int
   float* q = values + s.tp * s.dp;         // kRows x dp, scaled
   float* logits = q + kRows * s.dp;        // kRows x tp, then the weights
   float* out = logits + kRows * s.tp;      // kRows x dp
-  gather_transposed(seq, row, s.channels + h * s.dims, s, out, keys_t);
+  gather_transposed(seq, row, s.channels + h * s.dims, s, keys_t);
   gather_rows(seq, row, 2 * s.channels + h * s.dims, s, 1.0f, values);
   std::fill(q, q + kRows * s.dp, 0.0f);
   float total[kRows], shift[kRows];
@@ -357,8 +392,8 @@ GEN_INLINE void backward_head(const T* qkv, const T* dy, const float* lse, T* dq
   float* w = dvalues + s.tp * s.dp;          // kRows x tp: the weights
   float* dw = w + kRows * s.tp;              // kRows x tp: their gradient, then the logits'
   float* dq = dw + kRows * s.tp;             // kRows x dp
-  gather_transposed(seq, row, s.channels + h * s.dims, s, dq, keys_t);
-  gather_transposed(seq, row, 2 * s.channels + h * s.dims, s, dq, values_t);
+  gather_transposed(seq, row, s.channels + h * s.dims, s, keys_t);
+  gather_transposed(seq, row, 2 * s.channels + h * s.dims, s, values_t);
   gather_rows(seq, row, s.channels + h * s.dims, s, 1.0f, keys);
   gather_rows(seq, row, h * s.dims, s, s.scale, queries);
   gather_rows(dy + b * s.tokens * s.channels, s.channels, h * s.dims, s, 1.0f, dout);
