@@ -117,7 +117,8 @@ NetOptimizer::Update NetOptimizer::step() {
   // decision and the update below are the same on every rank.
   if (reducer_) reducer_->finish();
   // Under fp16 the gradients still carry the loss scale: the norm is theirs divided by it, and
-  // the scale leaves them in the same multiply as the clipping, one pass over the gradients.
+  // the scale leaves them in the same factor as the clipping, which the update applies (the
+  // fused kernel inside its own pass over the gradients).
   const torch::Tensor unscale = scaler_.enabled() ? scaler_.current().reciprocal() : torch::Tensor();
   const torch::Tensor norm = unscale.defined() ? global_norm(grads) * unscale : global_norm(grads);
   Update update;
