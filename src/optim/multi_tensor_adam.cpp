@@ -1,5 +1,6 @@
 #include "optim/multi_tensor_adam.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <string>
@@ -23,7 +24,17 @@ MultiTensorAdam::MultiTensorAdam(std::vector<torch::Tensor> params, std::vector<
     TORCH_CHECK(params_.empty() || fused_adam_available(params_.front().device()),
                 "the fused Adam kernel is not in this LibTorch for ", params_.front().device());
     // The fused kernels read each tensor's step count from a float32 tensor on its device.
-    for (const auto& p : params_) step_counts_.push_back(torch::zeros({}, p.options().dtype(torch::kFloat)));
+    // One float32 buffer when every tensor is on one device, each count a 0-dim view of it: a
+    // step that updates them all counts with one add (on the CPU `_foreach_add_` is one op per
+    // tensor).
+    const bool one_device = std::all_of(params_.begin(), params_.end(),
+                                        [&](const torch::Tensor& p) { return p.device() == params_.front().device(); });
+    if (one_device && !params_.empty()) {
+      step_buffer_ = torch::zeros({int64_t(params_.size())}, params_.front().options().dtype(torch::kFloat));
+      for (size_t i = 0; i < params_.size(); ++i) step_counts_.push_back(step_buffer_.select(0, int64_t(i)));
+    } else {
+      for (const auto& p : params_) step_counts_.push_back(torch::zeros({}, p.options().dtype(torch::kFloat)));
+    }
   }
 }
 
@@ -125,7 +136,11 @@ void MultiTensorAdam::fused_step(const torch::Tensor& grad_factor) {
     counted.push_back(step_counts_[i]);
   }
   if (counted.empty()) return;
-  at::_foreach_add_(counted, 1);
+  if (step_buffer_.defined() && counted.size() == step_counts_.size()) {
+    step_buffer_.add_(1);
+  } else {
+    at::_foreach_add_(counted, 1);
+  }
   const AdamSettings& s = settings_;
   for (const auto& [decay, l] : by_decay) {
     if (s.decoupled_decay) {

@@ -238,6 +238,28 @@ TEST_CASE("fused Adam and AdamW: within rounding of the foreach updates over 20 
   }
 }
 
+TEST_CASE("fused AdamW: a tensor that skipped a step counts its own steps (bias corrections of its own count)",
+          "[train]") {
+  if (!gen::fused_adam_available(torch::kCPU)) {
+    WARN("this LibTorch has no CPU fused Adam kernel (2.4 or later has)");
+    return;
+  }
+  // params[1] gets no gradient in the first step, then steps with the others: its updates must
+  // be those of an optimizer that holds it alone and steps it three times.
+  Net net(8), alone = net.clone();
+  gen::MultiTensorAdam opt(net.params, net.decay, fused_settings(true));
+  gen::MultiTensorAdam single({alone.params[1]}, {alone.decay[1]}, fused_settings(true));
+  for (int k = 0; k < 4; ++k) {
+    set_grads(net, k), set_grads(alone, k);
+    if (k == 0) net.params[1].mutable_grad().reset();
+    opt.step();
+    if (k > 0) single.step();
+  }
+  CHECK(opt.steps(0) == 4);
+  CHECK(opt.steps(1) == 3);
+  CHECK(torch::equal(net.params[1], alone.params[1]));
+}
+
 TEST_CASE("fused AdamW: a gradient factor too small to invert in float still multiplies the gradients", "[train]") {
   if (!gen::fused_adam_available(torch::kCPU)) {
     WARN("this LibTorch has no CPU fused Adam kernel (2.4 or later has)");
