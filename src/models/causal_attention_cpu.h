@@ -3,11 +3,9 @@
 // written straight into the (B, T, C) layout the output projection takes. Each (sequence, head)
 // is one task computed in float (flash attention's recomputation: the backward pass rebuilds the
 // weights from the saved log-sum-exp), so no head copies, no (T x T) logits in memory, no mask
-// pass, no exponent of a masked entry. One layer of transformer_shakespeare_cpu.yaml (12 x 64
-// tokens, 4 heads of 32), forward and backward on 2 threads: 0.52 / 0.54 ms in float32 / bf16,
-// against 1.38 / 3.7-3.9 ms for LibTorch's fused kernel and 1.0 / 0.8 ms for the plain ops; at
-// 256 tokens (64 x 6 heads of 64) 116 / 96 ms against 194 / 184 and 424 / 117 (docs/RESULTS.md
-// "Causal attention as one CPU kernel").
+// pass, no exponent of a masked entry. Timings against LibTorch's fused kernel and the plain
+// ops, per instruction set: docs/RESULTS.md ("Causal attention as one CPU kernel" and session
+// 18's section).
 #pragma once
 
 #include <torch/torch.h>

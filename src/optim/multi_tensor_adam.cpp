@@ -1,6 +1,5 @@
 #include "optim/multi_tensor_adam.h"
 
-#include <algorithm>
 #include <cmath>
 #include <map>
 #include <string>
@@ -23,18 +22,13 @@ MultiTensorAdam::MultiTensorAdam(std::vector<torch::Tensor> params, std::vector<
   if (settings_.fused) {
     TORCH_CHECK(params_.empty() || fused_adam_available(params_.front().device()),
                 "the fused Adam kernel is not in this LibTorch for ", params_.front().device());
-    // The fused kernels read each tensor's step count from a float32 tensor on its device.
-    // One float32 buffer when every tensor is on one device, each count a 0-dim view of it: a
-    // step that updates them all counts with one add (on the CPU `_foreach_add_` is one op per
-    // tensor).
-    const bool one_device = std::all_of(params_.begin(), params_.end(),
-                                        [&](const torch::Tensor& p) { return p.device() == params_.front().device(); });
-    if (one_device && !params_.empty()) {
-      step_buffer_ = torch::zeros({int64_t(params_.size())}, params_.front().options().dtype(torch::kFloat));
-      for (size_t i = 0; i < params_.size(); ++i) step_counts_.push_back(step_buffer_.select(0, int64_t(i)));
-    } else {
-      for (const auto& p : params_) step_counts_.push_back(torch::zeros({}, p.options().dtype(torch::kFloat)));
-    }
+    // The fused kernels read each tensor's step count from a float32 tensor on its device:
+    // here 0-dim views of one buffer, so a step that updates every tensor counts with one add
+    // (on the CPU `_foreach_add_` is one op per tensor).
+    const torch::Device device = params_.empty() ? torch::Device(torch::kCPU) : params_.front().device();
+    for (const auto& p : params_) TORCH_CHECK(p.device() == device, "fused Adam: parameters on one device");
+    step_buffer_ = torch::zeros({int64_t(params_.size())}, torch::dtype(torch::kFloat).device(device));
+    for (size_t i = 0; i < params_.size(); ++i) step_counts_.push_back(step_buffer_.select(0, int64_t(i)));
   }
 }
 
@@ -136,7 +130,7 @@ void MultiTensorAdam::fused_step(const torch::Tensor& grad_factor) {
     counted.push_back(step_counts_[i]);
   }
   if (counted.empty()) return;
-  if (step_buffer_.defined() && counted.size() == step_counts_.size()) {
+  if (counted.size() == step_counts_.size()) {
     step_buffer_.add_(1);
   } else {
     at::_foreach_add_(counted, 1);

@@ -57,7 +57,7 @@ class MultiTensorAdam {
   std::vector<int64_t> steps_;
   AdamSettings settings_;
   std::vector<torch::Tensor> step_counts_;  // steps_ as float32 tensors on the devices, for the fused kernels
-  torch::Tensor step_buffer_;               // what step_counts_ are views of (one device), else undefined
+  torch::Tensor step_buffer_;               // what step_counts_ are views of (fused only)
   void fused_step(const torch::Tensor& grad_factor);
   void multiply_grads(const torch::Tensor& factor);
   void sync_step_counts();
