@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "models/cpu_kernels_isa.h"
+
 namespace gen {
 
 namespace {
@@ -19,10 +21,6 @@ namespace {
 // Everything a kernel calls is inlined into it, so that each instruction-set clone below
 // compiles all of it for its own target.
 #define GEN_INLINE inline __attribute__((always_inline))
-// A 64-byte vector passed by value is an ABI question only across calls; these never are one.
-#if defined(__GNUC__)  // GCC and clang
-#pragma GCC diagnostic ignored "-Wpsabi"
-#endif
 
 // One vector width per instruction set: with AVX-512 16 floats are one register (32 of them);
 // AVX2 has 16 registers of 8 and SSE2 / NEON registers of 4, and 16-float vectors there spill
@@ -51,28 +49,11 @@ constexpr int kMaxRun = 2;
 #undef GEN_KERNEL_TARGET
 }  // namespace lanes4
 
-std::string& isa_override() {
-  static std::string isa;
-  return isa;
-}
-
-std::string widest_isa() {
-#if defined(__x86_64__)
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
-      __builtin_cpu_supports("avx512vl")) {
-    return "avx512";
-  }
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return "avx2";
-#endif
-  return "base";
-}
-
 // The forward or backward pass of every head in the widest clone this CPU runs.
 template <typename T>
 void every_head(bool backward, const torch::Tensor& qkv, int64_t n_head, const T* src, const T* dy, float* lse,
                 T* out) {
-  const std::string isa = causal_attention_cpu_isa();
+  const std::string isa = cpu_kernels_isa();
 #if defined(__x86_64__)
   if (isa == "avx512") return lanes16::every_head(backward, qkv, n_head, src, dy, lse, out);
   if (isa == "avx2") return lanes8::every_head(backward, qkv, n_head, src, dy, lse, out);
@@ -126,18 +107,6 @@ bool causal_attention_cpu_fits(const torch::Tensor& qkv, int64_t n_head) {
   const int64_t dims = qkv.size(2) / (3 * n_head);
   return qkv.size(1) >= 1 && qkv.size(1) <= kCausalAttentionCpuMaxTokens && dims >= 1 &&
          dims <= kCausalAttentionCpuMaxHeadDim;
-}
-
-std::string causal_attention_cpu_isa() {
-  static const std::string widest = widest_isa();
-  return isa_override().empty() ? widest : isa_override();
-}
-
-void force_causal_attention_cpu_isa(const std::string& isa) {
-  TORCH_CHECK(isa.empty() || isa == "base" || (isa == "avx2" && widest_isa() != "base") ||
-                  (isa == "avx512" && widest_isa() == "avx512"),
-              "causal_attention_cpu: this CPU does not run ", isa);
-  isa_override() = isa;
 }
 
 torch::Tensor causal_attention_cpu(const torch::Tensor& qkv, int64_t n_head) {

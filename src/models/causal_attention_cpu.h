@@ -5,13 +5,12 @@
 // weights from the saved log-sum-exp), so no head copies, no (T x T) logits in memory, no mask
 // pass, no exponent of a masked entry. Timings against LibTorch's fused kernel and the plain
 // ops, per instruction set: docs/RESULTS.md ("Causal attention as one CPU kernel" and session
-// 18's section).
+// 18's section). Its instruction set: models/cpu_kernels_isa.h.
 #pragma once
 
 #include <torch/torch.h>
 
 #include <cstdint>
-#include <string>
 
 namespace gen {
 
@@ -29,10 +28,5 @@ bool causal_attention_cpu_fits(const torch::Tensor& qkv, int64_t n_head);
 // in columns [h d, (h + 1) d) of each third; float, bf16 or fp16, in qkv's type; differentiable
 // once (the backward pass is not itself differentiable).
 torch::Tensor causal_attention_cpu(const torch::Tensor& qkv, int64_t n_head);
-
-// The instruction set its kernels run: "avx512", "avx2" (with FMA) or "base" (the build's own
-// target), the widest this CPU has unless forced (tests run each; "" restores the widest).
-std::string causal_attention_cpu_isa();
-void force_causal_attention_cpu_isa(const std::string& isa);
 
 }  // namespace gen

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "models/causal_attention_cpu.h"
+#include "models/cpu_kernels_isa.h"
 #include "models/gpt.h"
 #include "util/flop_counter.h"
 
@@ -36,7 +37,7 @@ void check_against_float64(int64_t batch, int64_t tokens, int64_t heads, int64_t
   const torch::Tensor weights = torch::randn(want.sizes(), torch::kDouble);
   (out.to(torch::kDouble) * weights).sum().backward();
   (want * weights).sum().backward();
-  INFO(gen::causal_attention_cpu_isa() << ", " << dtype << ", (B, T, heads, d) = (" << batch << ", " << tokens << ", "
+  INFO(gen::cpu_kernels_isa() << ", " << dtype << ", (B, T, heads, d) = (" << batch << ", " << tokens << ", "
                                        << heads << ", " << dims << ")");
   CHECK(out.scalar_type() == dtype);
   CHECK(out.sizes() == torch::IntArrayRef({batch, tokens, heads * dims}));
@@ -47,7 +48,7 @@ void check_against_float64(int64_t batch, int64_t tokens, int64_t heads, int64_t
 
 std::vector<std::string> instruction_sets() {
   std::vector<std::string> sets = {"base"};
-  const std::string widest = gen::causal_attention_cpu_isa();
+  const std::string widest = gen::cpu_kernels_isa();
   if (widest == "avx2" || widest == "avx512") sets.push_back("avx2");
   if (widest == "avx512") sets.push_back("avx512");
   return sets;
@@ -56,14 +57,14 @@ std::vector<std::string> instruction_sets() {
 // Runs `body` with the kernel's instruction set forced, and restores the widest after.
 template <typename Body>
 void with_isa(const std::string& isa, Body body) {
-  gen::force_causal_attention_cpu_isa(isa);
+  gen::force_cpu_kernels_isa(isa);
   try {
     body();
   } catch (...) {
-    gen::force_causal_attention_cpu_isa("");
+    gen::force_cpu_kernels_isa("");
     throw;
   }
-  gen::force_causal_attention_cpu_isa("");
+  gen::force_cpu_kernels_isa("");
 }
 
 }  // namespace

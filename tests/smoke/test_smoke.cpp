@@ -12,7 +12,7 @@
 #include <sstream>
 
 #include "io/image_file.h"
-#include "models/causal_attention_cpu.h"
+#include "models/cpu_kernels_isa.h"
 #include "support/idx_writer.h"
 #include "support/run_gen.h"
 #include "support/temp_dir.h"
@@ -759,7 +759,7 @@ TEST_CASE("smoke: gen --version names the LibTorch built with and running, CUDA,
   CHECK_THAT(v.output, Catch::Contains(at::hasCUDA() ? "CUDA: runtime " : "CUDA: not in this LibTorch"));
   CHECK_THAT(v.output, Catch::Contains("data parallel (c10d): Gloo") && Catch::Contains("BLAS: ") &&
                            Catch::Contains("LibTorch kernels: "));
-  CHECK_THAT(v.output, Catch::Contains("gen's kernels: " + gen::causal_attention_cpu_isa()));
+  CHECK_THAT(v.output, Catch::Contains("gen's kernels: " + gen::cpu_kernels_isa()));
 }
 
 TEST_CASE("smoke: with LibTorch's MKL, gen answers MKL's CPU-vendor check (AVX-512 kernels on AMD), unless told not to",

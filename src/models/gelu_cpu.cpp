@@ -1,0 +1,193 @@
+#include "models/gelu_cpu.h"
+
+#include <ATen/Parallel.h>
+#include <ATen/record_function.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "models/cpu_kernels_isa.h"
+
+namespace gen {
+
+namespace {
+
+// Every 16-bit pattern's GELU (as the type's bits) and derivative (float).
+struct GeluTable {
+  std::vector<uint16_t> value;
+  std::vector<float> slope;
+};
+
+template <typename T>
+T from_bits(uint16_t bits) {
+  T t;
+  t.x = bits;
+  return t;
+}
+
+// The T nearest to y (ties to the even pattern): T(float(y)) can be one step off where float(y)
+// lands on a tie of T, so its neighbours of y's sign are compared in float64.
+template <typename T>
+uint16_t nearest(double y) {
+  const T first = T(float(y));
+  const int inf = T(std::numeric_limits<float>::infinity()).x & 0x7FFF;  // the largest magnitude
+  const int magnitude = first.x & 0x7FFF;
+  if (!std::isfinite(y) || magnitude >= inf) return first.x;
+  const uint16_t sign = std::signbit(y) ? 0x8000 : 0;
+  uint16_t best = first.x;
+  double best_error = std::abs(double(float(first)) - y);
+  for (int m = std::max(0, magnitude - 1); m <= std::min(inf - 1, magnitude + 1); ++m) {
+    const uint16_t bits = uint16_t(sign | m);
+    const double error = std::abs(double(float(from_bits<T>(bits))) - y);
+    if (error < best_error || (error == best_error && (bits & 1) == 0 && (best & 1) == 1)) {
+      best = bits;
+      best_error = error;
+    }
+  }
+  return best;
+}
+
+template <typename T>
+GeluTable make_table() {
+  GeluTable table{std::vector<uint16_t>(65536), std::vector<float>(65536)};
+  for (uint32_t bits = 0; bits < 65536; ++bits) {
+    const double x = float(from_bits<T>(uint16_t(bits)));
+    // Phi(x) = erfc(-x / sqrt 2) / 2 keeps its relative precision for x far below 0.
+    const double cdf = 0.5 * std::erfc(-x * M_SQRT1_2);
+    const double pdf = std::exp(-0.5 * x * x) * 0.5 * M_2_SQRTPI * M_SQRT1_2;
+    table.value[bits] = nearest<T>(x * cdf);
+    table.slope[bits] = float(cdf + x * pdf);
+  }
+  return table;
+}
+
+template <typename T>
+const GeluTable& table_of() {
+  static const GeluTable table = make_table<T>();  // built once, on first use (about 65536 erfc)
+  return table;
+}
+
+// dx = T(float(dy) * slope(x)) for n elements: the slopes gathered into a small float buffer
+// first, so that the product and the rounding run as one vector loop (the clones below).
+#define GEN_INLINE inline __attribute__((always_inline))
+template <typename T>
+GEN_INLINE void backward_chunk(const T* dy, const uint16_t* x, const float* slope, T* dx, int64_t n) {
+  constexpr int64_t kChunk = 256;
+  alignas(64) float s[kChunk];
+  for (int64_t first = 0; first < n; first += kChunk) {
+    const int64_t m = std::min(kChunk, n - first);
+    for (int64_t j = 0; j < m; ++j) s[j] = slope[x[first + j]];
+    if constexpr (std::is_same_v<T, c10::BFloat16>) {
+      // bf16 rounding spelled out as c10::BFloat16(float) does it (nearest even, NaN kept), in
+      // integer steps the compiler vectorizes.
+      const uint16_t* g = reinterpret_cast<const uint16_t*>(dy + first);
+      uint16_t* out = reinterpret_cast<uint16_t*>(dx + first);
+      for (int64_t j = 0; j < m; ++j) {
+        const uint32_t in = uint32_t(g[j]) << 16;
+        float f;
+        std::memcpy(&f, &in, sizeof f);
+        const float p = f * s[j];
+        uint32_t bits;
+        std::memcpy(&bits, &p, sizeof bits);
+        const uint32_t rounded = (bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16;
+        out[j] = p != p ? uint16_t(0x7FC0) : uint16_t(rounded);
+      }
+    } else {
+      for (int64_t j = 0; j < m; ++j) dx[first + j] = T(float(dy[first + j]) * s[j]);
+    }
+  }
+}
+#if defined(__x86_64__)
+template <typename T>
+__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma"))) void backward_avx512(
+    const T* dy, const uint16_t* x, const float* slope, T* dx, int64_t n) {
+  backward_chunk(dy, x, slope, dx, n);
+}
+template <typename T>
+__attribute__((target("avx2,fma"))) void backward_avx2(const T* dy, const uint16_t* x, const float* slope, T* dx,
+                                                      int64_t n) {
+  backward_chunk(dy, x, slope, dx, n);
+}
+#endif
+template <typename T>
+void backward_base(const T* dy, const uint16_t* x, const float* slope, T* dx, int64_t n) {
+  backward_chunk(dy, x, slope, dx, n);
+}
+
+// Elements per task: a few tasks per thread for the MLP's activations, one for small inputs.
+constexpr int64_t kGrain = 16384;
+
+template <typename T>
+void forward_all(const torch::Tensor& x, torch::Tensor& y) {
+  const uint16_t* in = reinterpret_cast<const uint16_t*>(x.data_ptr<T>());
+  uint16_t* out = reinterpret_cast<uint16_t*>(y.data_ptr<T>());
+  const uint16_t* value = table_of<T>().value.data();
+  at::parallel_for(0, x.numel(), kGrain, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) out[i] = value[in[i]];
+  });
+}
+
+template <typename T>
+void backward_all(const torch::Tensor& dy, const torch::Tensor& x, torch::Tensor& dx) {
+  const T* g = dy.data_ptr<T>();
+  const uint16_t* in = reinterpret_cast<const uint16_t*>(x.data_ptr<T>());
+  T* out = dx.data_ptr<T>();
+  const float* slope = table_of<T>().slope.data();
+  const std::string isa = cpu_kernels_isa();
+  at::parallel_for(0, x.numel(), kGrain, [&](int64_t begin, int64_t end) {
+    const int64_t n = end - begin;
+#if defined(__x86_64__)
+    if (isa == "avx512") return backward_avx512(g + begin, in + begin, slope, out + begin, n);
+    if (isa == "avx2") return backward_avx2(g + begin, in + begin, slope, out + begin, n);
+#endif
+    backward_base(g + begin, in + begin, slope, out + begin, n);
+  });
+}
+
+struct GeluCpu : torch::autograd::Function<GeluCpu> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x) {
+    const torch::Tensor in = x.contiguous();
+    torch::Tensor y = torch::empty_like(in);
+    if (in.scalar_type() == torch::kBFloat16) {
+      forward_all<c10::BFloat16>(in, y);
+    } else {
+      forward_all<c10::Half>(in, y);
+    }
+    ctx->save_for_backward({in});
+    return y;
+  }
+
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
+                                               torch::autograd::tensor_list grads) {
+    const torch::Tensor in = ctx->get_saved_variables()[0];
+    TORCH_CHECK(!torch::GradMode::is_enabled(), "gelu_cpu: no double backward (create_graph)");
+    const torch::Tensor dy = grads[0].to(in.scalar_type()).contiguous();
+    torch::Tensor dx = torch::empty_like(in);
+    if (in.scalar_type() == torch::kBFloat16) {
+      backward_all<c10::BFloat16>(dy, in, dx);
+    } else {
+      backward_all<c10::Half>(dy, in, dx);
+    }
+    return {dx};
+  }
+};
+
+}  // namespace
+
+bool gelu_cpu_fits(const torch::Tensor& x) {
+  return x.defined() && x.is_cpu() && (x.scalar_type() == torch::kBFloat16 || x.scalar_type() == torch::kHalf);
+}
+
+torch::Tensor gelu_cpu(const torch::Tensor& x) {
+  TORCH_CHECK(gelu_cpu_fits(x), "gelu_cpu: a ", x.scalar_type(), " tensor on ", x.device(), " is not a case it takes");
+  RECORD_FUNCTION(kGeluCpuOp, std::vector<c10::IValue>({x}));
+  return GeluCpu::apply(x);
+}
+
+}  // namespace gen
