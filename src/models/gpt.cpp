@@ -6,6 +6,8 @@
 #include "models/batch_random.h"
 #include "models/causal_attention_cpu.h"
 #include "models/gelu_cpu.h"
+#include "models/layer_norm_cpu.h"
+#include "util/autocast.h"
 #include "util/torch_version.h"
 
 namespace gen {
@@ -18,6 +20,12 @@ NormImpl::NormImpl(int64_t dim, bool bias) : dim_(dim) {
 }
 
 torch::Tensor NormImpl::forward(const torch::Tensor& x) {
+  // gen's kernel for float32 on the CPU (models/layer_norm_cpu.h): under autocast it writes
+  // bf16 itself, the type the product after every norm here reads.
+  if (layer_norm_cpu_fits(x, weight, bias)) {
+    const bool bf16 = active_autocast_type(x.device().type()) == torch::kBFloat16;
+    return layer_norm_cpu(x, weight, bias, 1e-5, bf16 ? torch::kBFloat16 : torch::kFloat);
+  }
   return F::layer_norm(x, F::LayerNormFuncOptions({dim_}).weight(weight).bias(bias).eps(1e-5));
 }
 

@@ -111,6 +111,11 @@ std::string describe_precision(Precision p, const torch::Device& device) {
   return "auto";
 }
 
+std::optional<at::ScalarType> active_autocast_type(c10::DeviceType type) {
+  if (!autocast_enabled(type)) return std::nullopt;
+  return autocast_dtype(type);
+}
+
 AutocastScope::AutocastScope(Precision precision, const torch::Device& device) {
   if (!uses_autocast(precision)) return;
   active_ = true;

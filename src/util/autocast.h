@@ -6,6 +6,7 @@
 
 #include <torch/torch.h>
 
+#include <optional>
 #include <string>
 
 #include "util/precision.h"
@@ -25,6 +26,10 @@ inline bool allows_tf32(Precision resolved, bool tf32) {
 
 // A line for the log: what the resolved precision means on the device.
 std::string describe_precision(Precision resolved, const torch::Device& device);
+
+// The type autocast casts the products to on devices of `type` where it is on now; nullopt
+// where it is off (fp32, tf32, or outside every AutocastScope).
+std::optional<at::ScalarType> active_autocast_type(c10::DeviceType type);
 
 // Autocast of `device`'s type to the precision's type for the scope's lifetime (nothing for
 // fp32 and tf32). Nests; the outermost scope clears the cast cache when it ends.
