@@ -7,6 +7,7 @@
 
 #include "models/causal_attention_cpu.h"
 #include "models/cpu_kernels_isa.h"
+#include "support/kernel_isa.h"
 #include "models/gpt.h"
 #include "util/flop_counter.h"
 
@@ -46,27 +47,6 @@ void check_against_float64(int64_t batch, int64_t tokens, int64_t heads, int64_t
   CHECK((qkv.grad().to(torch::kDouble) - qkv64.grad()).abs().max().item<double>() < 4 * tolerance(dtype));
 }
 
-std::vector<std::string> instruction_sets() {
-  std::vector<std::string> sets = {"base"};
-  const std::string widest = gen::cpu_kernels_isa();
-  if (widest == "avx2" || widest == "avx512") sets.push_back("avx2");
-  if (widest == "avx512") sets.push_back("avx512");
-  return sets;
-}
-
-// Runs `body` with the kernel's instruction set forced, and restores the widest after.
-template <typename Body>
-void with_isa(const std::string& isa, Body body) {
-  gen::force_cpu_kernels_isa(isa);
-  try {
-    body();
-  } catch (...) {
-    gen::force_cpu_kernels_isa("");
-    throw;
-  }
-  gen::force_cpu_kernels_isa("");
-}
-
 }  // namespace
 
 TEST_CASE("causal attention kernel: float64's values and gradients on every instruction set, type and shape",
@@ -76,8 +56,8 @@ TEST_CASE("causal attention kernel: float64's values and gradients on every inst
   // the longest and widest it takes.
   const std::vector<std::vector<int64_t>> shapes = {{2, 1, 2, 16},  {3, 5, 2, 8},   {2, 17, 3, 24},
                                                     {2, 64, 4, 32}, {1, 99, 1, 80}, {1, 256, 2, 128}};
-  for (const std::string& isa : instruction_sets()) {
-    with_isa(isa, [&] {
+  for (const std::string& isa : gen::test::kernel_instruction_sets()) {
+    gen::test::with_kernel_isa(isa, [&] {
       for (const auto dtype : {torch::kFloat, torch::kBFloat16, torch::kHalf}) {
         for (const auto& s : shapes) check_against_float64(s[0], s[1], s[2], s[3], dtype);
       }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "models/cpu_kernels_isa.h"
+#include "support/kernel_isa.h"
 #include "models/gelu_cpu.h"
 #include "models/gpt.h"
 
@@ -32,27 +33,6 @@ std::pair<torch::Tensor, torch::Tensor> gaps(const torch::Tensor& y) {
   // Below the smallest magnitude lies the other zero: the gap to it is the smallest step.
   const torch::Tensor down = torch::where(magnitude > 0, here - value_of((magnitude - 1).clamp_min(0)), up);
   return {down, up};
-}
-
-// Runs `body` with gen's kernels forced to `isa`, and restores the widest after.
-template <typename Body>
-void with_isa(const std::string& isa, Body body) {
-  gen::force_cpu_kernels_isa(isa);
-  try {
-    body();
-  } catch (...) {
-    gen::force_cpu_kernels_isa("");
-    throw;
-  }
-  gen::force_cpu_kernels_isa("");
-}
-
-std::vector<std::string> instruction_sets() {
-  std::vector<std::string> sets = {"base"};
-  const std::string widest = gen::cpu_kernels_isa();
-  if (widest == "avx2" || widest == "avx512") sets.push_back("avx2");
-  if (widest == "avx512") sets.push_back("avx512");
-  return sets;
 }
 
 }  // namespace
@@ -91,9 +71,9 @@ TEST_CASE("gelu_cpu: its gradient is dy times the float64 slope, rounded once, o
     torch::gelu(x64).backward(dy.to(torch::kDouble));
     const torch::Tensor want = x64.grad();  // dy * (Phi(x) + x phi(x)) in float64
     torch::Tensor first;
-    for (const std::string& isa : instruction_sets()) {
+    for (const std::string& isa : gen::test::kernel_instruction_sets()) {
       INFO(dtype << ", " << isa);
-      with_isa(isa, [&] {
+      gen::test::with_kernel_isa(isa, [&] {
         const torch::Tensor xg = x.clone().requires_grad_();
         gen::gelu_cpu(xg).backward(dy);
         const torch::Tensor dx = xg.grad();

@@ -8,32 +8,12 @@
 #include <vector>
 
 #include "models/cpu_kernels_isa.h"
+#include "support/kernel_isa.h"
 #include "models/gpt.h"
 #include "models/layer_norm_cpu.h"
 #include "util/autocast.h"
 
 namespace {
-
-// Runs `body` with gen's kernels forced to `isa`, and restores the widest after.
-template <typename Body>
-void with_isa(const std::string& isa, Body body) {
-  gen::force_cpu_kernels_isa(isa);
-  try {
-    body();
-  } catch (...) {
-    gen::force_cpu_kernels_isa("");
-    throw;
-  }
-  gen::force_cpu_kernels_isa("");
-}
-
-std::vector<std::string> instruction_sets() {
-  std::vector<std::string> sets = {"base"};
-  const std::string widest = gen::cpu_kernels_isa();
-  if (widest == "avx2" || widest == "avx512") sets.push_back("avx2");
-  if (widest == "avx512") sets.push_back("avx512");
-  return sets;
-}
 
 struct Grads {
   torch::Tensor y, dx, dw, db;
@@ -70,9 +50,9 @@ TEST_CASE("layer_norm_cpu: float64's values and gradients, with and without bias
       y64.backward(dy.to(torch::kDouble));
       for (const auto out : {torch::kFloat, torch::kBFloat16}) {
         Grads first;
-        for (const std::string& isa : instruction_sets()) {
+        for (const std::string& isa : gen::test::kernel_instruction_sets()) {
           INFO("width " << width << ", bias " << with_bias << ", " << out << ", " << isa);
-          with_isa(isa, [&] {
+          gen::test::with_kernel_isa(isa, [&] {
             const Grads g = run(x, w, bias, dy, out);
             CHECK(g.y.scalar_type() == out);
             CHECK(g.dx.scalar_type() == torch::kFloat);
