@@ -70,16 +70,29 @@ GEN_INLINE void forward_rows(const float* x, const float* w, const float* b, con
   for (int64_t row = first; row < last; ++row) {
     const float* in = x + row * n;
     T* out = y + row * n;
-    V8 acc = {};
-    for (int64_t j = 0; j < whole; j += kLanes) acc += load8(in + j);
+    // Two running sums each (two chains of adds, whose latency would otherwise bound the row).
+    V8 acc = {}, acc1 = {};
+    int64_t pair = 0;  // the first column after the whole pairs of vectors
+    for (; pair + 2 * kLanes <= whole; pair += 2 * kLanes) {
+      acc += load8(in + pair);
+      acc1 += load8(in + pair + kLanes);
+    }
+    if (pair < whole) acc += load8(in + pair);
+    acc += acc1;
     float tail = 0;
     for (int64_t j = whole; j < n; ++j) tail += in[j];
     const float mean = lanes_total(acc, tail) / float(n);
-    V8 sq = {};
-    for (int64_t j = 0; j < whole; j += kLanes) {
-      const V8 d = load8(in + j) - mean;
+    V8 sq = {}, sq1 = {};
+    for (int64_t j = 0; j < pair; j += 2 * kLanes) {
+      const V8 d = load8(in + j) - mean, d1 = load8(in + j + kLanes) - mean;
+      sq += d * d;
+      sq1 += d1 * d1;
+    }
+    if (pair < whole) {
+      const V8 d = load8(in + pair) - mean;
       sq += d * d;
     }
+    sq += sq1;
     tail = 0;
     for (int64_t j = whole; j < n; ++j) tail += (in[j] - mean) * (in[j] - mean);
     const float rstd = 1.0f / std::sqrt(lanes_total(sq, tail) / float(n) + r.eps);
