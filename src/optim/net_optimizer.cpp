@@ -9,6 +9,7 @@
 
 #include "config/config.h"
 #include "dist/world.h"
+#include "optim/global_norm.h"
 #include "util/errors.h"
 #include "util/torch_version.h"
 
@@ -52,11 +53,6 @@ void perturb_for_test(const std::vector<torch::Tensor>& state) {
   }
 }
 
-// The global L2 norm of the gradients, 0-dim on their device.
-torch::Tensor global_norm(const std::vector<torch::Tensor>& grads) {
-  if (grads.empty()) return torch::zeros({});
-  return torch::stack(at::_foreach_norm(grads, 2)).norm(2);
-}
 
 }  // namespace
 
