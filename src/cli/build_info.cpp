@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "dist/world.h"
-#include "models/cpu_kernels_isa.h"
+#include "util/cpu_kernels_isa.h"
 #include "util/torch_build.h"
 #include "util/torch_version.h"
 
@@ -112,7 +112,7 @@ std::string build_info() {
   }
   out += fmt::format("BLAS: {}\n", blas.empty() ? "unknown" : blas);
   const std::string capability = torch_config_line("CPU capability usage: ");
-  // gen's own CPU kernels (the Transformer's attention and GELU) pick their clone separately.
+  // gen's own CPU kernels (util/cpu_kernels_isa.h) pick their clone separately.
   out += fmt::format("CPU: {}; LibTorch kernels: {}; gen's kernels: {}", cpu_flags(),
                      capability.empty() ? "?" : capability, cpu_kernels_isa());
   return out;

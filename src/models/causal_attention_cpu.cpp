@@ -12,7 +12,8 @@
 #include <utility>
 #include <vector>
 
-#include "models/cpu_kernels_isa.h"
+#include "util/bf16_bits.h"
+#include "util/cpu_kernels_isa.h"
 
 namespace gen {
 

@@ -5,7 +5,7 @@
 // weights from the saved log-sum-exp), so no head copies, no (T x T) logits in memory, no mask
 // pass, no exponent of a masked entry. Timings against LibTorch's fused kernel and the plain
 // ops, per instruction set: docs/RESULTS.md ("Causal attention as one CPU kernel" and session
-// 18's section). Its instruction set: models/cpu_kernels_isa.h.
+// 18's section). Its instruction set: util/cpu_kernels_isa.h.
 #pragma once
 
 #include <torch/torch.h>

@@ -12,7 +12,8 @@
 #include <type_traits>
 #include <vector>
 
-#include "models/cpu_kernels_isa.h"
+#include "util/bf16_bits.h"
+#include "util/cpu_kernels_isa.h"
 
 namespace gen {
 
@@ -84,8 +85,7 @@ GEN_INLINE void backward_chunk(const T* dy, const uint16_t* x, const float* slop
     const int64_t m = std::min(kChunk, n - first);
     for (int64_t j = 0; j < m; ++j) s[j] = slope[x[first + j]];
     if constexpr (std::is_same_v<T, c10::BFloat16>) {
-      // bf16 rounding spelled out as c10::BFloat16(float) does it (nearest even, NaN kept), in
-      // integer steps the compiler vectorizes.
+      // bf16 rounding in integer steps the compiler vectorizes (c10::BFloat16(float) does not).
       const uint16_t* g = reinterpret_cast<const uint16_t*>(dy + first);
       uint16_t* out = reinterpret_cast<uint16_t*>(dx + first);
       for (int64_t j = 0; j < m; ++j) {
@@ -95,8 +95,7 @@ GEN_INLINE void backward_chunk(const T* dy, const uint16_t* x, const float* slop
         const float p = f * s[j];
         uint32_t bits;
         std::memcpy(&bits, &p, sizeof bits);
-        const uint32_t rounded = (bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16;
-        out[j] = p != p ? uint16_t(0x7FC0) : uint16_t(rounded);
+        out[j] = p != p ? kBf16NaNBits : uint16_t(bf16_nearest_bits(bits));
       }
     } else {
       for (int64_t j = 0; j < m; ++j) dx[first + j] = T(float(dy[first + j]) * s[j]);

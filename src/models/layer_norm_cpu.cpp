@@ -8,10 +8,10 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
-#include <type_traits>
 #include <vector>
 
-#include "models/cpu_kernels_isa.h"
+#include "util/bf16_bits.h"
+#include "util/cpu_kernels_isa.h"
 
 namespace gen {
 
@@ -46,9 +46,8 @@ GEN_INLINE V8 load8(const c10::BFloat16* p) {
 GEN_INLINE void store8(float* p, const V8& v) { std::memcpy(p, &v, sizeof v); }
 GEN_INLINE void store8(c10::BFloat16* p, const V8& v) {
   const U8 bits = (U8)v;
-  const U8 rounded = (bits + (((bits >> 16) & 1u) + 0x7FFFu)) >> 16;
   const I8 nan = v != v;
-  const U8 kept = (U8)((nan & 0x7FC0) | (~nan & (I8)rounded));
+  const U8 kept = (U8)((nan & kBf16NaNBits) | (~nan & (I8)bf16_nearest_bits(bits)));
   const H8 h = __builtin_convertvector(kept, H8);
   std::memcpy(p, &h, sizeof h);
 }
@@ -255,7 +254,7 @@ void backward_all(const torch::Tensor& dy, const torch::Tensor& x, const torch::
 
 Rows rows_of(const torch::Tensor& x, double eps) {
   const int64_t width = x.size(-1);
-  return Rows{width == 0 ? 0 : x.numel() / width, width, float(eps)};
+  return Rows{x.numel() / width, width, float(eps)};  // width > 0: layer_norm_cpu_fits
 }
 
 struct LayerNormCpu : torch::autograd::Function<LayerNormCpu> {

@@ -18,7 +18,7 @@ constexpr const char* kLayerNormCpuOp = "gen::layer_norm_cpu";
 bool layer_norm_cpu_fits(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias);
 
 // (x - mean) / sqrt(var + eps) * weight + bias over x's last dimension, computed in float32 and
-// written as `out` (float32, bf16 or fp16); differentiable once in x, weight and bias.
+// written as `out` (float32 or bf16); differentiable once in x, weight and bias.
 torch::Tensor layer_norm_cpu(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias, double eps,
                              torch::ScalarType out);
 

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <vector>
 
+#include "util/cpu_kernels_isa.h"
+
 namespace gen {
 
 namespace {
@@ -20,7 +22,8 @@ typedef float F4 __attribute__((vector_size(16)));
 typedef double D4 __attribute__((vector_size(32)));
 
 // The sum of the squares of n floats in float64: 4 lanes in four running sums (independent
-// chains of adds, whose latency would otherwise bound the loop), then the tail.
+// chains of adds, whose latency would otherwise bound the loop), then the tail. A float's
+// square is exact in float64, so an FMA clone and a plain one give the same bits.
 GEN_INLINE double squares(const float* p, int64_t n) {
   D4 acc[4] = {};
   int64_t j = 0;
@@ -66,10 +69,7 @@ torch::Tensor global_norm(const std::vector<torch::Tensor>& grads) {
   }
   std::vector<double> partial(chunks.size(), 0.0);
 #if defined(__x86_64__)
-  __builtin_cpu_init();
-  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-  const bool avx2 = false;
+  const bool avx2 = cpu_kernels_isa() != "base";  // its 4 doubles per vector are AVX2's width
 #endif
   at::parallel_for(0, int64_t(chunks.size()), 1, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {

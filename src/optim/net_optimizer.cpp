@@ -53,7 +53,6 @@ void perturb_for_test(const std::vector<torch::Tensor>& state) {
   }
 }
 
-
 }  // namespace
 
 bool uses_fused_adam(OptimKernel kernel, const torch::Device& device) {

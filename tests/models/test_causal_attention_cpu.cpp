@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "models/causal_attention_cpu.h"
-#include "models/cpu_kernels_isa.h"
-#include "support/kernel_isa.h"
 #include "models/gpt.h"
+#include "support/kernel_isa.h"
+#include "util/cpu_kernels_isa.h"
 #include "util/flop_counter.h"
 
 namespace {

@@ -8,10 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "models/cpu_kernels_isa.h"
-#include "support/kernel_isa.h"
 #include "models/gelu_cpu.h"
 #include "models/gpt.h"
+#include "support/kernel_isa.h"
 
 namespace {
 

@@ -7,10 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "models/cpu_kernels_isa.h"
-#include "support/kernel_isa.h"
 #include "models/gpt.h"
 #include "models/layer_norm_cpu.h"
+#include "support/kernel_isa.h"
 #include "util/autocast.h"
 
 namespace {

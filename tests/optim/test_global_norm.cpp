@@ -5,9 +5,11 @@
 
 #include <cmath>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include "optim/global_norm.h"
+#include "support/kernel_isa.h"
 
 namespace {
 
@@ -20,7 +22,7 @@ double float64_norm(const std::vector<torch::Tensor>& grads) {
 
 }  // namespace
 
-TEST_CASE("global norm: float64's norm of all the gradients together, in float32, whatever the thread count",
+TEST_CASE("global norm: float64's norm of all the gradients together, in float32, whatever the threads and clone",
           "[train]") {
   torch::manual_seed(1);
   // Sizes around the chunks: one element, a partial vector, several chunks and a tail.
@@ -37,6 +39,10 @@ TEST_CASE("global norm: float64's norm of all the gradients together, in float32
   const torch::Tensor two = gen::global_norm(grads);
   at::set_num_threads(threads);
   CHECK(one.equal(two));
+  for (const std::string& isa : gen::test::kernel_instruction_sets()) {
+    INFO(isa);
+    gen::test::with_kernel_isa(isa, [&] { CHECK(gen::global_norm(grads).equal(norm)); });
+  }
   // The same as PyTorch's clip_grad_norm_ way (a norm per tensor, then theirs) up to rounding:
   // a strided gradient takes that way.
   const torch::Tensor strided = gen::global_norm({grads[0], grads[1], grads[2].t(), grads[3]});

@@ -12,10 +12,10 @@
 #include <sstream>
 
 #include "io/image_file.h"
-#include "models/cpu_kernels_isa.h"
 #include "support/idx_writer.h"
 #include "support/run_gen.h"
 #include "support/temp_dir.h"
+#include "util/cpu_kernels_isa.h"
 #include "util/fs.h"
 #include "util/torch_build.h"
 

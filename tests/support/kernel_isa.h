@@ -1,11 +1,11 @@
 // The instruction sets gen's own CPU kernels can be forced to on this CPU, and a scope that
-// forces one: the kernel tests run every clone (models/cpu_kernels_isa.h).
+// forces one: the kernel tests run every clone (util/cpu_kernels_isa.h).
 #pragma once
 
 #include <string>
 #include <vector>
 
-#include "models/cpu_kernels_isa.h"
+#include "util/cpu_kernels_isa.h"
 
 namespace gen::test {
 

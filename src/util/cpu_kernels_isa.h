@@ -1,5 +1,6 @@
-// The instruction set gen's own CPU kernels (the Transformer's attention, GELU's gradient) run:
-// one choice for all of them, the widest this CPU has unless a test forces a narrower one.
+// The instruction set gen's own CPU kernels run (the Transformer's attention, GELU's gradient,
+// layer norm, clipping's global norm): one choice for all of them, the widest this CPU has
+// unless a test forces a narrower one.
 #pragma once
 
 #include <string>

@@ -1,4 +1,4 @@
-#include "models/cpu_kernels_isa.h"
+#include "util/cpu_kernels_isa.h"
 
 #include <c10/util/Exception.h>
 
