@@ -9,6 +9,7 @@
 #include <cstring>
 #include <limits>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -19,14 +20,19 @@ namespace gen {
 
 namespace {
 
-// Everything a kernel calls is inlined into it, so that each instruction-set clone below
-// compiles all of it for its own target.
-#define GEN_INLINE inline __attribute__((always_inline))
-
 // One vector width per instruction set: with AVX-512 16 floats are one register (32 of them);
 // AVX2 has 16 registers of 8 and SSE2 / NEON registers of 4, and 16-float vectors there spill
 // their accumulators to memory (20 times slower, measured), so each set gets its own width.
 #if defined(__x86_64__)
+namespace lanes16bf16 {
+constexpr int64_t kLanes = 16;
+constexpr int kMaxRun = 4;
+#define GEN_KERNEL_TARGET __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512bf16,avx2,fma")))
+#define GEN_KERNEL_BF16_DOTS
+#include "models/causal_attention_cpu_kernel.inc"
+#undef GEN_KERNEL_BF16_DOTS
+#undef GEN_KERNEL_TARGET
+}  // namespace lanes16bf16
 namespace lanes16 {
 constexpr int64_t kLanes = 16;
 constexpr int kMaxRun = 4;
@@ -56,6 +62,7 @@ void every_head(bool backward, const torch::Tensor& qkv, int64_t n_head, const T
                 T* out) {
   const std::string isa = cpu_kernels_isa();
 #if defined(__x86_64__)
+  if (isa == "avx512bf16") return lanes16bf16::every_head(backward, qkv, n_head, src, dy, lse, out);
   if (isa == "avx512") return lanes16::every_head(backward, qkv, n_head, src, dy, lse, out);
   if (isa == "avx2") return lanes8::every_head(backward, qkv, n_head, src, dy, lse, out);
 #endif

@@ -3,9 +3,11 @@
 // written straight into the (B, T, C) layout the output projection takes. Each (sequence, head)
 // is one task computed in float (flash attention's recomputation: the backward pass rebuilds the
 // weights from the saved log-sum-exp), so no head copies, no (T x T) logits in memory, no mask
-// pass, no exponent of a masked entry. Timings against LibTorch's fused kernel and the plain
-// ops, per instruction set: docs/RESULTS.md ("Causal attention as one CPU kernel" and session
-// 18's section). Its instruction set: util/cpu_kernels_isa.h.
+// pass, no exponent of a masked entry. bf16 with even head dims on CPUs with AVX512_BF16 takes
+// its products as bf16 pair dot products instead, the weights and the logits' gradient rounded
+// to bf16 for them (softmax, its gradient and every sum stay float). Timings against LibTorch's
+// fused kernel and the plain ops, per instruction set: docs/RESULTS.md ("Causal attention as one
+// CPU kernel", session 18's and session 20's sections). Its instruction set: util/cpu_kernels_isa.h.
 #pragma once
 
 #include <torch/torch.h>

@@ -142,7 +142,7 @@ void backward_all(const torch::Tensor& dy, const torch::Tensor& x, torch::Tensor
   at::parallel_for(0, x.numel(), kGrain, [&](int64_t begin, int64_t end) {
     const int64_t n = end - begin;
 #if defined(__x86_64__)
-    if (isa == "avx512") return backward_avx512(g + begin, in + begin, slope, out + begin, n);
+    if (cpu_kernels_avx512(isa)) return backward_avx512(g + begin, in + begin, slope, out + begin, n);
     if (isa == "avx2") return backward_avx2(g + begin, in + begin, slope, out + begin, n);
 #endif
     backward_base(g + begin, in + begin, slope, out + begin, n);

@@ -201,7 +201,7 @@ void forward_all(const torch::Tensor& x, const torch::Tensor& weight, const torc
   at::parallel_for(0, blocks, 1, [&](int64_t begin, int64_t end) {
     const int64_t first = begin * kBlockRows, last = std::min(r.count, end * kBlockRows);
 #if defined(__x86_64__)
-    if (isa == "avx512") return Block<T>::forward_avx512(in, w, b, r, first, last, out, m, s);
+    if (cpu_kernels_avx512(isa)) return Block<T>::forward_avx512(in, w, b, r, first, last, out, m, s);
     if (isa == "avx2") return Block<T>::forward_avx2(in, w, b, r, first, last, out, m, s);
 #endif
     Block<T>::forward(in, w, b, r, first, last, out, m, s);
@@ -228,7 +228,7 @@ void backward_all(const torch::Tensor& dy, const torch::Tensor& x, const torch::
       float* pw = partial.data() + 2 * block * r.width;
       float* pb = pw + r.width;
 #if defined(__x86_64__)
-      if (isa == "avx512") {
+      if (cpu_kernels_avx512(isa)) {
         Block<T>::backward_avx512(g, in, w, m, s, r, first, last, out, pw, pb);
         continue;
       }

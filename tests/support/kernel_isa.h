@@ -9,12 +9,13 @@
 
 namespace gen::test {
 
-// "base", then "avx2" and "avx512" where this CPU runs them.
+// "base", then "avx2", "avx512" and "avx512bf16" where this CPU runs them.
 inline std::vector<std::string> kernel_instruction_sets() {
   std::vector<std::string> sets = {"base"};
   const std::string widest = cpu_kernels_isa();
-  if (widest == "avx2" || widest == "avx512") sets.push_back("avx2");
-  if (widest == "avx512") sets.push_back("avx512");
+  if (widest != "base") sets.push_back("avx2");
+  if (cpu_kernels_avx512(widest)) sets.push_back("avx512");
+  if (widest == "avx512bf16") sets.push_back("avx512bf16");
   return sets;
 }
 
