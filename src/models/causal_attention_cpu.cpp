@@ -62,8 +62,11 @@ void every_head(bool backward, const torch::Tensor& qkv, int64_t n_head, const T
                 T* out) {
   const std::string isa = cpu_kernels_isa();
 #if defined(__x86_64__)
-  if (isa == "avx512bf16") return lanes16bf16::every_head(backward, qkv, n_head, src, dy, lse, out);
-  if (isa == "avx512") return lanes16::every_head(backward, qkv, n_head, src, dy, lse, out);
+  // Only bf16 gains from the AVX512_BF16 clone; other types keep the AVX-512 one.
+  if constexpr (std::is_same_v<T, c10::BFloat16>) {
+    if (isa == "avx512bf16") return lanes16bf16::every_head(backward, qkv, n_head, src, dy, lse, out);
+  }
+  if (cpu_kernels_avx512(isa)) return lanes16::every_head(backward, qkv, n_head, src, dy, lse, out);
   if (isa == "avx2") return lanes8::every_head(backward, qkv, n_head, src, dy, lse, out);
 #endif
   lanes4::every_head(backward, qkv, n_head, src, dy, lse, out);
