@@ -7,6 +7,7 @@
 #include "models/causal_attention_cpu.h"
 #include "models/gelu_cpu.h"
 #include "models/layer_norm_cpu.h"
+#include "models/linear_bf16_cpu.h"
 #include "util/autocast.h"
 #include "util/torch_version.h"
 
@@ -29,6 +30,24 @@ torch::Tensor NormImpl::forward(const torch::Tensor& x) {
   return F::layer_norm(x, F::LayerNormFuncOptions({dim_}).weight(weight).bias(bias).eps(1e-5));
 }
 
+namespace {
+
+// x w^T: under bf16 autocast on CPUs with AVX512_BF16 gen's own product tiles
+// (models/linear_bf16_cpu.h), which round w and write its gradient in float themselves.
+torch::Tensor product(const torch::Tensor& x, const torch::Tensor& weight) {
+  if (active_autocast_type(x.device().type()) == torch::kBFloat16 &&
+      linear_bf16_cpu_fits(x, weight, torch::Tensor())) {
+    return linear_bf16_cpu(x, weight);
+  }
+  return F::linear(x, weight);
+}
+
+torch::Tensor project(torch::nn::Linear& layer, const torch::Tensor& x) {
+  return layer->bias.defined() ? layer->forward(x) : product(x, layer->weight);
+}
+
+}  // namespace
+
 AttentionImpl::AttentionImpl(const GptShape& s)
     : n_head(s.n_head),
       dropout(s.dropout),
@@ -43,7 +62,7 @@ torch::Tensor AttentionImpl::heads(const torch::Tensor& z) const {
 
 torch::Tensor AttentionImpl::forward(const torch::Tensor& x) {
   const int64_t b = x.size(0), t = x.size(1), c = x.size(2);
-  const torch::Tensor qkv_fused = c_attn->forward(x);
+  const torch::Tensor qkv_fused = project(c_attn, x);
   const double p = is_training() ? dropout : 0.0;
   torch::Tensor y;
   // gen's CPU kernel wherever it takes the case (the CPU, up to 256 tokens): faster there than
@@ -57,13 +76,13 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x) {
     y = p > 0 ? attention_with_dropout(q, k, v, p, true) : causal_attention(q, k, v);  // (B, nh, T, hs)
     y = y.transpose(1, 2).contiguous().view({b, t, c});
   }
-  return batch_dropout(c_proj->forward(y), p, is_training());
+  return batch_dropout(project(c_proj, y), p, is_training());
 }
 
 torch::Tensor AttentionImpl::forward_cached(const torch::Tensor& x, torch::Tensor& cache_k, torch::Tensor& cache_v,
                                             int64_t past) {
   const int64_t t = x.size(1), c = x.size(2);
-  auto qkv = c_attn->forward(x).split(c, 2);
+  auto qkv = project(c_attn, x).split(c, 2);
   cache_k.narrow(2, past, t).copy_(heads(qkv[1]));
   cache_v.narrow(2, past, t).copy_(heads(qkv[2]));
   const torch::Tensor q = heads(qkv[0]);
@@ -77,7 +96,7 @@ torch::Tensor AttentionImpl::forward_cached(const torch::Tensor& x, torch::Tenso
 #endif
                            : causal_attention(q, k, v);
   y = y.transpose(1, 2).contiguous().view({1, t, c});
-  return c_proj->forward(y);
+  return project(c_proj, y);
 }
 
 // softmax(q k^T / sqrt(hs) + causal mask) v, with LibTorch's fused kernel where it is the faster
@@ -113,9 +132,9 @@ BlockImpl::BlockImpl(const GptShape& s)
       dropout(s.dropout) {}
 
 torch::Tensor BlockImpl::mlp(const torch::Tensor& x) {
-  const torch::Tensor h = c_fc->forward(ln_2->forward(x));
+  const torch::Tensor h = project(c_fc, ln_2->forward(x));
   // bf16 / fp16 on the CPU by table (models/gelu_cpu.h): the same function, faster than LibTorch's.
-  return c_proj->forward(gelu_cpu_fits(h) ? gelu_cpu(h) : F::gelu(h));
+  return project(c_proj, gelu_cpu_fits(h) ? gelu_cpu(h) : F::gelu(h));
 }
 
 torch::Tensor BlockImpl::forward(torch::Tensor x) {
@@ -158,7 +177,7 @@ torch::Tensor GptImpl::forward(const torch::Tensor& idx) {
   torch::Tensor x = tok_emb->forward(idx) + pos_emb->forward(pos);  // (B, T, C)
   x = batch_dropout(x, shape.dropout, is_training());
   for (const auto& b : *blocks) x = b->as<Block>()->forward(x);
-  return F::linear(ln_f->forward(x), tok_emb->weight);  // head tied to the token embedding
+  return product(ln_f->forward(x), tok_emb->weight);  // head tied to the token embedding
 }
 
 KvCache GptImpl::new_cache() const {
@@ -182,7 +201,7 @@ torch::Tensor GptImpl::forward_cached(const torch::Tensor& idx, KvCache& cache) 
     x = blocks[i]->as<Block>()->forward_cached(x, cache.k[i], cache.v[i], past);
   }
   cache.length = past + t;
-  return F::linear(ln_f->forward(x.select(1, t - 1)), tok_emb->weight).squeeze(0);  // (V)
+  return product(ln_f->forward(x.select(1, t - 1)), tok_emb->weight).squeeze(0);  // (V)
 }
 
 }  // namespace gen

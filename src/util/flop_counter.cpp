@@ -11,7 +11,7 @@ namespace gen {
 
 namespace {
 
-enum class Op { kMatmul, kAddMatmul, kConvolution, kAttention, kQkvAttention, kNested, kBackward };
+enum class Op { kMatmul, kAddMatmul, kLinear, kConvolution, kAttention, kQkvAttention, kNested, kBackward };
 
 struct State {
   bool active = false;
@@ -37,6 +37,7 @@ std::optional<Op> counted_op(std::string_view name) {
   if (name == "aten::convolution") return Op::kConvolution;
   if (name == "aten::scaled_dot_product_attention") return Op::kAttention;
   if (name == "gen::causal_attention_cpu") return Op::kQkvAttention;  // models/causal_attention_cpu.h
+  if (name == "gen::linear_bf16_cpu") return Op::kLinear;              // models/linear_bf16_cpu.h
   return std::nullopt;
 }
 
@@ -54,6 +55,12 @@ void measure_inputs(Context& ctx, const at::RecordFunction& fn) {
       const at::Tensor* a = tensor_at(inputs, first);
       const at::Tensor* b = tensor_at(inputs, first + 1);
       if (a && b) ctx.flops = 2.0 * double(a->numel()) * double(b->size(-1));
+      return;
+    }
+    case Op::kLinear: {  // x (..., k) w^T, w (n, k): 2 k n per row of x
+      const at::Tensor* x = tensor_at(inputs, 0);
+      const at::Tensor* w = tensor_at(inputs, 1);
+      if (x && w && w->dim() == 2) ctx.flops = 2.0 * double(x->numel()) * double(w->size(0));
       return;
     }
     case Op::kConvolution: {

@@ -1,0 +1,395 @@
+#include "models/linear_bf16_cpu.h"
+
+#include <ATen/Parallel.h>
+#include <ATen/record_function.h>
+
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <utility>
+#include <vector>
+
+#include "util/bf16_bits.h"
+#include "util/cpu_kernels_isa.h"
+
+namespace gen {
+
+namespace {
+
+#if defined(__x86_64__)
+// Everything the products call is compiled for AVX512_BF16 and inlined into them (the pair dot
+// product's instruction is only valid, to clang, in functions compiled for it).
+// (at::parallel_for's lambdas are not: each calls a function with the target.)
+#define GEN_LINEAR_TARGET __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512bf16,avx2,fma")))
+#define GEN_LINEAR_INLINE inline __attribute__((always_inline)) GEN_LINEAR_TARGET
+
+typedef float Vec __attribute__((vector_size(64)));
+typedef uint32_t UVec __attribute__((vector_size(64)));
+typedef uint16_t U16Vec __attribute__((vector_size(32)));
+constexpr int64_t kLanes = 16;
+
+// A tile of the product: kTileRows x kTileCols floats, 24 of the 32 vector registers, each
+// pair of bf16 of the broadcast operand read once per kTileCols columns.
+constexpr int64_t kTileRows = 12;
+constexpr int64_t kTileCols = 32;
+constexpr int64_t kTileVecs = kTileCols / kLanes;
+
+// The operands of a product out (rows x cols) = sum over pairs p of a(r, p) . b(p, c), every
+// a(r, p) and b(p, c) a pair of bf16 in 32 bits (the pair at 2p, 2p + 1 of the summed index).
+//   a: row r's pairs at a[r * row_step + p * pair_step]: either rows of pairs (row_step the
+//      row's length, pair_step 1: x or dy as they are) or pairs of rows (row_step 1: dy^T
+//      interleaved by pack_pairs_of_rows), read one pair at a time, broadcast;
+//   b: panels of kTileCols columns, panel j's pair p at b[(j * pairs + p) * kTileCols + c].
+struct Operands {
+  const uint32_t* a;
+  int64_t a_ld;  // row_step or pair_step, whichever is not 1
+  bool a_pairs_of_rows;
+  const uint32_t* b;
+  int64_t rows, pairs, cols;
+  bool panels_inner;  // a row of tiles after another (a stays in cache) rather than a panel after another (b does)
+};
+
+// acc + a.lo b.lo + a.hi b.hi per lane, with a one pair broadcast from memory (the instruction
+// itself: GCC 12's and clang's intrinsics for it differ in their operand types).
+GEN_LINEAR_INLINE void dot_pair(Vec& acc, const Vec& b, const uint32_t* a) {
+  asm("vdpbf16ps %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(b), "m"(*a));
+}
+
+// out = one full tile of the product over all pairs. The rows are addressed from four bases
+// three rows apart, so that every address is a base plus the row step times 1, 2 or none.
+template <bool kPairsOfRows>
+GEN_LINEAR_INLINE void tile_product(const uint32_t* a, int64_t a_ld, const uint32_t* b, int64_t pairs,
+                                    float (&out)[kTileRows][kTileCols]) {
+  const int64_t row_step = kPairsOfRows ? 1 : a_ld;
+  const int64_t pair_step = kPairsOfRows ? a_ld : 1;
+  Vec acc[kTileRows][kTileVecs];
+#pragma GCC unroll 12
+  for (int r = 0; r < kTileRows; ++r) {
+#pragma GCC unroll 2
+    for (int v = 0; v < kTileVecs; ++v) acc[r][v] = Vec{};
+  }
+  const uint32_t* base[4] = {a, a + 3 * row_step, a + 6 * row_step, a + 9 * row_step};
+  for (int64_t p = 0; p < pairs; ++p) {
+    Vec bv[kTileVecs];
+#pragma GCC unroll 2
+    for (int v = 0; v < kTileVecs; ++v) std::memcpy(&bv[v], b + v * kLanes, sizeof(Vec));
+#pragma GCC unroll 4
+    for (int g = 0; g < 4; ++g) {
+#pragma GCC unroll 3
+      for (int j = 0; j < 3; ++j) {
+#pragma GCC unroll 2
+        for (int v = 0; v < kTileVecs; ++v) dot_pair(acc[3 * g + j][v], bv[v], base[g] + j * row_step);
+      }
+    }
+#pragma GCC unroll 4
+    for (int g = 0; g < 4; ++g) base[g] += pair_step;
+    b += kTileCols;
+  }
+#pragma GCC unroll 12
+  for (int r = 0; r < kTileRows; ++r) {
+#pragma GCC unroll 2
+    for (int v = 0; v < kTileVecs; ++v) std::memcpy(&out[r][v * kLanes], &acc[r][v], sizeof(Vec));
+  }
+}
+
+// bf16 bits (in the low half of each lane) of 16 floats, rounded as c10::BFloat16 rounds, NaN
+// its quiet NaN.
+GEN_LINEAR_INLINE UVec bf16_lanes(const float* src) {
+  UVec bits;
+  std::memcpy(&bits, src, sizeof bits);
+  const UVec nan = (bits & 0x7FFFFFFFu) > 0x7F800000u;
+  UVec rounded = bits;
+  round_to_bf16_bits(rounded);
+  return (rounded & ~nan) | ((UVec{} + uint32_t(kBf16NaNBits)) & nan);
+}
+GEN_LINEAR_INLINE UVec bf16_lanes(const c10::BFloat16* src) {
+  U16Vec h;
+  std::memcpy(&h, src, sizeof h);
+  return __builtin_convertvector(h, UVec);
+}
+template <typename T>
+GEN_LINEAR_INLINE uint32_t bf16_bits(T x) {
+  return c10::BFloat16(float(x)).x;
+}
+
+// dst[panel][p][c] (panels of `width` columns) = the pair (src[2p][c], src[2p + 1][c]) in bf16,
+// rows past `rows` and columns past `cols` zero: the rows of src (ld elements apart) taken two
+// at a time, which is how the summed index runs down b (and down a transposed).
+template <typename T>
+GEN_LINEAR_TARGET void pack_pairs_of_rows(const T* src, int64_t ld, int64_t rows, int64_t cols, int64_t width,
+                                          int64_t panels, int64_t p_begin, int64_t p_end, uint32_t* dst) {
+  const int64_t pairs = (rows + 1) / 2;
+  for (int64_t p = p_begin; p < p_end; ++p) {
+    const T* lo = src + 2 * p * ld;
+    const T* hi = 2 * p + 1 < rows ? lo + ld : nullptr;
+    for (int64_t panel = 0; panel < panels; ++panel) {
+      uint32_t* out = dst + (panel * pairs + p) * width;
+      const int64_t first = panel * width;
+      const int64_t n = std::clamp<int64_t>(cols - first, 0, width);
+      int64_t c = 0;
+      for (; c + kLanes <= n; c += kLanes) {
+        const UVec pair = bf16_lanes(lo + first + c) | (hi ? bf16_lanes(hi + first + c) << 16 : UVec{});
+        std::memcpy(out + c, &pair, sizeof pair);
+      }
+      for (; c < n; ++c) {
+        out[c] = bf16_bits(lo[first + c]) | (hi ? bf16_bits(hi[first + c]) << 16 : 0u);
+      }
+      std::fill(out + n, out + width, 0u);
+    }
+  }
+}
+
+// dst[panel][p][c] = the pair (src[c][2p], src[c][2p + 1]) in bf16 for rows c of src (cols
+// floats each, `rows` of them; panels of kTileCols rows, zero past `rows`): a weight read along
+// its rows as the forward product's b. Each row is rounded in vectors, then written down its
+// panel's column.
+GEN_LINEAR_TARGET void pack_pairs_of_columns(const float* src, int64_t rows, int64_t cols, int64_t c_begin,
+                                             int64_t c_end, uint32_t* dst) {
+  const int64_t pairs = cols / 2;
+  std::vector<uint32_t> row(pairs);
+  for (int64_t c = c_begin; c < c_end; ++c) {
+    if (c < rows) {
+      const float* in = src + c * cols;
+      int64_t p = 0;
+      for (; p + kLanes <= pairs; p += kLanes) {
+        const UVec lo = bf16_lanes(in + 2 * p), hi = bf16_lanes(in + 2 * p + kLanes);
+        const UVec even = __builtin_shufflevector(lo, hi, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        const UVec odd = __builtin_shufflevector(lo, hi, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+        const UVec pair = even | odd << 16;
+        std::memcpy(row.data() + p, &pair, sizeof pair);
+      }
+      for (; p < pairs; ++p) row[p] = bf16_bits(in[2 * p]) | bf16_bits(in[2 * p + 1]) << 16;
+    } else {
+      std::fill(row.begin(), row.end(), 0u);
+    }
+    uint32_t* out = dst + (c / kTileCols) * pairs * kTileCols + c % kTileCols;
+    for (int64_t p = 0; p < pairs; ++p) out[p * kTileCols] = row[p];
+  }
+}
+
+// The tile's rows [0, rows) and columns [0, cols) into out (ld elements apart): bf16 (rounded
+// as c10::BFloat16 rounds) or float.
+GEN_LINEAR_INLINE void write_tile(const float (&tile)[kTileRows][kTileCols], int64_t rows, int64_t cols,
+                                  c10::BFloat16* out, int64_t ld) {
+  for (int64_t r = 0; r < rows; ++r) {
+    int64_t c = 0;
+    for (; c + kLanes <= cols; c += kLanes) {
+      const U16Vec h = __builtin_convertvector(bf16_lanes(&tile[r][c]), U16Vec);
+      std::memcpy(out + r * ld + c, &h, sizeof h);
+    }
+    for (; c < cols; ++c) out[r * ld + c] = c10::BFloat16(tile[r][c]);
+  }
+}
+GEN_LINEAR_INLINE void write_tile(const float (&tile)[kTileRows][kTileCols], int64_t rows, int64_t cols, float* out,
+                                  int64_t ld) {
+  for (int64_t r = 0; r < rows; ++r) std::memcpy(out + r * ld, tile[r], cols * sizeof(float));
+}
+
+// Tiles [begin, end) of the product of `o` into out (rows x cols, ld elements apart).
+// Tiles run down a panel of b before the next panel (the panel stays in L1), or along a row of
+// tiles (panels_inner). A last tile of fewer rows than kTileRows reads its rows of pairs from a
+// zero-padded copy (pairs of rows are padded by their packing).
+template <typename T>
+GEN_LINEAR_TARGET void product_tiles(const Operands& o, T* out, int64_t ld, int64_t begin, int64_t end) {
+  const int64_t tiles = (o.rows + kTileRows - 1) / kTileRows;
+  const int64_t panels = (o.cols + kTileCols - 1) / kTileCols;
+  float tile[kTileRows][kTileCols];
+  std::vector<uint32_t> padded;
+  for (int64_t u = begin; u < end; ++u) {
+    const int64_t panel = o.panels_inner ? u % panels : u / tiles;
+    const int64_t t = o.panels_inner ? u / panels : u % tiles;
+    const int64_t rows = std::min(kTileRows, o.rows - t * kTileRows);
+    const int64_t cols = std::min(kTileCols, o.cols - panel * kTileCols);
+    const uint32_t* b = o.b + panel * o.pairs * kTileCols;
+    if (o.a_pairs_of_rows) {
+      tile_product<true>(o.a + t * kTileRows, o.a_ld, b, o.pairs, tile);
+    } else {
+      const uint32_t* a = o.a + t * kTileRows * o.a_ld;
+      if (rows < kTileRows) {
+        padded.assign(kTileRows * o.a_ld, 0u);
+        std::memcpy(padded.data(), a, rows * o.a_ld * sizeof(uint32_t));
+        a = padded.data();
+      }
+      tile_product<false>(a, o.a_ld, b, o.pairs, tile);
+    }
+    write_tile(tile, rows, cols, out + t * kTileRows * ld + panel * kTileCols, ld);
+  }
+}
+
+int64_t tiles_of(const Operands& o) {
+  return (o.rows + kTileRows - 1) / kTileRows * ((o.cols + kTileCols - 1) / kTileCols);
+}
+
+// Thread t's share [first, second) of n items split among `threads`.
+std::pair<int64_t, int64_t> share(int64_t n, int t, int threads) { return {n * t / threads, n * (t + 1) / threads}; }
+
+// body(t, threads) once on each of LibTorch's threads, in one OpenMP team (a product packs its
+// operands, waits at one barrier and multiplies, where separate at::parallel_for calls would
+// start the team twice), or once inline (one thread, or inside a parallel region already).
+template <typename Body>
+void on_every_thread(const Body& body) {
+#if defined(_OPENMP)
+  if (at::get_num_threads() > 1 && !at::in_parallel_region() && !omp_in_parallel()) {
+    // No num_threads clause: LibTorch's own invoke_parallel avoids it (GOMP's thread pool, #32008).
+#pragma omp parallel
+    {
+      at::internal::ThreadIdGuard guard(omp_get_thread_num());
+      body(omp_get_thread_num(), omp_get_num_threads());
+    }
+    return;
+  }
+#endif
+  body(0, 1);
+}
+
+// Every thread of the team waits for all (nothing with one thread).
+void all_packed() {
+#if defined(_OPENMP)
+#pragma omp barrier
+#endif
+}
+
+int64_t round_up(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
+
+// Each product's packed operands, kept by the calling thread between calls.
+std::vector<uint32_t>& scratch(int which) {
+  thread_local std::vector<uint32_t> buffers[2];
+  return buffers[which];
+}
+
+// y (M x N, bf16) = x (M x K, bf16) w^T, w (N x K) float.
+void forward_product(const c10::BFloat16* x, const float* w, int64_t m, int64_t n, int64_t k, c10::BFloat16* y) {
+  std::vector<uint32_t>& b = scratch(0);
+  const int64_t panels = (n + kTileCols - 1) / kTileCols;
+  b.resize(panels * kTileCols * (k / 2));
+  const Operands o{reinterpret_cast<const uint32_t*>(x), k / 2, false, b.data(), m, k / 2, n, false};
+  on_every_thread([&](int t, int threads) {
+    const auto [first, last] = share(panels, t, threads);
+    pack_pairs_of_columns(w, n, k, first * kTileCols, last * kTileCols, b.data());
+    all_packed();
+    const auto [begin, end] = share(tiles_of(o), t, threads);
+    product_tiles(o, y, n, begin, end);
+  });
+}
+
+// dx (M x K, bf16) = dy (M x N, bf16, rows dy_ld >= N apart, even) w, w (N x K) float.
+void input_gradient(const c10::BFloat16* dy, int64_t dy_ld, const float* w, int64_t m, int64_t n, int64_t k,
+                    c10::BFloat16* dx) {
+  std::vector<uint32_t>& b = scratch(0);
+  const int64_t pairs = (n + 1) / 2, panels = (k + kTileCols - 1) / kTileCols;
+  b.resize(panels * pairs * kTileCols);
+  const Operands o{reinterpret_cast<const uint32_t*>(dy), dy_ld / 2, false, b.data(), m, pairs, k, false};
+  on_every_thread([&](int t, int threads) {
+    const auto [first, last] = share(pairs, t, threads);
+    pack_pairs_of_rows(w, k, n, k, kTileCols, panels, first, last, b.data());
+    all_packed();
+    const auto [begin, end] = share(tiles_of(o), t, threads);
+    product_tiles(o, dx, k, begin, end);
+  });
+}
+
+// dw (N x K, float) = dy^T (N x M) x (M x K), both bf16: the sum runs over the M rows, taken in
+// pairs of rows of dy (a) and of x (b).
+void weight_gradient(const c10::BFloat16* dy, const c10::BFloat16* x, int64_t m, int64_t n, int64_t k, float* dw) {
+  std::vector<uint32_t>& a = scratch(0);
+  std::vector<uint32_t>& b = scratch(1);
+  const int64_t pairs = (m + 1) / 2, a_ld = round_up(n, kTileRows), panels = (k + kTileCols - 1) / kTileCols;
+  a.resize(pairs * a_ld);
+  b.resize(panels * pairs * kTileCols);
+  const Operands o{a.data(), a_ld, true, b.data(), n, pairs, k, true};
+  on_every_thread([&](int t, int threads) {
+    const auto [first, last] = share(pairs, t, threads);
+    pack_pairs_of_rows(dy, n, m, n, a_ld, 1, first, last, a.data());
+    pack_pairs_of_rows(x, k, m, k, kTileCols, panels, first, last, b.data());
+    all_packed();
+    const auto [begin, end] = share(tiles_of(o), t, threads);
+    product_tiles(o, dw, k, begin, end);
+  });
+}
+
+torch::Tensor rows_of(const torch::Tensor& t) { return t.reshape({-1, t.size(-1)}); }
+
+struct LinearBf16Cpu : torch::autograd::Function<LinearBf16Cpu> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
+                               const torch::Tensor& weight) {
+    const torch::Tensor in = rows_of(x).to(torch::kBFloat16).contiguous();
+    const torch::Tensor w = weight.contiguous();
+    const int64_t m = in.size(0), k = in.size(1), n = w.size(0);
+    torch::Tensor y = torch::empty({m, n}, in.options());
+    forward_product(in.data_ptr<c10::BFloat16>(), w.data_ptr<float>(), m, n, k, y.data_ptr<c10::BFloat16>());
+    ctx->save_for_backward({in, w});
+    ctx->saved_data["x_type"] = x.scalar_type();
+    std::vector<int64_t> shape = x.sizes().vec();
+    shape.back() = n;
+    return y.view(shape);
+  }
+
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
+                                               torch::autograd::tensor_list grads) {
+    TORCH_CHECK(!torch::GradMode::is_enabled(), "linear_bf16_cpu: no double backward (create_graph)");
+    const auto saved = ctx->get_saved_variables();
+    const torch::Tensor& in = saved[0];
+    const torch::Tensor& w = saved[1];
+    const torch::Tensor dy = rows_of(grads[0]).to(torch::kBFloat16).contiguous();
+    const int64_t m = in.size(0), k = in.size(1), n = w.size(0);
+    torch::Tensor dx, dw;
+    if (ctx->needs_input_grad(0)) {
+      // The sum runs along dy's rows in pairs: an odd N reads a copy with a zero column after it.
+      torch::Tensor dy_even = dy;
+      if (n % 2 == 1) {
+        dy_even = torch::zeros({m, n + 1}, dy.options());
+        dy_even.narrow(1, 0, n).copy_(dy);
+      }
+      dx = torch::empty({m, k}, in.options());
+      input_gradient(dy_even.data_ptr<c10::BFloat16>(), dy_even.size(1), w.data_ptr<float>(), m, n, k,
+                     dx.data_ptr<c10::BFloat16>());
+      std::vector<int64_t> shape = grads[0].sizes().vec();
+      shape.back() = k;
+      dx = dx.view(shape).to(ctx->saved_data["x_type"].toScalarType());
+    }
+    if (ctx->needs_input_grad(1)) {
+      dw = torch::empty({n, k}, w.options());
+      weight_gradient(dy.data_ptr<c10::BFloat16>(), in.data_ptr<c10::BFloat16>(), m, n, k, dw.data_ptr<float>());
+    }
+    return {dx, dw};
+  }
+};
+#endif
+
+}  // namespace
+
+bool linear_bf16_cpu_fits(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
+#if defined(__x86_64__)
+  if (bias.defined() || !x.defined() || !weight.defined() || !x.is_cpu() || !weight.is_cpu() || x.dim() < 1 ||
+      weight.dim() != 2 || weight.scalar_type() != torch::kFloat ||
+      (x.scalar_type() != torch::kFloat && x.scalar_type() != torch::kBFloat16)) {
+    return false;
+  }
+  const int64_t k = weight.size(1), n = weight.size(0);
+  return x.size(-1) == k && k > 0 && n > 0 && k % 2 == 0 && x.numel() > 0 &&
+         cpu_kernels_isa() == "avx512bf16";
+#else
+  (void)x, (void)weight, (void)bias;
+  return false;
+#endif
+}
+
+torch::Tensor linear_bf16_cpu(const torch::Tensor& x, const torch::Tensor& weight) {
+  TORCH_CHECK(linear_bf16_cpu_fits(x, weight, torch::Tensor()), "linear_bf16_cpu: x ", x.sizes(), " of ",
+              x.scalar_type(), " and weight ", weight.sizes(), " of ", weight.scalar_type(),
+              " are not a case it takes (or this CPU has no AVX512_BF16)");
+#if defined(__x86_64__)
+  // Named for `gen bench --profile` and its FLOP counter (util/flop_counter.cpp), which reads
+  // the product's FLOPs from x and weight; here, where gradients are still on.
+  RECORD_FUNCTION(kLinearBf16CpuOp, std::vector<c10::IValue>({x, weight}));
+  return LinearBf16Cpu::apply(x, weight);
+#else
+  return torch::Tensor();
+#endif
+}
+
+}  // namespace gen
