@@ -46,6 +46,22 @@ torch::Tensor project(torch::nn::Linear& layer, const torch::Tensor& x) {
   return layer->bias.defined() ? layer->forward(x) : product(x, layer->weight);
 }
 
+// residual + dropout(layer(x)) (dropout p in training; no residual: the dropped projection
+// alone). Where gen's bf16 tiles take the layer and nothing is dropped, the sum is written by the
+// product itself, in float (the residual stream's type under autocast): no add op, no bf16
+// rounding of the projection before it.
+torch::Tensor project_onto(torch::nn::Linear& layer, const torch::Tensor& x, const torch::Tensor& residual, double p,
+                           bool training) {
+  const bool drops = training && p > 0;
+  if (residual.defined() && !drops && !layer->bias.defined() && residual.scalar_type() == torch::kFloat &&
+      active_autocast_type(x.device().type()) == torch::kBFloat16 &&
+      linear_bf16_cpu_fits(x, layer->weight, torch::Tensor())) {
+    return linear_bf16_cpu(x, layer->weight, residual);
+  }
+  const torch::Tensor y = batch_dropout(project(layer, x), p, training);
+  return residual.defined() ? residual + y : y;
+}
+
 }  // namespace
 
 AttentionImpl::AttentionImpl(const GptShape& s)
@@ -60,7 +76,7 @@ torch::Tensor AttentionImpl::heads(const torch::Tensor& z) const {
   return z.view({z.size(0), z.size(1), n_head, z.size(2) / n_head}).transpose(1, 2);
 }
 
-torch::Tensor AttentionImpl::forward(const torch::Tensor& x) {
+torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& residual) {
   const int64_t b = x.size(0), t = x.size(1), c = x.size(2);
   const torch::Tensor qkv_fused = project(c_attn, x);
   const double p = is_training() ? dropout : 0.0;
@@ -76,7 +92,7 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x) {
     y = p > 0 ? attention_with_dropout(q, k, v, p, true) : causal_attention(q, k, v);  // (B, nh, T, hs)
     y = y.transpose(1, 2).contiguous().view({b, t, c});
   }
-  return batch_dropout(project(c_proj, y), p, is_training());
+  return project_onto(c_proj, y, residual, p, is_training());
 }
 
 torch::Tensor AttentionImpl::forward_cached(const torch::Tensor& x, torch::Tensor& cache_k, torch::Tensor& cache_v,
@@ -131,20 +147,20 @@ BlockImpl::BlockImpl(const GptShape& s)
           register_module("c_proj", torch::nn::Linear(torch::nn::LinearOptions(4 * s.n_embd, s.n_embd).bias(s.bias)))),
       dropout(s.dropout) {}
 
-torch::Tensor BlockImpl::mlp(const torch::Tensor& x) {
+torch::Tensor BlockImpl::mlp(const torch::Tensor& x, const torch::Tensor& residual, double p) {
   const torch::Tensor h = project(c_fc, ln_2->forward(x));
   // bf16 / fp16 on the CPU by table (models/gelu_cpu.h): the same function, faster than LibTorch's.
-  return project(c_proj, gelu_cpu_fits(h) ? gelu_cpu(h) : F::gelu(h));
+  return project_onto(c_proj, gelu_cpu_fits(h) ? gelu_cpu(h) : F::gelu(h), residual, p, is_training());
 }
 
 torch::Tensor BlockImpl::forward(torch::Tensor x) {
-  x = x + attn->forward(ln_1->forward(x));
-  return x + batch_dropout(mlp(x), dropout, is_training());
+  x = attn->forward(ln_1->forward(x), x);
+  return mlp(x, x, dropout);
 }
 
 torch::Tensor BlockImpl::forward_cached(torch::Tensor x, torch::Tensor& cache_k, torch::Tensor& cache_v, int64_t past) {
   x = x + attn->forward_cached(ln_1->forward(x), cache_k, cache_v, past);
-  return x + mlp(x);
+  return mlp(x, x);
 }
 
 GptImpl::GptImpl(const GptShape& s)

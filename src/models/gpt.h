@@ -56,7 +56,8 @@ TORCH_MODULE(Norm);
 
 struct AttentionImpl : torch::nn::Module {
   explicit AttentionImpl(const GptShape& s);
-  torch::Tensor forward(const torch::Tensor& x);  // (B, T, C) -> (B, T, C)
+  // (B, T, C) -> (B, T, C), added to residual (B, T, C) where one is given.
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& residual = torch::Tensor());
   // x (1, T, C) at positions cache_k's first `past` entries are followed by; T new keys and
   // values are written after them. T == 1, or past == 0 (a prompt), as gen sample calls it.
   torch::Tensor forward_cached(const torch::Tensor& x, torch::Tensor& cache_k, torch::Tensor& cache_v, int64_t past);
@@ -77,7 +78,8 @@ struct BlockImpl : torch::nn::Module {
   explicit BlockImpl(const GptShape& s);
   torch::Tensor forward(torch::Tensor x);  // (B, T, C)
   torch::Tensor forward_cached(torch::Tensor x, torch::Tensor& cache_k, torch::Tensor& cache_v, int64_t past);
-  torch::Tensor mlp(const torch::Tensor& x);
+  // The MLP of ln_2(x), dropout p applied in training, added to residual where one is given.
+  torch::Tensor mlp(const torch::Tensor& x, const torch::Tensor& residual = torch::Tensor(), double p = 0.0);
 
   Norm ln_1;
   Attention attn;

@@ -174,7 +174,7 @@ GEN_LINEAR_TARGET void pack_pairs_of_columns(const float* src, int64_t rows, int
 // The tile's rows [0, rows) and columns [0, cols) into out (ld elements apart): bf16 (rounded
 // as c10::BFloat16 rounds) or float.
 GEN_LINEAR_INLINE void write_tile(const float (&tile)[kTileRows][kTileCols], int64_t rows, int64_t cols,
-                                  c10::BFloat16* out, int64_t ld) {
+                                  c10::BFloat16* out, int64_t ld, const float* /*addend: none in bf16*/) {
   for (int64_t r = 0; r < rows; ++r) {
     int64_t c = 0;
     for (; c + kLanes <= cols; c += kLanes) {
@@ -184,17 +184,34 @@ GEN_LINEAR_INLINE void write_tile(const float (&tile)[kTileRows][kTileCols], int
     for (; c < cols; ++c) out[r * ld + c] = c10::BFloat16(tile[r][c]);
   }
 }
+// In float, plus addend (laid out as out) where there is one.
 GEN_LINEAR_INLINE void write_tile(const float (&tile)[kTileRows][kTileCols], int64_t rows, int64_t cols, float* out,
-                                  int64_t ld) {
-  for (int64_t r = 0; r < rows; ++r) std::memcpy(out + r * ld, tile[r], cols * sizeof(float));
+                                  int64_t ld, const float* addend) {
+  for (int64_t r = 0; r < rows; ++r) {
+    if (!addend) {
+      std::memcpy(out + r * ld, tile[r], cols * sizeof(float));
+      continue;
+    }
+    int64_t c = 0;
+    for (; c + kLanes <= cols; c += kLanes) {
+      Vec sum, add;
+      std::memcpy(&sum, &tile[r][c], sizeof sum);
+      std::memcpy(&add, addend + r * ld + c, sizeof add);
+      sum += add;
+      std::memcpy(out + r * ld + c, &sum, sizeof sum);
+    }
+    for (; c < cols; ++c) out[r * ld + c] = addend[r * ld + c] + tile[r][c];
+  }
 }
 
-// Tiles [begin, end) of the product of `o` into out (rows x cols, ld elements apart).
+// Tiles [begin, end) of the product of `o` into out (rows x cols, ld elements apart), plus addend
+// (laid out as out, float only) where there is one.
 // Tiles run down a panel of b before the next panel (the panel stays in L1), or along a row of
 // tiles (panels_inner). A last tile of fewer rows than kTileRows reads its rows of pairs from a
 // zero-padded copy (pairs of rows are padded by their packing).
 template <typename T>
-GEN_LINEAR_TARGET void product_tiles(const Operands& o, T* out, int64_t ld, int64_t begin, int64_t end) {
+GEN_LINEAR_TARGET void product_tiles(const Operands& o, T* out, int64_t ld, int64_t begin, int64_t end,
+                                     const float* addend = nullptr) {
   const int64_t tiles = (o.rows + kTileRows - 1) / kTileRows;
   const int64_t panels = (o.cols + kTileCols - 1) / kTileCols;
   float tile[kTileRows][kTileCols];
@@ -216,7 +233,8 @@ GEN_LINEAR_TARGET void product_tiles(const Operands& o, T* out, int64_t ld, int6
       }
       tile_product<false>(a, o.a_ld, b, o.pairs, tile);
     }
-    write_tile(tile, rows, cols, out + t * kTileRows * ld + panel * kTileCols, ld);
+    const int64_t offset = t * kTileRows * ld + panel * kTileCols;
+    write_tile(tile, rows, cols, out + offset, ld, addend ? addend + offset : nullptr);
   }
 }
 
@@ -261,8 +279,10 @@ std::vector<uint32_t>& scratch(int which) {
   return buffers[which];
 }
 
-// y (M x N, bf16) = x (M x K, bf16) w^T, w (N x K) float.
-void forward_product(const c10::BFloat16* x, const float* w, int64_t m, int64_t n, int64_t k, c10::BFloat16* y) {
+// y (M x N) = x (M x K, bf16) w^T, w (N x K) float: in bf16, or in float plus `residual` (M x N).
+template <typename T>
+void forward_product(const c10::BFloat16* x, const float* w, int64_t m, int64_t n, int64_t k, T* y,
+                     const float* residual) {
   std::vector<uint32_t>& b = scratch(0);
   const int64_t panels = (n + kTileCols - 1) / kTileCols;
   b.resize(panels * kTileCols * (k / 2));
@@ -272,7 +292,7 @@ void forward_product(const c10::BFloat16* x, const float* w, int64_t m, int64_t 
     pack_pairs_of_columns(w, n, k, first * kTileCols, last * kTileCols, b.data());
     all_packed();
     const auto [begin, end] = share(tiles_of(o), t, threads);
-    product_tiles(o, y, n, begin, end);
+    product_tiles(o, y, n, begin, end, residual);
   });
 }
 
@@ -315,14 +335,24 @@ torch::Tensor rows_of(const torch::Tensor& t) { return t.reshape({-1, t.size(-1)
 
 struct LinearBf16Cpu : torch::autograd::Function<LinearBf16Cpu> {
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
-                               const torch::Tensor& weight) {
+                               const torch::Tensor& weight, const c10::optional<torch::Tensor>& residual) {
     const torch::Tensor in = rows_of(x).to(torch::kBFloat16).contiguous();
     const torch::Tensor w = weight.contiguous();
     const int64_t m = in.size(0), k = in.size(1), n = w.size(0);
-    torch::Tensor y = torch::empty({m, n}, in.options());
-    forward_product(in.data_ptr<c10::BFloat16>(), w.data_ptr<float>(), m, n, k, y.data_ptr<c10::BFloat16>());
+    torch::Tensor y;
+    if (residual) {
+      const torch::Tensor addend = residual->contiguous();
+      y = torch::empty({m, n}, addend.options());
+      forward_product(in.data_ptr<c10::BFloat16>(), w.data_ptr<float>(), m, n, k, y.data_ptr<float>(),
+                      addend.data_ptr<float>());
+    } else {
+      y = torch::empty({m, n}, in.options());
+      forward_product(in.data_ptr<c10::BFloat16>(), w.data_ptr<float>(), m, n, k, y.data_ptr<c10::BFloat16>(),
+                      nullptr);
+    }
     ctx->save_for_backward({in, w});
     ctx->saved_data["x_type"] = x.scalar_type();
+    ctx->saved_data["residual"] = residual.has_value();
     std::vector<int64_t> shape = x.sizes().vec();
     shape.back() = n;
     return y.view(shape);
@@ -355,7 +385,9 @@ struct LinearBf16Cpu : torch::autograd::Function<LinearBf16Cpu> {
       dw = torch::empty({n, k}, w.options());
       weight_gradient(dy.data_ptr<c10::BFloat16>(), in.data_ptr<c10::BFloat16>(), m, n, k, dw.data_ptr<float>());
     }
-    return {dx, dw};
+    // The residual's gradient is the sum's, as an add's.
+    const bool residual = ctx->saved_data["residual"].toBool();
+    return {dx, dw, residual && ctx->needs_input_grad(2) ? grads[0] : torch::Tensor()};
   }
 };
 #endif
@@ -378,15 +410,24 @@ bool linear_bf16_cpu_fits(const torch::Tensor& x, const torch::Tensor& weight, c
 #endif
 }
 
-torch::Tensor linear_bf16_cpu(const torch::Tensor& x, const torch::Tensor& weight) {
+torch::Tensor linear_bf16_cpu(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& residual) {
   TORCH_CHECK(linear_bf16_cpu_fits(x, weight, torch::Tensor()), "linear_bf16_cpu: x ", x.sizes(), " of ",
               x.scalar_type(), " and weight ", weight.sizes(), " of ", weight.scalar_type(),
               " are not a case it takes (or this CPU has no AVX512_BF16)");
+  if (residual.defined()) {
+    std::vector<int64_t> shape = x.sizes().vec();
+    shape.back() = weight.size(0);
+    TORCH_CHECK(residual.is_cpu() && residual.scalar_type() == torch::kFloat && residual.sizes() == shape,
+                "linear_bf16_cpu: the residual ", residual.sizes(), " of ", residual.scalar_type(),
+                " is not the product's shape ", c10::IntArrayRef(shape), " in float on the CPU");
+  }
 #if defined(__x86_64__)
   // Named for `gen bench --profile` and its FLOP counter (util/flop_counter.cpp), which reads
   // the product's FLOPs from x and weight; here, where gradients are still on.
   RECORD_FUNCTION(kLinearBf16CpuOp, std::vector<c10::IValue>({x, weight}));
-  return LinearBf16Cpu::apply(x, weight);
+  // An optional tensor: autograd takes no undefined tensor as an input.
+  return LinearBf16Cpu::apply(x, weight,
+                              residual.defined() ? c10::optional<torch::Tensor>(residual) : c10::nullopt);
 #else
   return torch::Tensor();
 #endif

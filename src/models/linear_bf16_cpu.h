@@ -21,7 +21,9 @@ bool linear_bf16_cpu_fits(const torch::Tensor& x, const torch::Tensor& weight, c
 
 // y (..., N) in bf16 = x w^T, x and w rounded to bf16 and every product summed in float (what
 // autocast's bf16 linear computes, its sums in another order); differentiable once: x's gradient
-// in x's type, w's in float.
-torch::Tensor linear_bf16_cpu(const torch::Tensor& x, const torch::Tensor& weight);
+// in x's type, w's in float. With a residual (..., N) in float, y = residual + x w^T in float,
+// the product added unrounded (a Transformer's residual stream without an add op of its own).
+torch::Tensor linear_bf16_cpu(const torch::Tensor& x, const torch::Tensor& weight,
+                              const torch::Tensor& residual = torch::Tensor());
 
 }  // namespace gen

@@ -109,6 +109,39 @@ TEST_CASE("bf16 linear kernel: float64's products of the bf16 operands, values a
   }
 }
 
+TEST_CASE("bf16 linear kernel: with a residual, residual + the product in float, unrounded, its gradient the sum's",
+          "[model]") {
+  if (!has_bf16_dots()) {
+    WARN("this CPU has no AVX512_BF16: the bf16 linear kernel does not run here");
+    return;
+  }
+  torch::manual_seed(12);
+  for (const int64_t n : {128, 65}) {
+    const torch::Tensor x = torch::randn({3, 25, 64}).to(torch::kBFloat16).requires_grad_();
+    const torch::Tensor w = (torch::randn({n, 64}) / 8).requires_grad_();
+    const torch::Tensor residual = torch::randn({3, 25, n}).requires_grad_();
+    const torch::Tensor y = gen::linear_bf16_cpu(x, w, residual);
+    const torch::Tensor dy = torch::randn({3, 25, n});
+    y.backward(dy);
+    const torch::Tensor x64 = bf16_values(x.detach()), w64 = bf16_values(w.detach());
+    INFO("N " << n);
+    CHECK(y.scalar_type() == torch::kFloat);
+    // float sums: within 1e-5 of the terms' magnitude (a bf16 rounding of the product is 2^-9).
+    const torch::Tensor magnitude = residual.detach().to(torch::kDouble).abs() + x64.abs().matmul(w64.abs().t());
+    const torch::Tensor want = residual.detach().to(torch::kDouble) + x64.matmul(w64.t());
+    CHECK(((y.detach().to(torch::kDouble) - want).abs() - 1e-5 * magnitude).max().item<double>() <= 0);
+    CHECK(torch::equal(residual.grad(), dy));
+    const torch::Tensor dy64 = bf16_values(dy);
+    check_close(x.grad(), dy64.matmul(w64), 1.0 / 256, 1e-5);
+    CHECK(((w.grad().to(torch::kDouble) - dy64.reshape({-1, n}).t().matmul(x64.reshape({-1, 64}))).abs() -
+           1e-6 * dy64.reshape({-1, n}).abs().t().matmul(x64.reshape({-1, 64}).abs()))
+              .max()
+              .item<double>() <= 0);
+  }
+  CHECK_THROWS_WITH(gen::linear_bf16_cpu(torch::zeros({2, 4}), torch::zeros({6, 4}), torch::zeros({2, 5})),
+                    Catch::Contains("is not the product's shape"));
+}
+
 TEST_CASE("bf16 linear kernel: a NaN stays a NaN in its row and column, the same bits on 1 and 2 threads",
           "[model]") {
   if (!has_bf16_dots()) {
