@@ -275,7 +275,7 @@ int64_t round_up(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
 
 // Each product's packed operands, kept by the calling thread between calls.
 std::vector<uint32_t>& scratch(int which) {
-  thread_local std::vector<uint32_t> buffers[2];
+  thread_local std::vector<uint32_t> buffers[3];
   return buffers[which];
 }
 
@@ -296,38 +296,43 @@ void forward_product(const c10::BFloat16* x, const float* w, int64_t m, int64_t 
   });
 }
 
-// dx (M x K, bf16) = dy (M x N, bf16, rows dy_ld >= N apart, even) w, w (N x K) float.
-void input_gradient(const c10::BFloat16* dy, int64_t dy_ld, const float* w, int64_t m, int64_t n, int64_t k,
-                    c10::BFloat16* dx) {
-  std::vector<uint32_t>& b = scratch(0);
-  const int64_t pairs = (n + 1) / 2, panels = (k + kTileCols - 1) / kTileCols;
-  b.resize(panels * pairs * kTileCols);
-  const Operands o{reinterpret_cast<const uint32_t*>(dy), dy_ld / 2, false, b.data(), m, pairs, k, false};
+// Both gradients of y = x w^T, each where its output is given, in one team:
+//   dx (M x K, bf16) = dy w, dy (M x N, bf16) read through dy_even (rows dy_ld >= N apart, even);
+//   dw (N x K, float) = dy^T x, the sum over the M rows taken in pairs of rows of dy (a) and of x (b).
+void gradients(const c10::BFloat16* dy, const c10::BFloat16* dy_even, int64_t dy_ld, const c10::BFloat16* x,
+               const float* w, int64_t m, int64_t n, int64_t k, c10::BFloat16* dx, float* dw) {
+  const int64_t panels = (k + kTileCols - 1) / kTileCols;
+  const int64_t dx_pairs = (n + 1) / 2, dw_pairs = (m + 1) / 2, a_ld = round_up(n, kTileRows);
+  std::vector<uint32_t>& w_pairs = scratch(0);
+  std::vector<uint32_t>& dy_pairs = scratch(1);
+  std::vector<uint32_t>& x_pairs = scratch(2);
+  if (dx) w_pairs.resize(panels * dx_pairs * kTileCols);
+  if (dw) {
+    dy_pairs.resize(dw_pairs * a_ld);
+    x_pairs.resize(panels * dw_pairs * kTileCols);
+  }
+  const Operands for_dx{reinterpret_cast<const uint32_t*>(dy_even), dy_ld / 2, false, w_pairs.data(), m, dx_pairs,
+                        k, false};
+  const Operands for_dw{dy_pairs.data(), a_ld, true, x_pairs.data(), n, dw_pairs, k, true};
   on_every_thread([&](int t, int threads) {
-    const auto [first, last] = share(pairs, t, threads);
-    pack_pairs_of_rows(w, k, n, k, kTileCols, panels, first, last, b.data());
+    if (dx) {
+      const auto [first, last] = share(dx_pairs, t, threads);
+      pack_pairs_of_rows(w, k, n, k, kTileCols, panels, first, last, w_pairs.data());
+    }
+    if (dw) {
+      const auto [first, last] = share(dw_pairs, t, threads);
+      pack_pairs_of_rows(dy, n, m, n, a_ld, 1, first, last, dy_pairs.data());
+      pack_pairs_of_rows(x, k, m, k, kTileCols, panels, first, last, x_pairs.data());
+    }
     all_packed();
-    const auto [begin, end] = share(tiles_of(o), t, threads);
-    product_tiles(o, dx, k, begin, end);
-  });
-}
-
-// dw (N x K, float) = dy^T (N x M) x (M x K), both bf16: the sum runs over the M rows, taken in
-// pairs of rows of dy (a) and of x (b).
-void weight_gradient(const c10::BFloat16* dy, const c10::BFloat16* x, int64_t m, int64_t n, int64_t k, float* dw) {
-  std::vector<uint32_t>& a = scratch(0);
-  std::vector<uint32_t>& b = scratch(1);
-  const int64_t pairs = (m + 1) / 2, a_ld = round_up(n, kTileRows), panels = (k + kTileCols - 1) / kTileCols;
-  a.resize(pairs * a_ld);
-  b.resize(panels * pairs * kTileCols);
-  const Operands o{a.data(), a_ld, true, b.data(), n, pairs, k, true};
-  on_every_thread([&](int t, int threads) {
-    const auto [first, last] = share(pairs, t, threads);
-    pack_pairs_of_rows(dy, n, m, n, a_ld, 1, first, last, a.data());
-    pack_pairs_of_rows(x, k, m, k, kTileCols, panels, first, last, b.data());
-    all_packed();
-    const auto [begin, end] = share(tiles_of(o), t, threads);
-    product_tiles(o, dw, k, begin, end);
+    if (dx) {
+      const auto [begin, end] = share(tiles_of(for_dx), t, threads);
+      product_tiles(for_dx, dx, k, begin, end);
+    }
+    if (dw) {
+      const auto [begin, end] = share(tiles_of(for_dw), t, threads);
+      product_tiles(for_dw, dw, k, begin, end);
+    }
   });
 }
 
@@ -366,24 +371,23 @@ struct LinearBf16Cpu : torch::autograd::Function<LinearBf16Cpu> {
     const torch::Tensor& w = saved[1];
     const torch::Tensor dy = rows_of(grads[0]).to(torch::kBFloat16).contiguous();
     const int64_t m = in.size(0), k = in.size(1), n = w.size(0);
-    torch::Tensor dx, dw;
+    torch::Tensor dx, dw, dy_even = dy;
     if (ctx->needs_input_grad(0)) {
-      // The sum runs along dy's rows in pairs: an odd N reads a copy with a zero column after it.
-      torch::Tensor dy_even = dy;
+      // x's gradient sums along dy's rows in pairs: an odd N reads a copy with a zero column after it.
       if (n % 2 == 1) {
         dy_even = torch::zeros({m, n + 1}, dy.options());
         dy_even.narrow(1, 0, n).copy_(dy);
       }
       dx = torch::empty({m, k}, in.options());
-      input_gradient(dy_even.data_ptr<c10::BFloat16>(), dy_even.size(1), w.data_ptr<float>(), m, n, k,
-                     dx.data_ptr<c10::BFloat16>());
+    }
+    if (ctx->needs_input_grad(1)) dw = torch::empty({n, k}, w.options());
+    gradients(dy.data_ptr<c10::BFloat16>(), dy_even.data_ptr<c10::BFloat16>(), dy_even.size(1),
+              in.data_ptr<c10::BFloat16>(), w.data_ptr<float>(), m, n, k,
+              dx.defined() ? dx.data_ptr<c10::BFloat16>() : nullptr, dw.defined() ? dw.data_ptr<float>() : nullptr);
+    if (dx.defined()) {
       std::vector<int64_t> shape = grads[0].sizes().vec();
       shape.back() = k;
       dx = dx.view(shape).to(ctx->saved_data["x_type"].toScalarType());
-    }
-    if (ctx->needs_input_grad(1)) {
-      dw = torch::empty({n, k}, w.options());
-      weight_gradient(dy.data_ptr<c10::BFloat16>(), in.data_ptr<c10::BFloat16>(), m, n, k, dw.data_ptr<float>());
     }
     // The residual's gradient is the sum's, as an add's.
     const bool residual = ctx->saved_data["residual"].toBool();
