@@ -10,33 +10,16 @@
 //       -L$T/lib -ltorch -ltorch_cpu -lc10 -Wl,-rpath,$T/lib
 //   /tmp/attention_layer_times [threads=2] [isa: avx512bf16 | avx512 | avx2 | base] [B T C heads]
 // The default shape is transformer_shakespeare_cpu.yaml's (12 x 64 tokens, 128 wide, 4 heads),
-// in bf16; each figure is the best of 7 rounds of 200 calls.
+// in bf16; each figure is the best of 7 rounds of 200 calls (best_time.h).
 #include <torch/torch.h>
 
-#include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <functional>
 #include <string>
 
+#include "best_time.h"
 #include "models/causal_attention_cpu.h"
 #include "util/cpu_kernels_isa.h"
-
-namespace {
-
-double best_seconds(const std::function<void()>& call) {
-  for (int i = 0; i < 20; ++i) call();
-  double best = 1e30;
-  for (int round = 0; round < 7; ++round) {
-    const auto start = std::chrono::steady_clock::now();
-    for (int i = 0; i < 200; ++i) call();
-    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / 200);
-  }
-  return best;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   torch::set_num_threads(argc > 1 ? std::atoi(argv[1]) : 2);

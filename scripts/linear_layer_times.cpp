@@ -11,29 +11,16 @@
 //       -L$T/lib -ltorch -ltorch_cpu -lc10 -Wl,-rpath,$T/lib
 //   /tmp/linear_layer_times [threads=2] [rows=768]
 // The shapes are transformer_shakespeare_cpu.yaml's (12 x 64 tokens, 128 wide); each figure is
-// the best of 7 rounds of 200 calls.
+// the best of 7 rounds of 200 calls (best_time.h).
 #include <torch/torch.h>
 
-#include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <functional>
 
+#include "best_time.h"
 #include "models/linear_bf16_cpu.h"
 
 namespace {
-
-double best_seconds(const std::function<void()>& call) {
-  for (int i = 0; i < 20; ++i) call();
-  double best = 1e30;
-  for (int round = 0; round < 7; ++round) {
-    const auto start = std::chrono::steady_clock::now();
-    for (int i = 0; i < 200; ++i) call();
-    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / 200);
-  }
-  return best;
-}
 
 // What autocast's bf16 linear runs: the weight cast (its gradient cast back), a bf16 mm.
 torch::Tensor libtorch_linear(const torch::Tensor& x, const torch::Tensor& w) {

@@ -19,6 +19,14 @@ namespace {
 
 bool has_bf16_dots() { return gen::cpu_kernels_isa() == "avx512bf16"; }
 
+// Whether this CPU lacks AVX512_BF16 (said so in the test's output): the kernel's cases check
+// nothing there.
+bool skipped_without_bf16_dots() {
+  if (has_bf16_dots()) return false;
+  WARN("this CPU has no AVX512_BF16: the bf16 linear kernel does not run here");
+  return true;
+}
+
 torch::Tensor bf16_values(const torch::Tensor& t) { return t.to(torch::kBFloat16).to(torch::kDouble); }
 
 // |got - want| <= rel |want| + abs, element by element, with the worst element in the message.
@@ -77,10 +85,7 @@ torch::Tensor ending_at_a_guard_page(const torch::Tensor& t) {
 
 TEST_CASE("bf16 linear kernel: reads nothing past x, w or dy (a last tile of fewer rows, an odd column count)",
           "[model]") {
-  if (!has_bf16_dots()) {
-    WARN("this CPU has no AVX512_BF16: the bf16 linear kernel does not run here");
-    return;
-  }
+  if (skipped_without_bf16_dots()) return;
   torch::manual_seed(6);
   for (const int64_t n : {66, 65}) {
     const torch::Tensor x = ending_at_a_guard_page(torch::randn({13, 130}).to(torch::kBFloat16)).requires_grad_();
@@ -93,10 +98,7 @@ TEST_CASE("bf16 linear kernel: reads nothing past x, w or dy (a last tile of few
 }
 
 TEST_CASE("bf16 linear kernel: float64's products of the bf16 operands, values and both gradients", "[model]") {
-  if (!has_bf16_dots()) {
-    WARN("this CPU has no AVX512_BF16: the bf16 linear kernel does not run here");
-    return;
-  }
+  if (skipped_without_bf16_dots()) return;
   // Rows, summed index and columns below, at and past a tile (12 rows, 32 columns) and one
   // vector (16); one row; odd numbers of rows (the weight gradient's last pair is padded) and of
   // columns (x's gradient sums them in pairs); the Transformer's shapes, its head's included.
@@ -111,10 +113,7 @@ TEST_CASE("bf16 linear kernel: float64's products of the bf16 operands, values a
 
 TEST_CASE("bf16 linear kernel: with a residual, residual + the product in float, unrounded, its gradient the sum's",
           "[model]") {
-  if (!has_bf16_dots()) {
-    WARN("this CPU has no AVX512_BF16: the bf16 linear kernel does not run here");
-    return;
-  }
+  if (skipped_without_bf16_dots()) return;
   torch::manual_seed(12);
   for (const int64_t n : {128, 65}) {
     const torch::Tensor x = torch::randn({3, 25, 64}).to(torch::kBFloat16).requires_grad_();
@@ -144,10 +143,7 @@ TEST_CASE("bf16 linear kernel: with a residual, residual + the product in float,
 
 TEST_CASE("bf16 linear kernel: a NaN stays a NaN in its row and column, the same bits on 1 and 2 threads",
           "[model]") {
-  if (!has_bf16_dots()) {
-    WARN("this CPU has no AVX512_BF16: the bf16 linear kernel does not run here");
-    return;
-  }
+  if (skipped_without_bf16_dots()) return;
   torch::manual_seed(3);
   torch::Tensor x = torch::randn({40, 64}).to(torch::kBFloat16);
   x[17][5] = NAN;
@@ -207,10 +203,7 @@ TEST_CASE("bf16 linear kernel: the cases it takes, and no double backward", "[mo
 
 TEST_CASE("bf16 linear kernel: the Transformer runs it under bf16 autocast, its FLOPs counted as LibTorch's",
           "[model]") {
-  if (!has_bf16_dots()) {
-    WARN("this CPU has no AVX512_BF16: the bf16 linear kernel does not run here");
-    return;
-  }
+  if (skipped_without_bf16_dots()) return;
   gen::GptShape shape;
   shape.n_layer = 2;
   shape.n_head = 2;
