@@ -22,8 +22,8 @@ namespace {
 
 #if defined(__x86_64__)
 // Everything the products call is compiled for AVX512_BF16 and inlined into them (the pair dot
-// product's instruction is only valid, to clang, in functions compiled for it).
-// (at::parallel_for's lambdas are not: each calls a function with the target.)
+// product's instruction is only valid, to clang, in functions compiled for it); the lambdas
+// on_every_thread runs are not, so each calls a function with the target.
 #define GEN_LINEAR_TARGET __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512bf16,avx2,fma")))
 #define GEN_LINEAR_INLINE inline __attribute__((always_inline)) GEN_LINEAR_TARGET
 
@@ -53,8 +53,8 @@ struct Operands {
   bool panels_inner;  // a row of tiles after another (a stays in cache) rather than a panel after another (b does)
 };
 
-// acc + a.lo b.lo + a.hi b.hi per lane, with a one pair broadcast from memory (the instruction
-// itself: GCC 12's and clang's intrinsics for it differ in their operand types).
+// acc + a.lo b.lo + a.hi b.hi per lane, a's one pair broadcast from memory to every lane (the
+// instruction itself: GCC 12's and clang's intrinsics for it differ in their operand types).
 GEN_LINEAR_INLINE void dot_pair(Vec& acc, const Vec& b, const uint32_t* a) {
   asm("vdpbf16ps %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(b), "m"(*a));
 }
@@ -205,9 +205,8 @@ GEN_LINEAR_INLINE void write_tile(const float (&tile)[kTileRows][kTileCols], int
 }
 
 // Tiles [begin, end) of the product of `o` into out (rows x cols, ld elements apart), plus addend
-// (laid out as out, float only) where there is one.
-// Tiles run down a panel of b before the next panel (the panel stays in L1), or along a row of
-// tiles (panels_inner). A last tile of fewer rows than kTileRows reads its rows of pairs from a
+// (laid out as out, float only) where there is one. Tiles run down a panel of b before the next
+// panel (the panel stays in L1), or along a row of tiles (panels_inner). A last tile of fewer rows than kTileRows reads its rows of pairs from a
 // zero-padded copy (pairs of rows are padded by their packing).
 template <typename T>
 GEN_LINEAR_TARGET void product_tiles(const Operands& o, T* out, int64_t ld, int64_t begin, int64_t end,
