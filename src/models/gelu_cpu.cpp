@@ -3,6 +3,10 @@
 #include <ATen/Parallel.h>
 #include <ATen/record_function.h>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -19,7 +23,8 @@ namespace gen {
 
 namespace {
 
-// Every 16-bit pattern's GELU (as the type's bits) and derivative (float).
+// Every 16-bit pattern's GELU (as the type's bits) and derivative (float). `value` has one more
+// entry, zero: the AVX-512 forward pass gathers 32 bits at each 16-bit entry, the last one too.
 struct GeluTable {
   std::vector<uint16_t> value;
   std::vector<float> slope;
@@ -56,7 +61,7 @@ uint16_t nearest(double y) {
 
 template <typename T>
 GeluTable make_table() {
-  GeluTable table{std::vector<uint16_t>(65536), std::vector<float>(65536)};
+  GeluTable table{std::vector<uint16_t>(65536 + 1), std::vector<float>(65536)};
   for (uint32_t bits = 0; bits < 65536; ++bits) {
     const double x = float(from_bits<T>(uint16_t(bits)));
     // Phi(x) = erfc(-x / sqrt 2) / 2 keeps its relative precision for x far below 0.
@@ -113,6 +118,30 @@ __attribute__((target("avx2,fma"))) void backward_avx2(const T* dy, const uint16
                                                       int64_t n) {
   backward_chunk(dy, x, slope, dx, n);
 }
+
+// out[i] = value[in[i]], sixteen at a time by AVX-512's gather (timings against the scalar loop:
+// docs/RESULTS.md, session 21): 32 bits read at each 16-bit entry (the table's padding entry
+// covers the last), the low half kept. The conversions are GCC vectors' and the gather the
+// masked intrinsic with a zero source: GCC 12's other AVX-512 intrinsics warn of their own
+// undefined operands.
+__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma"))) void forward_avx512(
+    const uint16_t* in, const uint16_t* value, uint16_t* out, int64_t n) {
+  typedef uint16_t Bits16 __attribute__((vector_size(32)));
+  typedef uint32_t Bits32 __attribute__((vector_size(64)));
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    Bits16 narrow;
+    std::memcpy(&narrow, in + i, sizeof narrow);
+    Bits32 wide = __builtin_convertvector(narrow, Bits32);
+    __m512i vector;
+    std::memcpy(&vector, &wide, sizeof vector);
+    vector = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), __mmask16(0xFFFF), vector, value, 2);
+    std::memcpy(&wide, &vector, sizeof wide);
+    narrow = __builtin_convertvector(wide, Bits16);
+    std::memcpy(out + i, &narrow, sizeof narrow);
+  }
+  for (; i < n; ++i) out[i] = value[in[i]];
+}
 #endif
 template <typename T>
 void backward_base(const T* dy, const uint16_t* x, const float* slope, T* dx, int64_t n) {
@@ -127,7 +156,11 @@ void forward_all(const torch::Tensor& x, torch::Tensor& y) {
   const uint16_t* in = reinterpret_cast<const uint16_t*>(x.data_ptr<T>());
   uint16_t* out = reinterpret_cast<uint16_t*>(y.data_ptr<T>());
   const uint16_t* value = table_of<T>().value.data();
+  const std::string isa = cpu_kernels_isa();
   at::parallel_for(0, x.numel(), kGrain, [&](int64_t begin, int64_t end) {
+#if defined(__x86_64__)
+    if (cpu_kernels_avx512(isa)) return forward_avx512(in + begin, value, out + begin, end - begin);
+#endif
     for (int64_t i = begin; i < end; ++i) out[i] = value[in[i]];
   });
 }

@@ -36,26 +36,32 @@ std::pair<torch::Tensor, torch::Tensor> gaps(const torch::Tensor& y) {
 
 }  // namespace
 
-TEST_CASE("gelu_cpu: every bf16 and fp16 value's GELU is the float64 one rounded to nearest", "[model]") {
+TEST_CASE("gelu_cpu: every bf16 and fp16 value's GELU is the float64 one rounded to nearest, on every instruction set",
+          "[model]") {
   for (const auto dtype : {torch::kBFloat16, torch::kHalf}) {
     INFO(dtype);
     const torch::Tensor x = every_finite(dtype);
-    const torch::Tensor y = gen::gelu_cpu(x);
-    REQUIRE(y.scalar_type() == dtype);
-    // x Phi(x) in float64 through LibTorch's erfc (its float64 GELU adds 1 to erf(x / sqrt 2),
-    // which cancels to nothing in the far negative tail, where this x Phi(x) keeps its digits).
-    const torch::Tensor x64 = x.to(torch::kDouble);
-    const torch::Tensor want = x64 * 0.5 * torch::erfc(-x64 * M_SQRT1_2);
-    const auto [down, up] = gaps(y);
-    const torch::Tensor off = y.to(torch::kDouble).abs() - want.abs();  // > 0: |y| above the exact one
-    // Within half a step on the side the exact value lies (a hair of slack for float64's own erf).
-    const torch::Tensor nearest =
-        torch::where(off > 0, off <= 0.5 * down * (1 + 1e-9), -off <= 0.5 * up * (1 + 1e-9)) &
-        ((y.to(torch::kDouble) * want) >= 0);
-    INFO("first value not rounded to nearest: x = "
-         << x.index({nearest.logical_not()}).to(torch::kDouble).slice(0, 0, 1) << ", y = "
-         << y.index({nearest.logical_not()}).to(torch::kDouble).slice(0, 0, 1));
-    CHECK(nearest.all().item<bool>());
+    // The AVX-512 clones gather 16 table entries at a time, the others look each one up.
+    for (const std::string& isa : gen::test::kernel_instruction_sets()) {
+      INFO(isa);
+      torch::Tensor y;
+      gen::test::with_kernel_isa(isa, [&] { y = gen::gelu_cpu(x); });
+      REQUIRE(y.scalar_type() == dtype);
+      // x Phi(x) in float64 through LibTorch's erfc (its float64 GELU adds 1 to erf(x / sqrt 2),
+      // which cancels to nothing in the far negative tail, where this x Phi(x) keeps its digits).
+      const torch::Tensor x64 = x.to(torch::kDouble);
+      const torch::Tensor want = x64 * 0.5 * torch::erfc(-x64 * M_SQRT1_2);
+      const auto [down, up] = gaps(y);
+      const torch::Tensor off = y.to(torch::kDouble).abs() - want.abs();  // > 0: |y| above the exact one
+      // Within half a step on the side the exact value lies (a hair of slack for float64's own erf).
+      const torch::Tensor nearest =
+          torch::where(off > 0, off <= 0.5 * down * (1 + 1e-9), -off <= 0.5 * up * (1 + 1e-9)) &
+          ((y.to(torch::kDouble) * want) >= 0);
+      INFO("first value not rounded to nearest: x = "
+           << x.index({nearest.logical_not()}).to(torch::kDouble).slice(0, 0, 1) << ", y = "
+           << y.index({nearest.logical_not()}).to(torch::kDouble).slice(0, 0, 1));
+      CHECK(nearest.all().item<bool>());
+    }
   }
 }
 
