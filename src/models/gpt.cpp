@@ -32,14 +32,16 @@ torch::Tensor NormImpl::forward(const torch::Tensor& x) {
 
 namespace {
 
-// x w^T: under bf16 autocast on CPUs with AVX512_BF16 gen's own product tiles
-// (models/linear_bf16_cpu.h), which round w and write its gradient in float themselves.
+// Whether gen's own bf16 product tiles (models/linear_bf16_cpu.h) take x w^T: bf16 autocast on
+// a CPU with AVX512_BF16 (they round w and write its gradient in float themselves).
+bool bf16_tiles_take(const torch::Tensor& x, const torch::Tensor& weight) {
+  return active_autocast_type(x.device().type()) == torch::kBFloat16 &&
+         linear_bf16_cpu_fits(x, weight, torch::Tensor());
+}
+
+// x w^T.
 torch::Tensor product(const torch::Tensor& x, const torch::Tensor& weight) {
-  if (active_autocast_type(x.device().type()) == torch::kBFloat16 &&
-      linear_bf16_cpu_fits(x, weight, torch::Tensor())) {
-    return linear_bf16_cpu(x, weight);
-  }
-  return F::linear(x, weight);
+  return bf16_tiles_take(x, weight) ? linear_bf16_cpu(x, weight) : F::linear(x, weight);
 }
 
 torch::Tensor project(torch::nn::Linear& layer, const torch::Tensor& x) {
@@ -47,15 +49,14 @@ torch::Tensor project(torch::nn::Linear& layer, const torch::Tensor& x) {
 }
 
 // residual + dropout(layer(x)) (dropout p in training; no residual: the dropped projection
-// alone). Where gen's bf16 tiles take the layer and nothing is dropped, the sum is written by the
+// alone). Where the bf16 tiles take the layer and nothing is dropped, the sum is written by the
 // product itself, in float (the residual stream's type under autocast): no add op, no bf16
 // rounding of the projection before it.
 torch::Tensor project_onto(torch::nn::Linear& layer, const torch::Tensor& x, const torch::Tensor& residual, double p,
                            bool training) {
   const bool drops = training && p > 0;
   if (residual.defined() && !drops && !layer->bias.defined() && residual.scalar_type() == torch::kFloat &&
-      active_autocast_type(x.device().type()) == torch::kBFloat16 &&
-      linear_bf16_cpu_fits(x, layer->weight, torch::Tensor())) {
+      bf16_tiles_take(x, layer->weight)) {
     return linear_bf16_cpu(x, layer->weight, residual);
   }
   const torch::Tensor y = batch_dropout(project(layer, x), p, training);

@@ -50,7 +50,6 @@ struct Operands {
   bool a_pairs_of_rows;
   const uint32_t* b;
   int64_t rows, pairs, cols;
-  bool panels_inner;  // a row of tiles after another (a stays in cache) rather than a panel after another (b does)
 };
 
 // acc + a.lo b.lo + a.hi b.hi per lane, a's one pair broadcast from memory to every lane (the
@@ -150,7 +149,8 @@ GEN_LINEAR_TARGET void pack_pairs_of_rows(const T* src, int64_t ld, int64_t rows
 GEN_LINEAR_TARGET void pack_pairs_of_columns(const float* src, int64_t rows, int64_t cols, int64_t c_begin,
                                              int64_t c_end, uint32_t* dst) {
   const int64_t pairs = cols / 2;
-  std::vector<uint32_t> row(pairs);
+  thread_local std::vector<uint32_t> row;  // one row's pairs, kept by each thread between calls
+  row.resize(pairs);
   for (int64_t c = c_begin; c < c_end; ++c) {
     if (c < rows) {
       const float* in = src + c * cols;
@@ -206,8 +206,10 @@ GEN_LINEAR_INLINE void write_tile(const float (&tile)[kTileRows][kTileCols], int
 
 // Tiles [begin, end) of the product of `o` into out (rows x cols, ld elements apart), plus addend
 // (laid out as out, float only) where there is one. Tiles run down a panel of b before the next
-// panel (the panel stays in L1), or along a row of tiles (panels_inner). A last tile of fewer rows than kTileRows reads its rows of pairs from a
-// zero-padded copy (pairs of rows are padded by their packing).
+// (the panel stays in L1), except where a is pairs of rows (w's gradient: a packed dy^T of
+// 200-800 KB, read with a stride): there along a row of tiles, so that the tile's rows of a stay
+// in cache across the panels. A last tile of fewer rows than kTileRows reads its rows of pairs
+// from a zero-padded copy (pairs of rows are padded by their packing).
 template <typename T>
 GEN_LINEAR_TARGET void product_tiles(const Operands& o, T* out, int64_t ld, int64_t begin, int64_t end,
                                      const float* addend = nullptr) {
@@ -216,8 +218,8 @@ GEN_LINEAR_TARGET void product_tiles(const Operands& o, T* out, int64_t ld, int6
   float tile[kTileRows][kTileCols];
   std::vector<uint32_t> padded;
   for (int64_t u = begin; u < end; ++u) {
-    const int64_t panel = o.panels_inner ? u % panels : u / tiles;
-    const int64_t t = o.panels_inner ? u / panels : u % tiles;
+    const int64_t panel = o.a_pairs_of_rows ? u % panels : u / tiles;
+    const int64_t t = o.a_pairs_of_rows ? u / panels : u % tiles;
     const int64_t rows = std::min(kTileRows, o.rows - t * kTileRows);
     const int64_t cols = std::min(kTileCols, o.cols - panel * kTileCols);
     const uint32_t* b = o.b + panel * o.pairs * kTileCols;
@@ -285,7 +287,7 @@ void forward_product(const c10::BFloat16* x, const float* w, int64_t m, int64_t 
   std::vector<uint32_t>& b = scratch(0);
   const int64_t panels = (n + kTileCols - 1) / kTileCols;
   b.resize(panels * kTileCols * (k / 2));
-  const Operands o{reinterpret_cast<const uint32_t*>(x), k / 2, false, b.data(), m, k / 2, n, false};
+  const Operands o{reinterpret_cast<const uint32_t*>(x), k / 2, false, b.data(), m, k / 2, n};
   on_every_thread([&](int t, int threads) {
     const auto [first, last] = share(panels, t, threads);
     pack_pairs_of_columns(w, n, k, first * kTileCols, last * kTileCols, b.data());
@@ -310,9 +312,8 @@ void gradients(const c10::BFloat16* dy, const c10::BFloat16* dy_even, int64_t dy
     dy_pairs.resize(dw_pairs * a_ld);
     x_pairs.resize(panels * dw_pairs * kTileCols);
   }
-  const Operands for_dx{reinterpret_cast<const uint32_t*>(dy_even), dy_ld / 2, false, w_pairs.data(), m, dx_pairs,
-                        k, false};
-  const Operands for_dw{dy_pairs.data(), a_ld, true, x_pairs.data(), n, dw_pairs, k, true};
+  const Operands for_dx{reinterpret_cast<const uint32_t*>(dy_even), dy_ld / 2, false, w_pairs.data(), m, dx_pairs, k};
+  const Operands for_dw{dy_pairs.data(), a_ld, true, x_pairs.data(), n, dw_pairs, k};
   on_every_thread([&](int t, int threads) {
     if (dx) {
       const auto [first, last] = share(dx_pairs, t, threads);
