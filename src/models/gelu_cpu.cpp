@@ -165,20 +165,25 @@ void forward_all(const torch::Tensor& x, torch::Tensor& y) {
   });
 }
 
+// dx = dy GELU'(x) for n elements, by the clone of the instruction set `isa`.
+template <typename T>
+void backward_serial(const std::string& isa, const T* dy, const uint16_t* x, T* dx, int64_t n) {
+  const float* slope = table_of<T>().slope.data();
+#if defined(__x86_64__)
+  if (cpu_kernels_avx512(isa)) return backward_avx512(dy, x, slope, dx, n);
+  if (isa == "avx2") return backward_avx2(dy, x, slope, dx, n);
+#endif
+  backward_base(dy, x, slope, dx, n);
+}
+
 template <typename T>
 void backward_all(const torch::Tensor& dy, const torch::Tensor& x, torch::Tensor& dx) {
   const T* g = dy.data_ptr<T>();
   const uint16_t* in = reinterpret_cast<const uint16_t*>(x.data_ptr<T>());
   T* out = dx.data_ptr<T>();
-  const float* slope = table_of<T>().slope.data();
   const std::string isa = cpu_kernels_isa();
   at::parallel_for(0, x.numel(), kGrain, [&](int64_t begin, int64_t end) {
-    const int64_t n = end - begin;
-#if defined(__x86_64__)
-    if (cpu_kernels_avx512(isa)) return backward_avx512(g + begin, in + begin, slope, out + begin, n);
-    if (isa == "avx2") return backward_avx2(g + begin, in + begin, slope, out + begin, n);
-#endif
-    backward_base(g + begin, in + begin, slope, out + begin, n);
+    backward_serial(isa, g + begin, in + begin, out + begin, end - begin);
   });
 }
 
@@ -214,6 +219,12 @@ struct GeluCpu : torch::autograd::Function<GeluCpu> {
 
 bool gelu_cpu_fits(const torch::Tensor& x) {
   return x.defined() && x.is_cpu() && (x.scalar_type() == torch::kBFloat16 || x.scalar_type() == torch::kHalf);
+}
+
+const uint16_t* gelu_bf16_values() { return table_of<c10::BFloat16>().value.data(); }
+
+void gelu_bf16_backward(const c10::BFloat16* dy, const c10::BFloat16* x, c10::BFloat16* dx, int64_t n) {
+  backward_serial(cpu_kernels_isa(), dy, reinterpret_cast<const uint16_t*>(x), dx, n);
 }
 
 torch::Tensor gelu_cpu(const torch::Tensor& x) {

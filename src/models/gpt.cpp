@@ -149,9 +149,16 @@ BlockImpl::BlockImpl(const GptShape& s)
       dropout(s.dropout) {}
 
 torch::Tensor BlockImpl::mlp(const torch::Tensor& x, const torch::Tensor& residual, double p) {
-  const torch::Tensor h = project(c_fc, ln_2->forward(x));
-  // bf16 / fp16 on the CPU by table (models/gelu_cpu.h): the same function, faster than LibTorch's.
-  return project_onto(c_proj, gelu_cpu_fits(h) ? gelu_cpu(h) : F::gelu(h), residual, p, is_training());
+  const torch::Tensor normed = ln_2->forward(x);
+  torch::Tensor activated;
+  if (!c_fc->bias.defined() && bf16_tiles_take(normed, c_fc->weight)) {
+    activated = linear_gelu_bf16_cpu(normed, c_fc->weight);  // the GELU applied by the product's tiles
+  } else {
+    const torch::Tensor h = project(c_fc, normed);
+    // bf16 / fp16 on the CPU by table (models/gelu_cpu.h): the same function, faster than LibTorch's.
+    activated = gelu_cpu_fits(h) ? gelu_cpu(h) : F::gelu(h);
+  }
+  return project_onto(c_proj, activated, residual, p, is_training());
 }
 
 torch::Tensor BlockImpl::forward(torch::Tensor x) {

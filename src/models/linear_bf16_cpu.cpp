@@ -6,6 +6,9 @@
 #if defined(_OPENMP)
 #include <omp.h>
 #endif
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #include <algorithm>
 #include <cstdint>
@@ -13,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "models/gelu_cpu.h"
 #include "util/bf16_bits.h"
 #include "util/cpu_kernels_isa.h"
 
@@ -150,7 +154,7 @@ GEN_LINEAR_TARGET void pack_pairs_of_columns(const float* src, int64_t rows, int
                                              int64_t c_end, uint32_t* dst) {
   const int64_t pairs = cols / 2;
   thread_local std::vector<uint32_t> row;  // one row's pairs, kept by each thread between calls
-  row.resize(pairs);
+  if (int64_t(row.size()) < pairs) row.resize(pairs);
   for (int64_t c = c_begin; c < c_end; ++c) {
     if (c < rows) {
       const float* in = src + c * cols;
@@ -164,29 +168,61 @@ GEN_LINEAR_TARGET void pack_pairs_of_columns(const float* src, int64_t rows, int
       }
       for (; p < pairs; ++p) row[p] = bf16_bits(in[2 * p]) | bf16_bits(in[2 * p + 1]) << 16;
     } else {
-      std::fill(row.begin(), row.end(), 0u);
+      std::fill(row.begin(), row.begin() + pairs, 0u);
     }
     uint32_t* out = dst + (c / kTileCols) * pairs * kTileCols + c % kTileCols;
     for (int64_t p = 0; p < pairs; ++p) out[p * kTileCols] = row[p];
   }
 }
 
-// The tile's rows [0, rows) and columns [0, cols) into out (ld elements apart): bf16 (rounded
-// as c10::BFloat16 rounds) or float.
+// What a product's sums become besides themselves, each laid out as the output: in float, plus
+// an addend; in bf16, also their GELU (by the table of models/gelu_cpu.h: the GELU of each bf16
+// pattern, 32 bits readable at every entry).
+struct Epilogue {
+  const float* addend = nullptr;
+  uint16_t* gelu = nullptr;
+  const uint16_t* gelu_values = nullptr;
+};
+
+// value[bits] for 16 bf16 patterns (in the low half of each lane), by one gather: 32 bits read
+// at each 16-bit entry, the low half kept (a masked gather with a zero source, as gelu_cpu's).
+GEN_LINEAR_INLINE U16Vec looked_up(const UVec& bits, const uint16_t* value) {
+  __m512i index;
+  std::memcpy(&index, &bits, sizeof index);
+  const __m512i got = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), __mmask16(0xFFFF), index, value, 2);
+  UVec wide;
+  std::memcpy(&wide, &got, sizeof wide);
+  return __builtin_convertvector(wide, U16Vec);
+}
+
+// The tile's rows [0, rows) and columns [0, cols) into out (ld elements apart) at `offset`: bf16
+// (rounded as c10::BFloat16 rounds), with its GELU where the epilogue asks for it, or float.
 GEN_LINEAR_INLINE void write_tile(const float (&tile)[kTileRows][kTileCols], int64_t rows, int64_t cols,
-                                  c10::BFloat16* out, int64_t ld, const float* /*addend: none in bf16*/) {
+                                  c10::BFloat16* out, int64_t ld, int64_t offset, const Epilogue& e) {
+  out += offset;
+  uint16_t* gelu = e.gelu ? e.gelu + offset : nullptr;
   for (int64_t r = 0; r < rows; ++r) {
     int64_t c = 0;
     for (; c + kLanes <= cols; c += kLanes) {
-      const U16Vec h = __builtin_convertvector(bf16_lanes(&tile[r][c]), U16Vec);
+      const UVec bits = bf16_lanes(&tile[r][c]);
+      const U16Vec h = __builtin_convertvector(bits, U16Vec);
       std::memcpy(out + r * ld + c, &h, sizeof h);
+      if (gelu) {
+        const U16Vec g = looked_up(bits, e.gelu_values);
+        std::memcpy(gelu + r * ld + c, &g, sizeof g);
+      }
     }
-    for (; c < cols; ++c) out[r * ld + c] = c10::BFloat16(tile[r][c]);
+    for (; c < cols; ++c) {
+      out[r * ld + c] = c10::BFloat16(tile[r][c]);
+      if (gelu) gelu[r * ld + c] = e.gelu_values[out[r * ld + c].x];
+    }
   }
 }
-// In float, plus addend (laid out as out) where there is one.
+// In float, plus the epilogue's addend where there is one.
 GEN_LINEAR_INLINE void write_tile(const float (&tile)[kTileRows][kTileCols], int64_t rows, int64_t cols, float* out,
-                                  int64_t ld, const float* addend) {
+                                  int64_t ld, int64_t offset, const Epilogue& e) {
+  out += offset;
+  const float* addend = e.addend ? e.addend + offset : nullptr;
   for (int64_t r = 0; r < rows; ++r) {
     if (!addend) {
       std::memcpy(out + r * ld, tile[r], cols * sizeof(float));
@@ -204,15 +240,15 @@ GEN_LINEAR_INLINE void write_tile(const float (&tile)[kTileRows][kTileCols], int
   }
 }
 
-// Tiles [begin, end) of the product of `o` into out (rows x cols, ld elements apart), plus addend
-// (laid out as out, float only) where there is one. Tiles run down a panel of b before the next
+// Tiles [begin, end) of the product of `o` into out (rows x cols, ld elements apart), through the
+// epilogue. Tiles run down a panel of b before the next
 // (the panel stays in L1), except where a is pairs of rows (w's gradient: a packed dy^T of
 // 200-800 KB, read with a stride): there along a row of tiles, so that the tile's rows of a stay
 // in cache across the panels. A last tile of fewer rows than kTileRows reads its rows of pairs
 // from a zero-padded copy (pairs of rows are padded by their packing).
 template <typename T>
 GEN_LINEAR_TARGET void product_tiles(const Operands& o, T* out, int64_t ld, int64_t begin, int64_t end,
-                                     const float* addend = nullptr) {
+                                     const Epilogue& epilogue = {}) {
   const int64_t tiles = (o.rows + kTileRows - 1) / kTileRows;
   const int64_t panels = (o.cols + kTileCols - 1) / kTileCols;
   float tile[kTileRows][kTileCols];
@@ -234,8 +270,7 @@ GEN_LINEAR_TARGET void product_tiles(const Operands& o, T* out, int64_t ld, int6
       }
       tile_product<false>(a, o.a_ld, b, o.pairs, tile);
     }
-    const int64_t offset = t * kTileRows * ld + panel * kTileCols;
-    write_tile(tile, rows, cols, out + offset, ld, addend ? addend + offset : nullptr);
+    write_tile(tile, rows, cols, out, ld, t * kTileRows * ld + panel * kTileCols, epilogue);
   }
 }
 
@@ -274,55 +309,96 @@ void all_packed() {
 
 int64_t round_up(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
 
-// Each product's packed operands, kept by the calling thread between calls.
-std::vector<uint32_t>& scratch(int which) {
-  thread_local std::vector<uint32_t> buffers[3];
-  return buffers[which];
+// At least n elements of one of a product's operand buffers, kept by the calling thread between
+// calls. A buffer only grows: resizing a vector up again would zero its new part on every call
+// of a smaller layer after a larger one (0.4 ms per step, memset, in a perf profile).
+uint32_t* scratch(int which, int64_t n) {
+  thread_local std::vector<uint32_t> buffers[4];
+  std::vector<uint32_t>& buffer = buffers[which];
+  if (int64_t(buffer.size()) < n) buffer.resize(n);
+  return buffer.data();
 }
 
-// y (M x N) = x (M x K, bf16) w^T, w (N x K) float: in bf16, or in float plus `residual` (M x N).
+// y (M x N) = x (M x K, bf16) w^T, w (N x K) float, through the epilogue: in bf16 (and GELU),
+// or in float (plus a residual).
 template <typename T>
 void forward_product(const c10::BFloat16* x, const float* w, int64_t m, int64_t n, int64_t k, T* y,
-                     const float* residual) {
-  std::vector<uint32_t>& b = scratch(0);
+                     const Epilogue& epilogue) {
   const int64_t panels = (n + kTileCols - 1) / kTileCols;
-  b.resize(panels * kTileCols * (k / 2));
-  const Operands o{reinterpret_cast<const uint32_t*>(x), k / 2, false, b.data(), m, k / 2, n};
+  uint32_t* b = scratch(0, panels * kTileCols * (k / 2));
+  const Operands o{reinterpret_cast<const uint32_t*>(x), k / 2, false, b, m, k / 2, n};
   on_every_thread([&](int t, int threads) {
     const auto [first, last] = share(panels, t, threads);
-    pack_pairs_of_columns(w, n, k, first * kTileCols, last * kTileCols, b.data());
+    pack_pairs_of_columns(w, n, k, first * kTileCols, last * kTileCols, b);
     all_packed();
     const auto [begin, end] = share(tiles_of(o), t, threads);
-    product_tiles(o, y, n, begin, end, residual);
+    product_tiles(o, y, n, begin, end, epilogue);
   });
 }
 
+// y's gradient dy (M x N), as the product's backward pass receives it: bf16 or float; where
+// gelu_input (y itself, M x N bf16) is given, dy is the gradient of GELU(y) and the products read
+// y's, dy GELU'(y), rounded to bf16 as gelu_cpu's backward pass rounds it.
+struct OutputGradient {
+  const c10::BFloat16* bf16 = nullptr;
+  const float* f32 = nullptr;
+  const c10::BFloat16* gelu_input = nullptr;
+};
+
+// Rows [first, last) of dy as the products read it, bf16 rows `ld` elements apart (ld: N rounded
+// up to even; the column after an odd N zero, as a stale NaN there would survive w's zero row):
+// rounded from float, or through GELU's slope.
+GEN_LINEAR_TARGET void stage_rows(const OutputGradient& g, int64_t n, int64_t ld, int64_t first, int64_t last,
+                                  c10::BFloat16* dst) {
+  if (g.gelu_input && ld == n) return gelu_bf16_backward(g.bf16 + first * n, g.gelu_input + first * n,
+                                                         dst + first * n, (last - first) * n);
+  for (int64_t row = first; row < last; ++row) {
+    c10::BFloat16* out = dst + row * ld;
+    if (g.gelu_input) {
+      gelu_bf16_backward(g.bf16 + row * n, g.gelu_input + row * n, out, n);
+    } else if (g.f32) {
+      const float* in = g.f32 + row * n;
+      int64_t c = 0;
+      for (; c + kLanes <= n; c += kLanes) {
+        const U16Vec h = __builtin_convertvector(bf16_lanes(in + c), U16Vec);
+        std::memcpy(out + c, &h, sizeof h);
+      }
+      for (; c < n; ++c) out[c] = c10::BFloat16(in[c]);
+    } else {
+      std::memcpy(out, g.bf16 + row * n, n * sizeof(c10::BFloat16));
+    }
+    if (ld > n) out[n] = c10::BFloat16(0.0f);
+  }
+}
+
 // Both gradients of y = x w^T, each where its output is given, in one team:
-//   dx (M x K, bf16) = dy w, dy (M x N, bf16) read through dy_even (rows dy_ld >= N apart, even);
+//   dx (M x K, bf16) = dy w, dy (M x N) read as bf16 rows an even number of elements apart
+//      (dy itself where it is so, otherwise a copy each thread stages for its pairs of rows);
 //   dw (N x K, float) = dy^T x, the sum over the M rows taken in pairs of rows of dy (a) and of x (b).
-void gradients(const c10::BFloat16* dy, const c10::BFloat16* dy_even, int64_t dy_ld, const c10::BFloat16* x,
-               const float* w, int64_t m, int64_t n, int64_t k, c10::BFloat16* dx, float* dw) {
+void gradients(const OutputGradient& g, const c10::BFloat16* x, const float* w, int64_t m, int64_t n, int64_t k,
+               c10::BFloat16* dx, float* dw) {
   const int64_t panels = (k + kTileCols - 1) / kTileCols;
   const int64_t dx_pairs = (n + 1) / 2, dw_pairs = (m + 1) / 2, a_ld = round_up(n, kTileRows);
-  std::vector<uint32_t>& w_pairs = scratch(0);
-  std::vector<uint32_t>& dy_pairs = scratch(1);
-  std::vector<uint32_t>& x_pairs = scratch(2);
-  if (dx) w_pairs.resize(panels * dx_pairs * kTileCols);
-  if (dw) {
-    dy_pairs.resize(dw_pairs * a_ld);
-    x_pairs.resize(panels * dw_pairs * kTileCols);
-  }
-  const Operands for_dx{reinterpret_cast<const uint32_t*>(dy_even), dy_ld / 2, false, w_pairs.data(), m, dx_pairs, k};
-  const Operands for_dw{dy_pairs.data(), a_ld, true, x_pairs.data(), n, dw_pairs, k};
+  const int64_t dy_ld = round_up(n, 2);
+  const bool staged = g.f32 || g.gelu_input || dy_ld != n;
+  uint32_t* w_pairs = dx ? scratch(0, panels * dx_pairs * kTileCols) : nullptr;
+  uint32_t* dy_pairs = dw ? scratch(1, dw_pairs * a_ld) : nullptr;
+  uint32_t* x_pairs = dw ? scratch(2, panels * dw_pairs * kTileCols) : nullptr;
+  c10::BFloat16* staged_rows = staged ? reinterpret_cast<c10::BFloat16*>(scratch(3, m * dy_ld / 2)) : nullptr;
+  const c10::BFloat16* dy = staged ? staged_rows : g.bf16;
+  const Operands for_dx{reinterpret_cast<const uint32_t*>(dy), dy_ld / 2, false, w_pairs, m, dx_pairs, k};
+  const Operands for_dw{dy_pairs, a_ld, true, x_pairs, n, dw_pairs, k};
   on_every_thread([&](int t, int threads) {
+    // Each thread stages the rows of the pairs it packs for dw (no barrier between the two).
+    const auto [first, last] = share(dw_pairs, t, threads);
+    if (staged) stage_rows(g, n, dy_ld, 2 * first, std::min(m, 2 * last), staged_rows);
     if (dx) {
-      const auto [first, last] = share(dx_pairs, t, threads);
-      pack_pairs_of_rows(w, k, n, k, kTileCols, panels, first, last, w_pairs.data());
+      const auto [w_first, w_last] = share(dx_pairs, t, threads);
+      pack_pairs_of_rows(w, k, n, k, kTileCols, panels, w_first, w_last, w_pairs);
     }
     if (dw) {
-      const auto [first, last] = share(dw_pairs, t, threads);
-      pack_pairs_of_rows(dy, n, m, n, a_ld, 1, first, last, dy_pairs.data());
-      pack_pairs_of_rows(x, k, m, k, kTileCols, panels, first, last, x_pairs.data());
+      pack_pairs_of_rows(dy, dy_ld, m, n, a_ld, 1, first, last, dy_pairs);
+      pack_pairs_of_rows(x, k, m, k, kTileCols, panels, first, last, x_pairs);
     }
     all_packed();
     if (dx) {
@@ -338,29 +414,42 @@ void gradients(const c10::BFloat16* dy, const c10::BFloat16* dy_even, int64_t dy
 
 torch::Tensor rows_of(const torch::Tensor& t) { return t.reshape({-1, t.size(-1)}); }
 
+// y = x w^T in bf16, or residual + x w^T in float, or (gelu) GELU(x w^T) in bf16 with x w^T kept
+// for the backward pass.
 struct LinearBf16Cpu : torch::autograd::Function<LinearBf16Cpu> {
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
-                               const torch::Tensor& weight, const c10::optional<torch::Tensor>& residual) {
+                               const torch::Tensor& weight, const c10::optional<torch::Tensor>& residual,
+                               bool gelu) {
     const torch::Tensor in = rows_of(x).to(torch::kBFloat16).contiguous();
     const torch::Tensor w = weight.contiguous();
     const int64_t m = in.size(0), k = in.size(1), n = w.size(0);
-    torch::Tensor y;
+    torch::Tensor y, activated;
     if (residual) {
       const torch::Tensor addend = residual->contiguous();
       y = torch::empty({m, n}, addend.options());
       forward_product(in.data_ptr<c10::BFloat16>(), w.data_ptr<float>(), m, n, k, y.data_ptr<float>(),
-                      addend.data_ptr<float>());
+                      Epilogue{addend.data_ptr<float>()});
     } else {
       y = torch::empty({m, n}, in.options());
+      Epilogue epilogue;
+      if (gelu) {
+        activated = torch::empty({m, n}, in.options());
+        epilogue.gelu = reinterpret_cast<uint16_t*>(activated.data_ptr<c10::BFloat16>());
+        epilogue.gelu_values = gelu_bf16_values();
+      }
       forward_product(in.data_ptr<c10::BFloat16>(), w.data_ptr<float>(), m, n, k, y.data_ptr<c10::BFloat16>(),
-                      nullptr);
+                      epilogue);
     }
-    ctx->save_for_backward({in, w});
+    if (gelu) {
+      ctx->save_for_backward({in, w, y});
+    } else {
+      ctx->save_for_backward({in, w});
+    }
     ctx->saved_data["x_type"] = x.scalar_type();
     ctx->saved_data["residual"] = residual.has_value();
     std::vector<int64_t> shape = x.sizes().vec();
     shape.back() = n;
-    return y.view(shape);
+    return (gelu ? activated : y).view(shape);
   }
 
   static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
@@ -369,20 +458,22 @@ struct LinearBf16Cpu : torch::autograd::Function<LinearBf16Cpu> {
     const auto saved = ctx->get_saved_variables();
     const torch::Tensor& in = saved[0];
     const torch::Tensor& w = saved[1];
-    const torch::Tensor dy = rows_of(grads[0]).to(torch::kBFloat16).contiguous();
+    const bool gelu = saved.size() > 2;
     const int64_t m = in.size(0), k = in.size(1), n = w.size(0);
-    torch::Tensor dx, dw, dy_even = dy;
-    if (ctx->needs_input_grad(0)) {
-      // x's gradient sums along dy's rows in pairs: an odd N reads a copy with a zero column after it.
-      if (n % 2 == 1) {
-        dy_even = torch::zeros({m, n + 1}, dy.options());
-        dy_even.narrow(1, 0, n).copy_(dy);
-      }
-      dx = torch::empty({m, k}, in.options());
+    // dy in float is rounded by the staging copy; through GELU, dy in bf16 as gelu_cpu takes it.
+    const bool as_float = grads[0].scalar_type() == torch::kFloat && !gelu;
+    const torch::Tensor dy = rows_of(grads[0]).to(as_float ? torch::kFloat : torch::kBFloat16).contiguous();
+    OutputGradient g;
+    if (as_float) {
+      g.f32 = dy.data_ptr<float>();
+    } else {
+      g.bf16 = dy.data_ptr<c10::BFloat16>();
     }
+    if (gelu) g.gelu_input = saved[2].data_ptr<c10::BFloat16>();
+    torch::Tensor dx, dw;
+    if (ctx->needs_input_grad(0)) dx = torch::empty({m, k}, in.options());
     if (ctx->needs_input_grad(1)) dw = torch::empty({n, k}, w.options());
-    gradients(dy.data_ptr<c10::BFloat16>(), dy_even.data_ptr<c10::BFloat16>(), dy_even.size(1),
-              in.data_ptr<c10::BFloat16>(), w.data_ptr<float>(), m, n, k,
+    gradients(g, in.data_ptr<c10::BFloat16>(), w.data_ptr<float>(), m, n, k,
               dx.defined() ? dx.data_ptr<c10::BFloat16>() : nullptr, dw.defined() ? dw.data_ptr<float>() : nullptr);
     if (dx.defined()) {
       std::vector<int64_t> shape = grads[0].sizes().vec();
@@ -391,7 +482,7 @@ struct LinearBf16Cpu : torch::autograd::Function<LinearBf16Cpu> {
     }
     // The residual's gradient is the sum's, as an add's.
     const bool residual = ctx->saved_data["residual"].toBool();
-    return {dx, dw, residual && ctx->needs_input_grad(2) ? grads[0] : torch::Tensor()};
+    return {dx, dw, residual && ctx->needs_input_grad(2) ? grads[0] : torch::Tensor(), torch::Tensor()};
   }
 };
 #endif
@@ -431,7 +522,19 @@ torch::Tensor linear_bf16_cpu(const torch::Tensor& x, const torch::Tensor& weigh
   RECORD_FUNCTION(kLinearBf16CpuOp, std::vector<c10::IValue>({x, weight}));
   // An optional tensor: autograd takes no undefined tensor as an input.
   return LinearBf16Cpu::apply(x, weight,
-                              residual.defined() ? c10::optional<torch::Tensor>(residual) : c10::nullopt);
+                              residual.defined() ? c10::optional<torch::Tensor>(residual) : c10::nullopt, false);
+#else
+  return torch::Tensor();
+#endif
+}
+
+torch::Tensor linear_gelu_bf16_cpu(const torch::Tensor& x, const torch::Tensor& weight) {
+  TORCH_CHECK(linear_bf16_cpu_fits(x, weight, torch::Tensor()), "linear_gelu_bf16_cpu: x ", x.sizes(), " of ",
+              x.scalar_type(), " and weight ", weight.sizes(), " of ", weight.scalar_type(),
+              " are not a case it takes (or this CPU has no AVX512_BF16)");
+#if defined(__x86_64__)
+  RECORD_FUNCTION(kLinearGeluBf16CpuOp, std::vector<c10::IValue>({x, weight}));
+  return LinearBf16Cpu::apply(x, weight, c10::nullopt, true);
 #else
   return torch::Tensor();
 #endif

@@ -11,8 +11,9 @@
 
 namespace gen {
 
-// The name its forward pass runs under in LibTorch's RecordFunction (profiler, FLOP counter).
+// The names their forward passes run under in LibTorch's RecordFunction (profiler, FLOP counter).
 constexpr const char* kLinearBf16CpuOp = "gen::linear_bf16_cpu";
+constexpr const char* kLinearGeluBf16CpuOp = "gen::linear_gelu_bf16_cpu";
 
 // Whether linear_bf16_cpu takes x (..., K) and weight (N, K) with this bias: a CPU with
 // AVX512_BF16 (util/cpu_kernels_isa.h), x on the CPU in float or bf16, a float weight, no bias,
@@ -25,5 +26,11 @@ bool linear_bf16_cpu_fits(const torch::Tensor& x, const torch::Tensor& weight, c
 // the product added unrounded (a Transformer's residual stream without an add op of its own).
 torch::Tensor linear_bf16_cpu(const torch::Tensor& x, const torch::Tensor& weight,
                               const torch::Tensor& residual = torch::Tensor());
+
+// gelu_cpu(linear_bf16_cpu(x, weight)) (models/gelu_cpu.h), the same bits, in one node: the
+// GELU is looked up as each tile of the product is written, and its backward pass is applied
+// while the product's gradient is staged for the two gradient products (no pass of its own over
+// the MLP's activations either way). Takes what linear_bf16_cpu takes.
+torch::Tensor linear_gelu_bf16_cpu(const torch::Tensor& x, const torch::Tensor& weight);
 
 }  // namespace gen

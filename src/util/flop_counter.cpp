@@ -37,7 +37,8 @@ std::optional<Op> counted_op(std::string_view name) {
   if (name == "aten::convolution") return Op::kConvolution;
   if (name == "aten::scaled_dot_product_attention") return Op::kAttention;
   if (name == "gen::causal_attention_cpu") return Op::kQkvAttention;  // models/causal_attention_cpu.h
-  if (name == "gen::linear_bf16_cpu") return Op::kLinear;              // models/linear_bf16_cpu.h
+  // models/linear_bf16_cpu.h (GELU's lookups are not counted, as no elementwise op is)
+  if (name == "gen::linear_bf16_cpu" || name == "gen::linear_gelu_bf16_cpu") return Op::kLinear;
   return std::nullopt;
 }
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "models/gelu_cpu.h"
 #include "models/gpt.h"
 #include "models/linear_bf16_cpu.h"
 #include "support/kernel_isa.h"
@@ -87,13 +88,15 @@ TEST_CASE("bf16 linear kernel: reads nothing past x, w or dy (a last tile of few
           "[model]") {
   if (skipped_without_bf16_dots()) return;
   torch::manual_seed(6);
-  for (const int64_t n : {66, 65}) {
-    const torch::Tensor x = ending_at_a_guard_page(torch::randn({13, 130}).to(torch::kBFloat16)).requires_grad_();
-    const torch::Tensor w = ending_at_a_guard_page(torch::randn({n, 130})).requires_grad_();
-    const torch::Tensor dy = ending_at_a_guard_page(torch::randn({13, n}).to(torch::kBFloat16));
-    gen::linear_bf16_cpu(x, w).backward(dy);
-    CHECK(x.grad().sizes() == x.sizes());
-    CHECK(w.grad().sizes() == w.sizes());
+  for (const bool gelu : {false, true}) {
+    for (const int64_t n : {66, 65}) {
+      const torch::Tensor x = ending_at_a_guard_page(torch::randn({13, 130}).to(torch::kBFloat16)).requires_grad_();
+      const torch::Tensor w = ending_at_a_guard_page(torch::randn({n, 130})).requires_grad_();
+      const torch::Tensor dy = ending_at_a_guard_page(torch::randn({13, n}).to(torch::kBFloat16));
+      (gelu ? gen::linear_gelu_bf16_cpu(x, w) : gen::linear_bf16_cpu(x, w)).backward(dy);
+      CHECK(x.grad().sizes() == x.sizes());
+      CHECK(w.grad().sizes() == w.sizes());
+    }
   }
 }
 
@@ -139,6 +142,61 @@ TEST_CASE("bf16 linear kernel: with a residual, residual + the product in float,
   }
   CHECK_THROWS_WITH(gen::linear_bf16_cpu(torch::zeros({2, 4}), torch::zeros({6, 4}), torch::zeros({2, 5})),
                     Catch::Contains("is not the product's shape"));
+}
+
+TEST_CASE("bf16 linear kernel: a float gradient gives the gradients of its bf16 rounding, ties to even",
+          "[model]") {
+  if (skipped_without_bf16_dots()) return;
+  torch::manual_seed(13);
+  for (const int64_t n : {128, 65}) {
+    const torch::Tensor x = torch::randn({25, 64}).to(torch::kBFloat16);
+    const torch::Tensor w = torch::randn({n, 64}) / 8;
+    torch::Tensor dy = torch::randn({25, n});
+    // Halfway between two bf16 values: 1 + 2^-8 rounds down to 1, 1 + 3 2^-8 up to 1 + 2^-6.
+    dy[3][0] = 1.00390625f;
+    dy[3][1] = 1.01171875f;
+    dy[24][n - 1] = -1.01171875f;
+    const torch::Tensor xa = x.clone().requires_grad_(), wa = w.clone().requires_grad_();
+    gen::linear_bf16_cpu(xa, wa, torch::zeros({25, n})).backward(dy);  // a float output: dy reaches it in float
+    const torch::Tensor xb = x.clone().requires_grad_(), wb = w.clone().requires_grad_();
+    gen::linear_bf16_cpu(xb, wb).backward(dy.to(torch::kBFloat16));
+    INFO("N " << n);
+    CHECK(torch::equal(xa.grad(), xb.grad()));
+    CHECK(torch::equal(wa.grad(), wb.grad()));
+  }
+}
+
+TEST_CASE("bf16 linear kernel with GELU: gelu_cpu of the product, the same bits, values and both gradients",
+          "[model]") {
+  if (skipped_without_bf16_dots()) return;
+  torch::manual_seed(14);
+  // Tails of tiles and vectors, odd N (the staged gradient's padded column), the MLP's shape.
+  const std::vector<std::pair<std::vector<int64_t>, int64_t>> cases = {
+      {{7, 4}, 1}, {{3, 5, 30}, 33}, {{13, 130}, 66}, {{25, 18}, 65}, {{768, 128}, 512}};
+  for (const auto& [shape, n] : cases) {
+    for (const torch::ScalarType x_type : {torch::kBFloat16, torch::kFloat}) {
+      const int64_t k = shape.back();
+      const torch::Tensor x = torch::randn(shape).to(x_type);
+      const torch::Tensor w = torch::randn({n, k}) / std::sqrt(double(k));
+      std::vector<int64_t> y_shape = shape;
+      y_shape.back() = n;
+      const torch::Tensor dy = torch::randn(y_shape).to(torch::kBFloat16);
+      const torch::Tensor xa = x.clone().requires_grad_(), wa = w.clone().requires_grad_();
+      const torch::Tensor fused = gen::linear_gelu_bf16_cpu(xa, wa);
+      fused.backward(dy);
+      const torch::Tensor xb = x.clone().requires_grad_(), wb = w.clone().requires_grad_();
+      const torch::Tensor apart = gen::gelu_cpu(gen::linear_bf16_cpu(xb, wb));
+      apart.backward(dy);
+      INFO("x " << x.sizes() << " of " << x_type << ", N " << n);
+      CHECK(fused.scalar_type() == torch::kBFloat16);
+      CHECK(torch::equal(fused, apart));
+      CHECK(xa.grad().scalar_type() == x_type);
+      CHECK(torch::equal(xa.grad(), xb.grad()));
+      CHECK(torch::equal(wa.grad(), wb.grad()));
+    }
+  }
+  CHECK_THROWS_WITH(gen::linear_gelu_bf16_cpu(torch::zeros({3, 5}), torch::zeros({8, 5})),
+                    Catch::Contains("not a case it takes"));
 }
 
 TEST_CASE("bf16 linear kernel: a NaN stays a NaN in its row and column, the same bits on 1 and 2 threads",
