@@ -4,6 +4,7 @@
 #include <ATen/Parallel.h>
 #include <ATen/record_function.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -97,6 +98,26 @@ TEST_CASE("layer_norm_cpu: bf16 output is the float32 output rounded once, and 1
   CHECK(one.dx.equal(two.dx));
   CHECK(one.dw.equal(two.dw));
   CHECK(one.db.equal(two.db));
+}
+
+TEST_CASE("layer_norm_cpu: a row's output and x's gradient the same bits alone as among other rows", "[model]") {
+  // Rows are normalized four at a time, a partial group's one by one: row 2 of 3 runs alone,
+  // rows among 123 in groups, each by the same additions.
+  torch::manual_seed(9);
+  for (const int64_t width : {128, 45}) {
+    const torch::Tensor x = torch::randn({123, width}) * 3 - 1, w = torch::randn({width}), b = torch::randn({width});
+    const torch::Tensor dy = torch::randn({123, width});
+    for (const auto out : {torch::kFloat, torch::kBFloat16}) {
+      const Grads all = run(x, w, b, dy, out);
+      for (const int64_t row : {0, 5, 61, 122}) {
+        const int64_t from = std::max<int64_t>(0, row - 2);
+        const Grads few = run(x.narrow(0, from, row - from + 1), w, b, dy.narrow(0, from, row - from + 1), out);
+        INFO("width " << width << ", " << out << ", row " << row);
+        CHECK(few.y[row - from].equal(all.y[row]));
+        CHECK(few.dx[row - from].equal(all.dx[row]));
+      }
+    }
+  }
 }
 
 TEST_CASE("layer_norm_cpu: the cases it takes, and no double backward", "[model]") {
