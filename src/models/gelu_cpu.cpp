@@ -3,10 +3,6 @@
 #include <ATen/Parallel.h>
 #include <ATen/record_function.h>
 
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
-
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -119,25 +115,15 @@ __attribute__((target("avx2,fma"))) void backward_avx2(const T* dy, const uint16
   backward_chunk(dy, x, slope, dx, n);
 }
 
-// out[i] = value[in[i]], sixteen at a time by AVX-512's gather (timings against the scalar loop:
-// docs/RESULTS.md, session 21): 32 bits read at each 16-bit entry (the table's padding entry
-// covers the last), the low half kept. The conversions are GCC vectors' and the gather the
-// masked intrinsic with a zero source: GCC 12's other AVX-512 intrinsics warn of their own
-// undefined operands.
+// out[i] = value[in[i]], sixteen at a time by AVX-512's gather (gelu_lookup16; timings against
+// the scalar loop: docs/RESULTS.md, session 21).
 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma"))) void forward_avx512(
     const uint16_t* in, const uint16_t* value, uint16_t* out, int64_t n) {
-  typedef uint16_t Bits16 __attribute__((vector_size(32)));
-  typedef uint32_t Bits32 __attribute__((vector_size(64)));
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) {
-    Bits16 narrow;
+    GeluBits16 narrow;
     std::memcpy(&narrow, in + i, sizeof narrow);
-    Bits32 wide = __builtin_convertvector(narrow, Bits32);
-    __m512i vector;
-    std::memcpy(&vector, &wide, sizeof vector);
-    vector = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), __mmask16(0xFFFF), vector, value, 2);
-    std::memcpy(&wide, &vector, sizeof wide);
-    narrow = __builtin_convertvector(wide, Bits16);
+    narrow = gelu_lookup16(__builtin_convertvector(narrow, GeluIndex16), value);
     std::memcpy(out + i, &narrow, sizeof narrow);
   }
   for (; i < n; ++i) out[i] = value[in[i]];

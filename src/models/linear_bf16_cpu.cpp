@@ -6,9 +6,6 @@
 #if defined(_OPENMP)
 #include <omp.h>
 #endif
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
 
 #include <algorithm>
 #include <cstdint>
@@ -176,24 +173,12 @@ GEN_LINEAR_TARGET void pack_pairs_of_columns(const float* src, int64_t rows, int
 }
 
 // What a product's sums become besides themselves, each laid out as the output: in float, plus
-// an addend; in bf16, also their GELU (by the table of models/gelu_cpu.h: the GELU of each bf16
-// pattern, 32 bits readable at every entry).
+// an addend; in bf16, also their GELU (gelu_lookup16 in gelu_bf16_values, models/gelu_cpu.h).
 struct Epilogue {
   const float* addend = nullptr;
   uint16_t* gelu = nullptr;
   const uint16_t* gelu_values = nullptr;
 };
-
-// value[bits] for 16 bf16 patterns (in the low half of each lane), by one gather: 32 bits read
-// at each 16-bit entry, the low half kept (a masked gather with a zero source, as gelu_cpu's).
-GEN_LINEAR_INLINE U16Vec looked_up(const UVec& bits, const uint16_t* value) {
-  __m512i index;
-  std::memcpy(&index, &bits, sizeof index);
-  const __m512i got = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), __mmask16(0xFFFF), index, value, 2);
-  UVec wide;
-  std::memcpy(&wide, &got, sizeof wide);
-  return __builtin_convertvector(wide, U16Vec);
-}
 
 // The tile's rows [0, rows) and columns [0, cols) into out (ld elements apart) at `offset`: bf16
 // (rounded as c10::BFloat16 rounds), with its GELU where the epilogue asks for it, or float.
@@ -208,7 +193,7 @@ GEN_LINEAR_INLINE void write_tile(const float (&tile)[kTileRows][kTileCols], int
       const U16Vec h = __builtin_convertvector(bits, U16Vec);
       std::memcpy(out + r * ld + c, &h, sizeof h);
       if (gelu) {
-        const U16Vec g = looked_up(bits, e.gelu_values);
+        const U16Vec g = gelu_lookup16(bits, e.gelu_values);
         std::memcpy(gelu + r * ld + c, &g, sizeof g);
       }
     }
