@@ -44,13 +44,15 @@ constexpr int64_t kTileVecs = kTileCols / kLanes;
 //   a: row r's pairs at a[r * row_step + p * pair_step]: either rows of pairs (row_step the
 //      row's length, pair_step 1: x or dy as they are) or pairs of rows (row_step 1: dy^T
 //      interleaved by pack_pairs_of_rows), read one pair at a time, broadcast;
-//   b: panels of kTileCols columns, panel j's pair p at b[(j * pairs + p) * kTileCols + c].
+//   b: panels of kTileCols columns, panel j's pair p at b[(j * b_pairs + p) * kTileCols + c]
+//      (b_pairs: the pairs each panel holds, `pairs` unless the product sums a part of them).
 struct Operands {
   const uint32_t* a;
   int64_t a_ld;  // row_step or pair_step, whichever is not 1
   bool a_pairs_of_rows;
   const uint32_t* b;
   int64_t rows, pairs, cols;
+  int64_t b_pairs = pairs;
 };
 
 // acc + a.lo b.lo + a.hi b.hi per lane, a's one pair broadcast from memory to every lane (the
@@ -225,37 +227,55 @@ GEN_LINEAR_INLINE void write_tile(const float (&tile)[kTileRows][kTileCols], int
   }
 }
 
+// Tile (t, panel) of the product of `o` into out.
+template <typename T>
+GEN_LINEAR_INLINE void one_tile(const Operands& o, T* out, int64_t ld, int64_t t, int64_t panel,
+                                const Epilogue& epilogue, std::vector<uint32_t>& padded) {
+  float tile[kTileRows][kTileCols];
+  const int64_t rows = std::min(kTileRows, o.rows - t * kTileRows);
+  const int64_t cols = std::min(kTileCols, o.cols - panel * kTileCols);
+  const uint32_t* b = o.b + panel * o.b_pairs * kTileCols;
+  if (o.a_pairs_of_rows) {
+    tile_product<true>(o.a + t * kTileRows, o.a_ld, b, o.pairs, tile);
+  } else {
+    const uint32_t* a = o.a + t * kTileRows * o.a_ld;
+    if (rows < kTileRows) {
+      padded.assign(kTileRows * o.a_ld, 0u);
+      std::memcpy(padded.data(), a, rows * o.a_ld * sizeof(uint32_t));
+      a = padded.data();
+    }
+    tile_product<false>(a, o.a_ld, b, o.pairs, tile);
+  }
+  write_tile(tile, rows, cols, out, ld, t * kTileRows * ld + panel * kTileCols, epilogue);
+}
+
 // Tiles [begin, end) of the product of `o` into out (rows x cols, ld elements apart), through the
-// epilogue. Tiles run down a panel of b before the next
-// (the panel stays in L1), except where a is pairs of rows (w's gradient: a packed dy^T of
-// 200-800 KB, read with a stride): there along a row of tiles, so that the tile's rows of a stay
-// in cache across the panels. A last tile of fewer rows than kTileRows reads its rows of pairs
-// from a zero-padded copy (pairs of rows are padded by their packing).
+// epilogue, tiles counted along rows of tiles: a thread's share is whole rows of the output
+// (tokens, where a is x or dy), the rows the same thread writes and reads in the ops before and
+// after (layer norm, attention and the adds split rows as well), so that activations stay in that
+// core's caches: on this project's 2-core VM, in the spells when a cache line takes 5x as long to
+// travel between the cores, 256 KB the other core wrote take 3x as long to read (docs/RESULTS.md,
+// "Two cores without a shared L3"). Within its rows a thread runs down a panel of b before the next
+// (the panel stays in L1), except where a is pairs of rows (w's gradient: a packed dy^T of 200-800
+// KB, read with a stride): there along a row of tiles, so that the tile's rows of a stay in cache
+// across the panels. A last tile of fewer rows than kTileRows reads its rows of pairs from a zero-
+// padded copy (pairs of rows are padded by their packing).
 template <typename T>
 GEN_LINEAR_TARGET void product_tiles(const Operands& o, T* out, int64_t ld, int64_t begin, int64_t end,
                                      const Epilogue& epilogue = {}) {
-  const int64_t tiles = (o.rows + kTileRows - 1) / kTileRows;
+  if (begin >= end) return;
   const int64_t panels = (o.cols + kTileCols - 1) / kTileCols;
-  float tile[kTileRows][kTileCols];
   std::vector<uint32_t> padded;
-  for (int64_t u = begin; u < end; ++u) {
-    const int64_t panel = o.a_pairs_of_rows ? u % panels : u / tiles;
-    const int64_t t = o.a_pairs_of_rows ? u / panels : u % tiles;
-    const int64_t rows = std::min(kTileRows, o.rows - t * kTileRows);
-    const int64_t cols = std::min(kTileCols, o.cols - panel * kTileCols);
-    const uint32_t* b = o.b + panel * o.pairs * kTileCols;
-    if (o.a_pairs_of_rows) {
-      tile_product<true>(o.a + t * kTileRows, o.a_ld, b, o.pairs, tile);
-    } else {
-      const uint32_t* a = o.a + t * kTileRows * o.a_ld;
-      if (rows < kTileRows) {
-        padded.assign(kTileRows * o.a_ld, 0u);
-        std::memcpy(padded.data(), a, rows * o.a_ld * sizeof(uint32_t));
-        a = padded.data();
-      }
-      tile_product<false>(a, o.a_ld, b, o.pairs, tile);
+  if (o.a_pairs_of_rows) {
+    for (int64_t u = begin; u < end; ++u) one_tile(o, out, ld, u / panels, u % panels, epilogue, padded);
+    return;
+  }
+  const int64_t first_row = begin / panels, last_row = (end - 1) / panels;
+  for (int64_t panel = 0; panel < panels; ++panel) {
+    for (int64_t t = first_row; t <= last_row; ++t) {
+      const int64_t u = t * panels + panel;
+      if (u >= begin && u < end) one_tile(o, out, ld, t, panel, epilogue, padded);
     }
-    write_tile(tile, rows, cols, out, ld, t * kTileRows * ld + panel * kTileCols, epilogue);
   }
 }
 
@@ -286,7 +306,7 @@ void on_every_thread(const Body& body) {
 }
 
 // Every thread of the team waits for all (nothing with one thread).
-void all_packed() {
+void team_barrier() {
 #if defined(_OPENMP)
 #pragma omp barrier
 #endif
@@ -298,7 +318,7 @@ int64_t round_up(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
 // calls. A buffer only grows: resizing a vector up again would zero its new part on every call
 // of a smaller layer after a larger one (0.4 ms per step, memset, in a perf profile).
 uint32_t* scratch(int which, int64_t n) {
-  thread_local std::vector<uint32_t> buffers[4];
+  thread_local std::vector<uint32_t> buffers[5];
   std::vector<uint32_t>& buffer = buffers[which];
   if (int64_t(buffer.size()) < n) buffer.resize(n);
   return buffer.data();
@@ -315,7 +335,7 @@ void forward_product(const c10::BFloat16* x, const float* w, int64_t m, int64_t 
   on_every_thread([&](int t, int threads) {
     const auto [first, last] = share(panels, t, threads);
     pack_pairs_of_columns(w, n, k, first * kTileCols, last * kTileCols, b);
-    all_packed();
+    team_barrier();
     const auto [begin, end] = share(tiles_of(o), t, threads);
     product_tiles(o, y, n, begin, end, epilogue);
   });
@@ -356,10 +376,20 @@ GEN_LINEAR_TARGET void stage_rows(const OutputGradient& g, int64_t n, int64_t ld
   }
 }
 
+// out[i] += in[i] for i in [begin, end).
+GEN_LINEAR_TARGET void add_into(float* out, const float* in, int64_t begin, int64_t end) {
+  for (int64_t i = begin; i < end; ++i) out[i] += in[i];
+}
+
 // Both gradients of y = x w^T, each where its output is given, in one team:
 //   dx (M x K, bf16) = dy w, dy (M x N) read as bf16 rows an even number of elements apart
 //      (dy itself where it is so, otherwise a copy each thread stages for its pairs of rows);
-//   dw (N x K, float) = dy^T x, the sum over the M rows taken in pairs of rows of dy (a) and of x (b).
+//   dw (N x K, float) = dy^T x, the sum over the M rows taken in pairs of rows of dy (a) and of x
+//      (b), in two halves of the pairs added at the end: (first half) + (second half), whatever
+//      the thread count. With two threads each sums the half of the rows it staged and packed
+//      itself (the rows it wrote in the forward pass and in the backward pass of the op after)
+//      and reads only half of the other's partial sums back, a quarter of the bytes that reading
+//      the other's packed rows took (docs/RESULTS.md, "Two cores without a shared L3").
 void gradients(const OutputGradient& g, const c10::BFloat16* x, const float* w, int64_t m, int64_t n, int64_t k,
                c10::BFloat16* dx, float* dw) {
   const int64_t panels = (k + kTileCols - 1) / kTileCols;
@@ -370,9 +400,14 @@ void gradients(const OutputGradient& g, const c10::BFloat16* x, const float* w, 
   uint32_t* dy_pairs = dw ? scratch(1, dw_pairs * a_ld) : nullptr;
   uint32_t* x_pairs = dw ? scratch(2, panels * dw_pairs * kTileCols) : nullptr;
   c10::BFloat16* staged_rows = staged ? reinterpret_cast<c10::BFloat16*>(scratch(3, m * dy_ld / 2)) : nullptr;
+  float* upper = dw ? reinterpret_cast<float*>(scratch(4, n * k)) : nullptr;  // the second half's sums
   const c10::BFloat16* dy = staged ? staged_rows : g.bf16;
   const Operands for_dx{reinterpret_cast<const uint32_t*>(dy), dy_ld / 2, false, w_pairs, m, dx_pairs, k};
-  const Operands for_dw{dy_pairs, a_ld, true, x_pairs, n, dw_pairs, k};
+  const int64_t lower_pairs = dw_pairs / 2;
+  const Operands for_dw[2] = {
+      {dy_pairs, a_ld, true, x_pairs, n, lower_pairs, k, dw_pairs},
+      {dy_pairs + lower_pairs * a_ld, a_ld, true, x_pairs + lower_pairs * kTileCols, n, dw_pairs - lower_pairs, k,
+       dw_pairs}};
   on_every_thread([&](int t, int threads) {
     // Each thread stages the rows of the pairs it packs for dw (no barrier between the two).
     const auto [first, last] = share(dw_pairs, t, threads);
@@ -385,15 +420,23 @@ void gradients(const OutputGradient& g, const c10::BFloat16* x, const float* w, 
       pack_pairs_of_rows(dy, dy_ld, m, n, a_ld, 1, first, last, dy_pairs);
       pack_pairs_of_rows(x, k, m, k, kTileCols, panels, first, last, x_pairs);
     }
-    all_packed();
+    team_barrier();
     if (dx) {
       const auto [begin, end] = share(tiles_of(for_dx), t, threads);
       product_tiles(for_dx, dx, k, begin, end);
     }
-    if (dw) {
-      const auto [begin, end] = share(tiles_of(for_dw), t, threads);
-      product_tiles(for_dw, dw, k, begin, end);
+    if (!dw) return;
+    // Threads [0, threads / 2) sum the first half, the others the second (one thread: both).
+    for (int half = 0; half < 2; ++half) {
+      const int group_first = threads == 1 ? 0 : half * threads / 2;
+      const int group_last = threads == 1 ? 1 : (half + 1) * threads / 2;
+      if (t < group_first || t >= group_last) continue;
+      const auto [begin, end] = share(tiles_of(for_dw[half]), t - group_first, group_last - group_first);
+      product_tiles(for_dw[half], half == 0 ? dw : upper, k, begin, end);
     }
+    team_barrier();
+    const auto [begin, end] = share(n * k, t, threads);
+    add_into(dw, upper, begin, end);
   });
 }
 

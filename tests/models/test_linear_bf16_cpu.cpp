@@ -199,7 +199,7 @@ TEST_CASE("bf16 linear kernel with GELU: gelu_cpu of the product, the same bits,
                     Catch::Contains("not a case it takes"));
 }
 
-TEST_CASE("bf16 linear kernel: a NaN stays a NaN in its row and column, the same bits on 1 and 2 threads",
+TEST_CASE("bf16 linear kernel: a NaN stays a NaN in its row and column, the same bits on 1, 2 and 3 threads",
           "[model]") {
   if (skipped_without_bf16_dots()) return;
   torch::manual_seed(3);
@@ -217,24 +217,34 @@ TEST_CASE("bf16 linear kernel: a NaN stays a NaN in its row and column, the same
       {torch::indexing::Slice(), 9}, false);
   CHECK(torch::isfinite(y.masked_select(others)).all().item<bool>());
 
-  const torch::Tensor input = torch::randn({5, 50, 96});
-  const torch::Tensor weight = torch::randn({160, 96});
-  const torch::Tensor upstream = torch::randn({5, 50, 160});
-  const int threads = at::get_num_threads();
-  std::vector<torch::Tensor> outs, dxs, dws;
-  for (int t : {1, 2}) {
-    at::set_num_threads(t);
-    const torch::Tensor xi = input.clone().requires_grad_(), wi = weight.clone().requires_grad_();
-    const torch::Tensor out = gen::linear_bf16_cpu(xi, wi);
-    (out.to(torch::kFloat) * upstream).sum().backward();
-    outs.push_back(out.detach());
-    dxs.push_back(xi.grad());
-    dws.push_back(wi.grad());
+  // w's gradient sums two halves of the rows' pairs, each by its own threads: 1, 2 and 3 threads
+  // (one thread for one half, two for the other) give the same bits; one row leaves the first
+  // half empty.
+  for (const int64_t rows : {250, 1}) {
+    const torch::Tensor input = torch::randn({rows, 96});
+    const torch::Tensor weight = torch::randn({160, 96});
+    const torch::Tensor upstream = torch::randn({rows, 160});
+    const int threads = at::get_num_threads();
+    std::vector<torch::Tensor> outs, dxs, dws;
+    for (int t : {1, 2, 3}) {
+      at::set_num_threads(t);
+      const torch::Tensor xi = input.clone().requires_grad_(), wi = weight.clone().requires_grad_();
+      const torch::Tensor out = gen::linear_bf16_cpu(xi, wi);
+      (out.to(torch::kFloat) * upstream).sum().backward();
+      outs.push_back(out.detach());
+      dxs.push_back(xi.grad());
+      dws.push_back(wi.grad());
+    }
+    at::set_num_threads(threads);
+    for (size_t i = 1; i < outs.size(); ++i) {
+      CHECK(torch::equal(outs[0], outs[i]));
+      CHECK(torch::equal(dxs[0], dxs[i]));
+      CHECK(torch::equal(dws[0], dws[i]));
+    }
+    const torch::Tensor reference =
+        upstream.to(torch::kBFloat16).to(torch::kDouble).t().mm(input.to(torch::kBFloat16).to(torch::kDouble));
+    CHECK(torch::allclose(dws[0].to(torch::kDouble), reference, 1e-2, 1e-2));
   }
-  at::set_num_threads(threads);
-  CHECK(torch::equal(outs[0], outs[1]));
-  CHECK(torch::equal(dxs[0], dxs[1]));
-  CHECK(torch::equal(dws[0], dws[1]));
 }
 
 TEST_CASE("bf16 linear kernel: the cases it takes, and no double backward", "[model]") {
