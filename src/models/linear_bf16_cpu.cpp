@@ -388,8 +388,9 @@ GEN_LINEAR_TARGET void add_into(float* out, const float* in, int64_t begin, int6
 //      (b), in two halves of the pairs added at the end: (first half) + (second half), whatever
 //      the thread count. With two threads each sums the half of the rows it staged and packed
 //      itself (the rows it wrote in the forward pass and in the backward pass of the op after)
-//      and reads only half of the other's partial sums back, a quarter of the bytes that reading
-//      the other's packed rows took (docs/RESULTS.md, "Two cores without a shared L3").
+//      and reads back only half of the other's partial sums, 2 N K bytes where reading the
+//      other's packed rows took M (N + K) (a quarter or less at the Transformer's sizes;
+//      docs/RESULTS.md, "Two cores without a shared L3").
 void gradients(const OutputGradient& g, const c10::BFloat16* x, const float* w, int64_t m, int64_t n, int64_t k,
                c10::BFloat16* dx, float* dw) {
   const int64_t panels = (k + kTileCols - 1) / kTileCols;
