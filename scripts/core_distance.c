@@ -22,7 +22,10 @@ static void pin(int cpu) {
   cpu_set_t set;
   CPU_ZERO(&set);
   CPU_SET(cpu, &set);
-  pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+  if (pthread_setaffinity_np(pthread_self(), sizeof set, &set) != 0) {
+    fprintf(stderr, "core_distance: cannot run on CPU %d (it needs CPUs 0 and 1 in its affinity mask)\n", cpu);
+    exit(2);
+  }
 }
 static double now(void) {
   struct timespec t;
@@ -60,11 +63,18 @@ static void* other(void* unused) {
 
 int main(void) {
   buffer = aligned_alloc(64, kFloats * sizeof(float));
-  if (!buffer) return 1;
+  pthread_t thread;
+  if (!buffer) {
+    fprintf(stderr, "core_distance: cannot allocate its 256 KB buffer\n");
+    return 1;
+  }
+  pin(1);  // fails here, in the main thread, where CPU 1 is not ours
   pin(0);
   write_buffer(0);
-  pthread_t thread;
-  if (pthread_create(&thread, NULL, other, NULL) != 0) return 1;
+  if (pthread_create(&thread, NULL, other, NULL) != 0) {
+    fprintf(stderr, "core_distance: cannot start its second thread\n");
+    return 1;
+  }
   double start = now();
   for (int i = 0; i < kTrips; ++i) {
     atomic_store_explicit(&turn, 2 * i + 1, memory_order_release);

@@ -253,9 +253,8 @@ GEN_LINEAR_INLINE void one_tile(const Operands& o, T* out, int64_t ld, int64_t t
 // epilogue, tiles counted along rows of tiles: a thread's share is whole rows of the output
 // (tokens, where a is x or dy), the rows the same thread writes and reads in the ops before and
 // after (layer norm, attention and the adds split rows as well), so that activations stay in that
-// core's caches: on this project's 2-core VM, in the spells when a cache line takes 5x as long to
-// travel between the cores, 256 KB the other core wrote take 3x as long to read (docs/RESULTS.md,
-// "Two cores without a shared L3"). Within its rows a thread runs down a panel of b before the next
+// core's caches (lines the other core wrote can be slow to read: docs/RESULTS.md, "Two cores
+// without a shared L3"). Within its rows a thread runs down a panel of b before the next
 // (the panel stays in L1), except where a is pairs of rows (w's gradient: a packed dy^T of 200-800
 // KB, read with a stride): there along a row of tiles, so that the tile's rows of a stay in cache
 // across the panels. A last tile of fewer rows than kTileRows reads its rows of pairs from a zero-
@@ -305,10 +304,15 @@ void on_every_thread(const Body& body) {
   body(0, 1);
 }
 
-// Every thread of the team waits for all (nothing with one thread).
-void team_barrier() {
+// Every thread of on_every_thread's team waits for all. Nothing when the body runs alone: then
+// it may run inside someone else's parallel region, whose threads would never reach this barrier.
+void team_barrier(int threads) {
 #if defined(_OPENMP)
+  if (threads > 1) {
 #pragma omp barrier
+  }
+#else
+  (void)threads;
 #endif
 }
 
@@ -335,7 +339,7 @@ void forward_product(const c10::BFloat16* x, const float* w, int64_t m, int64_t 
   on_every_thread([&](int t, int threads) {
     const auto [first, last] = share(panels, t, threads);
     pack_pairs_of_columns(w, n, k, first * kTileCols, last * kTileCols, b);
-    team_barrier();
+    team_barrier(threads);
     const auto [begin, end] = share(tiles_of(o), t, threads);
     product_tiles(o, y, n, begin, end, epilogue);
   });
@@ -421,7 +425,7 @@ void gradients(const OutputGradient& g, const c10::BFloat16* x, const float* w, 
       pack_pairs_of_rows(dy, dy_ld, m, n, a_ld, 1, first, last, dy_pairs);
       pack_pairs_of_rows(x, k, m, k, kTileCols, panels, first, last, x_pairs);
     }
-    team_barrier();
+    team_barrier(threads);
     if (dx) {
       const auto [begin, end] = share(tiles_of(for_dx), t, threads);
       product_tiles(for_dx, dx, k, begin, end);
@@ -435,7 +439,7 @@ void gradients(const OutputGradient& g, const c10::BFloat16* x, const float* w, 
       const auto [begin, end] = share(tiles_of(for_dw[half]), t - group_first, group_last - group_first);
       product_tiles(for_dw[half], half == 0 ? dw : upper, k, begin, end);
     }
-    team_barrier();
+    team_barrier(threads);
     const auto [begin, end] = share(n * k, t, threads);
     add_into(dw, upper, begin, end);
   });

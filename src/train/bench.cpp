@@ -98,13 +98,17 @@ double measure_bf16_gemm_roof(int64_t threads, int64_t restore_intra) {
   return flops;
 }
 
+Roof kept_roof(const Roof& before, const Roof& after) {
+  Roof kept = after.flops > before.flops ? after : before;
+  if (std::min(before.flops, after.flops) < 0.8 * kept.flops) {
+    kept.text += fmt::format("; the better of {}FLOP/s before the steps and {}FLOP/s after", si(before.flops),
+                             si(after.flops));
+  }
+  return kept;
+}
+
 namespace {
 // What the CPU's GEMM of the step's precision does, and how it was measured.
-struct Roof {
-  double flops = 0;
-  std::string text;
-};
-
 Roof measure_roof(Precision precision, const ThreadChoice& threads) {
   const int64_t width = std::max(threads.intra, threads.blas);
   if (precision != Precision::kBf16) {
@@ -164,14 +168,9 @@ BenchResult bench(const Config& config, const BenchOptions& options) {
   wait_for(device);
   const double seconds = t0.seconds();
   if (!device.is_cuda()) {
-    const Roof roof_after = measure_roof(precision, threads);
-    const Roof& roof = roof_after.flops > roof_before.flops ? roof_after : roof_before;
+    const Roof roof = kept_roof(roof_before, measure_roof(precision, threads));
     r.roof_flops = roof.flops;
     r.roof = roof.text;
-    if (std::min(roof_before.flops, roof_after.flops) < 0.8 * roof.flops) {
-      r.roof += fmt::format("; the better of {}FLOP/s before the steps and {}FLOP/s after", si(roof_before.flops),
-                            si(roof_after.flops));
-    }
   }
 
   r.ms_per_step = seconds * 1e3 / double(options.steps);

@@ -1,8 +1,8 @@
 // gen bench: times training steps of a config as gen train runs them (the batch, forward,
 // backward and optimizer update; no logging, checkpoints, evaluations or samples) after a
 // warm-up, and sets them against what a step costs (model FLOPs, counted from the ops' shapes
-// by util/flop_counter) and what the hardware can do (on the CPU, an sgemm roof gen measures
-// itself: a 1024^3 float32 matrix product on the threads the run uses).
+// by util/flop_counter) and what the hardware can do (on the CPU, a roof gen measures itself:
+// a 1024^3 matrix product of the run's precision on the threads the run uses).
 #pragma once
 
 #include <cstdint>
@@ -44,6 +44,16 @@ struct BenchResult {
 };
 
 BenchResult bench(const Config& config, const BenchOptions& options);
+
+// The CPU roof as measured once, and how.
+struct Roof {
+  double flops = 0;
+  std::string text;
+};
+// The roof a run reports from its measurements before and after the timed steps: the better
+// one (a shared machine sometimes runs one at a single core's rate), its text naming both when
+// the other is more than 20% below it.
+Roof kept_roof(const Roof& before, const Roof& after);
 
 // One line for the terminal, and the same figures as a report (for --json).
 std::string bench_line(const BenchResult& result);
