@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "models/vector_exp.h"
 #include "util/bf16_bits.h"
 #include "util/cpu_kernels_isa.h"
 
