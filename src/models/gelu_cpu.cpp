@@ -12,6 +12,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "models/vector_exp.h"
 #include "util/bf16_bits.h"
 #include "util/cpu_kernels_isa.h"
 
@@ -134,6 +135,35 @@ void backward_base(const T* dy, const uint16_t* x, const float* slope, T* dx, in
   backward_chunk(dy, x, slope, dx, n);
 }
 
+// float: 32-bit inputs are too many for a table, so each element's Phi(x) is computed, from one
+// exponential that also gives the density: erfc(z) = e^(-z^2) t S(t), t = 1 / (1 + z/2), with S a
+// degree-8 polynomial fitted to erfc(z) e^(z^2) / t over z in [0, 9.5] by scripts/gelu_erfc_fit.py
+// (4.3e-8 relative in float64, 1.9e-7 in float arithmetic; beyond z = 9.3 e^(-z^2) is below
+// float's normals). Relative error stays small in both tails. The forward pass computes the slope Phi(x) + x phi(x) with the value
+// and keeps it instead of x: the backward pass is one product, dy times it. LibTorch's float GELU
+// adds 1 to erf (Abramowitz-Stegun 7.1.26, absolute error 1.5e-7): 17% off at x = -5, 0 below
+// x = -6; and its backward pass computes erf and two exponentials again.
+#if defined(__x86_64__)
+namespace float_avx512 {
+constexpr int64_t kLanes = 16;
+#define GEN_KERNEL_TARGET __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")))
+#include "models/gelu_float_kernel.inc"
+#undef GEN_KERNEL_TARGET
+}  // namespace float_avx512
+namespace float_avx2 {
+constexpr int64_t kLanes = 8;
+#define GEN_KERNEL_TARGET __attribute__((target("avx2,fma")))
+#include "models/gelu_float_kernel.inc"
+#undef GEN_KERNEL_TARGET
+}  // namespace float_avx2
+#endif
+namespace float_base {
+constexpr int64_t kLanes = 4;
+#define GEN_KERNEL_TARGET
+#include "models/gelu_float_kernel.inc"
+#undef GEN_KERNEL_TARGET
+}  // namespace float_base
+
 // Elements per task: a few tasks per thread for the MLP's activations, one for small inputs.
 constexpr int64_t kGrain = 16384;
 
@@ -148,6 +178,22 @@ void forward_all(const torch::Tensor& x, torch::Tensor& y) {
     if (cpu_kernels_avx512(isa)) return forward_avx512(in + begin, value, out + begin, end - begin);
 #endif
     for (int64_t i = begin; i < end; ++i) out[i] = value[in[i]];
+  });
+}
+
+// y = GELU(x) and, where `slope` is defined, slope = GELU'(x): the instruction set's clone.
+void forward_float(const torch::Tensor& x, torch::Tensor& y, torch::Tensor& slope) {
+  const float* in = x.data_ptr<float>();
+  float* out = y.data_ptr<float>();
+  float* d = slope.defined() ? slope.data_ptr<float>() : nullptr;
+  const std::string isa = cpu_kernels_isa();
+  at::parallel_for(0, x.numel(), kGrain, [&](int64_t begin, int64_t end) {
+    float* d_here = d != nullptr ? d + begin : nullptr;
+#if defined(__x86_64__)
+    if (cpu_kernels_avx512(isa)) return float_avx512::gelu_float(in + begin, out + begin, d_here, end - begin);
+    if (isa == "avx2") return float_avx2::gelu_float(in + begin, out + begin, d_here, end - begin);
+#endif
+    float_base::gelu_float(in + begin, out + begin, d_here, end - begin);
   });
 }
 
@@ -174,9 +220,16 @@ void backward_all(const torch::Tensor& dy, const torch::Tensor& x, torch::Tensor
 }
 
 struct GeluCpu : torch::autograd::Function<GeluCpu> {
-  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x) {
+  // keep_slope: whether a backward pass will follow (float keeps the slope rather than x).
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x, bool keep_slope) {
     const torch::Tensor in = x.contiguous();
     torch::Tensor y = torch::empty_like(in);
+    if (in.scalar_type() == torch::kFloat) {
+      torch::Tensor slope = keep_slope ? torch::empty_like(in) : torch::Tensor();
+      forward_float(in, y, slope);
+      ctx->save_for_backward({slope});
+      return y;
+    }
     if (in.scalar_type() == torch::kBFloat16) {
       forward_all<c10::BFloat16>(in, y);
     } else {
@@ -190,6 +243,7 @@ struct GeluCpu : torch::autograd::Function<GeluCpu> {
                                                torch::autograd::tensor_list grads) {
     const torch::Tensor in = ctx->get_saved_variables()[0];
     TORCH_CHECK(!torch::GradMode::is_enabled(), "gelu_cpu: no double backward (create_graph)");
+    if (in.scalar_type() == torch::kFloat) return {grads[0].to(torch::kFloat) * in, torch::Tensor()};  // in: slope
     const torch::Tensor dy = grads[0].to(in.scalar_type()).contiguous();
     torch::Tensor dx = torch::empty_like(in);
     if (in.scalar_type() == torch::kBFloat16) {
@@ -197,14 +251,15 @@ struct GeluCpu : torch::autograd::Function<GeluCpu> {
     } else {
       backward_all<c10::Half>(dy, in, dx);
     }
-    return {dx};
+    return {dx, torch::Tensor()};
   }
 };
 
 }  // namespace
 
 bool gelu_cpu_fits(const torch::Tensor& x) {
-  return x.defined() && x.is_cpu() && (x.scalar_type() == torch::kBFloat16 || x.scalar_type() == torch::kHalf);
+  return x.defined() && x.is_cpu() &&
+         (x.scalar_type() == torch::kFloat || x.scalar_type() == torch::kBFloat16 || x.scalar_type() == torch::kHalf);
 }
 
 const uint16_t* gelu_bf16_values() { return table_of<c10::BFloat16>().value.data(); }
@@ -216,7 +271,7 @@ void gelu_bf16_backward(const c10::BFloat16* dy, const c10::BFloat16* x, c10::BF
 torch::Tensor gelu_cpu(const torch::Tensor& x) {
   TORCH_CHECK(gelu_cpu_fits(x), "gelu_cpu: a ", x.scalar_type(), " tensor on ", x.device(), " is not a case it takes");
   RECORD_FUNCTION(kGeluCpuOp, std::vector<c10::IValue>({x}));
-  return GeluCpu::apply(x);
+  return GeluCpu::apply(x, torch::GradMode::is_enabled() && x.requires_grad());
 }
 
 }  // namespace gen

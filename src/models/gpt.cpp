@@ -155,7 +155,7 @@ torch::Tensor BlockImpl::mlp(const torch::Tensor& x, const torch::Tensor& residu
     activated = linear_gelu_bf16_cpu(normed, c_fc->weight);  // the GELU applied by the product's tiles
   } else {
     const torch::Tensor h = project(c_fc, normed);
-    // bf16 / fp16 on the CPU by table (models/gelu_cpu.h): the same function, faster than LibTorch's.
+    // On the CPU, gen's GELU (models/gelu_cpu.h): the same function, faster than LibTorch's.
     activated = gelu_cpu_fits(h) ? gelu_cpu(h) : F::gelu(h);
   }
   return project_onto(c_proj, activated, residual, p, is_training());

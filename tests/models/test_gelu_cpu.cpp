@@ -99,41 +99,113 @@ TEST_CASE("gelu_cpu: its gradient is dy times the float64 slope, rounded once, o
   }
 }
 
+namespace {
+
+// Floats from -20 to 20 every 1/64 (both tails, where Phi underflows or rounds to 1), random ones
+// and the special values; an odd count, so that each clone's padded last vector runs too.
+torch::Tensor float_inputs() {
+  torch::manual_seed(5);
+  const float special[] = {0.0f, -0.0f, 1e-30f, -1e-30f, 1e30f, -1e30f, INFINITY, -INFINITY, 13.19f, -13.19f,
+                           -13.2f, -14.0f, -88.0f, 3.4e38f, -3.4e38f, NAN};
+  return torch::cat({torch::arange(-1280, 1281).to(torch::kFloat) / 64, torch::randn({3 * 1117}) * 3,
+                     torch::from_blob(const_cast<float*>(special), {16}, torch::kFloat).clone()});
+}
+
+// x Phi(x) and Phi(x) + x phi(x) in float64 (through erfc, which keeps the far negative tail).
+std::pair<torch::Tensor, torch::Tensor> float64_gelu(const torch::Tensor& x) {
+  const torch::Tensor x64 = x.to(torch::kDouble);
+  const torch::Tensor cdf = 0.5 * torch::erfc(-x64 * M_SQRT1_2);
+  const torch::Tensor pdf = torch::exp(-0.5 * x64 * x64) * (0.5 * M_2_SQRTPI * M_SQRT1_2);
+  const torch::Tensor slope = torch::where(torch::isinf(x64), (x64 > 0).to(torch::kDouble), cdf + x64 * pdf);
+  return {torch::where(torch::isinf(x64) & (x64 < 0), torch::zeros_like(x64), x64 * cdf), slope};
+}
+
+// Where got is not want within `relative` of want plus `absolute` (for the tail where Phi(x) and
+// phi(x) fall below float's smallest normal); infinities and NaNs must be the same.
+torch::Tensor off_by_more(const torch::Tensor& got, const torch::Tensor& want, const torch::Tensor& relative,
+                          const torch::Tensor& absolute) {
+  const torch::Tensor g = got.to(torch::kDouble);
+  const torch::Tensor close = (g - want).abs() <= relative * want.abs() + absolute;
+  return ~torch::where(torch::isfinite(want), close, (g == want) | (torch::isnan(g) & torch::isnan(want)));
+}
+
+}  // namespace
+
+TEST_CASE("gelu_cpu: float's GELU and slope are float64's within 1e-6 relative, on every instruction set",
+          "[model]") {
+  const torch::Tensor x = float_inputs();
+  const auto [want_y, want_slope] = float64_gelu(x);
+  const torch::Tensor dy = torch::randn_like(x);
+  // The float rounding of -x^2/2 moves e^(-x^2/2) by up to |x|^2 / 2 ulp: 1e-6 up to |x| = 2,
+  // 2.5e-7 x^2 beyond (measured: up to 3.8e-7 for |x| < 3, 1.9e-6 for x in [-9, -3]).
+  const torch::Tensor finite_x = torch::nan_to_num(x.to(torch::kDouble), 0, 20, -20).clamp(-20, 20);
+  const torch::Tensor relative = torch::clamp_min(finite_x.square() * 2.5e-7, 1e-6);
+  // Below float's smallest normal, 1.2e-38: Phi(x) and phi(x) there are within that of 0.
+  const torch::Tensor absolute = 1.2e-38 * (1 + finite_x.abs());
+  for (const std::string& isa : gen::test::kernel_instruction_sets()) {
+    INFO(isa);
+    gen::test::with_kernel_isa(isa, [&] {
+      const torch::Tensor xg = x.clone().requires_grad_();
+      const torch::Tensor y = gen::gelu_cpu(xg);
+      REQUIRE(y.scalar_type() == torch::kFloat);
+      y.backward(dy);
+      const torch::Tensor bad_y = off_by_more(y.detach(), want_y, relative, absolute);
+      INFO("first x off: " << x.index({bad_y}).slice(0, 0, 3) << " y " << y.detach().index({bad_y}).slice(0, 0, 3)
+                           << " want " << want_y.index({bad_y}).slice(0, 0, 3));
+      CHECK(bad_y.sum().item<int64_t>() == 0);
+      // dx = dy * slope; plus 1e-7 |dy| where the slope's two terms (each under 1.2) cancel, near x = -0.75.
+      const torch::Tensor bad_dx = off_by_more(xg.grad(), dy.to(torch::kDouble) * want_slope, relative,
+                                               (absolute + 1e-7) * dy.abs().to(torch::kDouble));
+      INFO("first x off in dx: " << x.index({bad_dx}).slice(0, 0, 3));
+      CHECK(bad_dx.sum().item<int64_t>() == 0);
+      // Without a backward pass to come, the same values (the slope is not computed).
+      torch::NoGradGuard no_grad;
+      CHECK(gen::gelu_cpu(x).view(torch::kInt).equal(y.detach().view(torch::kInt)));
+    });
+  }
+}
+
 TEST_CASE("gelu_cpu: the cases it takes, and no double backward", "[model]") {
   CHECK(gen::gelu_cpu_fits(torch::zeros({4, 8}, torch::kBFloat16)));
   CHECK(gen::gelu_cpu_fits(torch::zeros({4}, torch::kHalf)));
-  CHECK_FALSE(gen::gelu_cpu_fits(torch::zeros({4}, torch::kFloat)));
+  CHECK(gen::gelu_cpu_fits(torch::zeros({4}, torch::kFloat)));
+  CHECK_FALSE(gen::gelu_cpu_fits(torch::zeros({4}, torch::kDouble)));
   CHECK_FALSE(gen::gelu_cpu_fits(torch::Tensor()));
-  CHECK_THROWS_WITH(gen::gelu_cpu(torch::zeros({4})), Catch::Contains("not a case it takes"));
-  const torch::Tensor x = torch::randn({8}).to(torch::kBFloat16).requires_grad_();
-  const torch::Tensor y = gen::gelu_cpu(x);
-  CHECK_THROWS_WITH(torch::autograd::grad({y.to(torch::kFloat).sum()}, {x}, {}, true, /*create_graph=*/true),
-                    Catch::Contains("no double backward"));
+  CHECK_THROWS_WITH(gen::gelu_cpu(torch::zeros({4}, torch::kDouble)), Catch::Contains("not a case it takes"));
+  for (const auto dtype : {torch::kBFloat16, torch::kFloat}) {
+    const torch::Tensor x = torch::randn({8}).to(dtype).requires_grad_();
+    const torch::Tensor y = gen::gelu_cpu(x);
+    CHECK_THROWS_WITH(torch::autograd::grad({y.to(torch::kFloat).sum()}, {x}, {}, true, /*create_graph=*/true),
+                      Catch::Contains("no double backward"));
+  }
   // A strided input (a transposed view) is read in its logical order.
   const torch::Tensor m = torch::randn({5, 7}).to(torch::kBFloat16);
   CHECK(gen::gelu_cpu(m.t()).equal(gen::gelu_cpu(m.t().contiguous())));
 }
 
-TEST_CASE("gelu_cpu: the Transformer block's MLP in bf16 runs it", "[model]") {
-  gen::GptShape shape;
-  shape.n_head = 2;
-  shape.n_embd = 64;
-  gen::Block block(shape);
-  block->to(torch::kBFloat16);
-  torch::manual_seed(9);
-  const torch::Tensor x = torch::randn({2, 40, 64}).to(torch::kBFloat16);
-  const torch::Tensor h = block->c_fc->forward(block->ln_2->forward(x));
-  const torch::Tensor want = block->c_proj->forward(gen::gelu_cpu(h));
-  // Counts the calls of gen::gelu_cpu on this thread while block->mlp runs.
-  static int calls = 0;
-  calls = 0;
-  const auto handle = at::addThreadLocalCallback(at::RecordFunctionCallback(
-      [](const at::RecordFunction& fn) -> std::unique_ptr<at::ObserverContext> {
-        if (std::string(fn.name()) == gen::kGeluCpuOp) ++calls;
-        return nullptr;
-      }));
-  const torch::Tensor out = block->mlp(x);
-  at::removeCallback(handle);
-  CHECK(calls == 1);
-  CHECK(out.equal(want));
+TEST_CASE("gelu_cpu: the Transformer block's MLP in float and bf16 runs it", "[model]") {
+  for (const auto dtype : {torch::kFloat, torch::kBFloat16}) {
+    INFO(dtype);
+    gen::GptShape shape;
+    shape.n_head = 2;
+    shape.n_embd = 64;
+    gen::Block block(shape);
+    block->to(dtype);
+    torch::manual_seed(9);
+    const torch::Tensor x = torch::randn({2, 40, 64}).to(dtype);
+    const torch::Tensor h = block->c_fc->forward(block->ln_2->forward(x));
+    const torch::Tensor want = block->c_proj->forward(gen::gelu_cpu(h));
+    // Counts the calls of gen::gelu_cpu on this thread while block->mlp runs.
+    static int calls = 0;
+    calls = 0;
+    const auto handle = at::addThreadLocalCallback(at::RecordFunctionCallback(
+        [](const at::RecordFunction& fn) -> std::unique_ptr<at::ObserverContext> {
+          if (std::string(fn.name()) == gen::kGeluCpuOp) ++calls;
+          return nullptr;
+        }));
+    const torch::Tensor out = block->mlp(x);
+    at::removeCallback(handle);
+    CHECK(calls == 1);
+    CHECK(out.equal(want));
+  }
 }
