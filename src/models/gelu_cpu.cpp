@@ -139,10 +139,10 @@ void backward_base(const T* dy, const uint16_t* x, const float* slope, T* dx, in
 // exponential that also gives the density: erfc(z) = e^(-z^2) t S(t), t = 1 / (1 + z/2), with S a
 // degree-8 polynomial fitted to erfc(z) e^(z^2) / t over z in [0, 9.5] by scripts/gelu_erfc_fit.py
 // (4.3e-8 relative in float64, 1.9e-7 in float arithmetic; beyond z = 9.3 e^(-z^2) is below
-// float's normals). Relative error stays small in both tails. The forward pass computes the slope Phi(x) + x phi(x) with the value
-// and keeps it instead of x: the backward pass is one product, dy times it. LibTorch's float GELU
-// adds 1 to erf (Abramowitz-Stegun 7.1.26, absolute error 1.5e-7): 17% off at x = -5, 0 below
-// x = -6; and its backward pass computes erf and two exponentials again.
+// float's normals). Relative error stays small in both tails. The forward pass computes the slope
+// Phi(x) + x phi(x) with the value and keeps it instead of x: the backward pass is one product, dy
+// times it. LibTorch's float GELU adds 1 to erf (Abramowitz-Stegun 7.1.26, absolute error 1.5e-7):
+// 17% off at x = -5, 0 below x = -6; and its backward pass computes erf and two exponentials again.
 #if defined(__x86_64__)
 namespace float_avx512 {
 constexpr int64_t kLanes = 16;
