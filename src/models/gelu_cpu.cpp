@@ -241,15 +241,15 @@ struct GeluCpu : torch::autograd::Function<GeluCpu> {
 
   static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
                                                torch::autograd::tensor_list grads) {
-    const torch::Tensor in = ctx->get_saved_variables()[0];
+    const torch::Tensor saved = ctx->get_saved_variables()[0];  // float: the slope; 16-bit: x
     TORCH_CHECK(!torch::GradMode::is_enabled(), "gelu_cpu: no double backward (create_graph)");
-    if (in.scalar_type() == torch::kFloat) return {grads[0].to(torch::kFloat) * in, torch::Tensor()};  // in: slope
-    const torch::Tensor dy = grads[0].to(in.scalar_type()).contiguous();
-    torch::Tensor dx = torch::empty_like(in);
-    if (in.scalar_type() == torch::kBFloat16) {
-      backward_all<c10::BFloat16>(dy, in, dx);
+    if (saved.scalar_type() == torch::kFloat) return {grads[0].to(torch::kFloat) * saved, torch::Tensor()};
+    const torch::Tensor dy = grads[0].to(saved.scalar_type()).contiguous();
+    torch::Tensor dx = torch::empty_like(saved);
+    if (saved.scalar_type() == torch::kBFloat16) {
+      backward_all<c10::BFloat16>(dy, saved, dx);
     } else {
-      backward_all<c10::Half>(dy, in, dx);
+      backward_all<c10::Half>(dy, saved, dx);
     }
     return {dx, torch::Tensor()};
   }

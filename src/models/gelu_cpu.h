@@ -2,9 +2,8 @@
 // tensors. 16-bit types by table: a 16-bit input has 65536 values, so the output of each is
 // looked up (the float64 GELU rounded to nearest), and so is the float derivative the backward
 // pass multiplies by; no erf or exp at run time; the backward pass keeps x, as F::gelu does.
-// float from one exponential per element, which gives the derivative too (relative error under
-// 4e-7 for |x| < 3); the forward pass keeps the derivative instead of x. Timings and accuracy
-// against LibTorch's GELU: docs/RESULTS.md.
+// float from one exponential per element, which gives the derivative too; the forward pass keeps
+// the derivative instead of x. Accuracy and timings against LibTorch's GELU: docs/RESULTS.md.
 #pragma once
 
 #include <torch/torch.h>
