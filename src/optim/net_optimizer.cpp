@@ -129,7 +129,11 @@ NetOptimizer::Update NetOptimizer::step() {
   torch::Tensor factor = unscale;
   if (clip_ > 0) {
     const torch::Tensor clip = (clip_ / (norm + 1e-6)).clamp_max(1.0);
-    factor = factor.defined() ? factor * clip : clip;
+    // A norm within the bound gives a factor of exactly 1: the update then skips the pass that
+    // would multiply (fused: divide) every gradient by 1 and store it back, the same bits. Only
+    // on the CPU, where reading the factor is a load; on a GPU it would be a second sync.
+    const bool within = clip.is_cpu() && clip.item<float>() == 1.0f;
+    if (!within) factor = factor.defined() ? factor * clip : clip;
   }
   adam_.step(factor);
   if (ema_) ema_->update();

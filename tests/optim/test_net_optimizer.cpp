@@ -48,6 +48,32 @@ TEST_CASE("optimizer: clipping caps the global gradient norm and reports the nor
   CHECK(after.item<double>() == Approx(0.5).epsilon(1e-3));
 }
 
+TEST_CASE("optimizer: a norm within the clip updates as without clipping and leaves the gradients unwritten",
+          "[train]") {
+  const std::string kernel = GENERATE(std::string("foreach"), std::string("auto"));
+  CAPTURE(kernel);
+  auto run = [&](double clip) {
+    torch::manual_seed(2);
+    torch::nn::Linear net(4, 4);
+    gen::NetOptimizer opt(*net, optim_config("optim: {kind: adamw, lr: 0.01, weight_decay: 0.1, kernel: " + kernel +
+                                              ", grad_clip: " + std::to_string(clip) + "}\n"),
+                          false);
+    opt.zero_grad();
+    (net->forward(torch::ones({2, 4})) * 0.01).sum().backward();
+    const int64_t version = net->weight.grad()._version();
+    const torch::Tensor grad = net->weight.grad().clone();
+    opt.step();
+    CHECK(torch::equal(net->weight.grad(), grad));
+    return std::make_pair(net->weight.detach().clone(), net->weight.grad()._version() - version);
+  };
+  const auto [unclipped, writes_unclipped] = run(0.0);
+  const auto [within, writes_within] = run(1000.0);
+  CHECK(torch::equal(within, unclipped));
+  // The version counter sees the foreach pass over the gradients; the fused kernel stores them
+  // without counting, so there only the bits are checked.
+  if (kernel == "foreach") CHECK(writes_within == writes_unclipped);
+}
+
 TEST_CASE("optimizer: AdamW decays weight matrices but not biases", "[train]") {
   torch::nn::Linear net(3, 3);
   gen::NetOptimizer opt(*net, optim_config("optim: {kind: adamw, lr: 0.1, weight_decay: 0.5}\n"), false);
