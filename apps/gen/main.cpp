@@ -35,13 +35,7 @@ int main(int argc, char** argv) {
   gen::setup_tokenize(app);
 
   try {
-    // GEN_MALLOC, before the first large allocations; its default depends on the command, the
-    // first argument that is not a flag (-v, --verbose).
-    std::string command;
-    for (int i = 1; i < argc && command.empty(); ++i) {
-      if (argv[i][0] != '-') command = argv[i];
-    }
-    gen::configure_malloc(command);
+    gen::configure_malloc();  // GEN_MALLOC, before the first large allocations
     gen::install_exit_on_interrupt();  // gen train and the launcher install their own
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -23,17 +23,17 @@ std::optional<std::string> env(const char* name) {
 }  // namespace
 
 std::string tune_malloc(const std::optional<std::string>& gen_malloc, const std::optional<std::string>& glibc_tunables,
-                        bool malloc_env_set, const std::string& unset) {
-  const std::string choice = gen_malloc.value_or(unset);
-  if (choice == "system") return "malloc: the C library's defaults (GEN_MALLOC=keep keeps freed memory for the next step)";
+                        bool malloc_env_set) {
+  const std::string choice = gen_malloc.value_or("keep");
+  if (choice == "system") return "malloc: the C library's defaults (GEN_MALLOC=system; unset, gen keeps freed memory for the next step)";
   if (choice != "keep") throw UsageError("GEN_MALLOC='" + choice + "': expected keep or system");
   if (malloc_env_set || (glibc_tunables && glibc_tunables->find("glibc.malloc") != std::string::npos)) {
-    return "malloc: as the environment's malloc tunables say (GEN_MALLOC=keep left them alone)";
+    return "malloc: as the environment's malloc tunables say (gen left them alone)";
   }
 #if defined(__GLIBC__)
   if (mallopt(M_MMAP_THRESHOLD, kMmapThreshold) == 1 && mallopt(M_TRIM_THRESHOLD, kTrimThreshold) == 1) {
     return fmt::format("malloc: freed memory kept for the next step (mmap threshold 64 MiB, trim threshold 256 MiB; {})",
-                       gen_malloc ? "GEN_MALLOC=keep" : "this command's default, GEN_MALLOC=system for the C library's");
+                       gen_malloc ? "GEN_MALLOC=keep" : "gen's default, GEN_MALLOC=system for the C library's");
   }
   return "malloc: the C library's defaults (mallopt refused GEN_MALLOC=keep's thresholds)";
 #else
@@ -41,15 +41,10 @@ std::string tune_malloc(const std::optional<std::string>& gen_malloc, const std:
 #endif
 }
 
-std::string malloc_default(const std::string& command) {
-  return command == "sample" || command == "eval" ? "keep" : "system";
-}
-
-const std::string& configure_malloc(const std::string& command) {
+const std::string& configure_malloc() {
   static const std::string line =
       tune_malloc(env("GEN_MALLOC"), env("GLIBC_TUNABLES"),
-                  env("MALLOC_MMAP_THRESHOLD_").has_value() || env("MALLOC_TRIM_THRESHOLD_").has_value(),
-                  malloc_default(command));
+                  env("MALLOC_MMAP_THRESHOLD_").has_value() || env("MALLOC_TRIM_THRESHOLD_").has_value());
   return line;
 }
 

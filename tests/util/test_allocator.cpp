@@ -35,35 +35,25 @@ long faults_of_steps() {
 
 }  // namespace
 
-TEST_CASE("allocator: under GEN_MALLOC=keep a step's freed memory serves the next step without page faults",
+TEST_CASE("allocator: unless GEN_MALLOC=system, a step's freed memory serves the next step without page faults",
           "[util]") {
 #if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
   const long with_defaults = faults_of_steps();
-  CHECK_THAT(gen::tune_malloc(std::nullopt, std::nullopt, false), Catch::Contains("defaults"));
-  CHECK(faults_of_steps() * 4 > with_defaults);  // unset: nothing changed
-  const std::string line = gen::tune_malloc(std::string("keep"), std::nullopt, false);
-  CHECK_THAT(line, Catch::Contains("kept for the next step"));
+  CHECK_THAT(gen::tune_malloc(std::string("system"), std::nullopt, false), Catch::Contains("defaults"));
+  CHECK(faults_of_steps() * 4 > with_defaults);  // system: nothing changed
+  const std::string line = gen::tune_malloc(std::nullopt, std::nullopt, false);
+  CHECK_THAT(line, Catch::Contains("kept for the next step") && Catch::Contains("gen's default"));
   const long kept = faults_of_steps();
   INFO("faults with glibc's defaults " << with_defaults << ", with the thresholds raised " << kept);
   CHECK(kept * 4 < with_defaults);  // only the first step faults its pages in
+  CHECK_THAT(gen::tune_malloc(std::string("keep"), std::nullopt, false), Catch::Contains("GEN_MALLOC=keep"));
 #endif
-  // malloc's own tunables win; a value gen does not know is said.
-  CHECK_THAT(gen::tune_malloc(std::string("keep"), std::string("glibc.malloc.trim_threshold=1"), false),
-             Catch::Contains("environment"));
-  CHECK_THAT(gen::tune_malloc(std::string("keep"), std::nullopt, true), Catch::Contains("environment"));
+  // malloc's own tunables win, whether GEN_MALLOC is unset or keep; a value gen does not know is said.
+  for (const auto& gen_malloc : {std::optional<std::string>(), std::optional<std::string>("keep")}) {
+    CHECK_THAT(gen::tune_malloc(gen_malloc, std::string("glibc.malloc.trim_threshold=1"), false),
+               Catch::Contains("environment"));
+    CHECK_THAT(gen::tune_malloc(gen_malloc, std::nullopt, true), Catch::Contains("environment"));
+  }
   CHECK_THROWS_WITH(gen::tune_malloc(std::string("jemalloc"), std::nullopt, false),
                     "GEN_MALLOC='jemalloc': expected keep or system");
-}
-
-TEST_CASE("allocator: gen sample and gen eval keep freed memory unless GEN_MALLOC says otherwise, training does not",
-          "[util]") {
-  CHECK(gen::malloc_default("sample") == "keep");
-  CHECK(gen::malloc_default("eval") == "keep");
-  for (const char* command : {"train", "bench", "verify-resume", "export", ""}) {
-    CHECK(gen::malloc_default(command) == "system");
-  }
-  // With the environment's malloc tunables untouched: unset takes the command's default, a value wins.
-  CHECK_THAT(gen::tune_malloc(std::nullopt, std::string("glibc.malloc.x=1"), false, "keep"),
-             Catch::Contains("environment"));
-  CHECK_THAT(gen::tune_malloc(std::string("system"), std::nullopt, false, "keep"), Catch::Contains("defaults"));
 }
