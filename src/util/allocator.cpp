@@ -25,7 +25,9 @@ std::optional<std::string> env(const char* name) {
 std::string tune_malloc(const std::optional<std::string>& gen_malloc, const std::optional<std::string>& glibc_tunables,
                         bool malloc_env_set) {
   const std::string choice = gen_malloc.value_or("keep");
-  if (choice == "system") return "malloc: the C library's defaults (GEN_MALLOC=system; unset, gen keeps freed memory for the next step)";
+  if (choice == "system") {
+    return "malloc: the C library's defaults (GEN_MALLOC=system; unset, gen keeps freed memory for the next step)";
+  }
   if (choice != "keep") throw UsageError("GEN_MALLOC='" + choice + "': expected keep or system");
   if (malloc_env_set || (glibc_tunables && glibc_tunables->find("glibc.malloc") != std::string::npos)) {
     return "malloc: as the environment's malloc tunables say (gen left them alone)";
