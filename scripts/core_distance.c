@@ -12,26 +12,14 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "cpu_pin.h"
+
 enum { kTrips = 200000, kFloats = (256 << 10) / 4, kReads = 50 };
 
 static _Atomic int turn __attribute__((aligned(64)));
 static float* buffer;
 static volatile float sink;
 
-static void pin(int cpu) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
-  if (pthread_setaffinity_np(pthread_self(), sizeof set, &set) != 0) {
-    fprintf(stderr, "core_distance: cannot run on CPU %d (it needs CPUs 0 and 1 in its affinity mask)\n", cpu);
-    exit(2);
-  }
-}
-static double now(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return t.tv_sec + t.tv_nsec * 1e-9;
-}
 static void write_buffer(float v) {
   for (int i = 0; i < kFloats; ++i) buffer[i] = v + i;
 }
@@ -48,7 +36,7 @@ static void wait_for(int value) {
 // CPU 1: answers each odd turn with the next even one, then writes the buffer on request.
 static void* other(void* unused) {
   (void)unused;
-  pin(1);
+  pin_to_cpu("core_distance", 1);
   for (int i = 0; i < kTrips; ++i) {
     wait_for(2 * i + 1);
     atomic_store_explicit(&turn, 2 * i + 2, memory_order_release);
@@ -68,31 +56,31 @@ int main(void) {
     fprintf(stderr, "core_distance: cannot allocate its 256 KB buffer\n");
     return 1;
   }
-  pin(1);  // fails here, in the main thread, where CPU 1 is not ours
-  pin(0);
+  pin_to_cpu("core_distance", 1);  // fails here, in the main thread, where CPU 1 is not ours
+  pin_to_cpu("core_distance", 0);
   write_buffer(0);
   if (pthread_create(&thread, NULL, other, NULL) != 0) {
     fprintf(stderr, "core_distance: cannot start its second thread\n");
     return 1;
   }
-  double start = now();
+  double start = now_seconds();
   for (int i = 0; i < kTrips; ++i) {
     atomic_store_explicit(&turn, 2 * i + 1, memory_order_release);
     wait_for(2 * i + 2);
   }
-  const double trip = (now() - start) / kTrips;
+  const double trip = (now_seconds() - start) / kTrips;
   double remote = 1e9, local = 1e9;
   for (int r = 0; r < kReads; ++r) {
     atomic_store_explicit(&turn, -(2 * r + 1), memory_order_release);
     wait_for(-(2 * r + 2));
-    double t = now();
+    double t = now_seconds();
     sink = read_buffer();
-    t = now() - t;
+    t = now_seconds() - t;
     if (t < remote) remote = t;
     write_buffer(r);
-    t = now();
+    t = now_seconds();
     sink = read_buffer();
-    t = now() - t;
+    t = now_seconds() - t;
     if (t < local) local = t;
   }
   pthread_join(thread, NULL);

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "cpu_pin.h"
+
 enum { kFloats = 804096, kRounds = 60 };
 
 static float* values;
@@ -19,21 +21,9 @@ static pthread_barrier_t barrier;
 static double seconds[2][2][kRounds];  // [case][thread][round]
 static volatile float sink[2];
 
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static void* thread(void* arg) {
   const int id = (int)(long)arg;
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(id, &set);
-  if (pthread_setaffinity_np(pthread_self(), sizeof set, &set) != 0) {
-    fprintf(stderr, "shared_write: cannot run on CPU %d (it needs CPUs 0 and 1 in its affinity mask)\n", id);
-    exit(2);
-  }
+  pin_to_cpu("shared_write", id);
   const long begin = id * (kFloats / 2), end = begin + kFloats / 2;
   for (int both_read = 1; both_read >= 0; --both_read) {
     for (int round = 0; round < kRounds; ++round) {
@@ -41,9 +31,9 @@ static void* thread(void* arg) {
       for (long i = both_read ? 0 : begin; i < (both_read ? kFloats : end); ++i) sum += values[i];
       sink[id] = sum;
       pthread_barrier_wait(&barrier);
-      const double start = now();
+      const double start = now_seconds();
       for (long i = begin; i < end; ++i) values[i] = values[i] * 0.999f + 1e-3f;
-      seconds[!both_read][id][round] = now() - start;
+      seconds[!both_read][id][round] = now_seconds() - start;
       pthread_barrier_wait(&barrier);
     }
   }
