@@ -3,9 +3,8 @@
 // map blocks above M_MMAP_THRESHOLD afresh each time, so a step that frees its activations at
 // its end can fault every page in again in the next. GEN_MALLOC=keep raises both thresholds:
 // the heap keeps that memory, as the jemalloc or tcmalloc that CPU PyTorch users preload would.
-// Every command keeps by default: sampling and evaluation of every family, and training of the
-// image models (dcgan64_mnist 11-19% less per step in fp32), measured faster; the Transformer and
-// the MLP VAE within the noise (docs/RESULTS.md, "malloc").
+// Every command keeps by default: measured faster for sampling, evaluation and the image models'
+// training, no slower beyond the noise for the others (docs/RESULTS.md, "malloc").
 #pragma once
 
 #include <optional>
