@@ -57,10 +57,25 @@ void MultiTensorAdam::zero_grad() {
   for (auto& p : params_) p.mutable_grad().reset();
 }
 
+// What a step does with its gradient factor. On the CPU the factor is read once (a load from
+// memory): exactly 1, a clip whose bound the norm is within, changes no bit, so neither the
+// foreach ops nor the fused kernel (which stores every gradient back when given a grad_scale)
+// make their pass over the gradients. On a GPU a read is a sync: only the fused path reads it,
+// to fall back to multiplying where its reciprocal overflows float.
+MultiTensorAdam::FactorUse MultiTensorAdam::factor_use(const torch::Tensor& factor) const {
+  if (!factor.defined()) return FactorUse::kNone;
+  if (!factor.is_cpu() && !settings_.fused) return FactorUse::kMultiply;
+  const float value = factor.item<float>();
+  if (value == 1.0f) return FactorUse::kNone;
+  if (!settings_.fused) return FactorUse::kMultiply;
+  return std::isfinite(1.0f / value) ? FactorUse::kGradScale : FactorUse::kMultiply;
+}
+
 void MultiTensorAdam::step(const torch::Tensor& grad_factor) {
-  if (settings_.fused) return fused_step(grad_factor);
   torch::NoGradGuard no_grad;
-  if (grad_factor.defined()) multiply_grads(grad_factor);
+  const FactorUse use = factor_use(grad_factor);
+  if (use == FactorUse::kMultiply) multiply_grads(grad_factor);
+  if (settings_.fused) return fused_step(use == FactorUse::kGradScale ? grad_factor : torch::Tensor());
   std::vector<torch::Tensor> p, g, m, v;
   std::vector<c10::Scalar> step_size, bc2_sqrt;
   std::map<double, std::vector<size_t>> by_decay;  // positions in p, by nonzero weight decay
@@ -101,18 +116,9 @@ void MultiTensorAdam::step(const torch::Tensor& grad_factor) {
 // kernel per weight decay updates every tensor of that decay (the op takes one decay value).
 void MultiTensorAdam::fused_step(const torch::Tensor& grad_factor) {
 #if GEN_TORCH_AT_LEAST(2, 4)
-  torch::NoGradGuard no_grad;
-  // The kernels divide each gradient by grad_scale (and store the quotient back). A factor
-  // too small to invert in float (a norm near float's largest) multiplies first instead.
+  // The kernels divide each gradient by grad_scale (and store the quotient back).
   c10::optional<torch::Tensor> grad_scale;
-  if (grad_factor.defined()) {
-    const torch::Tensor inverse = grad_factor.to(torch::kFloat).reciprocal();
-    if (inverse.isfinite().item<bool>()) {
-      grad_scale = inverse;
-    } else {
-      multiply_grads(grad_factor);
-    }
-  }
+  if (grad_factor.defined()) grad_scale = grad_factor.to(torch::kFloat).reciprocal();
   struct Lists {
     std::vector<torch::Tensor> p, g, m, v, steps;
   };

@@ -39,7 +39,8 @@ class MultiTensorAdam {
   // device; undefined: 1), which is left in the gradients. Parameters without a gradient are
   // left alone and their step counts stay. The foreach ops multiply the gradients first; the
   // fused kernel divides by the factor's reciprocal inside its own pass (its grad_scale, as
-  // AMP's unscaling), so clipping costs no pass of its own.
+  // AMP's unscaling), so clipping costs no pass of its own. On the CPU a factor of exactly 1
+  // leaves the gradients unwritten (no pass over them).
   void step(const torch::Tensor& grad_factor = {});
 
   void save(torch::serialize::OutputArchive& archive) const;
@@ -58,7 +59,9 @@ class MultiTensorAdam {
   AdamSettings settings_;
   std::vector<torch::Tensor> step_counts_;  // steps_ as float32 tensors on the devices, for the fused kernels
   torch::Tensor step_buffer_;               // what step_counts_ are views of (fused only)
-  void fused_step(const torch::Tensor& grad_factor);
+  enum class FactorUse { kNone, kMultiply, kGradScale };  // kGradScale: the fused kernel's
+  FactorUse factor_use(const torch::Tensor& factor) const;
+  void fused_step(const torch::Tensor& grad_factor);  // grad_factor: one whose reciprocal is finite
   void multiply_grads(const torch::Tensor& factor);
   void sync_step_counts();
   double lr_ = 1e-3;

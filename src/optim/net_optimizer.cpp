@@ -128,12 +128,10 @@ NetOptimizer::Update NetOptimizer::step() {
   if (found_inf.item<bool>()) return update;
   torch::Tensor factor = unscale;
   if (clip_ > 0) {
+    // A norm within the bound gives exactly 1, which the update applies without a pass over the
+    // gradients (MultiTensorAdam::step).
     const torch::Tensor clip = (clip_ / (norm + 1e-6)).clamp_max(1.0);
-    // A norm within the bound gives a factor of exactly 1: the update then skips the pass that
-    // would multiply (fused: divide) every gradient by 1 and store it back, the same bits. Only
-    // on the CPU, where reading the factor is a load; on a GPU it would be a second sync.
-    const bool within = clip.is_cpu() && clip.item<float>() == 1.0f;
-    if (!within) factor = factor.defined() ? factor * clip : clip;
+    factor = factor.defined() ? factor * clip : clip;
   }
   adam_.step(factor);
   if (ema_) ema_->update();

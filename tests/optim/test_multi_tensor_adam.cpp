@@ -162,6 +162,30 @@ TEST_CASE("multi-tensor Adam: a gradient factor is the same step as gradients mu
   require_equal(scaled, multiplied);
 }
 
+TEST_CASE("multi-tensor Adam and fused AdamW: a gradient factor of exactly 1 leaves the gradients' bits unwritten",
+          "[train]") {
+  const bool fused = GENERATE(false, true);
+  CAPTURE(fused);
+  if (fused && !gen::fused_adam_available(torch::kCPU)) {
+    WARN("this LibTorch has no CPU fused Adam kernel (2.4 or later has)");
+    return;
+  }
+  Net net(4);
+  gen::MultiTensorAdam opt(net.params, net.decay, fused ? fused_settings(true) : settings(true));
+  set_grads(net, 0);
+  // A signaling NaN: any multiply or divide, by 1 included, returns it quieted (another bit
+  // pattern), so its bits show whether a pass over the gradients ran.
+  const int32_t signaling_nan = 0x7f800001;
+  auto first_bits = [&] { return net.params[0].grad().view(torch::kInt32).view(-1)[0].item<int32_t>(); };
+  net.params[0].mutable_grad().view(torch::kInt32).view(-1)[0] = signaling_nan;
+  const torch::Tensor before = net.params[0].grad().clone();
+  opt.step(torch::tensor(1.0f));
+  CHECK(first_bits() == signaling_nan);
+  CHECK(torch::equal(net.params[0].grad().view(torch::kInt32), before.view(torch::kInt32)));
+  opt.step(torch::tensor(0.5f));  // a factor other than 1 makes the pass, which the check sees
+  CHECK(first_bits() != signaling_nan);
+}
+
 TEST_CASE("multi-tensor Adam: zero_grad drops the gradients, and the next backward pass stores its own", "[train]") {
   Net net(4);
   gen::MultiTensorAdam opt(net.params, net.decay, settings(true));
