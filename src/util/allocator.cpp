@@ -37,7 +37,7 @@ std::string tune_malloc(const std::optional<std::string>& gen_malloc, const std:
     return fmt::format("malloc: freed memory kept for the next step (mmap threshold 64 MiB, trim threshold 256 MiB; {})",
                        gen_malloc ? "GEN_MALLOC=keep" : "gen's default, GEN_MALLOC=system for the C library's");
   }
-  return "malloc: the C library's defaults (mallopt refused GEN_MALLOC=keep's thresholds)";
+  return "malloc: the C library's defaults (mallopt refused the thresholds that keep freed memory)";
 #else
   return "malloc: the C library's defaults (GEN_MALLOC=keep needs glibc)";
 #endif

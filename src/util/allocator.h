@@ -1,10 +1,9 @@
 // How the C library's malloc keeps memory a training step frees. glibc's defaults hand the
 // freed top of the heap back to the kernel once more than M_TRIM_THRESHOLD is free there, and
 // map blocks above M_MMAP_THRESHOLD afresh each time, so a step that frees its activations at
-// its end can fault every page in again in the next. GEN_MALLOC=keep raises both thresholds:
-// the heap keeps that memory, as the jemalloc or tcmalloc that CPU PyTorch users preload would.
-// Every command keeps by default: measured faster for sampling, evaluation and the image models'
-// training, no slower beyond the noise for the others (docs/RESULTS.md, "malloc").
+// its end can fault every page in again in the next. gen raises both thresholds unless
+// GEN_MALLOC=system: the heap keeps that memory, as the jemalloc or tcmalloc that CPU PyTorch
+// users preload would. Every command keeps by default (measurements: docs/RESULTS.md, "malloc").
 #pragma once
 
 #include <optional>
